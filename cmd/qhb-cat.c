@@ -1,0 +1,232 @@
+/*
+ * qhb-cat -- inspect and convert qhb streams.
+ */
+#include <err.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "outfile.h"
+#include "snap.h"
+#include "stream.h"
+
+enum cat_mode { MODE_JSON, MODE_RAW };
+
+struct cat_opts {
+	enum cat_mode mode;
+	const char *out_path;
+	int force;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: qhb-cat [-f] [--json | --raw] [-o FILE] [FILE ...]\n");
+}
+
+static void help(void)
+{
+	usage(stdout);
+	printf("\nReads qhb streams (standard input when no FILE, or -) as one\n"
+	    "stream, in order.\n\n"
+	    "  --json          a JSON line per frame: header, metadata, page counts\n"
+	    "                  (the default)\n"
+	    "  --raw           the guest RAM of the last snapshot frame, deltas\n"
+	    "                  applied, as raw bytes\n"
+	    "  -o FILE         write FILE atomically instead of stdout\n"
+	    "  -f              write binary data to a terminal anyway\n"
+	    "  -h, --help      this help\n"
+	    "  -V, --version   the version\n");
+}
+
+static void report(const struct qhb_err *e)
+{
+	char buf[1024];
+
+	warnx("%s", qhb_err_str(e, buf, sizeof(buf)));
+}
+
+static void warn_skip(void *arg, const struct qhb_err *w)
+{
+	(void)arg;
+	report(w);
+}
+
+static void parse_args(struct cat_opts *o, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "raw", no_argument, NULL, 'r' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch, modes = 0;
+
+	while ((ch = getopt_long(argc, argv, "fho:V", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'f': o->force = 1; break;
+		case 'j': o->mode = MODE_JSON; modes |= 1; break;
+		case 'r': o->mode = MODE_RAW; modes |= 2; break;
+		case 'o': o->out_path = optarg; break;
+		case 'h': help(); exit(0);
+		case 'V': printf("qhb-cat %s\n", QHB_VERSION); exit(0);
+		default: usage(stderr); exit(1);
+		}
+	}
+	if (modes == 3)
+		errx(1, "cannot use --json and --raw together");
+}
+
+/* A u64 as a JSON integer when it fits jansson's signed type. */
+static json_t *json_u64(uint64_t v)
+{
+	char buf[24];
+
+	if (v <= (uint64_t)INT64_MAX)
+		return json_integer((json_int_t)v);
+	snprintf(buf, sizeof(buf), "%" PRIu64, v);
+	return json_string(buf);
+}
+
+static int print_json(const char *name, const struct qhb_frame *f,
+    struct qhb_err *e)
+{
+	json_t *o = json_object(), *m = json_object();
+	char hash[17];
+	int rc = 0;
+
+	snprintf(hash, sizeof(hash), "%016" PRIx64, f->xxh3);
+	json_object_set_new(o, "file", json_string(name));
+	json_object_set_new(o, "frame", json_u64(f->index));
+	json_object_set_new(o, "offset", json_u64(f->offset));
+	json_object_set_new(o, "kind", json_string(qhb_frame_kind_name(f->kind)));
+	json_object_set_new(o, "version", json_integer(f->version));
+	json_object_set_new(o, "compression",
+	    json_string(f->flags & QHB_FRAME_ZSTD ? "zstd" : "none"));
+	json_object_set_new(o, "stored_size", json_u64(f->stored_size));
+	json_object_set_new(o, "size", json_u64(f->size));
+	json_object_set_new(o, "xxh3", json_string(hash));
+	for (size_t i = 0; i < f->meta.n; i++) {
+		const struct qhb_meta_entry *x = &f->meta.v[i];
+		json_object_set_new(m, x->name, x->type == QHB_META_U64 ?
+		    json_u64(x->u) : json_stringn(x->s, strlen(x->s)));
+	}
+	json_object_set_new(o, "meta", m);
+	if (f->kind == QHB_FRAME_SNAP || f->kind == QHB_FRAME_SNAP_DELTA) {
+		struct qhb_snap_info in;
+		if (qhb_snap_check(f, &in, e)) {
+			rc = -1;
+			goto done;
+		}
+		json_object_set_new(o, "pages", json_pack("{s:o,s:o,s:o}",
+		    "given", json_u64(in.given_pages),
+		    "data", json_u64(in.data_pages),
+		    "zero", json_u64(in.zero_pages)));
+	}
+	if (json_dumpf(o, stdout, JSON_COMPACT | JSON_ENSURE_ASCII) < 0 ||
+	    putchar('\n') == EOF)
+		rc = qhb_err_sys(e, "<stdout>: write");
+done:
+	json_decref(o);
+	return rc;
+}
+
+/* Reads every frame of one file: prints it, or applies it to im. */
+static int cat_file(const struct cat_opts *o, const char *path,
+    struct qhb_image *im, struct qhb_err *e)
+{
+	struct qhb_reader *r;
+	struct qhb_frame f;
+	int rc;
+
+	if ((r = qhb_reader_open(path, e)) == NULL)
+		return -1;
+	qhb_reader_filter(r, o->mode == MODE_RAW ? (1u << QHB_FRAME_SNAP |
+	    1u << QHB_FRAME_SNAP_DELTA) : 0, warn_skip, NULL);
+	qhb_frame_init(&f);
+	while ((rc = qhb_reader_next(r, &f, e)) == 1) {
+		if (o->mode == MODE_JSON)
+			rc = print_json(strcmp(path, "-") ? path : "<stdin>", &f, e);
+		else
+			rc = qhb_image_apply(im, &f, e);
+		if (rc != 0) {
+			qhb_err_path(e, strcmp(path, "-") ? path : "<stdin>");
+			rc = -1;
+			break;
+		}
+	}
+	qhb_frame_release(&f);
+	qhb_reader_close(r);
+	return rc;
+}
+
+static int write_all(int fd, const uint8_t *p, uint64_t n, struct qhb_err *e)
+{
+	while (n > 0) {
+		ssize_t k = write(fd, p, n > (1u << 30) ? (1u << 30) : n);
+		if (k < 0)
+			return qhb_err_sys(e, "write");
+		p += k;
+		n -= (uint64_t)k;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static char *stdin_only[] = { "-", NULL };
+	struct cat_opts o = { 0 };
+	struct qhb_err e = { 0 };
+	struct qhb_image im = { 0 };
+	struct qhb_outfile out = { .fd = -1 };
+	char **files;
+	int rval = 0;
+
+	parse_args(&o, argc, argv);
+	files = optind < argc ? argv + optind : stdin_only;
+	if (o.mode == MODE_JSON && o.out_path != NULL)
+		errx(1, "-o is for --raw; redirect the JSON instead");
+	if (o.mode == MODE_RAW &&
+	    qhb_outfile_open(&out, o.out_path, !o.force, &e)) {
+		qhb_err_path(&e, o.out_path ? o.out_path : "<stdout>");
+		report(&e);
+		return 1;
+	}
+	for (; *files != NULL; files++) {
+		qhb_err_clear(&e);
+		if (cat_file(&o, *files, &im, &e) == 0)
+			continue;
+		report(&e);
+		rval = 1;
+		/* A RAM image with a frame missing would be wrong: stop. */
+		if (o.mode == MODE_RAW)
+			break;
+	}
+	if (o.mode == MODE_RAW) {
+		qhb_err_clear(&e);
+		if (rval == 0 && im.frames == 0) {
+			warnx("no snapshot frame in the input");
+			rval = 1;
+		}
+		if (rval == 0 && (write_all(out.fd, im.ram, im.size, &e) ||
+		    qhb_outfile_commit(&out, &e))) {
+			qhb_err_path(&e, out.path);
+			report(&e);
+			rval = 1;
+		}
+		if (rval != 0)
+			qhb_outfile_abort(&out);
+		qhb_image_release(&im);
+	}
+	if (fclose(stdout) == EOF && rval == 0) {
+		warn("<stdout>");
+		rval = 1;
+	}
+	return rval;
+}

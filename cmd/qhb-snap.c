@@ -1,0 +1,302 @@
+/*
+ * qhb-snap -- capture guest RAM into a snapshot stream.
+ */
+#include <err.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "outfile.h"
+#include "parse.h"
+#include "qmp.h"
+#include "ram.h"
+#include "snap.h"
+#include "stream.h"
+
+struct snap_opts {
+	const char *ram_path;
+	const char *qmp_path;
+	const char *out_pattern;
+	const char *name;
+	int level;
+	int threads;
+	int force;
+	int verbose;
+	struct qhb_snap_opts snap;
+};
+
+static volatile sig_atomic_t stop_requested;
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: qhb-snap [-fqv] [-o FILE] [--qmp SOCKET] [--consistent MODE]\n"
+	    "                [--every DURATION [--count N] [--keyframe K]]\n"
+	    "                [--level N] [--threads N] [--name VM] [RAMFILE]\n");
+}
+
+static void help(void)
+{
+	usage(stdout);
+	printf("\nCaptures a QEMU guest's RAM (a memory-backend-file, or any raw RAM\n"
+	    "file) into a qhb snapshot stream on stdout or in FILE.\n\n"
+	    "  -o FILE                write FILE atomically; strftime patterns allowed\n"
+	    "  --qmp SOCKET           find RAMFILE through QEMU's QMP socket\n"
+	    "  --consistent MODE      none (default), pause (stop the guest for the\n"
+	    "                         copy, needs --qmp), or verify (re-copy pages that\n"
+	    "                         changed until stable)\n"
+	    "  --verify-rounds N      bound on verify's re-copy rounds (default 8)\n"
+	    "  --every DURATION       capture periodically (16ms, 1s, 60hz, ...):\n"
+	    "                         a full frame, then dirty-page deltas\n"
+	    "  --count N              stop after N frames (default: until a signal)\n"
+	    "  --keyframe K           a full frame every K frames (default 0: first only)\n"
+	    "  --level N              zstd level, 0 for raw (default 1)\n"
+	    "  --threads N            zstd worker threads (default 0)\n"
+	    "  --name VM              the VM name recorded in each frame\n"
+	    "  -f                     write binary data to a terminal anyway\n"
+	    "  -q                     no progress line\n"
+	    "  -v                     report what each frame held on stderr\n"
+	    "  -h, --help             this help\n"
+	    "  -V, --version          the version\n");
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void progress(const struct snap_opts *o,
+    const struct qhb_snap_stats *st, int last);
+
+static void report(const char *what, const struct qhb_err *e)
+{
+	char buf[1024];
+
+	warnx("%s%s%s", what ? what : "", what ? ": " : "",
+	    qhb_err_str(e, buf, sizeof(buf)));
+}
+
+static void parse_args(struct snap_opts *o, int argc, char **argv)
+{
+	enum { OPT_QMP = 256, OPT_CONSISTENT, OPT_EVERY, OPT_COUNT,
+	    OPT_KEYFRAME, OPT_LEVEL, OPT_THREADS, OPT_NAME, OPT_ROUNDS };
+	static const struct option longopts[] = {
+		{ "qmp", required_argument, NULL, OPT_QMP },
+		{ "consistent", required_argument, NULL, OPT_CONSISTENT },
+		{ "verify-rounds", required_argument, NULL, OPT_ROUNDS },
+		{ "every", required_argument, NULL, OPT_EVERY },
+		{ "count", required_argument, NULL, OPT_COUNT },
+		{ "keyframe", required_argument, NULL, OPT_KEYFRAME },
+		{ "level", required_argument, NULL, OPT_LEVEL },
+		{ "threads", required_argument, NULL, OPT_THREADS },
+		{ "name", required_argument, NULL, OPT_NAME },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct qhb_err e = { 0 };
+	uint64_t v;
+	int ch;
+
+	o->level = 1;
+	o->verbose = isatty(STDERR_FILENO) ? 1 : 0;
+	while ((ch = getopt_long(argc, argv, "fho:qvV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'f': o->force = 1; break;
+		case 'o': o->out_pattern = optarg; break;
+		case 'q': o->verbose = 0; break;
+		case 'v': o->verbose = 2; break;
+		case 'h': help(); exit(0);
+		case 'V': printf("qhb-snap %s\n", QHB_VERSION); exit(0);
+		case OPT_QMP: o->qmp_path = optarg; break;
+		case OPT_NAME: o->name = optarg; break;
+		case OPT_CONSISTENT:
+			if (strcmp(optarg, "none") == 0)
+				o->snap.consistency = QHB_CONSISTENT_NONE;
+			else if (strcmp(optarg, "pause") == 0)
+				o->snap.consistency = QHB_CONSISTENT_PAUSE;
+			else if (strcmp(optarg, "verify") == 0)
+				o->snap.consistency = QHB_CONSISTENT_VERIFY;
+			else
+				errx(1, "--consistent: '%s': expected none, pause "
+				    "or verify", optarg);
+			break;
+		case OPT_ROUNDS:
+			if (qhb_parse_uint(optarg, 1, 1000, &v, "--verify-rounds", &e))
+				goto bad;
+			o->snap.verify_rounds = (unsigned)v;
+			break;
+		case OPT_EVERY:
+			if (qhb_parse_duration(optarg, &o->snap.every_ns, &e))
+				goto bad;
+			break;
+		case OPT_COUNT:
+			if (qhb_parse_uint(optarg, 1, UINT64_MAX, &o->snap.count,
+			    "--count", &e))
+				goto bad;
+			break;
+		case OPT_KEYFRAME:
+			if (qhb_parse_uint(optarg, 0, UINT64_MAX, &o->snap.keyframe,
+			    "--keyframe", &e))
+				goto bad;
+			break;
+		case OPT_LEVEL:
+			if (qhb_parse_uint(optarg, 0, 22, &v, "--level", &e))
+				goto bad;
+			o->level = (int)v;
+			break;
+		case OPT_THREADS:
+			if (qhb_parse_uint(optarg, 0, 256, &v, "--threads", &e))
+				goto bad;
+			o->threads = (int)v;
+			break;
+		default:
+			usage(stderr);
+			exit(1);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc > 1) {
+		usage(stderr);
+		exit(1);
+	}
+	o->ram_path = argc == 1 ? argv[0] : NULL;
+	if (o->ram_path == NULL && o->qmp_path == NULL)
+		errx(1, "no RAM file: give RAMFILE or --qmp SOCKET");
+	if (o->snap.consistency == QHB_CONSISTENT_PAUSE && o->qmp_path == NULL)
+		errx(1, "--consistent=pause needs --qmp SOCKET to stop the guest");
+	if (o->snap.every_ns == 0 && (o->snap.count > 1 || o->snap.keyframe))
+		errx(1, "--count and --keyframe need --every");
+	return;
+bad:
+	report(NULL, &e);
+	exit(1);
+}
+
+/* The VM's name as QEMU knows it (-name), or NULL. */
+static char *qmp_vm_name(struct qhb_qmp *q)
+{
+	struct qhb_err e = { 0 };
+	json_t *r = qhb_qmp_execute(q, "query-name", NULL, &e);
+	const char *n = r ? json_string_value(json_object_get(r, "name")) : NULL;
+	char *copy = n ? strdup(n) : NULL;
+
+	json_decref(r);
+	return copy;
+}
+
+/* -v: a line per frame; a terminal on stderr: one line kept current. */
+static void on_frame(void *arg, const struct qhb_snap_stats *st)
+{
+	const struct snap_opts *o = arg;
+
+	if (o->verbose == 1)
+		fprintf(stderr, "\rqhb-snap: %" PRIu64 " frames, %" PRIu64
+		    " bytes, last capture %.1f ms, %" PRIu64 " ticks missed ",
+		    st->frames, st->bytes_out, st->capture_ns / 1e6,
+		    st->missed_ticks);
+	else if (o->verbose == 2)
+		progress(o, st, 0);
+}
+
+static void progress(const struct snap_opts *o, const struct qhb_snap_stats *st,
+    int last)
+{
+	if (o->verbose == 2 || (o->verbose == 1 && last))
+		fprintf(stderr, "qhb-snap: frame %" PRIu64 ": %" PRIu64 " pages "
+		    "given, %" PRIu64 " with data, %" PRIu64 " zero; capture %.1f ms"
+		    "; %" PRIu64 " bytes out in all\n", st->frames - 1,
+		    st->given_pages, st->data_pages, st->zero_pages,
+		    st->capture_ns / 1e6, st->bytes_out);
+}
+
+int main(int argc, char **argv)
+{
+	struct snap_opts o = { 0 };
+	struct qhb_err e = { 0 };
+	struct qhb_ram ram = { .fd = -1 };
+	struct qhb_outfile out = { .fd = -1 };
+	struct qhb_qmp *qmp = NULL;
+	struct qhb_writer *w = NULL;
+	struct qhb_snapper *s = NULL;
+	char ram_path[4096], out_path[4096], *vm_name = NULL;
+	struct sigaction sa;
+	int rval = 1;
+
+	parse_args(&o, argc, argv);
+
+	if (o.qmp_path != NULL) {
+		if ((qmp = qhb_qmp_open(o.qmp_path, 0, &e)) == NULL) {
+			qhb_err_path(&e, o.qmp_path);
+			goto fail;
+		}
+		if (o.ram_path == NULL) {
+			uint64_t size;
+			if (qhb_qmp_ram_file(qmp, ram_path, sizeof(ram_path),
+			    &size, &e)) {
+				qhb_err_path(&e, o.qmp_path);
+				goto fail;
+			}
+			o.ram_path = ram_path;
+		}
+		if (o.name == NULL)
+			o.name = vm_name = qmp_vm_name(qmp);
+	}
+	if (qhb_ram_open(&ram, o.ram_path, &e))
+		goto fail;
+	if (o.out_pattern != NULL && strcmp(o.out_pattern, "-") != 0) {
+		if (qhb_outfile_expand(o.out_pattern, time(NULL), out_path,
+		    sizeof(out_path), &e))
+			goto fail;
+	} else {
+		snprintf(out_path, sizeof(out_path), "-");
+	}
+	if (qhb_outfile_open(&out, out_path, !o.force, &e))
+		goto fail;
+	if ((w = qhb_writer_new(out.fd, out.path, o.level, o.threads, &e)) == NULL)
+		goto fail;
+	o.snap.vm_name = o.name;
+	o.snap.source = o.ram_path;
+	o.snap.stop = &stop_requested;
+	o.snap.on_frame = on_frame;
+	o.snap.on_frame_arg = &o;
+	if ((s = qhb_snapper_new(&ram, qmp, &o.snap, &e)) == NULL)
+		goto fail;
+
+	/* A signal ends a periodic capture after the frame in hand, and the
+	 * output is committed: what was captured is kept. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+
+	if (qhb_snapper_run(s, w, &e))
+		goto fail;
+	if (o.verbose == 1 && o.snap.every_ns != 0)
+		fputc('\n', stderr);
+	progress(&o, qhb_snapper_stats(s), 1);
+	if (qhb_outfile_commit(&out, &e))
+		goto fail;
+	rval = 0;
+	goto done;
+fail:
+	qhb_err_path(&e, o.ram_path);
+	report(NULL, &e);
+	qhb_outfile_abort(&out);
+done:
+	qhb_snapper_free(s);
+	qhb_writer_free(w);
+	qhb_ram_close(&ram);
+	qhb_qmp_close(qmp);
+	free(vm_name);
+	return rval;
+}

@@ -1,0 +1,39 @@
+/*
+ * outfile -- output files that appear whole or not at all.
+ *
+ * A named output is written to a temporary file beside it and renamed over
+ * the final name on commit, so a reader (or a cron job's retention sweep)
+ * never sees a partial file.  "-" is standard output, which is refused when
+ * it is a terminal and the output is binary.
+ */
+#ifndef QHB_OUTFILE_H
+#define QHB_OUTFILE_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "err.h"
+
+struct qhb_outfile {
+	int fd;
+	int is_stdout;
+	char path[4096];        /* final name, or "<stdout>" */
+	char tmp[4096];         /* temporary name, "" for stdout */
+};
+
+/* Opens path ("-" or NULL: standard output) for writing.  With binary set,
+ * a terminal on standard output is refused.  Returns 0, or -1 with e. */
+int qhb_outfile_open(struct qhb_outfile *o, const char *path, int binary,
+    struct qhb_err *e);
+/* Flushes to disk and renames the temporary file to its final name.
+ * Returns 0, or -1 with e (the temporary file is then removed). */
+int qhb_outfile_commit(struct qhb_outfile *o, struct qhb_err *e);
+/* Removes the temporary file: nothing is left behind.  Idempotent. */
+void qhb_outfile_abort(struct qhb_outfile *o);
+
+/* Expands strftime conversions (%Y, %H, ...) in pattern for time t into
+ * out.  Returns 0, or -1 when the result is empty or too long. */
+int qhb_outfile_expand(const char *pattern, time_t t, char *out,
+    size_t size, struct qhb_err *e);
+
+#endif

@@ -1,0 +1,533 @@
+/*
+ * snap.c -- capturing guest RAM into snapshot frames, and applying them.
+ */
+#include "snap.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <xxhash.h>
+
+#define DEFAULT_VERIFY_ROUNDS 8
+/* pread granule of a full capture: big enough to amortize the syscall,
+ * small enough that the zero test that follows finds it in cache. */
+#define FULL_CHUNK (256u * 1024)
+
+struct qhb_snapper {
+	const struct qhb_ram *ram;
+	struct qhb_qmp *qmp;
+	struct qhb_snap_opts o;
+	uint64_t pages, bm_bytes;
+	uint8_t *shadow;        /* copies of carried pages, at page offsets */
+	uint64_t *hash;         /* xxh3 of each page as the reader has it */
+	uint8_t *bitmaps;       /* given, then zero: the payload's head */
+	uint8_t *given, *zero;
+	uint64_t zero_hash;
+	int hashing;            /* hashes are kept: deltas or verify follow */
+	int have_prev;
+	uint64_t seq;
+	struct iovec *iov;
+	size_t iov_cap;
+	struct qhb_meta meta;
+	struct qhb_snap_stats st;
+};
+
+static uint64_t now_ns(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int bit_get(const uint8_t *bm, uint64_t i) { return bm[i >> 3] >> (i & 7) & 1; }
+static void bit_set(uint8_t *bm, uint64_t i) { bm[i >> 3] |= (uint8_t)(1u << (i & 7)); }
+static void bit_clear(uint8_t *bm, uint64_t i) { bm[i >> 3] &= (uint8_t)~(1u << (i & 7)); }
+
+struct qhb_snapper *qhb_snapper_new(const struct qhb_ram *ram,
+    struct qhb_qmp *qmp, const struct qhb_snap_opts *opts, struct qhb_err *e)
+{
+	struct qhb_snapper *s;
+	void *p;
+	static const uint8_t zero_page[QHB_PAGE_SIZE];
+
+	if (opts->consistency == QHB_CONSISTENT_PAUSE && qmp == NULL) {
+		qhb_err_set(e, "pausing the guest needs its QMP socket");
+		return NULL;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		goto nomem;
+	s->ram = ram;
+	s->qmp = qmp;
+	s->o = *opts;
+	if (s->o.verify_rounds == 0)
+		s->o.verify_rounds = DEFAULT_VERIFY_ROUNDS;
+	s->pages = ram->size / QHB_PAGE_SIZE;
+	s->bm_bytes = (s->pages + 7) / 8;
+	s->hashing = opts->every_ns != 0 ||
+	    opts->consistency == QHB_CONSISTENT_VERIFY;
+	s->zero_hash = XXH3_64bits(zero_page, sizeof(zero_page));
+	/* The shadow is as large as RAM but costs only the pages written to
+	 * it; huge pages cut the faults of the first capture. */
+	p = mmap(NULL, ram->size, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		goto nomem;
+	s->shadow = p;
+	madvise(s->shadow, ram->size, MADV_HUGEPAGE);
+	if ((s->bitmaps = calloc(2, s->bm_bytes)) == NULL)
+		goto nomem;
+	s->given = s->bitmaps;
+	s->zero = s->bitmaps + s->bm_bytes;
+	if (s->hashing &&
+	    (s->hash = calloc(s->pages, sizeof(*s->hash))) == NULL)
+		goto nomem;
+	return s;
+nomem:
+	qhb_err_sys(e, "cannot allocate capture buffers for %" PRIu64 " bytes",
+	    ram->size);
+	qhb_snapper_free(s);
+	return NULL;
+}
+
+void qhb_snapper_free(struct qhb_snapper *s)
+{
+	if (s == NULL)
+		return;
+	if (s->shadow != NULL)
+		munmap(s->shadow, s->ram->size);
+	free(s->hash);
+	free(s->bitmaps);
+	free(s->iov);
+	qhb_meta_release(&s->meta);
+	free(s);
+}
+
+const struct qhb_snap_stats *qhb_snapper_stats(const struct qhb_snapper *s)
+{
+	return &s->st;
+}
+
+/*
+ * One scan pass over RAM.  A full first pass reads every data page with
+ * pread into the shadow.  Every other pass (deltas, verify rounds) hashes
+ * the live pages through the mapping and copies those whose hash differs
+ * from what the reader has; those are added to the frame.
+ */
+struct scan {
+	struct qhb_snapper *s;
+	int full;               /* the first pass of a full frame */
+	uint64_t next;          /* first page not yet visited */
+	uint64_t changed;       /* pages added or re-copied */
+	struct qhb_err *e;
+};
+
+static void mark_zero(struct qhb_snapper *s, uint64_t i)
+{
+	bit_set(s->given, i);
+	bit_set(s->zero, i);
+	if (s->hashing)
+		s->hash[i] = s->zero_hash;
+}
+
+static void scan_holes(struct scan *sc, uint64_t end)
+{
+	struct qhb_snapper *s = sc->s;
+
+	for (uint64_t i = sc->next; i < end; i++) {
+		if (sc->full) {
+			mark_zero(s, i);
+		} else if (s->hash[i] != s->zero_hash) {
+			mark_zero(s, i);
+			sc->changed++;
+		}
+	}
+	sc->next = end;
+}
+
+static int scan_full_run(struct scan *sc, uint64_t first, uint64_t count)
+{
+	struct qhb_snapper *s = sc->s;
+	uint64_t end = first + count;
+
+	for (uint64_t c = first; c < end; ) {
+		uint64_t n = end - c, off = c * QHB_PAGE_SIZE, got = 0;
+
+		if (n > FULL_CHUNK / QHB_PAGE_SIZE)
+			n = FULL_CHUNK / QHB_PAGE_SIZE;
+		while (got < n * QHB_PAGE_SIZE) {
+			ssize_t k = pread(s->ram->fd, s->shadow + off + got,
+			    n * QHB_PAGE_SIZE - got, (off_t)(off + got));
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k < 0)
+				return qhb_err_sys(sc->e, "read at byte %" PRIu64,
+				    off + got);
+			if (k == 0) /* the file shrank: the rest reads as zero */
+				memset(s->shadow + off + got, 0,
+				    n * QHB_PAGE_SIZE - got), k = (ssize_t)(n *
+				    QHB_PAGE_SIZE - got);
+			got += (uint64_t)k;
+		}
+		for (uint64_t i = c; i < c + n; i++) {
+			const uint8_t *p = s->shadow + i * QHB_PAGE_SIZE;
+			if (qhb_is_zero(p, QHB_PAGE_SIZE)) {
+				mark_zero(s, i);
+				continue;
+			}
+			bit_set(s->given, i);
+			if (s->hashing)
+				s->hash[i] = XXH3_64bits(p, QHB_PAGE_SIZE);
+		}
+		c += n;
+	}
+	return 0;
+}
+
+static int scan_run(void *arg, uint64_t first, uint64_t count)
+{
+	struct scan *sc = arg;
+	struct qhb_snapper *s = sc->s;
+
+	if (first > s->pages)
+		first = s->pages;
+	if (count > s->pages - first)
+		count = s->pages - first;
+	scan_holes(sc, first);
+	sc->next = first + count;
+	if (sc->full)
+		return scan_full_run(sc, first, count);
+	for (uint64_t i = first; i < first + count; i++) {
+		const uint8_t *live = s->ram->map + i * QHB_PAGE_SIZE;
+		uint8_t *copy = s->shadow + i * QHB_PAGE_SIZE;
+		uint64_t h = XXH3_64bits(live, QHB_PAGE_SIZE);
+
+		if (h == s->hash[i])
+			continue;
+		sc->changed++;
+		if (h == s->zero_hash && qhb_is_zero(live, QHB_PAGE_SIZE)) {
+			mark_zero(s, i);
+			continue;
+		}
+		memcpy(copy, live, QHB_PAGE_SIZE);
+		bit_set(s->given, i);
+		bit_clear(s->zero, i);
+		/* The hash of what was copied, which may differ from h when
+		 * the guest wrote in between: the next pass sees that. */
+		s->hash[i] = XXH3_64bits(copy, QHB_PAGE_SIZE);
+	}
+	return 0;
+}
+
+static int scan(struct qhb_snapper *s, int full, uint64_t *changed,
+    struct qhb_err *e)
+{
+	struct scan sc = { s, full, 0, 0, e };
+
+	if (qhb_ram_data_runs(s->ram, scan_run, &sc))
+		return -1;
+	scan_holes(&sc, s->pages);
+	*changed = sc.changed;
+	return 0;
+}
+
+/* Lists the carried non-zero pages as iovecs, adjacent pages merged. */
+static int gather(struct qhb_snapper *s, int *iovcnt, struct qhb_err *e)
+{
+	size_t n = 1;
+
+	s->st.given_pages = s->st.data_pages = s->st.zero_pages = 0;
+	for (uint64_t i = 0; i < s->pages; i++) {
+		if (!bit_get(s->given, i))
+			continue;
+		s->st.given_pages++;
+		if (bit_get(s->zero, i)) {
+			s->st.zero_pages++;
+			continue;
+		}
+		s->st.data_pages++;
+		if (n + 1 > s->iov_cap) {
+			size_t cap = s->iov_cap ? s->iov_cap * 2 : 1024;
+			struct iovec *v = realloc(s->iov, cap * sizeof(*v));
+			if (v == NULL)
+				return qhb_err_sys(e, "capture");
+			s->iov = v;
+			s->iov_cap = cap;
+		}
+		if (n > 1 && (uint8_t *)s->iov[n - 1].iov_base +
+		    s->iov[n - 1].iov_len == s->shadow + i * QHB_PAGE_SIZE) {
+			s->iov[n - 1].iov_len += QHB_PAGE_SIZE;
+		} else {
+			s->iov[n].iov_base = s->shadow + i * QHB_PAGE_SIZE;
+			s->iov[n].iov_len = QHB_PAGE_SIZE;
+			n++;
+		}
+	}
+	if (s->iov_cap == 0 && (s->iov = malloc(sizeof(*s->iov))) == NULL)
+		return qhb_err_sys(e, "capture");
+	s->iov[0].iov_base = s->bitmaps;
+	s->iov[0].iov_len = 2 * s->bm_bytes;
+	*iovcnt = (int)n;
+	return 0;
+}
+
+static const char *const consistency_names[] = { "none", "pause", "verify" };
+
+int qhb_snapper_capture(struct qhb_snapper *s, struct qhb_writer *w, int full,
+    struct qhb_err *e)
+{
+	struct qhb_meta *m = &s->meta;
+	uint64_t t0, t_pause = 0, changed = 0, rounds = 0, before;
+	int running = 0, rc = -1, iovcnt = 0;
+
+	if (!s->have_prev)
+		full = 1;
+	if (!full && !s->hashing)
+		return qhb_err_set(e, "a delta frame needs the hashes of a "
+		    "periodic capture");
+	memset(s->bitmaps, 0, 2 * s->bm_bytes);
+	t0 = now_ns(CLOCK_MONOTONIC);
+	if (qhb_meta_set_u64(m, "time_ns", now_ns(CLOCK_REALTIME), e))
+		return -1;
+	if (s->o.consistency == QHB_CONSISTENT_PAUSE) {
+		if (qhb_qmp_running(s->qmp, &running, e))
+			return -1;
+		if (running && qhb_qmp_stop(s->qmp, e))
+			return -1;
+		t_pause = now_ns(CLOCK_MONOTONIC);
+	}
+	if (scan(s, full, &changed, e))
+		goto resume;
+	if (s->o.consistency == QHB_CONSISTENT_VERIFY) {
+		/* Until a pass finds every copy equal to the live page. */
+		do {
+			if (scan(s, 0, &changed, e))
+				goto resume;
+			rounds++;
+		} while (changed != 0 && rounds < s->o.verify_rounds);
+	}
+	rc = 0;
+resume:
+	if (running) {
+		struct qhb_err e2;
+		qhb_err_clear(&e2);
+		s->st.pause_ns = now_ns(CLOCK_MONOTONIC) - t_pause;
+		if (qhb_qmp_cont(s->qmp, rc == 0 ? e : &e2))
+			rc = -1;
+	}
+	if (rc != 0)
+		return -1;
+	s->st.capture_ns = now_ns(CLOCK_MONOTONIC) - t0;
+	s->st.verify_rounds = rounds;
+	s->st.unstable_pages = s->o.consistency == QHB_CONSISTENT_VERIFY ?
+	    changed : 0;
+
+	if (gather(s, &iovcnt, e) ||
+	    qhb_meta_set_u64(m, "ram_size", s->ram->size, e) ||
+	    qhb_meta_set_u64(m, "page_size", QHB_PAGE_SIZE, e) ||
+	    qhb_meta_set_u64(m, "seq", s->seq, e) ||
+	    qhb_meta_set_str(m, "consistency",
+	    consistency_names[s->o.consistency], e) ||
+	    qhb_meta_set_u64(m, "capture_ns", s->st.capture_ns, e))
+		return -1;
+	if (!full && qhb_meta_set_u64(m, "base_seq", s->seq - 1, e))
+		return -1;
+	if (s->o.source && qhb_meta_set_str(m, "source", s->o.source, e))
+		return -1;
+	if (s->o.vm_name && qhb_meta_set_str(m, "vm", s->o.vm_name, e))
+		return -1;
+	if (s->o.consistency == QHB_CONSISTENT_PAUSE &&
+	    qhb_meta_set_u64(m, "pause_ns", running ? s->st.pause_ns : 0, e))
+		return -1;
+	if (s->o.consistency == QHB_CONSISTENT_VERIFY &&
+	    (qhb_meta_set_u64(m, "verify_rounds", rounds, e) ||
+	    qhb_meta_set_u64(m, "unstable_pages", s->st.unstable_pages, e)))
+		return -1;
+	before = qhb_writer_offset(w);
+	if (qhb_writer_put(w, full ? QHB_FRAME_SNAP : QHB_FRAME_SNAP_DELTA,
+	    m, s->iov, iovcnt, e))
+		return -1;
+	/* base_seq must not linger into the next full frame's metadata. */
+	qhb_meta_release(m);
+	s->st.bytes_out += qhb_writer_offset(w) - before;
+	s->st.frames++;
+	if (full)
+		s->st.full_frames++;
+	else
+		s->st.delta_frames++;
+	s->have_prev = 1;
+	s->seq++;
+	return 0;
+}
+
+int qhb_snapper_run(struct qhb_snapper *s, struct qhb_writer *w,
+    struct qhb_err *e)
+{
+	uint64_t next;
+	struct timespec ts;
+
+	if (s->o.every_ns == 0)
+		return qhb_snapper_capture(s, w, 1, e);
+	next = now_ns(CLOCK_MONOTONIC);
+	for (uint64_t n = 0; s->o.count == 0 || n < s->o.count; n++) {
+		int full = n == 0 || (s->o.keyframe && n % s->o.keyframe == 0);
+		uint64_t now;
+
+		if (s->o.stop != NULL && *s->o.stop)
+			break;
+		if (qhb_snapper_capture(s, w, full, e))
+			return -1;
+		if (s->o.on_frame != NULL)
+			s->o.on_frame(s->o.on_frame_arg, &s->st);
+		if (s->o.count != 0 && n + 1 == s->o.count)
+			break;
+		next += s->o.every_ns;
+		now = now_ns(CLOCK_MONOTONIC);
+		if (now > next) {
+			/* Late: skip the ticks already missed, keep the phase. */
+			uint64_t missed = (now - next) / s->o.every_ns + 1;
+			s->st.missed_ticks += missed;
+			next += missed * s->o.every_ns;
+		}
+		ts.tv_sec = (time_t)(next / 1000000000u);
+		ts.tv_nsec = (long)(next % 1000000000u);
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts,
+		    NULL) == EINTR)
+			if (s->o.stop != NULL && *s->o.stop)
+				break;
+	}
+	return 0;
+}
+
+/*
+ * Reading snapshots back.
+ */
+
+int qhb_snap_check(const struct qhb_frame *f, struct qhb_snap_info *info,
+    struct qhb_err *e)
+{
+	uint64_t bm, tail_bits;
+
+	memset(info, 0, sizeof(*info));
+	if (f->kind != QHB_FRAME_SNAP && f->kind != QHB_FRAME_SNAP_DELTA)
+		return qhb_err_at(e, f->offset, "frame %" PRIu64 ": kind %u is "
+		    "not a snapshot", f->index, f->kind);
+	if (qhb_meta_get_u64(&f->meta, "ram_size", &info->ram_size) ||
+	    qhb_meta_get_u64(&f->meta, "page_size", &info->page_size))
+		return qhb_err_at(e, f->offset, "frame %" PRIu64 ": snapshot "
+		    "metadata lacks ram_size or page_size", f->index);
+	if (info->page_size < 512 || info->page_size > (1u << 20) ||
+	    (info->page_size & (info->page_size - 1)))
+		return qhb_err_at(e, f->offset, "frame %" PRIu64 ": page size "
+		    "%" PRIu64 " (expected a power of two, 512..1048576)",
+		    f->index, info->page_size);
+	if (info->ram_size == 0 || info->ram_size % info->page_size ||
+	    info->ram_size > QHB_FRAME_MAX_CONTENT)
+		return qhb_err_at(e, f->offset, "frame %" PRIu64 ": RAM size "
+		    "%" PRIu64 " is not a whole number of pages", f->index,
+		    info->ram_size);
+	qhb_meta_get_u64(&f->meta, "seq", &info->seq);
+	if (f->kind == QHB_FRAME_SNAP_DELTA &&
+	    qhb_meta_get_u64(&f->meta, "base_seq", &info->base_seq))
+		return qhb_err_at(e, f->offset, "frame %" PRIu64 ": delta "
+		    "frame lacks base_seq", f->index);
+	info->pages = info->ram_size / info->page_size;
+	bm = (info->pages + 7) / 8;
+	if (f->size < 2 * bm)
+		return qhb_err_at(e, f->offset, "frame %" PRIu64 ": payload of "
+		    "%zu bytes is shorter than its two %" PRIu64 "-byte page "
+		    "bitmaps", f->index, f->size, bm);
+	tail_bits = bm * 8 - info->pages;
+	for (uint64_t b = 0; b < bm; b++) {
+		uint8_t given = f->data[b], zero = f->data[bm + b];
+		if (zero & ~given)
+			return qhb_err_at(e, f->offset, "frame %" PRIu64
+			    ": payload byte %" PRIu64 ": zero bit for a page "
+			    "the frame does not carry", f->index, bm + b);
+		if (b == bm - 1 && tail_bits &&
+		    (given >> (8 - tail_bits)) != 0)
+			return qhb_err_at(e, f->offset, "frame %" PRIu64
+			    ": payload byte %" PRIu64 ": bits past the last "
+			    "page are set", f->index, b);
+		if (f->kind == QHB_FRAME_SNAP && given !=
+		    (b == bm - 1 && tail_bits ? 0xffu >> tail_bits : 0xffu))
+			return qhb_err_at(e, f->offset, "frame %" PRIu64
+			    ": payload byte %" PRIu64 ": a full snapshot must "
+			    "carry every page", f->index, b);
+		info->given_pages += (uint64_t)__builtin_popcount(given);
+		info->zero_pages += (uint64_t)__builtin_popcount(zero);
+	}
+	info->data_pages = info->given_pages - info->zero_pages;
+	if ((f->size - 2 * bm) / info->page_size != info->data_pages ||
+	    (f->size - 2 * bm) % info->page_size != 0)
+		return qhb_err_at(e, f->offset, "frame %" PRIu64 ": payload "
+		    "holds %zu bytes of pages, expected %" PRIu64 " pages of "
+		    "%" PRIu64, f->index, f->size - 2 * bm, info->data_pages,
+		    info->page_size);
+	return 0;
+}
+
+int qhb_image_apply(struct qhb_image *im, const struct qhb_frame *f,
+    struct qhb_err *e)
+{
+	struct qhb_snap_info in;
+	const uint8_t *given, *zero, *data;
+	int fresh = 0;
+
+	if (qhb_snap_check(f, &in, e))
+		return -1;
+	if (f->kind == QHB_FRAME_SNAP_DELTA) {
+		if (im->frames == 0)
+			return qhb_err_at(e, f->offset, "frame %" PRIu64 ": delta "
+			    "frame without a snapshot frame before it", f->index);
+		if (in.ram_size != im->size || in.page_size != im->page_size)
+			return qhb_err_at(e, f->offset, "frame %" PRIu64 ": delta "
+			    "for %" PRIu64 " bytes of RAM, the snapshot has %"
+			    PRIu64, f->index, in.ram_size, im->size);
+		if (in.base_seq != im->seq)
+			return qhb_err_at(e, f->offset, "frame %" PRIu64 ": delta "
+			    "against seq %" PRIu64 ", but the last frame was seq %"
+			    PRIu64, f->index, in.base_seq, im->seq);
+	} else if (im->ram == NULL || im->size != in.ram_size) {
+		void *p = mmap(NULL, in.ram_size, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (p == MAP_FAILED)
+			return qhb_err_sys(e, "frame %" PRIu64 ": cannot allocate "
+			    "%" PRIu64 " bytes of RAM", f->index, in.ram_size);
+		qhb_image_release(im);
+		im->ram = p;
+		im->size = in.ram_size;
+		fresh = 1;
+	}
+	im->page_size = in.page_size;
+	given = f->data;
+	zero = f->data + (in.pages + 7) / 8;
+	data = zero + (in.pages + 7) / 8;
+	for (uint64_t i = 0; i < in.pages; i++) {
+		uint8_t *page = im->ram + i * in.page_size;
+		if (!bit_get(given, i))
+			continue;
+		if (bit_get(zero, i)) {
+			if (!fresh)
+				memset(page, 0, in.page_size);
+		} else {
+			memcpy(page, data, in.page_size);
+			data += in.page_size;
+		}
+	}
+	im->seq = in.seq;
+	im->frames++;
+	return 0;
+}
+
+void qhb_image_release(struct qhb_image *im)
+{
+	if (im->ram != NULL)
+		munmap(im->ram, im->size);
+	memset(im, 0, sizeof(*im));
+}

@@ -1,0 +1,111 @@
+/*
+ * vm -- the guest manager behind qhb-vm.
+ *
+ * Starts QEMU guests whose RAM is a shared file in /dev/shm, finds them
+ * again by name, and stops them.  Each guest NAME owns
+ *
+ *   /dev/shm/qhb-UID-NAME.ram     guest RAM, mode 0600, made here before QEMU
+ *   RUNDIR/NAME/                  mode 0700, where RUNDIR is
+ *                                 $XDG_RUNTIME_DIR/qhb, else /tmp/qhb-UID
+ *     qmp.sock                    QMP for users and qhb-snap
+ *     ctl.sock                    QMP kept for qhb-vm itself (QEMU serves
+ *                                 one client per socket)
+ *     serial.log                  the guest's serial console
+ *     qemu.log                    QEMU's stdout and stderr
+ *     pid                         QEMU's pid
+ *     info.json                   how it was started (see struct qhb_vm_info)
+ *
+ * A guest is running while its pid is a live process whose command line
+ * names its QMP socket; a directory whose QEMU is gone is stale, and start
+ * and stop clean it.  This module uses qmp; it prints nothing.
+ */
+#ifndef QHB_VM_H
+#define QHB_VM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define QHB_VM_NAME_MAX     64
+#define QHB_VM_PATH_MAX     256
+#define QHB_VM_READY        "QHB-READY"      /* the demo guest's marker */
+#define QHB_VM_APPEND       "console=ttyS0 panic=-1 quiet"
+#define QHB_VM_QEMU         "qemu-system-x86_64"
+#define QHB_VM_DEFAULT_MEM  (UINT64_C(128) << 20)
+
+/* How to start a guest.  All zero means the defaults noted; pointers are
+ * borrowed for the duration of qhb_vm_start(). */
+struct qhb_vm_opts {
+	const char *name;          /* letters, digits, "-", "_", "." */
+	uint64_t mem;              /* bytes, a multiple of 1 MiB; 0: 128 MiB */
+	int cpus;                  /* 0: 1 */
+	const char *machine;       /* NULL: "q35" */
+	const char *kernel;        /* required */
+	const char *initrd;        /* NULL: none */
+	const char *append;        /* NULL: QHB_VM_APPEND */
+	const char *qemu;          /* NULL: QHB_VM_QEMU, found in PATH */
+	const char *const *extra;  /* nextra more QEMU arguments, appended */
+	size_t nextra;
+	int timeout_ms;            /* bound on QMP answering; 0: 60 s */
+};
+
+/* A guest as found on disk (info.json) and in /proc. */
+struct qhb_vm_info {
+	char name[QHB_VM_NAME_MAX + 1];
+	long pid;                  /* QEMU's pid; 0 if never recorded */
+	int alive;                 /* 1 while that QEMU runs */
+	uint64_t mem;              /* bytes */
+	int cpus;
+	char machine[32];
+	char dir[QHB_VM_PATH_MAX];
+	char ram[QHB_VM_PATH_MAX];
+	char qmp[QHB_VM_PATH_MAX];
+	char ctl[QHB_VM_PATH_MAX];
+	char serial[QHB_VM_PATH_MAX];
+	char qemu_log[QHB_VM_PATH_MAX];
+	char kernel[QHB_VM_PATH_MAX];
+	char initrd[QHB_VM_PATH_MAX];
+};
+
+/* Functions used to name things. */
+
+/* 0 if name is a valid guest name, else -1 with e saying why. */
+int qhb_vm_name_check(const char *name, struct qhb_err *e);
+/* Stores the runtime directory in buf, creating it (mode 0700) when
+ * missing; refuses one that is not a directory owned by us, or is open to
+ * others.  0, or -1 with e set and buf unspecified. */
+int qhb_vm_rundir(char *buf, size_t size, struct qhb_err *e);
+/* Parses "128M", "1G", "512K", "65536B"; a bare number is MiB, as with
+ * QEMU's -m.  0, or -1 with e set and *bytes unchanged. */
+int qhb_vm_parse_size(const char *s, uint64_t *bytes, struct qhb_err *e);
+
+/* Functions used to manage guests. */
+
+/* Starts a guest and returns once its QMP socket answers, with info filled.
+ * Fails if a guest of that name runs; cleans a stale one first.  When QEMU
+ * cannot start, e carries its stderr and nothing of the guest is left: no
+ * RAM file, no directory.  0, or -1 with e set. */
+int qhb_vm_start(const struct qhb_vm_opts *o, struct qhb_vm_info *info,
+    struct qhb_err *e);
+/* Finds the guest called name.  0 with info filled (info->alive says
+ * whether QEMU still runs), or -1 with e set when there is none. */
+int qhb_vm_find(const char *name, struct qhb_vm_info *info,
+    struct qhb_err *e);
+/* Stops a guest: QMP "quit", waiting up to timeout_ms (0: 30 s), then
+ * SIGTERM and SIGKILL, each for a bounded time; then removes its RAM file
+ * and directory.  A stale guest is only cleaned.  Stores in *was_running
+ * (may be NULL) whether QEMU ran.  0, or -1 with e set: no such guest, or
+ * QEMU would not die (then its files stay). */
+int qhb_vm_stop(const char *name, int timeout_ms, int *was_running,
+    struct qhb_err *e);
+/* Lists running guests, sorted by name, into a malloc'd array the caller
+ * free()s (NULL when none).  0, or -1 with e set and *list unchanged. */
+int qhb_vm_list(struct qhb_vm_info **list, size_t *n, struct qhb_err *e);
+/* Waits until the guest's serial log contains pattern (a plain string), up
+ * to timeout_ms.  0, or -1 with e saying whether time ran out or QEMU
+ * exited first. */
+int qhb_vm_wait(const struct qhb_vm_info *info, const char *pattern,
+    int timeout_ms, struct qhb_err *e);
+
+#endif

@@ -1,0 +1,40 @@
+# Shared by the shell test suites.  A suite defines functions and runs each
+# with t NAME FUNCTION: it prints "PASS: suite.NAME" when the function
+# returns 0, else "FAIL: suite.NAME: " and the function's last output lines.
+# Inside a function, "cmd && die" spells a must-fail case, and every
+# assertion is a command that fails the function when it does not hold.
+
+SUITE=${SUITE:-$(basename "$0" .sh)}
+T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/qhb-test.XXXXXX")
+trap 'rm -rf "$T_TMP"' EXIT
+# Programs under test: $QHB_BIN (build/bin by default) comes first in PATH.
+QHB_BIN=${QHB_BIN:-$(cd "$(dirname "$0")/../.." && pwd)/build/bin}
+PATH=$QHB_BIN:$PATH
+export PATH
+
+die() { echo "$*" >&2; return 1; }
+
+t() {
+	name=$1
+	shift
+	out=$T_TMP/out.$name
+	if (set -e; "$@") >"$out" 2>&1; then
+		echo "PASS: $SUITE.$name"
+	else
+		echo "FAIL: $SUITE.$name: $(tail -n 8 "$out" | tr '\n' '|')"
+	fi
+}
+
+# expect_err WANT CMD...: CMD must exit 1 and say WANT on stderr.
+expect_err() {
+	want=$1
+	shift
+	if "$@" >"$T_TMP/stdout" 2>"$T_TMP/stderr"; then
+		echo "expected failure, got success: $*"
+		return 1
+	fi
+	grep -qF -- "$want" "$T_TMP/stderr" || {
+		echo "stderr lacks '$want': $(cat "$T_TMP/stderr")"
+		return 1
+	}
+}
