@@ -493,6 +493,10 @@ int qhb_image_apply(struct qhb_image *im, const struct qhb_frame *f,
 			return qhb_err_at(e, f->offset, "frame %" PRIu64 ": delta "
 			    "against seq %" PRIu64 ", but the last frame was seq %"
 			    PRIu64, f->index, in.base_seq, im->seq);
+	} else if (im->max_size != 0 && in.ram_size > im->max_size) {
+		return qhb_err_at(e, f->offset, "frame %" PRIu64 ": RAM of %"
+		    PRIu64 " bytes is over the limit of %" PRIu64, f->index,
+		    in.ram_size, im->max_size);
 	} else if (im->ram == NULL || im->size != in.ram_size) {
 		void *p = mmap(NULL, in.ram_size, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -527,7 +531,10 @@ int qhb_image_apply(struct qhb_image *im, const struct qhb_frame *f,
 
 void qhb_image_release(struct qhb_image *im)
 {
+	uint64_t max_size = im->max_size;
+
 	if (im->ram != NULL)
 		munmap(im->ram, im->size);
 	memset(im, 0, sizeof(*im));
+	im->max_size = max_size;
 }

@@ -101,6 +101,7 @@ struct qhb_image {
 	uint64_t size, page_size;
 	uint64_t seq;          /* seq of the last frame applied */
 	uint64_t frames;       /* frames applied */
+	uint64_t max_size;     /* largest RAM accepted; 0: no limit */
 };
 /* Applies a snapshot or delta frame.  A delta must follow the frame it
  * was taken against.  Returns 0, or -1 with e filled and im unchanged

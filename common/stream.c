@@ -280,6 +280,7 @@ struct qhb_reader {
 	uint64_t offset;         /* bytes consumed by the caller */
 	uint64_t index;          /* next frame's number */
 	uint64_t mask;
+	uint64_t max_content;
 	qhb_warn_fn *warn;
 	void *warn_arg;
 	ZSTD_DCtx *dctx;
@@ -298,6 +299,7 @@ struct qhb_reader *qhb_reader_fdopen(int fd, const char *name,
 		return NULL;
 	}
 	r->fd = fd;
+	r->max_content = QHB_FRAME_MAX_CONTENT;
 	snprintf(r->name, sizeof(r->name), "%s", name);
 	return r;
 }
@@ -328,6 +330,12 @@ void qhb_reader_filter(struct qhb_reader *r, uint64_t kind_mask,
 	r->mask = kind_mask;
 	r->warn = warn;
 	r->warn_arg = arg;
+}
+
+void qhb_reader_limit(struct qhb_reader *r, uint64_t max_content)
+{
+	r->max_content = max_content < QHB_FRAME_MAX_CONTENT ? max_content :
+	    QHB_FRAME_MAX_CONTENT;
 }
 
 uint64_t qhb_reader_offset(const struct qhb_reader *r)
@@ -504,10 +512,10 @@ static int reader_next(struct qhb_reader *r, struct qhb_frame *f,
 		if (flags & ~KNOWN_FLAGS)
 			return qhb_err_at(e, off + HDR_FLAGS, "frame %" PRIu64
 			    ": unknown flags 0x%" PRIx32, idx, flags & ~KNOWN_FLAGS);
-		if (content > QHB_FRAME_MAX_CONTENT)
+		if (content > r->max_content)
 			return qhb_err_at(e, off + HDR_CONTENT, "frame %" PRIu64
 			    ": absurd payload size %" PRIu64 " (at most %" PRIu64
-			    ")", idx, content, QHB_FRAME_MAX_CONTENT);
+			    ")", idx, content, r->max_content);
 		if (!(flags & QHB_FRAME_ZSTD) && stored != content)
 			return qhb_err_at(e, off + HDR_STORED, "frame %" PRIu64
 			    ": raw payload of %" PRIu64 " bytes stored in %" PRIu64,

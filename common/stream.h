@@ -105,6 +105,9 @@ struct qhb_reader *qhb_reader_fdopen(int fd, const char *name,
  * skipped and reported through warn, which may be NULL. */
 void qhb_reader_filter(struct qhb_reader *r, uint64_t kind_mask,
     qhb_warn_fn *warn, void *arg);
+/* Lowers the largest payload the reader accepts (default
+ * QHB_FRAME_MAX_CONTENT); larger frames are rejected as absurd. */
+void qhb_reader_limit(struct qhb_reader *r, uint64_t max_content);
 /* Reads the next frame into f (whose old contents are replaced).  Returns 1
  * with a frame, 0 at a clean end of stream, -1 with e naming the frame number
  * and byte offset of a truncated, corrupt or absurd frame. */

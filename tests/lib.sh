@@ -18,7 +18,9 @@ t() {
 	name=$1
 	shift
 	out=$T_TMP/out.$name
-	if (set -e; "$@") >"$out" 2>&1; then
+	# Not inside "if": there, set -e would be ignored in the function.
+	(set -e; "$@") >"$out" 2>&1
+	if [ $? -eq 0 ]; then
 		echo "PASS: $SUITE.$name"
 	else
 		echo "FAIL: $SUITE.$name: $(tail -n 8 "$out" | tr '\n' '|')"

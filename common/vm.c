@@ -1,0 +1,906 @@
+/*
+ * vm -- the guest manager behind qhb-vm.  See vm.h for the files a guest
+ * owns.  Starts, stops and cleaning hold an flock on the runtime directory,
+ * so that two qhb-vm runs never build or tear down the same guest at once.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE    /* close_range, memmem, pipe2 */
+#endif
+#include "vm.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "qmp.h"
+
+#define VM_QMP_TIMEOUT_MS    60000   /* start: QMP must answer by then */
+#define VM_STOP_TIMEOUT_MS   30000   /* stop: "quit" must end QEMU by then */
+#define VM_SIGNAL_WAIT_MS    5000    /* after SIGTERM, after SIGKILL */
+#define VM_LOCK_WAIT_MS      60000
+#define VM_SHM_DIR           "/dev/shm"
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* Reads up to size-1 bytes of path into buf, NUL-terminated.  Returns the
+ * count, or -1 with errno set. */
+static ssize_t read_small(const char *path, char *buf, size_t size)
+{
+	ssize_t n, got = 0;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	while ((size_t)got < size - 1) {
+		n = read(fd, buf + got, size - 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += n;
+	}
+	close(fd);
+	buf[got] = '\0';
+	return got;
+}
+
+/* 1 if pid is a live (not zombie) process whose command line names the
+ * QMP socket qmp, which tells our QEMU from a process that reused its pid. */
+static int pid_is_guest(long pid, const char *qmp)
+{
+	static char cmdline[65536];
+	char path[64], stat[512], *p;
+	ssize_t n;
+
+	if (pid <= 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if (read_small(path, stat, sizeof(stat)) <= 0)
+		return 0;
+	p = strrchr(stat, ')');
+	if (p == NULL || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X')
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
+	n = read_small(path, cmdline, sizeof(cmdline));
+	if (n <= 0)
+		return 0;
+	return memmem(cmdline, (size_t)n, qmp, strlen(qmp)) != NULL;
+}
+
+/* Reaps pid if it is our child, and waits up to ms for it to be gone. */
+static int wait_gone(long pid, const char *qmp, int ms)
+{
+	int64_t deadline = now_ms() + ms;
+
+	for (;;) {
+		waitpid((pid_t)pid, NULL, WNOHANG);
+		if (!pid_is_guest(pid, qmp))
+			return 1;
+		if (now_ms() >= deadline)
+			return 0;
+		sleep_ms(20);
+	}
+}
+
+/* The last line(s) of a log, on one line, into buf (empty if none). */
+static void log_tail(const char *path, char *buf, size_t size)
+{
+	char tail[400], *p;
+	off_t len;
+	ssize_t n = 0;
+	int fd;
+
+	buf[0] = '\0';
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	len = lseek(fd, 0, SEEK_END);
+	if (len > 0 && lseek(fd, len > (off_t)sizeof(tail) - 1 ?
+	    len - (off_t)sizeof(tail) + 1 : 0, SEEK_SET) >= 0)
+		n = read(fd, tail, sizeof(tail) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	tail[n] = '\0';
+	while (n > 0 && isspace((unsigned char)tail[n - 1]))
+		tail[--n] = '\0';
+	for (p = tail; *p != '\0'; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	snprintf(buf, size, "%s", tail);
+}
+
+/* Removes everything in dir, then dir.  Errors are ignored: a half-removed
+ * directory is stale and the next start cleans it. */
+static void remove_dir(const char *dir)
+{
+	char path[QHB_VM_PATH_MAX + 300];
+	struct dirent *d;
+	DIR *dp;
+
+	dp = opendir(dir);
+	if (dp != NULL) {
+		while ((d = readdir(dp)) != NULL) {
+			if (strcmp(d->d_name, ".") == 0 ||
+			    strcmp(d->d_name, "..") == 0)
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+			unlink(path);
+		}
+		closedir(dp);
+	}
+	rmdir(dir);
+}
+
+/* Copies s into dst for a QEMU option value: commas doubled. */
+static int qemu_escape(char *dst, size_t size, const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++) {
+		if (n + 3 > size)
+			return -1;
+		if (*s == ',')
+			dst[n++] = ',';
+		dst[n++] = *s;
+	}
+	dst[n] = '\0';
+	return 0;
+}
+
+int qhb_vm_name_check(const char *name, struct qhb_err *e)
+{
+	const char *p;
+
+	if (name == NULL || *name == '\0')
+		return qhb_err_set(e, "empty guest name");
+	if (strlen(name) > QHB_VM_NAME_MAX)
+		return qhb_err_set(e, "guest name longer than %d characters",
+		    QHB_VM_NAME_MAX);
+	if (name[0] == '.' || name[0] == '-')
+		return qhb_err_set(e, "invalid guest name \"%s\": must not "
+		    "start with \"%c\"", name, name[0]);
+	for (p = name; *p != '\0'; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_' &&
+		    *p != '.')
+			return qhb_err_set(e, "invalid guest name \"%s\": only "
+			    "letters, digits, \"-\", \"_\" and \".\" are allowed",
+			    name);
+	return 0;
+}
+
+int qhb_vm_rundir(char *buf, size_t size, struct qhb_err *e)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	struct stat st;
+	int n;
+
+	if (xdg != NULL && xdg[0] == '/' && access(xdg, W_OK | X_OK) == 0)
+		n = snprintf(buf, size, "%s/qhb", xdg);
+	else
+		n = snprintf(buf, size, "/tmp/qhb-%ld", (long)geteuid());
+	if (n < 0 || (size_t)n >= size)
+		return qhb_err_set(e, "runtime directory path too long");
+	if (mkdir(buf, 0700) < 0 && errno != EEXIST) {
+		qhb_err_path(e, buf);
+		return qhb_err_sys(e, "cannot create the runtime directory");
+	}
+	if (lstat(buf, &st) < 0) {
+		qhb_err_path(e, buf);
+		return qhb_err_sys(e, "lstat");
+	}
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & 077) != 0) {
+		qhb_err_path(e, buf);
+		return qhb_err_set(e, "expected a directory owned by uid %ld "
+		    "with mode 0700, found %s owned by uid %ld, mode %04o; "
+		    "remove it", (long)geteuid(), S_ISDIR(st.st_mode) ?
+		    "a directory" : "something else", (long)st.st_uid,
+		    (unsigned)(st.st_mode & 07777));
+	}
+	return 0;
+}
+
+int qhb_vm_parse_size(const char *s, uint64_t *bytes, struct qhb_err *e)
+{
+	unsigned long long v;
+	uint64_t mul = UINT64_C(1) << 20;
+	char *end;
+
+	errno = 0;
+	if (!isdigit((unsigned char)s[0]))
+		goto bad;
+	v = strtoull(s, &end, 10);
+	if (errno != 0)
+		goto bad;
+	switch (toupper((unsigned char)*end)) {
+	case '\0': break;
+	case 'B': mul = 1; end++; break;
+	case 'K': mul = UINT64_C(1) << 10; end++; break;
+	case 'M': mul = UINT64_C(1) << 20; end++; break;
+	case 'G': mul = UINT64_C(1) << 30; end++; break;
+	case 'T': mul = UINT64_C(1) << 40; end++; break;
+	default: goto bad;
+	}
+	if (*end == 'i' && mul > 1)
+		end++;
+	if ((*end == 'B' || *end == 'b') && mul > 1)
+		end++;
+	if (*end != '\0' || v > UINT64_MAX / mul)
+		goto bad;
+	*bytes = v * mul;
+	return 0;
+bad:
+	return qhb_err_set(e, "invalid size \"%s\": expected a number with "
+	    "an optional K, M, G or T suffix (no suffix: MiB)", s);
+}
+
+/* Fills the name and every path of info; the rest is zeroed. */
+static int vm_paths(const char *name, struct qhb_vm_info *info,
+    struct qhb_err *e)
+{
+	char dir[QHB_VM_PATH_MAX];
+	size_t max = sizeof(((struct sockaddr_un *)0)->sun_path);
+	int n;
+
+	memset(info, 0, sizeof(*info));
+	if (qhb_vm_name_check(name, e) < 0)
+		return -1;
+	if (qhb_vm_rundir(dir, sizeof(dir), e) < 0)
+		return -1;
+	snprintf(info->name, sizeof(info->name), "%s", name);
+	n = snprintf(info->dir, sizeof(info->dir), "%s/%s", dir, name);
+	if (n < 0 || (size_t)n + sizeof("/serial.log") > max) {
+		qhb_err_path(e, dir);
+		return qhb_err_set(e, "runtime directory too long for a Unix "
+		    "socket path (%zu bytes); set XDG_RUNTIME_DIR to a shorter "
+		    "directory", max - 1);
+	}
+	/* info->dir is short enough (checked above) for these to fit. */
+	if (snprintf(info->qmp, sizeof(info->qmp), "%s/qmp.sock",
+	    info->dir) < 0 ||
+	    snprintf(info->ctl, sizeof(info->ctl), "%s/ctl.sock",
+	    info->dir) < 0 ||
+	    snprintf(info->serial, sizeof(info->serial), "%s/serial.log",
+	    info->dir) < 0 ||
+	    snprintf(info->qemu_log, sizeof(info->qemu_log), "%s/qemu.log",
+	    info->dir) < 0)
+		return qhb_err_sys(e, "snprintf");
+	snprintf(info->ram, sizeof(info->ram), VM_SHM_DIR "/qhb-%ld-%s.ram",
+	    (long)geteuid(), name);
+	return 0;
+}
+
+/* Takes the runtime directory's lock.  Returns its fd (the caller closes it
+ * to unlock), or -1 with e set. */
+static int vm_lock(struct qhb_err *e)
+{
+	char dir[QHB_VM_PATH_MAX];
+	int64_t deadline = now_ms() + VM_LOCK_WAIT_MS;
+	int fd;
+
+	if (qhb_vm_rundir(dir, sizeof(dir), e) < 0)
+		return -1;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		qhb_err_path(e, dir);
+		return qhb_err_sys(e, "open");
+	}
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			qhb_err_path(e, dir);
+			qhb_err_sys(e, "flock");
+			close(fd);
+			return -1;
+		}
+		if (now_ms() >= deadline) {
+			qhb_err_path(e, dir);
+			qhb_err_set(e, "another qhb-vm held the lock for %d s",
+			    VM_LOCK_WAIT_MS / 1000);
+			close(fd);
+			return -1;
+		}
+		sleep_ms(50);
+	}
+	return fd;
+}
+
+/* Reads info.json (else the pid file) into info, whose paths are set, and
+ * sets info->alive. */
+static void vm_read_state(struct qhb_vm_info *info)
+{
+	char path[QHB_VM_PATH_MAX + 16], buf[64];
+	const char *s;
+	json_t *j;
+
+	snprintf(path, sizeof(path), "%s/info.json", info->dir);
+	j = json_load_file(path, 0, NULL);
+	if (json_is_object(j)) {
+		info->pid = (long)json_integer_value(json_object_get(j, "pid"));
+		info->mem = (uint64_t)json_integer_value(json_object_get(j,
+		    "mem"));
+		info->cpus = (int)json_integer_value(json_object_get(j,
+		    "cpus"));
+		if ((s = json_string_value(json_object_get(j, "machine"))))
+			snprintf(info->machine, sizeof(info->machine), "%s", s);
+		if ((s = json_string_value(json_object_get(j, "kernel"))))
+			snprintf(info->kernel, sizeof(info->kernel), "%s", s);
+		if ((s = json_string_value(json_object_get(j, "initrd"))))
+			snprintf(info->initrd, sizeof(info->initrd), "%s", s);
+	}
+	json_decref(j);
+	if (info->pid == 0) {
+		snprintf(path, sizeof(path), "%s/pid", info->dir);
+		if (read_small(path, buf, sizeof(buf)) > 0)
+			info->pid = strtol(buf, NULL, 10);
+	}
+	info->alive = pid_is_guest(info->pid, info->qmp);
+}
+
+/* Removes the guest's RAM file and directory. */
+static void vm_clean(const struct qhb_vm_info *info)
+{
+	unlink(info->ram);
+	remove_dir(info->dir);
+}
+
+static int vm_write_info(const struct qhb_vm_info *info, const char *append,
+    struct qhb_err *e)
+{
+	char path[QHB_VM_PATH_MAX + 16], tmp[QHB_VM_PATH_MAX + 16];
+	json_t *j;
+	FILE *fp;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/pid", info->dir);
+	fp = fopen(path, "we");
+	if (fp == NULL || fprintf(fp, "%ld\n", info->pid) < 0 ||
+	    fclose(fp) != 0) {
+		qhb_err_path(e, path);
+		return qhb_err_sys(e, "write");
+	}
+	j = json_pack("{s:s, s:I, s:I, s:i, s:s, s:s, s:s, s:s, s:s, s:s,"
+	    " s:s, s:s, s:s, s:I}",
+	    "name", info->name, "pid", (json_int_t)info->pid,
+	    "mem", (json_int_t)info->mem, "cpus", info->cpus,
+	    "machine", info->machine, "ram", info->ram, "qmp", info->qmp,
+	    "ctl", info->ctl, "serial", info->serial,
+	    "qemu_log", info->qemu_log, "kernel", info->kernel,
+	    "initrd", info->initrd, "append", append,
+	    "started", (json_int_t)time(NULL));
+	if (j == NULL)
+		return qhb_err_set(e, "cannot encode info.json");
+	snprintf(path, sizeof(path), "%s/info.json", info->dir);
+	snprintf(tmp, sizeof(tmp), "%s/info.json.new", info->dir);
+	rc = json_dump_file(j, tmp, JSON_INDENT(2));
+	json_decref(j);
+	if (rc < 0 || rename(tmp, path) < 0) {
+		qhb_err_path(e, path);
+		return qhb_err_sys(e, "write");
+	}
+	return 0;
+}
+
+/* Creates the RAM file, size bytes of zeros, mode 0600.  A leftover file of
+ * ours (its guest is known not to run) is replaced. */
+static int vm_make_ram(const char *path, uint64_t size, struct qhb_err *e)
+{
+	struct statvfs vfs;
+	struct stat st;
+	int fd, tries;
+
+	if (statvfs(VM_SHM_DIR, &vfs) == 0 &&
+	    (uint64_t)vfs.f_bavail * vfs.f_frsize < size) {
+		qhb_err_path(e, path);
+		return qhb_err_set(e, "%" PRIu64 " MiB of guest RAM do not fit "
+		    "in " VM_SHM_DIR " (%" PRIu64 " MiB free)", size >> 20,
+		    ((uint64_t)vfs.f_bavail * vfs.f_frsize) >> 20);
+	}
+	for (tries = 0;; tries++) {
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC |
+		    O_NOFOLLOW, 0600);
+		if (fd >= 0)
+			break;
+		qhb_err_path(e, path);
+		if (errno != EEXIST || tries > 0)
+			return qhb_err_sys(e, "create");
+		if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode) ||
+		    st.st_uid != geteuid())
+			return qhb_err_set(e, "exists and is not a RAM file of "
+			    "ours; remove it");
+		unlink(path);
+		qhb_err_clear(e);
+	}
+	if (ftruncate(fd, (off_t)size) < 0) {
+		qhb_err_path(e, path);
+		qhb_err_sys(e, "ftruncate to %" PRIu64 " bytes", size);
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* The least guest RAM an x86 bzImage can unpack in: where it loads plus
+ * its init_size (boot protocol 2.10+).  0 when path is no such kernel. */
+static uint64_t kernel_min_mem(const char *path)
+{
+	unsigned char h[0x268];
+	uint64_t pref = 0;
+	uint32_t init = 0;
+	ssize_t n;
+	int fd, i;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = pread(fd, h, sizeof(h), 0);
+	close(fd);
+	if (n != (ssize_t)sizeof(h) || memcmp(h + 0x202, "HdrS", 4) != 0 ||
+	    (h[0x206] | h[0x207] << 8) < 0x020a)
+		return 0;
+	for (i = 7; i >= 0; i--)
+		pref = pref << 8 | h[0x258 + i];
+	for (i = 3; i >= 0; i--)
+		init = init << 8 | h[0x260 + i];
+	return pref + init;
+}
+
+/* Forks and runs QEMU with argv in a session of its own, stdin /dev/null,
+ * stdout and stderr to logpath.  Returns its pid, or -1 with e set (also
+ * when exec fails: the child reports errno through a close-on-exec pipe). */
+static long vm_spawn(char *const argv[], const char *logpath,
+    struct qhb_err *e)
+{
+	int pfd[2], child_errno = 0, fd, null;
+	sigset_t all;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return qhb_err_sys(e, "pipe");
+	pid = fork();
+	if (pid < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return qhb_err_sys(e, "fork");
+	}
+	if (pid == 0) {
+		setsid();
+		signal(SIGPIPE, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		sigemptyset(&all);
+		sigprocmask(SIG_SETMASK, &all, NULL);
+		null = open("/dev/null", O_RDONLY);
+		fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND,
+		    0600);
+		if (null < 0 || fd < 0 || dup2(null, 0) < 0 ||
+		    dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+			goto fail;
+		/* Inherited descriptors must not stay open in QEMU. */
+		if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+			for (fd = 3; fd < 1024; fd++)
+				fcntl(fd, F_SETFD, FD_CLOEXEC);
+		execvp(argv[0], argv);
+fail:
+		child_errno = errno;
+		n = write(pfd[1], &child_errno, sizeof(child_errno));
+		(void)n;
+		_exit(127);
+	}
+	close(pfd[1]);
+	do
+		n = read(pfd[0], &child_errno, sizeof(child_errno));
+	while (n < 0 && errno == EINTR);
+	close(pfd[0]);
+	if (n == (ssize_t)sizeof(child_errno)) {
+		waitpid(pid, NULL, 0);
+		errno = child_errno;
+		qhb_err_path(e, argv[0]);
+		if (child_errno == ENOENT && strchr(argv[0], '/') == NULL)
+			return qhb_err_set(e, "not found in PATH "
+			    "(apt-get install qemu-system-x86)");
+		return qhb_err_sys(e, "cannot run");
+	}
+	return (long)pid;
+}
+
+/* Waits until QMP answers on info->qmp.  0, or -1 with e set (QEMU died,
+ * or the time ran out); QEMU is then dead. */
+static int vm_wait_qmp(const struct qhb_vm_info *info, int timeout_ms,
+    struct qhb_err *e)
+{
+	int64_t deadline = now_ms() + timeout_ms;
+	char tail[400];
+	struct qhb_qmp *q;
+	struct stat st;
+	int status;
+	pid_t r;
+
+	for (;;) {
+		r = waitpid((pid_t)info->pid, &status, WNOHANG);
+		if (r == (pid_t)info->pid) {
+			log_tail(info->qemu_log, tail, sizeof(tail));
+			qhb_err_path(e, QHB_VM_QEMU);
+			if (WIFEXITED(status))
+				return qhb_err_set(e, "exited with status %d "
+				    "while starting: %s", WEXITSTATUS(status),
+				    tail[0] ? tail : "(no message)");
+			return qhb_err_set(e, "killed by signal %d while "
+			    "starting: %s", WIFSIGNALED(status) ?
+			    WTERMSIG(status) : 0, tail[0] ? tail :
+			    "(no message)");
+		}
+		if (stat(info->qmp, &st) == 0 && S_ISSOCK(st.st_mode)) {
+			q = qhb_qmp_open(info->qmp, 2000, NULL);
+			if (q != NULL) {
+				qhb_qmp_close(q);
+				return 0;
+			}
+		}
+		if (now_ms() >= deadline) {
+			kill((pid_t)info->pid, SIGKILL);
+			waitpid((pid_t)info->pid, NULL, 0);
+			qhb_err_path(e, info->qmp);
+			return qhb_err_set(e, "QEMU's QMP socket did not answer "
+			    "within %d s; QEMU killed", timeout_ms / 1000);
+		}
+		sleep_ms(50);
+	}
+}
+
+int qhb_vm_start(const struct qhb_vm_opts *o, struct qhb_vm_info *info,
+    struct qhb_err *e)
+{
+	char a_mem[32], a_smp[16], a_ram[QHB_VM_PATH_MAX * 2 + 128],
+	    a_machine[96], a_serial[QHB_VM_PATH_MAX * 2 + 8],
+	    a_qmp[QHB_VM_PATH_MAX * 2 + 32], a_ctl[QHB_VM_PATH_MAX * 2 + 32],
+	    esc[QHB_VM_PATH_MAX * 2];
+	const char *append = o->append ? o->append : QHB_VM_APPEND;
+	const char **argv = NULL;
+	struct qhb_vm_info old;
+	int lockfd, rc = -1, made = 0;
+	struct stat st;
+	size_t n = 0, i;
+	uint64_t need;
+	long pid;
+
+	if (vm_paths(o->name, info, e) < 0)
+		return -1;
+	info->mem = o->mem ? o->mem : QHB_VM_DEFAULT_MEM;
+	info->cpus = o->cpus > 0 ? o->cpus : 1;
+	snprintf(info->machine, sizeof(info->machine), "%s",
+	    o->machine ? o->machine : "q35");
+	if (info->mem % (UINT64_C(1) << 20) != 0 || info->mem < (16u << 20))
+		return qhb_err_set(e, "guest memory must be a multiple of "
+		    "1 MiB and at least 16 MiB, got %" PRIu64 " bytes",
+		    info->mem);
+	if (info->cpus > 256)
+		return qhb_err_set(e, "%d CPUs: at most 256", info->cpus);
+	if (strspn(info->machine, "abcdefghijklmnopqrstuvwxyz0123456789-._") !=
+	    strlen(info->machine) || info->machine[0] == '\0')
+		return qhb_err_set(e, "invalid machine type \"%s\"",
+		    info->machine);
+	if (o->kernel == NULL)
+		return qhb_err_set(e, "no kernel given");
+	if (stat(o->kernel, &st) < 0 || !S_ISREG(st.st_mode)) {
+		qhb_err_path(e, o->kernel);
+		return stat(o->kernel, &st) < 0 ?
+		    qhb_err_sys(e, "kernel") : qhb_err_set(e, "kernel: not a "
+		    "regular file");
+	}
+	if (o->initrd != NULL && (stat(o->initrd, &st) < 0 ||
+	    !S_ISREG(st.st_mode))) {
+		qhb_err_path(e, o->initrd);
+		return stat(o->initrd, &st) < 0 ?
+		    qhb_err_sys(e, "initrd") : qhb_err_set(e, "initrd: not a "
+		    "regular file");
+	}
+	need = kernel_min_mem(o->kernel);
+	if (need > 0 && o->initrd != NULL)
+		need += (uint64_t)st.st_size;
+	if (need > info->mem) {
+		qhb_err_path(e, o->kernel);
+		return qhb_err_set(e, "needs more than %" PRIu64 " MiB of guest "
+		    "RAM to unpack itself%s, got %" PRIu64 " MiB; use --mem",
+		    (need + (1u << 20) - 1) >> 20, o->initrd ?
+		    " and its initrd" : "", info->mem >> 20);
+	}
+	snprintf(info->kernel, sizeof(info->kernel), "%s", o->kernel);
+	snprintf(info->initrd, sizeof(info->initrd), "%s",
+	    o->initrd ? o->initrd : "");
+
+	lockfd = vm_lock(e);
+	if (lockfd < 0)
+		return -1;
+	if (lstat(info->dir, &st) == 0) {
+		old = *info;
+		vm_read_state(&old);
+		if (old.alive) {
+			qhb_err_path(e, info->name);
+			qhb_err_set(e, "already running (QEMU pid %ld); stop it "
+			    "first with qhb-vm stop %s", old.pid, info->name);
+			goto out;
+		}
+		vm_clean(&old);   /* stale: its QEMU is gone */
+	}
+	if (mkdir(info->dir, 0700) < 0) {
+		qhb_err_path(e, info->dir);
+		qhb_err_sys(e, "mkdir");
+		goto out;
+	}
+	made = 1;
+	if (vm_make_ram(info->ram, info->mem, e) < 0)
+		goto out;
+
+	snprintf(a_mem, sizeof(a_mem), "%" PRIu64 "M", info->mem >> 20);
+	snprintf(a_smp, sizeof(a_smp), "%d", info->cpus);
+	qemu_escape(esc, sizeof(esc), info->ram);
+	snprintf(a_ram, sizeof(a_ram), "memory-backend-file,id=ram,size=%"
+	    PRIu64 ",mem-path=%s,share=on", info->mem, esc);
+	snprintf(a_machine, sizeof(a_machine), "%s,memory-backend=ram",
+	    info->machine);
+	qemu_escape(esc, sizeof(esc), info->serial);
+	snprintf(a_serial, sizeof(a_serial), "file:%s", esc);
+	qemu_escape(esc, sizeof(esc), info->qmp);
+	snprintf(a_qmp, sizeof(a_qmp), "unix:%s,server=on,wait=off", esc);
+	qemu_escape(esc, sizeof(esc), info->ctl);
+	snprintf(a_ctl, sizeof(a_ctl), "unix:%s,server=on,wait=off", esc);
+	argv = calloc(40 + o->nextra, sizeof(*argv));
+	if (argv == NULL) {
+		qhb_err_sys(e, "argv");
+		goto out;
+	}
+	argv[n++] = o->qemu ? o->qemu : QHB_VM_QEMU;
+	argv[n++] = "-name";      argv[n++] = info->name;
+	argv[n++] = "-accel";     argv[n++] = "tcg";
+	argv[n++] = "-cpu";       argv[n++] = "max";
+	argv[n++] = "-smp";       argv[n++] = a_smp;
+	argv[n++] = "-m";         argv[n++] = a_mem;
+	argv[n++] = "-object";    argv[n++] = a_ram;
+	argv[n++] = "-machine";   argv[n++] = a_machine;
+	argv[n++] = "-kernel";    argv[n++] = info->kernel;
+	if (o->initrd != NULL) {
+		argv[n++] = "-initrd";
+		argv[n++] = info->initrd;
+	}
+	argv[n++] = "-append";    argv[n++] = append;
+	argv[n++] = "-nodefaults";
+	argv[n++] = "-display";   argv[n++] = "none";
+	argv[n++] = "-serial";    argv[n++] = a_serial;
+	argv[n++] = "-qmp";       argv[n++] = a_qmp;
+	argv[n++] = "-qmp";       argv[n++] = a_ctl;
+	argv[n++] = "-no-reboot";
+	for (i = 0; i < o->nextra; i++)
+		argv[n++] = o->extra[i];
+	argv[n] = NULL;
+
+	pid = vm_spawn((char *const *)argv, info->qemu_log, e);
+	if (pid < 0)
+		goto out;
+	info->pid = pid;
+	if (vm_write_info(info, append, e) < 0) {
+		kill((pid_t)pid, SIGKILL);
+		waitpid((pid_t)pid, NULL, 0);
+		goto out;
+	}
+	/* Others may look now: the pid file tells them it is ours. */
+	close(lockfd);
+	lockfd = -1;
+	if (vm_wait_qmp(info, o->timeout_ms > 0 ? o->timeout_ms :
+	    VM_QMP_TIMEOUT_MS, e) < 0)
+		goto out;
+	info->alive = 1;
+	rc = 0;
+out:
+	if (rc < 0 && made) {
+		if (lockfd < 0)
+			lockfd = vm_lock(NULL);
+		vm_clean(info);
+	}
+	if (lockfd >= 0)
+		close(lockfd);
+	free(argv);
+	return rc;
+}
+
+int qhb_vm_find(const char *name, struct qhb_vm_info *info,
+    struct qhb_err *e)
+{
+	struct stat st;
+
+	if (vm_paths(name, info, e) < 0)
+		return -1;
+	if (lstat(info->dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		qhb_err_path(e, name);
+		return qhb_err_set(e, "no such guest (see qhb-vm list)");
+	}
+	vm_read_state(info);
+	return 0;
+}
+
+int qhb_vm_stop(const char *name, int timeout_ms, int *was_running,
+    struct qhb_err *e)
+{
+	struct qhb_vm_info info;
+	struct qhb_qmp *q;
+	struct stat st;
+	int lockfd, rc = -1, have_dir;
+	json_t *ret;
+
+	if (was_running != NULL)
+		*was_running = 0;
+	if (vm_paths(name, &info, e) < 0)
+		return -1;
+	lockfd = vm_lock(e);
+	if (lockfd < 0)
+		return -1;
+	have_dir = lstat(info.dir, &st) == 0;
+	if (!have_dir && lstat(info.ram, &st) < 0) {
+		qhb_err_path(e, name);
+		qhb_err_set(e, "no such guest (see qhb-vm list)");
+		goto out;
+	}
+	if (have_dir)
+		vm_read_state(&info);
+	if (info.alive) {
+		if (was_running != NULL)
+			*was_running = 1;
+		q = qhb_qmp_open(info.ctl, 5000, NULL);
+		if (q != NULL) {
+			ret = qhb_qmp_execute(q, "quit", NULL, NULL);
+			json_decref(ret);
+			qhb_qmp_close(q);
+		}
+		if (!wait_gone(info.pid, info.qmp, timeout_ms > 0 ?
+		    timeout_ms : VM_STOP_TIMEOUT_MS)) {
+			kill((pid_t)info.pid, SIGTERM);
+			if (!wait_gone(info.pid, info.qmp, VM_SIGNAL_WAIT_MS)) {
+				kill((pid_t)info.pid, SIGKILL);
+				if (!wait_gone(info.pid, info.qmp,
+				    VM_SIGNAL_WAIT_MS)) {
+					qhb_err_path(e, name);
+					qhb_err_set(e, "QEMU (pid %ld) survived "
+					    "quit, SIGTERM and SIGKILL",
+					    info.pid);
+					goto out;
+				}
+			}
+		}
+	}
+	vm_clean(&info);
+	rc = 0;
+out:
+	close(lockfd);
+	return rc;
+}
+
+static int info_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct qhb_vm_info *)a)->name,
+	    ((const struct qhb_vm_info *)b)->name);
+}
+
+int qhb_vm_list(struct qhb_vm_info **list, size_t *n, struct qhb_err *e)
+{
+	struct qhb_vm_info info, *out = NULL, *nl;
+	char dir[QHB_VM_PATH_MAX];
+	size_t count = 0, cap = 0;
+	struct dirent *d;
+	DIR *dp;
+
+	if (qhb_vm_rundir(dir, sizeof(dir), e) < 0)
+		return -1;
+	dp = opendir(dir);
+	if (dp == NULL) {
+		qhb_err_path(e, dir);
+		return qhb_err_sys(e, "opendir");
+	}
+	while ((d = readdir(dp)) != NULL) {
+		if (qhb_vm_name_check(d->d_name, NULL) < 0 ||
+		    qhb_vm_find(d->d_name, &info, NULL) < 0 || !info.alive)
+			continue;
+		if (count == cap) {
+			cap = cap ? cap * 2 : 8;
+			nl = realloc(out, cap * sizeof(*out));
+			if (nl == NULL) {
+				free(out);
+				closedir(dp);
+				return qhb_err_sys(e, "guest list");
+			}
+			out = nl;
+		}
+		out[count++] = info;
+	}
+	closedir(dp);
+	if (count > 1)
+		qsort(out, count, sizeof(*out), info_cmp);
+	*list = out;
+	*n = count;
+	return 0;
+}
+
+int qhb_vm_wait(const struct qhb_vm_info *info, const char *pattern,
+    int timeout_ms, struct qhb_err *e)
+{
+	static char buf[65536];
+	int64_t deadline = now_ms() + timeout_ms;
+	size_t plen = strlen(pattern), carry = 0, keep;
+	char tail[400];
+	int fd = -1, alive, rc = -1;
+	ssize_t n;
+
+	qhb_err_path(e, info->serial);
+	if (plen == 0)
+		return 0;
+	if (plen > sizeof(buf) / 2)
+		return qhb_err_set(e, "pattern longer than %zu bytes",
+		    sizeof(buf) / 2);
+	for (;;) {
+		alive = pid_is_guest(info->pid, info->qmp);
+		if (fd < 0)
+			fd = open(info->serial, O_RDONLY | O_CLOEXEC);
+		while (fd >= 0 && (n = read(fd, buf + carry,
+		    sizeof(buf) - carry)) > 0) {
+			carry += (size_t)n;
+			if (memmem(buf, carry, pattern, plen) != NULL) {
+				rc = 0;
+				goto out;
+			}
+			keep = carry < plen - 1 ? carry : plen - 1;
+			memmove(buf, buf + carry - keep, keep);
+			carry = keep;
+		}
+		if (!alive) {
+			log_tail(info->qemu_log, tail, sizeof(tail));
+			qhb_err_set(e, "QEMU (pid %ld) exited before \"%s\" "
+			    "appeared%s%s", info->pid, pattern,
+			    tail[0] ? "; QEMU said: " : "", tail);
+			goto out;
+		}
+		if (now_ms() >= deadline) {
+			qhb_err_set(e, "timed out after %d s waiting for \"%s\" "
+			    "(QEMU pid %ld still running)", timeout_ms / 1000,
+			    pattern, info->pid);
+			goto out;
+		}
+		sleep_ms(100);
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
