@@ -31,8 +31,8 @@ static void usage(FILE *f)
 static void help(void)
 {
 	usage(stdout);
-	printf("\nReads qhb streams (standard input when no FILE, or -) as one\n"
-	    "stream, in order.\n\n"
+	printf("\nReads each FILE in turn (standard input when none, or -); a\n"
+	    "later file's deltas may continue an earlier file's snapshot.\n\n"
 	    "  --json          a JSON line per frame: header, metadata, page counts\n"
 	    "                  (the default)\n"
 	    "  --raw           the guest RAM of the last snapshot frame, deltas\n"
@@ -94,6 +94,23 @@ static json_t *json_u64(uint64_t v)
 	return json_string(buf);
 }
 
+/* A JSON string of s; bytes that are not UTF-8 become '?', since JSON
+ * cannot carry them and dropping the key would hide it. */
+static json_t *json_text(const char *s)
+{
+	json_t *j = json_string(s);
+	char *copy;
+
+	if (j != NULL || (copy = strdup(s)) == NULL)
+		return j;
+	for (char *p = copy; *p; p++)
+		if ((unsigned char)*p >= 0x80)
+			*p = '?';
+	j = json_string(copy);
+	free(copy);
+	return j;
+}
+
 static int print_json(const char *name, const struct qhb_frame *f,
     struct qhb_err *e)
 {
@@ -102,7 +119,7 @@ static int print_json(const char *name, const struct qhb_frame *f,
 	int rc = 0;
 
 	snprintf(hash, sizeof(hash), "%016" PRIx64, f->xxh3);
-	json_object_set_new(o, "file", json_string(name));
+	json_object_set_new(o, "file", json_text(name));
 	json_object_set_new(o, "frame", json_u64(f->index));
 	json_object_set_new(o, "offset", json_u64(f->offset));
 	json_object_set_new(o, "kind", json_string(qhb_frame_kind_name(f->kind)));
@@ -115,7 +132,7 @@ static int print_json(const char *name, const struct qhb_frame *f,
 	for (size_t i = 0; i < f->meta.n; i++) {
 		const struct qhb_meta_entry *x = &f->meta.v[i];
 		json_object_set_new(m, x->name, x->type == QHB_META_U64 ?
-		    json_u64(x->u) : json_stringn(x->s, strlen(x->s)));
+		    json_u64(x->u) : json_text(x->s));
 	}
 	json_object_set_new(o, "meta", m);
 	if (f->kind == QHB_FRAME_SNAP || f->kind == QHB_FRAME_SNAP_DELTA) {

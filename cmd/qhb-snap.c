@@ -36,6 +36,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: qhb-snap [-fqv] [-o FILE] [--qmp SOCKET] [--consistent MODE]\n"
+	    "                [--verify-rounds N]\n"
 	    "                [--every DURATION [--count N] [--keyframe K]]\n"
 	    "                [--level N] [--threads N] [--name VM] [RAMFILE]\n");
 }
@@ -134,8 +135,10 @@ static void parse_args(struct snap_opts *o, int argc, char **argv)
 			o->snap.verify_rounds = (unsigned)v;
 			break;
 		case OPT_EVERY:
-			if (qhb_parse_duration(optarg, &o->snap.every_ns, &e))
-				goto bad;
+			if (qhb_parse_duration(optarg, &o->snap.every_ns, &e)) {
+				warnx("--every: %s", e.msg);
+				exit(1);
+			}
 			break;
 		case OPT_COUNT:
 			if (qhb_parse_uint(optarg, 1, UINT64_MAX, &o->snap.count,
@@ -169,6 +172,8 @@ static void parse_args(struct snap_opts *o, int argc, char **argv)
 		exit(1);
 	}
 	o->ram_path = argc == 1 ? argv[0] : NULL;
+	if (o->out_pattern != NULL && o->out_pattern[0] == '\0')
+		errx(1, "-o: empty file name");
 	if (o->ram_path == NULL && o->qmp_path == NULL)
 		errx(1, "no RAM file: give RAMFILE or --qmp SOCKET");
 	if (o->snap.consistency == QHB_CONSISTENT_PAUSE && o->qmp_path == NULL)
@@ -250,6 +255,15 @@ int main(int argc, char **argv)
 		if (o.name == NULL)
 			o.name = vm_name = qmp_vm_name(qmp);
 	}
+	/* A signal ends a periodic capture after the frame in hand, and the
+	 * output is committed: what was captured is kept.  One that comes
+	 * before the first frame leaves nothing behind. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+
 	if (qhb_ram_open(&ram, o.ram_path, &e))
 		goto fail;
 	if (o.out_pattern != NULL && strcmp(o.out_pattern, "-") != 0) {
@@ -271,19 +285,17 @@ int main(int argc, char **argv)
 	if ((s = qhb_snapper_new(&ram, qmp, &o.snap, &e)) == NULL)
 		goto fail;
 
-	/* A signal ends a periodic capture after the frame in hand, and the
-	 * output is committed: what was captured is kept. */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-
 	if (qhb_snapper_run(s, w, &e))
 		goto fail;
+	if (qhb_snapper_stats(s)->frames == 0) {
+		qhb_err_clear(&e);
+		qhb_err_set(&e, "interrupted before the first frame");
+		goto fail;
+	}
 	if (o.verbose == 1 && o.snap.every_ns != 0)
 		fputc('\n', stderr);
-	progress(&o, qhb_snapper_stats(s), 1);
+	if (o.verbose == 1 || o.snap.every_ns == 0)
+		progress(&o, qhb_snapper_stats(s), 1);
 	if (qhb_outfile_commit(&out, &e))
 		goto fail;
 	rval = 0;

@@ -364,25 +364,79 @@ static json_t *qom_get(struct qhb_qmp *q, const char *path, const char *prop,
 #define RAM_FILE_HINT "start QEMU with -object memory-backend-file,id=ram," \
 	"size=SIZE,mem-path=/dev/shm/FILE,share=on -machine memory-backend=ram"
 
+/* Checks the memory-backend-file object name: 0 with path and size
+ * stored, 1 with why saying what is wrong with it, -1 on a QMP error. */
+static int ram_backend(struct qhb_qmp *q, const char *name, char *path,
+    size_t pathsize, uint64_t *size, char *why, size_t whysize,
+    struct qhb_err *e)
+{
+	char obj[512];
+	const char *mp;
+	struct stat st;
+	json_int_t sz;
+	json_t *v;
+	int share, rc = 1;
+
+	snprintf(obj, sizeof(obj), "/objects/%s", name);
+	v = qom_get(q, obj, "share", e);
+	if (v == NULL)
+		return -1;
+	share = json_is_true(v);
+	json_decref(v);
+	v = qom_get(q, obj, "size", e);
+	if (v == NULL)
+		return -1;
+	sz = json_is_integer(v) ? json_integer_value(v) : -1;
+	json_decref(v);
+	v = qom_get(q, obj, "mem-path", e);
+	if (v == NULL)
+		return -1;
+	mp = json_string_value(v);
+	if (mp == NULL)
+		snprintf(why, whysize, "memory-backend-file '%s' has no "
+		    "mem-path", name);
+	else if (!share)
+		snprintf(why, whysize, "memory-backend-file '%s' (%s) has "
+		    "share=off, so the file does not see guest writes", name, mp);
+	else if (stat(mp, &st) < 0)
+		snprintf(why, whysize, "memory-backend-file '%s': mem-path %s: "
+		    "%s", name, mp, strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		snprintf(why, whysize, "memory-backend-file '%s': mem-path %s is "
+		    "not a regular file (a directory makes QEMU use a hidden "
+		    "file in it)", name, mp);
+	else if (sz <= 0)
+		snprintf(why, whysize, "memory-backend-file '%s': no usable "
+		    "size", name);
+	else if (strlen(mp) >= pathsize)
+		snprintf(why, whysize, "memory-backend-file '%s': mem-path "
+		    "longer than %zu bytes", name, pathsize - 1);
+	else {
+		memcpy(path, mp, strlen(mp) + 1);
+		*size = (uint64_t)sz;
+		rc = 0;
+	}
+	json_decref(v);
+	return rc;
+}
+
 int qhb_qmp_ram_file(struct qhb_qmp *q, char *path, size_t pathsize,
     uint64_t *size, struct qhb_err *e)
 {
-	json_t *list = NULL, *args, *item, *v;
-	char obj[512], why[768] = "", machine_mem[256] = "";
-	const char *type, *name, *mp;
-	struct stat st;
-	int found = 0, nfile = 0, pass, share;
-	json_int_t sz;
+	char why[768] = "", ram[256] = "", mtype[300] = "";
+	const char *type, *name;
+	json_t *list, *args, *item, *v;
+	int rc = -1, r, nfile = 0;
 	size_t i;
 
-	/* The backend the machine uses as RAM, when QEMU says (7.0+). */
+	/* The backend the machine uses as RAM, when QEMU says (7.0+):
+	 * "/objects/NAME".  Other backends are not guest RAM. */
 	v = qom_get(q, "/machine", "memory-backend", NULL);
 	if (json_is_string(v))
-		snprintf(machine_mem, sizeof(machine_mem), "%s",
-		    json_string_value(v));
+		snprintf(ram, sizeof(ram), "%s", json_string_value(v));
 	json_decref(v);
-	if (strncmp(machine_mem, "/objects/", 9) == 0)
-		memmove(machine_mem, machine_mem + 9, strlen(machine_mem) - 8);
+	if (strncmp(ram, "/objects/", 9) == 0)
+		memmove(ram, ram + 9, strlen(ram) - 8);
 
 	args = json_pack("{s:s}", "path", "/objects");
 	list = args != NULL ? qhb_qmp_execute(q, "qom-list", args, e) : NULL;
@@ -394,77 +448,40 @@ int qhb_qmp_ram_file(struct qhb_qmp *q, char *path, size_t pathsize,
 		qhb_err_set(e, "qom-list /objects: expected an array");
 		goto out;
 	}
-	/* Pass 0 looks at the machine's backend only, pass 1 at all. */
-	for (pass = machine_mem[0] ? 0 : 1; pass < 2 && !found; pass++) {
-		json_array_foreach(list, i, item) {
-			type = json_string_value(json_object_get(item, "type"));
-			name = json_string_value(json_object_get(item, "name"));
-			if (type == NULL || name == NULL ||
-			    strcmp(type, "child<memory-backend-file>") != 0)
-				continue;
-			if (pass == 0 && strcmp(name, machine_mem) != 0)
-				continue;
-			if (pass == 1)
-				nfile++;
-			snprintf(obj, sizeof(obj), "/objects/%s", name);
-			v = qom_get(q, obj, "share", e);
-			if (v == NULL)
-				goto out;
-			share = json_is_true(v);
-			json_decref(v);
-			v = qom_get(q, obj, "size", e);
-			if (v == NULL)
-				goto out;
-			sz = json_is_integer(v) ? json_integer_value(v) : -1;
-			json_decref(v);
-			v = qom_get(q, obj, "mem-path", e);
-			if (v == NULL)
-				goto out;
-			mp = json_string_value(v);
-			if (mp == NULL) {
-				snprintf(why, sizeof(why), "memory-backend-file "
-				    "'%s' has no mem-path", name);
-			} else if (!share) {
-				snprintf(why, sizeof(why), "memory-backend-file "
-				    "'%s' (%s) has share=off, so the file does not "
-				    "see guest writes", name, mp);
-			} else if (stat(mp, &st) < 0) {
-				snprintf(why, sizeof(why), "memory-backend-file "
-				    "'%s': mem-path %s: %s", name, mp,
-				    strerror(errno));
-			} else if (!S_ISREG(st.st_mode)) {
-				snprintf(why, sizeof(why), "memory-backend-file "
-				    "'%s': mem-path %s is not a regular file (a "
-				    "directory makes QEMU use a hidden file in it)",
-				    name, mp);
-			} else if (sz <= 0) {
-				snprintf(why, sizeof(why), "memory-backend-file "
-				    "'%s': no usable size", name);
-			} else if (strlen(mp) >= pathsize) {
-				snprintf(why, sizeof(why), "memory-backend-file "
-				    "'%s': mem-path longer than %zu bytes", name,
-				    pathsize - 1);
-			} else {
-				memcpy(path, mp, strlen(mp) + 1);
-				*size = (uint64_t)sz;
-				found = 1;
-			}
-			json_decref(v);
-			if (found)
-				break;
+	json_array_foreach(list, i, item) {
+		type = json_string_value(json_object_get(item, "type"));
+		name = json_string_value(json_object_get(item, "name"));
+		if (type == NULL || name == NULL)
+			continue;
+		if (ram[0] != '\0' && strcmp(name, ram) == 0)
+			snprintf(mtype, sizeof(mtype), "%s", type);
+		if (strcmp(type, "child<memory-backend-file>") != 0 ||
+		    (ram[0] != '\0' && strcmp(name, ram) != 0))
+			continue;
+		nfile++;
+		r = ram_backend(q, name, path, pathsize, size, why, sizeof(why),
+		    e);
+		if (r < 0)
+			goto out;
+		if (r == 0) {
+			rc = 0;
+			goto out;
 		}
 	}
-	if (!found) {
-		qhb_err_path(e, q->path);
-		if (nfile == 0)
-			qhb_err_set(e, "QEMU has no memory-backend-file object "
-			    "backing guest RAM; " RAM_FILE_HINT);
-		else
-			qhb_err_set(e, "%s; " RAM_FILE_HINT, why);
-	}
+	qhb_err_path(e, q->path);
+	if (nfile > 0)
+		qhb_err_set(e, "%s; " RAM_FILE_HINT, why);
+	else if (mtype[0] != '\0')
+		qhb_err_set(e, "guest RAM is '%s', a %.*s, not a file that qhb "
+		    "can map; " RAM_FILE_HINT, ram, (int)strlen(mtype) -
+		    (strncmp(mtype, "child<", 6) == 0 ? 7 : 0),
+		    strncmp(mtype, "child<", 6) == 0 ? mtype + 6 : mtype);
+	else
+		qhb_err_set(e, "QEMU has no memory-backend-file object "
+		    "backing guest RAM; " RAM_FILE_HINT);
 out:
 	json_decref(list);
-	return found ? 0 : -1;
+	return rc;
 }
 
 int qhb_qmp_running(struct qhb_qmp *q, int *running, struct qhb_err *e)

@@ -16,10 +16,12 @@ int qhb_ram_open(struct qhb_ram *r, const char *path, struct qhb_err *e)
 
 	memset(r, 0, sizeof(*r));
 	r->fd = -1;
-	qhb_err_path(e, path);
 	snprintf(r->path, sizeof(r->path), "%s", path);
-	if ((r->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return qhb_err_sys(e, "cannot open RAM file");
+	if ((r->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		qhb_err_sys(e, "cannot open RAM file");
+		qhb_err_path(e, path);
+		return -1;
+	}
 	if (fstat(r->fd, &st) < 0) {
 		qhb_err_sys(e, "cannot stat RAM file");
 		goto err;
@@ -43,6 +45,7 @@ int qhb_ram_open(struct qhb_ram *r, const char *path, struct qhb_err *e)
 	r->map = map;
 	return 0;
 err:
+	qhb_err_path(e, path);
 	close(r->fd);
 	r->fd = -1;
 	return -1;

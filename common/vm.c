@@ -582,6 +582,25 @@ static int vm_wait_qmp(const struct qhb_vm_info *info, int timeout_ms,
 	}
 }
 
+/* The absolute path of an existing file, into buf. */
+static int abs_path(const char *path, char *buf, size_t size,
+    struct qhb_err *e)
+{
+	char *r;
+
+	r = realpath(path, NULL);
+	if (r == NULL || strlen(r) >= size) {
+		qhb_err_path(e, path);
+		if (r == NULL)
+			return qhb_err_sys(e, "realpath");
+		free(r);
+		return qhb_err_set(e, "path longer than %zu bytes", size - 1);
+	}
+	memcpy(buf, r, strlen(r) + 1);
+	free(r);
+	return 0;
+}
+
 int qhb_vm_start(const struct qhb_vm_opts *o, struct qhb_vm_info *info,
     struct qhb_err *e)
 {
@@ -639,9 +658,10 @@ int qhb_vm_start(const struct qhb_vm_opts *o, struct qhb_vm_info *info,
 		    (need + (1u << 20) - 1) >> 20, o->initrd ?
 		    " and its initrd" : "", info->mem >> 20);
 	}
-	snprintf(info->kernel, sizeof(info->kernel), "%s", o->kernel);
-	snprintf(info->initrd, sizeof(info->initrd), "%s",
-	    o->initrd ? o->initrd : "");
+	if (abs_path(o->kernel, info->kernel, sizeof(info->kernel), e) < 0 ||
+	    (o->initrd != NULL && abs_path(o->initrd, info->initrd,
+	    sizeof(info->initrd), e) < 0))
+		return -1;
 
 	lockfd = vm_lock(e);
 	if (lockfd < 0)
