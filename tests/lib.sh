@@ -14,29 +14,30 @@ export PATH
 
 die() { echo "$*" >&2; return 1; }
 
+# The harness's own variables start with t_, to leave suites theirs.
 t() {
-	name=$1
+	t_name=$1
 	shift
-	out=$T_TMP/out.$name
+	t_out=$T_TMP/out.$t_name
 	# Not inside "if": there, set -e would be ignored in the function.
-	(set -e; "$@") >"$out" 2>&1
+	(set -e; "$@") >"$t_out" 2>&1
 	if [ $? -eq 0 ]; then
-		echo "PASS: $SUITE.$name"
+		echo "PASS: $SUITE.$t_name"
 	else
-		echo "FAIL: $SUITE.$name: $(tail -n 8 "$out" | tr '\n' '|')"
+		echo "FAIL: $SUITE.$t_name: $(tail -n 8 "$t_out" | tr '\n' '|')"
 	fi
 }
 
 # expect_err WANT CMD...: CMD must exit 1 and say WANT on stderr.
 expect_err() {
-	want=$1
+	t_want=$1
 	shift
 	if "$@" >"$T_TMP/stdout" 2>"$T_TMP/stderr"; then
 		echo "expected failure, got success: $*"
 		return 1
 	fi
-	grep -qF -- "$want" "$T_TMP/stderr" || {
-		echo "stderr lacks '$want': $(cat "$T_TMP/stderr")"
+	grep -qF -- "$t_want" "$T_TMP/stderr" || {
+		echo "stderr lacks '$t_want': $(cat "$T_TMP/stderr")"
 		return 1
 	}
 }

@@ -73,7 +73,10 @@ if [ "$pkg" != "$have_pkg" ] || [ "$ver" != "$have_ver" ] ||
 	echo "build.sh: fetching $pkg $ver" >&2
 	(cd "$tmp" && apt-get download -q "$pkg=$ver" >/dev/null 2>&1) ||
 		die "apt-get download $pkg=$ver failed"
-	deb=$(ls "$tmp"/*.deb 2>/dev/null | head -n 1)
+	deb=
+	for f in "$tmp"/*.deb; do
+		[ -f "$f" ] && deb=$f
+	done
 	[ -n "$deb" ] || die "apt-get download left no .deb"
 	dpkg-deb -x "$deb" "$tmp/kernel"
 	rm -f "$deb"
