@@ -21,7 +21,7 @@ CFLAGS ?= -O2 -g
 PREFIX ?= /usr/local
 FUZZ_SECONDS ?= 20
 
-QHB_CFLAGS = -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -iquote common -MMD -MP \
+QHB_CFLAGS = -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -iquote common \
 	-DQHB_VERSION='"$(VERSION)"' -DQHB_GUEST_DIR='"$(CURDIR)/build/guest"'
 ifneq ($(SAN),)
 QHB_CFLAGS += -fsanitize=$(SAN) -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -47,7 +47,7 @@ $(BUILD)/.deps-ok: tests/deps.sh
 
 $(BUILD)/obj/common/%.o: common/%.c | $(BUILD)/.deps-ok
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(QHB_CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(QHB_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(LIBQHB): $(COMMON_OBJ)
 	rm -f $@

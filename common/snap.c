@@ -12,11 +12,16 @@
 #include <unistd.h>
 
 #include <xxhash.h>
+#include <xxh_x86dispatch.h>  /* XXH3 at AVX2/AVX-512 speed where the CPU has it */
 
 #define DEFAULT_VERIFY_ROUNDS 8
 /* pread granule of a full capture: big enough to amortize the syscall,
  * small enough that the zero test that follows finds it in cache. */
 #define FULL_CHUNK (256u * 1024)
+/* Delta scans trust the hole map of the last full scan, checking only that
+ * no hole filled; this many scans on, the map is read anew all the same
+ * (data can turn back into holes when QEMU discards pages). */
+#define RUNS_REFRESH 64
 
 struct qhb_snapper {
 	const struct qhb_ram *ram;
@@ -35,6 +40,12 @@ struct qhb_snapper {
 	size_t iov_cap;
 	struct qhb_meta meta;
 	struct qhb_snap_stats st;
+	/* Data runs of the RAM file as last read: pages outside are holes. */
+	struct run { uint64_t first, count; } *runs;
+	size_t nruns, runs_cap;
+	int runs_valid;
+	unsigned scans_since_refresh;
+	uint8_t *bounce;        /* FULL_CHUNK bytes for streamed frames */
 };
 
 static uint64_t now_ns(clockid_t clock)
@@ -104,6 +115,8 @@ void qhb_snapper_free(struct qhb_snapper *s)
 	free(s->hash);
 	free(s->bitmaps);
 	free(s->iov);
+	free(s->runs);
+	free(s->bounce);
 	qhb_meta_release(&s->meta);
 	free(s);
 }
@@ -224,34 +237,99 @@ static int scan_run(void *arg, uint64_t first, uint64_t count)
 	return 0;
 }
 
+static int collect_run(void *arg, uint64_t first, uint64_t count)
+{
+	struct qhb_snapper *s = arg;
+
+	if (s->nruns == s->runs_cap) {
+		size_t cap = s->runs_cap ? s->runs_cap * 2 : 64;
+		struct run *v = realloc(s->runs, cap * sizeof(*v));
+		if (v == NULL)
+			return -1;
+		s->runs = v;
+		s->runs_cap = cap;
+	}
+	s->runs[s->nruns].first = first;
+	s->runs[s->nruns].count = count;
+	s->nruns++;
+	return 0;
+}
+
+static int refresh_runs(struct qhb_snapper *s, struct qhb_err *e)
+{
+	s->nruns = 0;
+	s->runs_valid = 0;
+	if (qhb_ram_data_runs(s->ram, collect_run, s))
+		return qhb_err_sys(e, "cannot list the RAM file's data");
+	s->runs_valid = 1;
+	s->scans_since_refresh = 0;
+	return 0;
+}
+
+/* 1 when no hole of the map has filled since it was read: one SEEK_DATA
+ * from each hole's start, which costs little since holes are skipped. */
+static int holes_still_empty(const struct qhb_snapper *s)
+{
+	uint64_t start = 0;
+
+	for (size_t i = 0; i <= s->nruns; i++) {
+		uint64_t end = i < s->nruns ? s->runs[i].first : s->pages;
+		if (end > start) {
+			off_t d = lseek(s->ram->fd, (off_t)(start * QHB_PAGE_SIZE),
+			    SEEK_DATA);
+			if (d < 0 && errno != ENXIO)
+				return 0;
+			if (d >= 0 && (uint64_t)d < end * QHB_PAGE_SIZE)
+				return 0;
+		}
+		if (i < s->nruns)
+			start = s->runs[i].first + s->runs[i].count;
+	}
+	return 1;
+}
+
 static int scan(struct qhb_snapper *s, int full, uint64_t *changed,
     struct qhb_err *e)
 {
 	struct scan sc = { s, full, 0, 0, e };
 
-	if (qhb_ram_data_runs(s->ram, scan_run, &sc))
-		return -1;
+	if (full || !s->runs_valid || ++s->scans_since_refresh >= RUNS_REFRESH ||
+	    !holes_still_empty(s)) {
+		if (refresh_runs(s, e))
+			return -1;
+	}
+	for (size_t i = 0; i < s->nruns; i++)
+		if (scan_run(&sc, s->runs[i].first, s->runs[i].count))
+			return -1;
 	scan_holes(&sc, s->pages);
 	*changed = sc.changed;
 	return 0;
 }
 
-/* Lists the carried non-zero pages as iovecs, adjacent pages merged. */
+static void count_pages(struct qhb_snapper *s)
+{
+	uint64_t given = 0, zero = 0;
+
+	for (uint64_t b = 0; b < s->bm_bytes; b++) {
+		given += (uint64_t)__builtin_popcount(s->given[b]);
+		zero += (uint64_t)__builtin_popcount(s->zero[b]);
+	}
+	s->st.given_pages = given;
+	s->st.zero_pages = zero;
+	s->st.data_pages = given - zero;
+}
+
+/* Lists the carried non-zero pages as iovecs, adjacent pages merged, and
+ * the two bitmaps after them. */
 static int gather(struct qhb_snapper *s, int *iovcnt, struct qhb_err *e)
 {
-	size_t n = 1;
+	size_t n = 0;
 
-	s->st.given_pages = s->st.data_pages = s->st.zero_pages = 0;
+	count_pages(s);
 	for (uint64_t i = 0; i < s->pages; i++) {
-		if (!bit_get(s->given, i))
+		if (!bit_get(s->given, i) || bit_get(s->zero, i))
 			continue;
-		s->st.given_pages++;
-		if (bit_get(s->zero, i)) {
-			s->st.zero_pages++;
-			continue;
-		}
-		s->st.data_pages++;
-		if (n + 1 > s->iov_cap) {
+		if (n + 2 > s->iov_cap) {
 			size_t cap = s->iov_cap ? s->iov_cap * 2 : 1024;
 			struct iovec *v = realloc(s->iov, cap * sizeof(*v));
 			if (v == NULL)
@@ -259,7 +337,7 @@ static int gather(struct qhb_snapper *s, int *iovcnt, struct qhb_err *e)
 			s->iov = v;
 			s->iov_cap = cap;
 		}
-		if (n > 1 && (uint8_t *)s->iov[n - 1].iov_base +
+		if (n > 0 && (uint8_t *)s->iov[n - 1].iov_base +
 		    s->iov[n - 1].iov_len == s->shadow + i * QHB_PAGE_SIZE) {
 			s->iov[n - 1].iov_len += QHB_PAGE_SIZE;
 		} else {
@@ -268,21 +346,138 @@ static int gather(struct qhb_snapper *s, int *iovcnt, struct qhb_err *e)
 			n++;
 		}
 	}
-	if (s->iov_cap == 0 && (s->iov = malloc(sizeof(*s->iov))) == NULL)
-		return qhb_err_sys(e, "capture");
-	s->iov[0].iov_base = s->bitmaps;
-	s->iov[0].iov_len = 2 * s->bm_bytes;
-	*iovcnt = (int)n;
+	if (n + 1 > s->iov_cap) {
+		struct iovec *v = realloc(s->iov, (n + 1) * sizeof(*v));
+		if (v == NULL)
+			return qhb_err_sys(e, "capture");
+		s->iov = v;
+		s->iov_cap = n + 1;
+	}
+	s->iov[n].iov_base = s->bitmaps;
+	s->iov[n].iov_len = 2 * s->bm_bytes;
+	*iovcnt = (int)n + 1;
 	return 0;
 }
 
 static const char *const consistency_names[] = { "none", "pause", "verify" };
 
+/* The frame's metadata.  Called with placeholders before a streamed frame
+ * and again after it: the names and string lengths must not differ. */
+static int set_meta(struct qhb_snapper *s, int full, uint64_t time_ns,
+    int paused, struct qhb_err *e)
+{
+	struct qhb_meta *m = &s->meta;
+
+	qhb_meta_release(m);
+	if (qhb_meta_set_u64(m, "time_ns", time_ns, e) ||
+	    qhb_meta_set_u64(m, "ram_size", s->ram->size, e) ||
+	    qhb_meta_set_u64(m, "page_size", QHB_PAGE_SIZE, e) ||
+	    qhb_meta_set_u64(m, "seq", s->seq, e) ||
+	    qhb_meta_set_str(m, "consistency",
+	    consistency_names[s->o.consistency], e) ||
+	    qhb_meta_set_u64(m, "capture_ns", s->st.capture_ns, e))
+		return -1;
+	if (!full && qhb_meta_set_u64(m, "base_seq", s->seq - 1, e))
+		return -1;
+	if (s->o.source && qhb_meta_set_str(m, "source", s->o.source, e))
+		return -1;
+	if (s->o.vm_name && qhb_meta_set_str(m, "vm", s->o.vm_name, e))
+		return -1;
+	if (s->o.consistency == QHB_CONSISTENT_PAUSE &&
+	    qhb_meta_set_u64(m, "pause_ns", paused ? s->st.pause_ns : 0, e))
+		return -1;
+	if (s->o.consistency == QHB_CONSISTENT_VERIFY &&
+	    (qhb_meta_set_u64(m, "verify_rounds", s->st.verify_rounds, e) ||
+	    qhb_meta_set_u64(m, "unstable_pages", s->st.unstable_pages, e)))
+		return -1;
+	return 0;
+}
+
+/*
+ * A full frame streamed to an output that takes a patched header: each
+ * chunk of RAM is read into a small buffer that stays in cache, tested for
+ * zero pages, hashed and written, so that the frame costs about what cat
+ * costs, with no copy of RAM held in memory.  Used without pause or
+ * verify, whose copies must be whole before anything is written.
+ */
+static int capture_streamed(struct qhb_snapper *s, struct qhb_writer *w,
+    uint64_t t0, uint64_t time_ns, struct qhb_err *e)
+{
+	struct iovec iov[FULL_CHUNK / QHB_PAGE_SIZE + 1];
+	struct scan sc = { s, 1, 0, 0, e };
+
+	if (s->bounce == NULL && (s->bounce = malloc(FULL_CHUNK)) == NULL)
+		return qhb_err_sys(e, "capture");
+	s->st.capture_ns = 0;
+	if (set_meta(s, 1, time_ns, 0, e) ||
+	    qhb_writer_begin(w, QHB_FRAME_SNAP, &s->meta, e) ||
+	    refresh_runs(s, e))
+		return -1;
+	for (size_t r = 0; r < s->nruns; r++) {
+		uint64_t end = s->runs[r].first + s->runs[r].count;
+		scan_holes(&sc, s->runs[r].first);
+		for (uint64_t c = s->runs[r].first; c < end; ) {
+			uint64_t n = end - c, got = 0, off = c * QHB_PAGE_SIZE;
+			int k = 0;
+
+			if (n > FULL_CHUNK / QHB_PAGE_SIZE)
+				n = FULL_CHUNK / QHB_PAGE_SIZE;
+			while (got < n * QHB_PAGE_SIZE) {
+				ssize_t x = pread(s->ram->fd, s->bounce + got,
+				    n * QHB_PAGE_SIZE - got, (off_t)(off + got));
+				if (x < 0 && errno == EINTR)
+					continue;
+				if (x < 0)
+					return qhb_err_sys(e, "read at byte %" PRIu64,
+					    off + got);
+				if (x == 0) {
+					memset(s->bounce + got, 0,
+					    n * QHB_PAGE_SIZE - got);
+					x = (ssize_t)(n * QHB_PAGE_SIZE - got);
+				}
+				got += (uint64_t)x;
+			}
+			for (uint64_t i = 0; i < n; i++) {
+				uint8_t *p = s->bounce + i * QHB_PAGE_SIZE;
+				if (qhb_is_zero(p, QHB_PAGE_SIZE)) {
+					mark_zero(s, c + i);
+					continue;
+				}
+				bit_set(s->given, c + i);
+				if (s->hashing)
+					s->hash[c + i] = XXH3_64bits(p, QHB_PAGE_SIZE);
+				if (k > 0 && (uint8_t *)iov[k - 1].iov_base +
+				    iov[k - 1].iov_len == p) {
+					iov[k - 1].iov_len += QHB_PAGE_SIZE;
+				} else {
+					iov[k].iov_base = p;
+					iov[k].iov_len = QHB_PAGE_SIZE;
+					k++;
+				}
+			}
+			if (k > 0 && qhb_writer_append(w, iov, k, e))
+				return -1;
+			c += n;
+		}
+		sc.next = end;
+	}
+	scan_holes(&sc, s->pages);
+	iov[0].iov_base = s->bitmaps;
+	iov[0].iov_len = 2 * s->bm_bytes;
+	if (qhb_writer_append(w, iov, 1, e))
+		return -1;
+	count_pages(s);
+	s->st.capture_ns = now_ns(CLOCK_MONOTONIC) - t0;
+	s->st.verify_rounds = s->st.unstable_pages = 0;
+	if (set_meta(s, 1, time_ns, 0, e))
+		return -1;
+	return qhb_writer_end(w, &s->meta, e);
+}
+
 int qhb_snapper_capture(struct qhb_snapper *s, struct qhb_writer *w, int full,
     struct qhb_err *e)
 {
-	struct qhb_meta *m = &s->meta;
-	uint64_t t0, t_pause = 0, changed = 0, rounds = 0, before;
+	uint64_t t0, time_ns, t_pause = 0, changed = 0, rounds = 0, before;
 	int running = 0, rc = -1, iovcnt = 0;
 
 	if (!s->have_prev)
@@ -292,8 +487,14 @@ int qhb_snapper_capture(struct qhb_snapper *s, struct qhb_writer *w, int full,
 		    "periodic capture");
 	memset(s->bitmaps, 0, 2 * s->bm_bytes);
 	t0 = now_ns(CLOCK_MONOTONIC);
-	if (qhb_meta_set_u64(m, "time_ns", now_ns(CLOCK_REALTIME), e))
-		return -1;
+	time_ns = now_ns(CLOCK_REALTIME);
+	before = qhb_writer_offset(w);
+	if (full && s->o.consistency == QHB_CONSISTENT_NONE &&
+	    qhb_writer_can_patch(w)) {
+		if (capture_streamed(s, w, t0, time_ns, e))
+			return -1;
+		goto written;
+	}
 	if (s->o.consistency == QHB_CONSISTENT_PAUSE) {
 		if (qhb_qmp_running(s->qmp, &running, e))
 			return -1;
@@ -326,34 +527,11 @@ resume:
 	s->st.verify_rounds = rounds;
 	s->st.unstable_pages = s->o.consistency == QHB_CONSISTENT_VERIFY ?
 	    changed : 0;
-
-	if (gather(s, &iovcnt, e) ||
-	    qhb_meta_set_u64(m, "ram_size", s->ram->size, e) ||
-	    qhb_meta_set_u64(m, "page_size", QHB_PAGE_SIZE, e) ||
-	    qhb_meta_set_u64(m, "seq", s->seq, e) ||
-	    qhb_meta_set_str(m, "consistency",
-	    consistency_names[s->o.consistency], e) ||
-	    qhb_meta_set_u64(m, "capture_ns", s->st.capture_ns, e))
+	if (gather(s, &iovcnt, e) || set_meta(s, full, time_ns, running, e) ||
+	    qhb_writer_put(w, full ? QHB_FRAME_SNAP : QHB_FRAME_SNAP_DELTA,
+	    &s->meta, s->iov, iovcnt, e))
 		return -1;
-	if (!full && qhb_meta_set_u64(m, "base_seq", s->seq - 1, e))
-		return -1;
-	if (s->o.source && qhb_meta_set_str(m, "source", s->o.source, e))
-		return -1;
-	if (s->o.vm_name && qhb_meta_set_str(m, "vm", s->o.vm_name, e))
-		return -1;
-	if (s->o.consistency == QHB_CONSISTENT_PAUSE &&
-	    qhb_meta_set_u64(m, "pause_ns", running ? s->st.pause_ns : 0, e))
-		return -1;
-	if (s->o.consistency == QHB_CONSISTENT_VERIFY &&
-	    (qhb_meta_set_u64(m, "verify_rounds", rounds, e) ||
-	    qhb_meta_set_u64(m, "unstable_pages", s->st.unstable_pages, e)))
-		return -1;
-	before = qhb_writer_offset(w);
-	if (qhb_writer_put(w, full ? QHB_FRAME_SNAP : QHB_FRAME_SNAP_DELTA,
-	    m, s->iov, iovcnt, e))
-		return -1;
-	/* base_seq must not linger into the next full frame's metadata. */
-	qhb_meta_release(m);
+written:
 	s->st.bytes_out += qhb_writer_offset(w) - before;
 	s->st.frames++;
 	if (full)
@@ -411,7 +589,7 @@ int qhb_snapper_run(struct qhb_snapper *s, struct qhb_writer *w,
 int qhb_snap_check(const struct qhb_frame *f, struct qhb_snap_info *info,
     struct qhb_err *e)
 {
-	uint64_t bm, tail_bits;
+	uint64_t bm, tail_bits, map;
 
 	memset(info, 0, sizeof(*info));
 	if (f->kind != QHB_FRAME_SNAP && f->kind != QHB_FRAME_SNAP_DELTA)
@@ -443,22 +621,23 @@ int qhb_snap_check(const struct qhb_frame *f, struct qhb_snap_info *info,
 		    "%zu bytes is shorter than its two %" PRIu64 "-byte page "
 		    "bitmaps", f->index, f->size, bm);
 	tail_bits = bm * 8 - info->pages;
+	map = f->size - 2 * bm;     /* the bitmaps follow the pages */
 	for (uint64_t b = 0; b < bm; b++) {
-		uint8_t given = f->data[b], zero = f->data[bm + b];
+		uint8_t given = f->data[map + b], zero = f->data[map + bm + b];
 		if (zero & ~given)
 			return qhb_err_at(e, f->offset, "frame %" PRIu64
 			    ": payload byte %" PRIu64 ": zero bit for a page "
-			    "the frame does not carry", f->index, bm + b);
+			    "the frame does not carry", f->index, map + bm + b);
 		if (b == bm - 1 && tail_bits &&
 		    (given >> (8 - tail_bits)) != 0)
 			return qhb_err_at(e, f->offset, "frame %" PRIu64
 			    ": payload byte %" PRIu64 ": bits past the last "
-			    "page are set", f->index, b);
+			    "page are set", f->index, map + b);
 		if (f->kind == QHB_FRAME_SNAP && given !=
 		    (b == bm - 1 && tail_bits ? 0xffu >> tail_bits : 0xffu))
 			return qhb_err_at(e, f->offset, "frame %" PRIu64
 			    ": payload byte %" PRIu64 ": a full snapshot must "
-			    "carry every page", f->index, b);
+			    "carry every page", f->index, map + b);
 		info->given_pages += (uint64_t)__builtin_popcount(given);
 		info->zero_pages += (uint64_t)__builtin_popcount(zero);
 	}
@@ -509,9 +688,9 @@ int qhb_image_apply(struct qhb_image *im, const struct qhb_frame *f,
 		fresh = 1;
 	}
 	im->page_size = in.page_size;
-	given = f->data;
-	zero = f->data + (in.pages + 7) / 8;
-	data = zero + (in.pages + 7) / 8;
+	data = f->data;
+	given = f->data + f->size - 2 * ((in.pages + 7) / 8);
+	zero = given + (in.pages + 7) / 8;
 	for (uint64_t i = 0; i < in.pages; i++) {
 		uint8_t *page = im->ram + i * in.page_size;
 		if (!bit_get(given, i))

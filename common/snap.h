@@ -7,11 +7,12 @@
  * frame before it, found by comparing each page's xxh3 with the one kept
  * from the previous capture.  Both share one payload layout:
  *
+ *   data                     the carried non-zero pages, ascending
  *   given[ceil(pages / 8)]   bit i set: page i is carried by this frame
  *   zero[ceil(pages / 8)]    bit i set: carried page i is all zero
- *   data                     the carried non-zero pages, ascending
  *
  * so zero pages (and holes in the RAM file, which are zero) cost one bit.
+ * The bitmaps come last so that a frame can be written while RAM is read.
  * Metadata: ram_size, page_size, seq, base_seq (deltas), time_ns, source,
  * vm, consistency, pause_ns, verify_rounds, unstable_pages, capture_ns.
  */

@@ -133,6 +133,24 @@ struct qhb_writer *qhb_writer_new(int fd, const char *name, int level,
 int qhb_writer_put(struct qhb_writer *w, unsigned kind,
     const struct qhb_meta *meta, const struct iovec *iov, int iovcnt,
     struct qhb_err *e);
+/*
+ * A frame can also be written piecewise when its payload is produced as it
+ * goes, so that it need not be held in memory: begin writes a placeholder
+ * header, append writes payload bytes, end writes the real header over the
+ * placeholder.  That needs an output that can be written at an earlier
+ * offset (a regular file, not opened for appending, or /dev/null) and a
+ * writer that stores payloads raw (level 0).
+ */
+/* Returns 1 when qhb_writer_begin() can be used. */
+int qhb_writer_can_patch(const struct qhb_writer *w);
+/* meta holds every name the frame will carry, with placeholder values of
+ * the final lengths: end may change values but not the encoded size. */
+int qhb_writer_begin(struct qhb_writer *w, unsigned kind,
+    const struct qhb_meta *meta, struct qhb_err *e);
+int qhb_writer_append(struct qhb_writer *w, const struct iovec *iov,
+    int iovcnt, struct qhb_err *e);
+int qhb_writer_end(struct qhb_writer *w, const struct qhb_meta *meta,
+    struct qhb_err *e);
 /* Bytes written so far. */
 uint64_t qhb_writer_offset(const struct qhb_writer *w);
 void qhb_writer_free(struct qhb_writer *w);
