@@ -54,16 +54,19 @@ for f in "$top"/build/fuzz/*; do
 	name=$(basename "$f")
 	corpus=$top/tests/fuzz/$name
 	work=$log/corpus-$name
-	mkdir -p "$work"
+	# A crashing input is kept where the failure line says, for replay:
+	# build/fuzz/NAME build/fuzz/artifacts/crash-...
+	artifacts=$top/build/fuzz/artifacts
+	mkdir -p "$work" "$artifacts"
 	[ -d "$corpus" ] && cp "$corpus"/* "$work"/ 2>/dev/null
 	suite "fuzz $name" sh -c '
 		if "$1" -max_total_time="$2" -timeout=10 -rss_limit_mb=2048 \
-		    -artifact_prefix="$3/" "$4" >"$3/fuzz.log" 2>&1; then
-			echo "PASS: fuzz.$5 ($(grep -o "#[0-9]*" "$3/fuzz.log" | tail -n 1) runs)"
+		    -artifact_prefix="$3/" "$4" >"$4.log" 2>&1; then
+			echo "PASS: fuzz.$5 ($(grep -o "Done [0-9]* runs" "$4.log"))"
 		else
-			echo "FAIL: fuzz.$5: $(grep -m1 -E "ERROR|SUMMARY" "$3/fuzz.log") input: $(ls "$3"/crash-* "$3"/leak-* "$3"/timeout-* 2>/dev/null | head -n 1)"
-			tail -n 30 "$3/fuzz.log" >&2
-		fi' sh "$f" "$fuzz_seconds" "$log" "$work" "$name"
+			echo "FAIL: fuzz.$5: $(grep -m1 -E "ERROR|SUMMARY" "$4.log") input: $(ls -t "$3"/crash-* "$3"/leak-* "$3"/timeout-* "$3"/oom-* 2>/dev/null | head -n 1)"
+			tail -n 30 "$4.log" >&2
+		fi' sh "$f" "$fuzz_seconds" "$artifacts" "$work" "$name"
 done
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
