@@ -27,17 +27,25 @@ ifneq ($(SAN),)
 QHB_CFLAGS += -fsanitize=$(SAN) -fno-sanitize-recover=all -fno-omit-frame-pointer
 QHB_LDFLAGS += -fsanitize=$(SAN)
 endif
-LIBS = -lzstd -lxxhash -ljansson -lpthread -lm
+# Each program links only the libraries its objects use (--as-needed), so
+# qhb-snap does not pay for loading Z3 or Vulkan at start.
+LIBS = -Wl,--as-needed -lzstd -lxxhash -ljansson -lvulkan -lZydis -lz3 \
+	-lelf -lpng -lpthread -lm
 VERSION = 0.1.0
 
 COMMON_SRC := $(wildcard common/*.c)
-COMMON_OBJ := $(patsubst common/%.c,$(BUILD)/obj/common/%.o,$(COMMON_SRC))
+COMMON_OBJ := $(patsubst common/%.c,$(BUILD)/obj/common/%.o,$(COMMON_SRC)) \
+	$(BUILD)/obj/shaders.o
+SHADERS := $(wildcard shaders/*.comp)
+SPV := $(patsubst shaders/%.comp,$(BUILD)/spv/%.spv,$(SHADERS))
+PLUGIN_SRC := $(wildcard plugin/*.c)
+PLUGIN := $(if $(PLUGIN_SRC),$(BUILD)/lib/libqhbtrace.so)
 PROGS := $(patsubst cmd/%.c,$(BUILD)/bin/%,$(wildcard cmd/*.c))
 UNITS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit-%,$(filter-out tests/unit/unit.c,$(wildcard tests/unit/*.c)))
 FUZZERS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/*.c))
 LIBQHB := $(BUILD)/obj/libqhb.a
 
-all: $(BUILD)/.deps-ok $(PROGS)
+all: $(BUILD)/.deps-ok $(PROGS) $(PLUGIN)
 
 # The deps script checks the Debian packages; as root it installs what is
 # missing, otherwise it prints the apt-get line and fails.
@@ -48,6 +56,25 @@ $(BUILD)/.deps-ok: tests/deps.sh
 $(BUILD)/obj/common/%.o: common/%.c | $(BUILD)/.deps-ok
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(QHB_CFLAGS) -MMD -MP -c -o $@ $<
+
+# Compute shaders: GLSL compiled to SPIR-V by glslc, embedded as arrays
+# that common/shaders.h finds by name.
+$(BUILD)/spv/%.spv: shaders/%.comp | $(BUILD)/.deps-ok
+	@mkdir -p $(@D)
+	glslc -O --target-env=vulkan1.1 -o $@ $<
+
+$(BUILD)/gen/shaders.c: $(SPV) tests/embed.sh
+	@mkdir -p $(@D)
+	sh tests/embed.sh $(SPV) >$@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/shaders.o: $(BUILD)/gen/shaders.c common/shaders.h
+	$(CC) $(CFLAGS) $(QHB_CFLAGS) -c -o $@ $<
+
+# The TCG plugin: a shared object QEMU loads with -plugin.
+$(BUILD)/lib/libqhbtrace.so: $(PLUGIN_SRC) $(wildcard plugin/*.h) | $(BUILD)/.deps-ok
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -fPIC \
+		-shared -iquote plugin -iquote common $(QHB_LDFLAGS) -o $@ $(PLUGIN_SRC)
 
 $(LIBQHB): $(COMMON_OBJ)
 	rm -f $@
@@ -62,11 +89,11 @@ $(BUILD)/tests/unit-%: tests/unit/%.c tests/unit/unit.c tests/unit/unit.h $(LIBQ
 	$(CC) $(CFLAGS) $(QHB_CFLAGS) -iquote tests/unit $(QHB_LDFLAGS) -o $@ $< tests/unit/unit.c $(LIBQHB) $(LIBS)
 
 # libFuzzer targets: one per parser of outside bytes, built with clang.
-build/fuzz/%: tests/fuzz/%.c $(COMMON_SRC) | build/.deps-ok
+build/fuzz/%: tests/fuzz/%.c $(COMMON_SRC) build/gen/shaders.c | build/.deps-ok
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -g -O1 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -iquote common \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		-o $@ $< $(COMMON_SRC) $(LIBS)
+		-o $@ $< $(COMMON_SRC) build/gen/shaders.c $(LIBS)
 
 units: $(UNITS)
 fuzz: $(FUZZERS)
@@ -92,8 +119,12 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
 		$(DESTDIR)$(PREFIX)/share/man/man5
 	install -m 755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
+	$(if $(PLUGIN),install -d $(DESTDIR)$(PREFIX)/lib/qhb && \
+		install -m 755 $(PLUGIN) $(DESTDIR)$(PREFIX)/lib/qhb/)
 	install -m 644 $(wildcard man/*.1) $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 $(wildcard man/*.5) $(DESTDIR)$(PREFIX)/share/man/man5/
+	$(if $(wildcard man/*.7),install -d $(DESTDIR)$(PREFIX)/share/man/man7 && \
+		install -m 644 $(wildcard man/*.7) $(DESTDIR)$(PREFIX)/share/man/man7/)
 
 clean:
 	rm -rf build build-san demo-out

@@ -35,6 +35,9 @@ static int err_in_frame(struct qhb_err *e, uint64_t off, uint64_t frame);
 static const char *const kind_names[] = {
 	[QHB_FRAME_SNAP] = "snap",
 	[QHB_FRAME_SNAP_DELTA] = "snap-delta",
+	[QHB_FRAME_VOLUME] = "volume",
+	[QHB_FRAME_VOLUME_DELTA] = "volume-delta",
+	[QHB_FRAME_TRACE] = "trace",
 };
 
 const char *qhb_frame_kind_name(unsigned kind)

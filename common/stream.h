@@ -31,6 +31,9 @@
 enum qhb_frame_kind {
 	QHB_FRAME_SNAP = 1,        /* snapshot: every page of guest RAM */
 	QHB_FRAME_SNAP_DELTA = 2,  /* pages changed since the previous one */
+	QHB_FRAME_VOLUME = 3,      /* voxel volume (qhb-hilbert) */
+	QHB_FRAME_VOLUME_DELTA = 4,/* voxels changed since the previous one */
+	QHB_FRAME_TRACE = 5,       /* execution trace records (qhb-trace) */
 };
 
 /* Header flags. */

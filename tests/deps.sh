@@ -4,7 +4,8 @@
 # fails, so that make stops before a confusing compiler error.
 set -u
 PKGS="build-essential clang libzstd-dev libxxhash-dev libjansson-dev zstd
-qemu-system-x86 busybox-static cpio mandoc socat"
+qemu-system-x86 qemu-user busybox-static cpio mandoc socat libvulkan-dev glslc
+mesa-vulkan-drivers libzydis-dev libz3-dev libelf-dev libpng-dev valgrind"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'ok installed' ||

@@ -50,7 +50,7 @@ for s in "$top"/tests/integration/*guest*.sh; do
 	[ -f "$s" ] && suite "$(basename "$s")" env QHB_BIN="$build/bin" sh "$s"
 done
 for f in "$top"/build/fuzz/*; do
-	[ -x "$f" ] || continue
+	[ -f "$f" ] && [ -x "$f" ] || continue
 	name=$(basename "$f")
 	corpus=$top/tests/fuzz/$name
 	work=$log/corpus-$name
