@@ -37,7 +37,7 @@ struct vm_cmd_opts {
 
 static const char synopsis[] =
     "usage: qhb-vm start [--wait] [--cpus N] [--mem SIZE] [--machine TYPE]\n"
-    "              [--kernel FILE] [--initrd FILE] [--append ARGS]\n"
+    "              [--cpu MODEL] [--kernel FILE] [--initrd FILE] [--append ARGS]\n"
     "              [--timeout SECONDS] NAME\n"
     "       qhb-vm stop [--timeout SECONDS] NAME\n"
     "       qhb-vm list\n"
@@ -69,6 +69,8 @@ static const char details[] =
     "  --mem SIZE        guest RAM, e.g. 128M, 1G (default 128M)\n"
     "  --cpus N          virtual CPUs (default 1)\n"
     "  --machine TYPE    q35 (default) or pc\n"
+    "  --cpu MODEL       QEMU CPU model (default max: 5-level paging;\n"
+    "                    max,la57=off for 4-level)\n"
     "  --kernel FILE     kernel (default: the demo guest, see make guest)\n"
     "  --initrd FILE     initramfs (default: the demo guest's with its "
     "kernel)\n"
@@ -125,11 +127,12 @@ static int parse_int(const char *s, const char *what, int min, int max)
 static int parse(int argc, char **argv, struct vm_cmd_opts *o)
 {
 	enum { O_MEM = 256, O_CPUS, O_MACHINE, O_KERNEL, O_INITRD, O_APPEND,
-	    O_WAIT, O_TIMEOUT };
+	    O_WAIT, O_TIMEOUT, O_CPU };
 	static const struct option start_opts[] = {
 		{ "mem", required_argument, NULL, O_MEM },
 		{ "cpus", required_argument, NULL, O_CPUS },
 		{ "machine", required_argument, NULL, O_MACHINE },
+		{ "cpu", required_argument, NULL, O_CPU },
 		{ "kernel", required_argument, NULL, O_KERNEL },
 		{ "initrd", required_argument, NULL, O_INITRD },
 		{ "append", required_argument, NULL, O_APPEND },
@@ -171,6 +174,9 @@ static int parse(int argc, char **argv, struct vm_cmd_opts *o)
 			break;
 		case O_MACHINE:
 			o->vm.machine = optarg;
+			break;
+		case O_CPU:
+			o->vm.cpu_model = optarg;
 			break;
 		case O_KERNEL:
 			o->vm.kernel = optarg;
@@ -331,11 +337,12 @@ static int cmd_status(struct vm_cmd_opts *o)
 	if (find_running(o->name, &info) < 0)
 		return 1;
 	run_state(&info, state, sizeof(state), &running);
-	j = json_pack("{s:s, s:I, s:s, s:b, s:I, s:i, s:s, s:s, s:s, s:s,"
+	j = json_pack("{s:s, s:I, s:s, s:b, s:I, s:i, s:s, s:s, s:s, s:s, s:s,"
 	    " s:s, s:s, s:s}",
 	    "name", info.name, "pid", (json_int_t)info.pid, "status", state,
 	    "running", running, "mem", (json_int_t)info.mem,
-	    "cpus", info.cpus, "machine", info.machine, "ram", info.ram,
+	    "cpus", info.cpus, "machine", info.machine,
+	    "cpu", info.cpu_model, "ram", info.ram,
 	    "qmp", info.qmp, "serial", info.serial, "qemu_log", info.qemu_log,
 	    "kernel", info.kernel, "initrd", info.initrd);
 	if (j == NULL || json_dumpf(j, stdout, JSON_INDENT(2)) < 0) {

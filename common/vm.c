@@ -353,6 +353,8 @@ static void vm_read_state(struct qhb_vm_info *info)
 		    "cpus"));
 		if ((s = json_string_value(json_object_get(j, "machine"))))
 			snprintf(info->machine, sizeof(info->machine), "%s", s);
+		if ((s = json_string_value(json_object_get(j, "cpu"))))
+			snprintf(info->cpu_model, sizeof(info->cpu_model), "%s", s);
 		if ((s = json_string_value(json_object_get(j, "kernel"))))
 			snprintf(info->kernel, sizeof(info->kernel), "%s", s);
 		if ((s = json_string_value(json_object_get(j, "initrd"))))
@@ -390,10 +392,11 @@ static int vm_write_info(const struct qhb_vm_info *info, const char *append,
 		return qhb_err_sys(e, "write");
 	}
 	j = json_pack("{s:s, s:I, s:I, s:i, s:s, s:s, s:s, s:s, s:s, s:s,"
-	    " s:s, s:s, s:s, s:I}",
+	    " s:s, s:s, s:s, s:s, s:I}",
 	    "name", info->name, "pid", (json_int_t)info->pid,
 	    "mem", (json_int_t)info->mem, "cpus", info->cpus,
-	    "machine", info->machine, "ram", info->ram, "qmp", info->qmp,
+	    "machine", info->machine, "cpu", info->cpu_model,
+	    "ram", info->ram, "qmp", info->qmp,
 	    "ctl", info->ctl, "serial", info->serial,
 	    "qemu_log", info->qemu_log, "kernel", info->kernel,
 	    "initrd", info->initrd, "append", append,
@@ -623,6 +626,8 @@ int qhb_vm_start(const struct qhb_vm_opts *o, struct qhb_vm_info *info,
 	info->cpus = o->cpus > 0 ? o->cpus : 1;
 	snprintf(info->machine, sizeof(info->machine), "%s",
 	    o->machine ? o->machine : "q35");
+	snprintf(info->cpu_model, sizeof(info->cpu_model), "%s",
+	    o->cpu_model ? o->cpu_model : "max");
 	if (info->mem % (UINT64_C(1) << 20) != 0 || info->mem < (16u << 20))
 		return qhb_err_set(e, "guest memory must be a multiple of "
 		    "1 MiB and at least 16 MiB, got %" PRIu64 " bytes",
@@ -633,6 +638,11 @@ int qhb_vm_start(const struct qhb_vm_opts *o, struct qhb_vm_info *info,
 	    strlen(info->machine) || info->machine[0] == '\0')
 		return qhb_err_set(e, "invalid machine type \"%s\"",
 		    info->machine);
+	if (strspn(info->cpu_model, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._,=+") !=
+	    strlen(info->cpu_model) || info->cpu_model[0] == '\0')
+		return qhb_err_set(e, "invalid CPU model \"%s\"",
+		    info->cpu_model);
 	if (o->kernel == NULL)
 		return qhb_err_set(e, "no kernel given");
 	if (stat(o->kernel, &st) < 0 || !S_ISREG(st.st_mode)) {
@@ -707,7 +717,7 @@ int qhb_vm_start(const struct qhb_vm_opts *o, struct qhb_vm_info *info,
 	argv[n++] = o->qemu ? o->qemu : QHB_VM_QEMU;
 	argv[n++] = "-name";      argv[n++] = info->name;
 	argv[n++] = "-accel";     argv[n++] = "tcg";
-	argv[n++] = "-cpu";       argv[n++] = "max";
+	argv[n++] = "-cpu";       argv[n++] = info->cpu_model;
 	argv[n++] = "-smp";       argv[n++] = a_smp;
 	argv[n++] = "-m";         argv[n++] = a_mem;
 	argv[n++] = "-object";    argv[n++] = a_ram;

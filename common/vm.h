@@ -41,6 +41,7 @@ struct qhb_vm_opts {
 	uint64_t mem;              /* bytes, a multiple of 1 MiB; 0: 128 MiB */
 	int cpus;                  /* 0: 1 */
 	const char *machine;       /* NULL: "q35" */
+	const char *cpu_model;     /* NULL: "max" (5-level paging and all) */
 	const char *kernel;        /* required */
 	const char *initrd;        /* NULL: none */
 	const char *append;        /* NULL: QHB_VM_APPEND */
@@ -58,6 +59,7 @@ struct qhb_vm_info {
 	uint64_t mem;              /* bytes */
 	int cpus;
 	char machine[32];
+	char cpu_model[64];
 	char dir[QHB_VM_PATH_MAX];
 	char ram[QHB_VM_PATH_MAX];
 	char qmp[QHB_VM_PATH_MAX];
