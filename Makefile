@@ -95,7 +95,13 @@ build/fuzz/%: tests/fuzz/%.c $(COMMON_SRC) build/gen/shaders.c | build/.deps-ok
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-o $@ $< $(COMMON_SRC) build/gen/shaders.c $(LIBS)
 
-units: $(UNITS)
+# The fault injector of tests/integration/fault.sh (not under a sanitizer,
+# which owns malloc itself).
+build/tests/libfault.so: tests/fault/inject.c
+	@mkdir -p $(@D)
+	$(CC) -O1 -g -std=gnu11 -Wall -Wextra -Werror -fPIC -shared -o $@ $< -ldl
+
+units: $(UNITS) $(if $(SAN),,build/tests/libfault.so)
 fuzz: $(FUZZERS)
 
 guest: build/guest/vmlinuz build/guest/initrd.img

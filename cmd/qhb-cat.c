@@ -111,40 +111,57 @@ static json_t *json_text(const char *s)
 	return j;
 }
 
+/* Sets o[key] = v, noting in *ok a value or a slot that could not be made
+ * (out of memory), so that no key is silently left out. */
+static void put(json_t *o, const char *key, json_t *v, int *ok)
+{
+	if (v == NULL || json_object_set_new(o, key, v) != 0)
+		*ok = 0;
+}
+
 static int print_json(const char *name, const struct qhb_frame *f,
     struct qhb_err *e)
 {
 	json_t *o = json_object(), *m = json_object();
 	char hash[17];
-	int rc = 0;
+	int rc = 0, ok = o != NULL && m != NULL;
 
+	if (!ok) {
+		json_decref(o);
+		json_decref(m);
+		return qhb_err_set(e, "out of memory");
+	}
 	snprintf(hash, sizeof(hash), "%016" PRIx64, f->xxh3);
-	json_object_set_new(o, "file", json_text(name));
-	json_object_set_new(o, "frame", json_u64(f->index));
-	json_object_set_new(o, "offset", json_u64(f->offset));
-	json_object_set_new(o, "kind", json_string(qhb_frame_kind_name(f->kind)));
-	json_object_set_new(o, "version", json_integer(f->version));
-	json_object_set_new(o, "compression",
-	    json_string(f->flags & QHB_FRAME_ZSTD ? "zstd" : "none"));
-	json_object_set_new(o, "stored_size", json_u64(f->stored_size));
-	json_object_set_new(o, "size", json_u64(f->size));
-	json_object_set_new(o, "xxh3", json_string(hash));
+	put(o, "file", json_text(name), &ok);
+	put(o, "frame", json_u64(f->index), &ok);
+	put(o, "offset", json_u64(f->offset), &ok);
+	put(o, "kind", json_string(qhb_frame_kind_name(f->kind)), &ok);
+	put(o, "version", json_integer(f->version), &ok);
+	put(o, "compression",
+	    json_string(f->flags & QHB_FRAME_ZSTD ? "zstd" : "none"), &ok);
+	put(o, "stored_size", json_u64(f->stored_size), &ok);
+	put(o, "size", json_u64(f->size), &ok);
+	put(o, "xxh3", json_string(hash), &ok);
 	for (size_t i = 0; i < f->meta.n; i++) {
 		const struct qhb_meta_entry *x = &f->meta.v[i];
-		json_object_set_new(m, x->name, x->type == QHB_META_U64 ?
-		    json_u64(x->u) : json_text(x->s));
+		put(m, x->name, x->type == QHB_META_U64 ? json_u64(x->u) :
+		    json_text(x->s), &ok);
 	}
-	json_object_set_new(o, "meta", m);
+	put(o, "meta", m, &ok);
 	if (f->kind == QHB_FRAME_SNAP || f->kind == QHB_FRAME_SNAP_DELTA) {
 		struct qhb_snap_info in;
 		if (qhb_snap_check(f, &in, e)) {
 			rc = -1;
 			goto done;
 		}
-		json_object_set_new(o, "pages", json_pack("{s:o,s:o,s:o}",
+		put(o, "pages", json_pack("{s:o,s:o,s:o}",
 		    "given", json_u64(in.given_pages),
 		    "data", json_u64(in.data_pages),
-		    "zero", json_u64(in.zero_pages)));
+		    "zero", json_u64(in.zero_pages)), &ok);
+	}
+	if (!ok) {
+		rc = qhb_err_set(e, "frame %" PRIu64 ": out of memory", f->index);
+		goto done;
 	}
 	if (json_dumpf(o, stdout, JSON_COMPACT | JSON_ENSURE_ASCII) < 0 ||
 	    putchar('\n') == EOF)
