@@ -146,6 +146,23 @@ refuses_terminal() {
 	grep -q "stdout is a terminal" "$T_TMP/tty"
 }
 
+# A signal ends a periodic capture after the frame in hand; the file is
+# committed whole, under its name, and nothing else is left.
+signal_keeps_file() {
+	mkram
+	mkdir "$T_TMP/sig"
+	for sig in INT TERM; do
+		qhb-snap -q --every 50ms -o "$T_TMP/sig/$sig.qsnap" "$ram" &
+		pid=$!
+		sleep 0.6
+		kill -s "$sig" "$pid"
+		wait "$pid"
+		qhb-cat --raw "$T_TMP/sig/$sig.qsnap" | cmp - "$ram"
+		test "$(qhb-cat "$T_TMP/sig/$sig.qsnap" | wc -l)" -ge 3
+	done
+	test "$(ls -A "$T_TMP/sig" | wc -l)" -eq 2
+}
+
 usage_errors() {
 	qhb-snap --bogus "$ram" 2>/dev/null && die "accepted --bogus"
 	expect_err "expected none, pause or verify" qhb-snap --consistent=maybe "$ram"
@@ -171,4 +188,5 @@ t corrupt_stream corrupt_stream
 t closed_pipe closed_pipe
 t write_errors write_errors
 t refuses_terminal refuses_terminal
+t signal_keeps_file signal_keeps_file
 t usage_errors usage_errors
