@@ -68,6 +68,7 @@ $(BUILD)/gen/shaders.c: $(SPV) tests/embed.sh
 	sh tests/embed.sh $(SPV) >$@.tmp && mv $@.tmp $@
 
 $(BUILD)/obj/shaders.o: $(BUILD)/gen/shaders.c common/shaders.h
+	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(QHB_CFLAGS) -c -o $@ $<
 
 # The TCG plugin: a shared object QEMU loads with -plugin.

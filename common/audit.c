@@ -1,0 +1,155 @@
+#include "audit.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+/* mkdir -p of path's directory. */
+static int mkdirs(char *path)
+{
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0700) < 0 && errno != EEXIST) {
+			*p = '/';
+			return -1;
+		}
+		*p = '/';
+	}
+	return 0;
+}
+
+int qhb_audit_open(struct qhb_audit *a, struct qhb_err *e)
+{
+	const char *env = getenv("QHB_AUDIT"), *state = getenv("XDG_STATE_HOME");
+	const char *home = getenv("HOME");
+
+	a->fd = -1;
+	if (env && *env)
+		snprintf(a->path, sizeof(a->path), "%s", env);
+	else if (state && *state)
+		snprintf(a->path, sizeof(a->path), "%s/qhb/audit.jsonl", state);
+	else if (home && *home)
+		snprintf(a->path, sizeof(a->path),
+		    "%s/.local/state/qhb/audit.jsonl", home);
+	else
+		return qhb_err_set(e, "no audit log: set QHB_AUDIT, "
+		    "XDG_STATE_HOME or HOME");
+	if (mkdirs(a->path) < 0 || (a->fd = open(a->path, O_WRONLY |
+	    O_APPEND | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+		qhb_err_sys(e, "cannot open audit log");
+		qhb_err_path(e, a->path);
+		return -1;
+	}
+	return 0;
+}
+
+int qhb_audit_log(struct qhb_audit *a, int argc, char **argv,
+    const char *source, uint64_t ram_hash, uint64_t frame,
+    const char *outcome, struct qhb_err *e)
+{
+	struct passwd *pw = getpwuid(getuid());
+	json_t *o, *args = json_array();
+	char ts[64], hash[24];
+	struct timespec now;
+	struct tm tm;
+	char *line;
+	size_t len;
+	ssize_t w;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(ts + strlen(ts), sizeof(ts) - strlen(ts), ".%03ldZ",
+	    now.tv_nsec / 1000000);
+	snprintf(hash, sizeof(hash), "%016" PRIx64, ram_hash);
+	for (int i = 0; i < argc; i++) {
+		json_t *j = json_string(argv[i]);
+		json_array_append_new(args, j ? j : json_string("?"));
+	}
+	o = json_pack("{s:s,s:s,s:I,s:I,s:o,s:s,s:s,s:I,s:s}",
+	    "time", ts, "user", pw ? pw->pw_name : "?",
+	    "uid", (json_int_t)getuid(), "pid", (json_int_t)getpid(),
+	    "args", args, "source", source ? source : "",
+	    "ram_xxh3", hash, "frame", (json_int_t)frame,
+	    "outcome", outcome ? outcome : "ok");
+	line = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+	json_decref(o);
+	if (line == NULL)
+		return qhb_err_set(e, "out of memory");
+	len = strlen(line);
+	line[len++] = '\n';   /* json_dumps leaves room: replace the NUL */
+	w = write(a->fd, line, len);
+	free(line);
+	if (w != (ssize_t)len) {
+		qhb_err_sys(e, "cannot append to audit log");
+		qhb_err_path(e, a->path);
+		return -1;
+	}
+	return 0;
+}
+
+void qhb_audit_close(struct qhb_audit *a)
+{
+	if (a->fd >= 0)
+		close(a->fd);
+	a->fd = -1;
+}
+
+uint64_t qhb_audit_hash(const void *ram, size_t size)
+{
+	return XXH3_64bits(ram, size);
+}
+
+struct hash_arg {
+	XXH3_state_t *st;
+	const struct qhb_ram *r;
+	uint64_t pos;           /* bytes hashed so far */
+};
+
+static void hash_zeros(XXH3_state_t *st, uint64_t n)
+{
+	static const uint8_t zero[65536];
+
+	while (n > 0) {
+		size_t k = n > sizeof(zero) ? sizeof(zero) : n;
+		XXH3_64bits_update(st, zero, k);
+		n -= k;
+	}
+}
+
+static int hash_run(void *arg, uint64_t first, uint64_t count)
+{
+	struct hash_arg *h = arg;
+	uint64_t off = first * QHB_PAGE_SIZE;
+
+	hash_zeros(h->st, off - h->pos);
+	XXH3_64bits_update(h->st, h->r->map + off, count * QHB_PAGE_SIZE);
+	h->pos = off + count * QHB_PAGE_SIZE;
+	return 0;
+}
+
+uint64_t qhb_audit_hash_file(const struct qhb_ram *r)
+{
+	struct hash_arg h = { XXH3_createState(), r, 0 };
+	uint64_t v;
+
+	if (h.st == NULL)
+		return 0;
+	XXH3_64bits_reset(h.st);
+	qhb_ram_data_runs(r, hash_run, &h);
+	hash_zeros(h.st, r->size - h.pos);
+	v = XXH3_64bits_digest(h.st);
+	XXH3_freeState(h.st);
+	return v;
+}
