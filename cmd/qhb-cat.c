@@ -11,21 +11,24 @@
 
 #include <jansson.h>
 
+#include "nrrd.h"
 #include "outfile.h"
 #include "snap.h"
 #include "stream.h"
+#include "volume.h"
 
-enum cat_mode { MODE_JSON, MODE_RAW };
+enum cat_mode { MODE_JSON, MODE_RAW, MODE_NRRD };
 
 struct cat_opts {
 	enum cat_mode mode;
 	const char *out_path;
+	const char *nrrd_path;
 	int force;
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: qhb-cat [-f] [--json | --raw] [-o FILE] [FILE ...]\n");
+	fprintf(f, "usage: qhb-cat [-f] [--json | --raw | --nrrd FILE] [-o FILE] [FILE ...]\n");
 }
 
 static void help(void)
@@ -37,6 +40,8 @@ static void help(void)
 	    "                  (the default)\n"
 	    "  --raw           the guest RAM of the last snapshot frame, deltas\n"
 	    "                  applied, as raw bytes\n"
+	    "  --nrrd FILE     the last volume frame, deltas applied, as an NRRD\n"
+	    "                  file (level 0, RGBA) for ParaView, 3D Slicer, Fiji\n"
 	    "  -o FILE         write FILE atomically instead of stdout\n"
 	    "  -f              write binary data to a terminal anyway\n"
 	    "  -h, --help      this help\n"
@@ -61,6 +66,7 @@ static void parse_args(struct cat_opts *o, int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "raw", no_argument, NULL, 'r' },
+		{ "nrrd", required_argument, NULL, 'n' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -73,6 +79,8 @@ static void parse_args(struct cat_opts *o, int argc, char **argv)
 		case 'f': o->force = 1; break;
 		case 'j': o->mode = MODE_JSON; modes |= 1; break;
 		case 'r': o->mode = MODE_RAW; modes |= 2; break;
+		case 'n': o->mode = MODE_NRRD; o->nrrd_path = optarg; modes |= 4;
+			break;
 		case 'o': o->out_path = optarg; break;
 		case 'h': help(); exit(0);
 		case 'V': printf("qhb-cat %s\n", QHB_VERSION); exit(0);
@@ -81,6 +89,8 @@ static void parse_args(struct cat_opts *o, int argc, char **argv)
 	}
 	if (modes == 3)
 		errx(1, "cannot use --json and --raw together");
+	if (modes & (modes - 1))
+		errx(1, "cannot use more than one of --json, --raw and --nrrd");
 }
 
 /* A u64 as a JSON integer when it fits jansson's signed type. */
@@ -173,7 +183,7 @@ done:
 
 /* Reads every frame of one file: prints it, or applies it to im. */
 static int cat_file(const struct cat_opts *o, const char *path,
-    struct qhb_image *im, struct qhb_err *e)
+    struct qhb_image *im, struct qhb_volume *vol, struct qhb_err *e)
 {
 	struct qhb_reader *r;
 	struct qhb_frame f;
@@ -182,13 +192,17 @@ static int cat_file(const struct cat_opts *o, const char *path,
 	if ((r = qhb_reader_open(path, e)) == NULL)
 		return -1;
 	qhb_reader_filter(r, o->mode == MODE_RAW ? (1u << QHB_FRAME_SNAP |
-	    1u << QHB_FRAME_SNAP_DELTA) : 0, warn_skip, NULL);
+	    1u << QHB_FRAME_SNAP_DELTA) : o->mode == MODE_NRRD ?
+	    (1u << QHB_FRAME_VOLUME | 1u << QHB_FRAME_VOLUME_DELTA) : 0,
+	    warn_skip, NULL);
 	qhb_frame_init(&f);
 	while ((rc = qhb_reader_next(r, &f, e)) == 1) {
 		if (o->mode == MODE_JSON)
 			rc = print_json(strcmp(path, "-") ? path : "<stdin>", &f, e);
-		else
+		else if (o->mode == MODE_RAW)
 			rc = qhb_image_apply(im, &f, e);
+		else
+			rc = qhb_volume_apply(vol, &f, e);
 		if (rc != 0) {
 			qhb_err_path(e, strcmp(path, "-") ? path : "<stdin>");
 			rc = -1;
@@ -218,6 +232,7 @@ int main(int argc, char **argv)
 	struct cat_opts o = { 0 };
 	struct qhb_err e = { 0 };
 	struct qhb_image im = { 0 };
+	struct qhb_volume vol = { 0 };
 	struct qhb_outfile out = { .fd = -1 };
 	char **files;
 	int rval = 0;
@@ -226,7 +241,11 @@ int main(int argc, char **argv)
 	files = optind < argc ? argv + optind : stdin_only;
 	if (o.mode == MODE_JSON && o.out_path != NULL)
 		errx(1, "-o is for --raw; redirect the JSON instead");
-	if (o.mode == MODE_RAW &&
+	if (o.mode == MODE_NRRD && o.out_path != NULL)
+		errx(1, "-o is for --raw; --nrrd names its own FILE");
+	if (o.mode == MODE_NRRD)
+		o.out_path = o.nrrd_path;
+	if (o.mode != MODE_JSON &&
 	    qhb_outfile_open(&out, o.out_path, !o.force, &e)) {
 		qhb_err_path(&e, o.out_path ? o.out_path : "<stdout>");
 		report(&e);
@@ -234,12 +253,12 @@ int main(int argc, char **argv)
 	}
 	for (; *files != NULL; files++) {
 		qhb_err_clear(&e);
-		if (cat_file(&o, *files, &im, &e) == 0)
+		if (cat_file(&o, *files, &im, &vol, &e) == 0)
 			continue;
 		report(&e);
 		rval = 1;
 		/* A RAM image with a frame missing would be wrong: stop. */
-		if (o.mode == MODE_RAW)
+		if (o.mode != MODE_JSON)
 			break;
 	}
 	if (o.mode == MODE_RAW) {
@@ -257,6 +276,22 @@ int main(int argc, char **argv)
 		if (rval != 0)
 			qhb_outfile_abort(&out);
 		qhb_image_release(&im);
+	}
+	if (o.mode == MODE_NRRD) {
+		qhb_err_clear(&e);
+		if (rval == 0 && vol.frames == 0) {
+			warnx("no volume frame in the input");
+			rval = 1;
+		}
+		if (rval == 0 && (qhb_nrrd_write(out.fd, &vol, &e) ||
+		    qhb_outfile_commit(&out, &e))) {
+			qhb_err_path(&e, out.path);
+			report(&e);
+			rval = 1;
+		}
+		if (rval != 0)
+			qhb_outfile_abort(&out);
+		qhb_volume_release(&vol);
 	}
 	if (fclose(stdout) == EOF && rval == 0) {
 		warn("<stdout>");

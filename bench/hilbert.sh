@@ -1,0 +1,210 @@
+#!/bin/sh
+# Benchmark of qhb-hilbert's volume fill, in one run on the same input:
+#   CPU: our tiled fill against a straightforward per-voxel Skilling
+#   transform and against a plain memory copy of the same input and output
+#   bytes (goal: within 2x of the copy);
+#   GPU (when a Vulkan device is present, and always with --gpu): the
+#   fill of 256^3 and 1024^3 volumes (64 MiB and 4 GiB guests at 4 bytes a
+#   voxel) timed with timestamp queries, against a copy of the same bytes
+#   on the device (goal: within 1.5x of that memory bound), and the upload
+#   of a delta frame's pages.
+#
+#   make bench     (or: sh bench/hilbert.sh [REPEATS])
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+reps=${1:-5}
+work=$(mktemp -d "${TMPDIR:-/tmp}/qhb-bench-hilbert.XXXXXX")
+trap 'rm -rf "$work"' EXIT INT TERM
+
+cat >"$work/b.c" <<'END'
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include "vk.h"
+#include "volume.h"
+#include "volvk.h"
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Median seconds of reps runs of what. */
+#define MEDIAN(reps, what) ({ double t_[64]; int n_ = (reps); \
+	for (int i_ = 0; i_ < n_; i_++) { double t0_ = now(); what; \
+	t_[i_] = now() - t0_; } qsort(t_, n_, sizeof(double), cmp); t_[n_ / 2]; })
+
+/* Guest-like RAM: a third zero, text, pointers, random bytes. */
+static void fill_ram(uint8_t *r, uint64_t n)
+{
+	uint64_t s = 88172645463325252ull;
+	for (uint64_t p = 0; p < n; p += 4096) {
+		s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+		switch (s % 3) {
+		case 0: memset(r + p, 0, 4096); break;
+		case 1: for (int i = 0; i < 4096; i++) r[p + i] = "qhb text "[i % 9]; break;
+		default:
+			for (int i = 0; i < 4096; i += 8) {
+				s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+				memcpy(r + p + i, &s, 8);
+			}
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	int reps = atoi(argv[1]), gpu = argc > 2;
+	struct qhb_err e = { 0 };
+
+	if (!gpu) {
+		uint64_t size = 128u << 20;
+		struct qhb_volume_shape s;
+		uint8_t *ram = aligned_alloc(1 << 21, size);
+		uint32_t *a = aligned_alloc(1 << 21, size), *b = aligned_alloc(1 << 21, size);
+		qhb_volume_shape_init(&s, 3, 4, size, 0, &e);
+		struct qhb_volume_job j = { .shape = &s, .ram = ram,
+			.page_size = 4096, .value = 1, .out = a };
+		fill_ram(ram, size);
+		madvise(a, size, MADV_HUGEPAGE), madvise(b, size, MADV_HUGEPAGE);
+		madvise(ram, size, MADV_HUGEPAGE);
+		memset(a, 1, size), memset(b, 1, size);
+		double copy = MEDIAN(reps, memcpy(b, ram, size); __asm__ volatile("" ::: "memory"));
+		j.threads = 1;
+		double ours = MEDIAN(reps, qhb_volume_fill(&j));
+		j.threads = 0;
+		double all = MEDIAN(reps, qhb_volume_fill(&j));
+		double naive = MEDIAN(reps > 3 ? 3 : reps, ({
+			for (uint64_t d = 0; d < s.h.voxels; d++) {
+				uint32_t x[3];
+				qhb_hilbert_d2xyz(&s.h, d, x);
+				b[x[0] + (uint64_t)s.h.size[0] * (x[1] + (uint64_t)s.h.size[1] * x[2])] =
+				    qhb_volume_voxel(&j, d);
+			} }));
+		if (memcmp(a, b, size) != 0) {
+			fprintf(stderr, "bench: the tiled and per-voxel fills differ\n");
+			return 1;
+		}
+		double v = (double)s.h.voxels;
+		printf("cpu: 128 MiB guest, 512x256x256 voxels of 4 bytes, value scheme\n");
+		printf("cpu: tiled fill %.1f ms (%.0f Mvoxel/s); per-voxel Skilling %.1f ms (%.0f Mvoxel/s): %.1fx faster\n",
+		    ours * 1e3, v / ours / 1e6, naive * 1e3, v / naive / 1e6, naive / ours);
+		printf("cpu: memcpy of the same 128 MiB in and out %.1f ms: ratio %.2f, one thread each (goal <= 2: %s)\n",
+		    copy * 1e3, ours / copy, ours / copy <= 2 ? "met" : "NOT met");
+		printf("cpu: tiled fill on all %ld CPUs %.1f ms (%.0f Mvoxel/s): ratio %.2f to the one-thread memcpy\n",
+		    sysconf(_SC_NPROCESSORS_ONLN), all * 1e3, v / all / 1e6, all / copy);
+		return 0;
+	}
+	struct qhb_vk *vk = qhb_vk_open(&e);
+	if (vk == NULL) {
+		printf("gpu: no Vulkan device (%s): skipped\n", e.msg);
+		return 0;
+	}
+	printf("gpu: %s\n", qhb_vk_device_name(vk));
+	for (int k = 0; k < 2; k++) {
+		uint64_t size = k ? (UINT64_C(4) << 30) : (UINT64_C(64) << 20);
+		struct qhb_volume_shape s;
+		uint8_t *ram;
+		uint32_t *out;
+		if (k && getenv("QHB_BENCH_BIG") == NULL) {
+			printf("gpu: 1024^3 skipped (set QHB_BENCH_BIG=1)\n");
+			break;
+		}
+		ram = aligned_alloc(1 << 21, size);
+		out = aligned_alloc(1 << 21, size);
+		if (!ram || !out || qhb_volume_shape_init(&s, 3, 4, size, 0, &e))
+			return 1;
+		fill_ram(ram, size);
+		struct qhb_volume_job j = { .shape = &s, .ram = ram,
+			.page_size = 4096, .value = 1, .out = out };
+		const struct qhb_vk_stats *st = qhb_vk_stats(vk);
+		double best_fill = 1e9, wall = 0;
+		for (int r = 0; r < reps; r++) {
+			uint64_t g0 = st->gpu_ns;
+			double t0 = now();
+			if (qhb_volvk_fill(vk, &j, &e)) {
+				printf("gpu: fill failed: %s\n", e.msg);
+				return 1;
+			}
+			double t = (st->gpu_ns - g0) / 1e9;
+			if (t < best_fill)
+				best_fill = t, wall = now() - t0;
+		}
+		/* The memory bound: a shader copy of the same bytes on the device. */
+		struct qhb_vk_buf src, dst;
+		if (qhb_vk_buf_new(vk, &src, size, NULL, &e) ||
+		    qhb_vk_buf_new(vk, &dst, size, NULL, &e))
+			return 1;
+		uint64_t chunk = qhb_vk_chunk(vk), best_copy = UINT64_MAX;
+		for (int r = 0; r < reps; r++) {
+			uint64_t g0 = st->gpu_ns;
+			for (uint64_t off = 0; off < size; off += chunk) {
+				uint64_t n = size - off < chunk ? size - off : chunk;
+				struct qhb_vk_binding bb[2] = { { &src, off, n }, { &dst, off, n } };
+				uint32_t push[2] = { 0, (uint32_t)(n / 16) };
+				if (qhb_vk_run(vk, "copy", bb, 2, push, 8, (n / 16 + 255) / 256, &e)) {
+					printf("gpu: copy failed: %s\n", e.msg);
+					return 1;
+				}
+			}
+			if (st->gpu_ns - g0 < best_copy)
+				best_copy = st->gpu_ns - g0;
+		}
+		/* A delta frame's upload: 1000 changed pages, the demo guest's
+		 * busiest tenth of a second. */
+		uint64_t doff[1000], so[1000], u0 = st->upload_ns;
+		for (int p = 0; p < 1000; p++) {
+			doff[p] = (uint64_t)p * 7919 % (size / 4096) * 4096;
+			so[p] = (uint64_t)p * 4096;
+		}
+		if (qhb_vk_write_blocks(vk, &src, doff, ram, so, 4096, 1000, &e))
+			return 1;
+		double up = (st->upload_ns - u0) / 1e9;
+		qhb_vk_buf_free(vk, &src);
+		qhb_vk_buf_free(vk, &dst);
+		double bytes = 2.0 * size;
+		printf("gpu: %ux%ux%u (%llu MiB guest): fill %.3f ms on the device (%.0f GB/s of RAM read + volume written), %.1f ms with transfers\n",
+		    s.h.size[0], s.h.size[1], s.h.size[2], (unsigned long long)(size >> 20),
+		    best_fill * 1e3, bytes / best_fill / 1e9, wall * 1e3);
+		printf("gpu: device copy of the same bytes %.3f ms (%.0f GB/s): ratio %.2f (goal <= 1.5: %s)\n",
+		    best_copy / 1e6, bytes / (best_copy / 1e9) / 1e9, best_fill / (best_copy / 1e9),
+		    best_fill / (best_copy / 1e9) <= 1.5 ? "met" : "NOT met");
+		printf("gpu: delta upload, 1000 pages of 4 KiB (4 MiB) in one transfer: %.2f ms\n", up * 1e3);
+		free(ram);
+		free(out);
+	}
+	qhb_vk_close(vk);
+	return 0;
+}
+END
+# Built here into build/bench/ (kept, so that a machine without a compiler
+# can run a carried copy).
+bin=$top/build/bench/hilbert
+if command -v cc >/dev/null && [ -f "$top/build/obj/libqhb.a" ]; then
+	mkdir -p "$top/build/bench"
+	cc -O2 -std=gnu11 -D_GNU_SOURCE -iquote "$top/common" -o "$bin" "$work/b.c" \
+		"$top/build/obj/libqhb.a" -Wl,--as-needed -lzstd -lxxhash -ljansson -lvulkan -lm -lpthread
+fi
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
+"$bin" "$reps"
+"$bin" "$reps" gpu
+[ -x "$top/build/bin/qhb-hilbert" ] || exit 0
+
+# The whole program on a 128 MiB snapshot, for scale.
+head -c 134217728 /dev/zero >"$work/ram"
+"$top/build/bin/qhb-snap" -q --level 0 "$work/ram" >"$work/s.qsnap"
+t0=$(date +%s%N)
+"$top/build/bin/qhb-hilbert" -q --cpu --level 0 --color value <"$work/s.qsnap" >/dev/null
+t1=$(date +%s%N)
+echo "qhb-hilbert --cpu --level 0, 128 MiB of zeroes, stream in and out: $(( (t1 - t0) / 1000000 )) ms"

@@ -1,0 +1,440 @@
+/*
+ * qhb-hilbert -- lay guest RAM out along Skilling's Hilbert curve: a
+ * snapshot stream in, a volume stream out; also the curve itself, and the
+ * voxel of an address and back.
+ */
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hilbert.h"
+#include "outfile.h"
+#include "parse.h"
+#include "regions.h"
+#include "stream.h"
+#include "vk.h"
+#include "volume.h"
+#include "volvk.h"
+
+enum mode { MODE_STREAM, MODE_MAP, MODE_INVERSE, MODE_LOCATE, MODE_ADDRESS };
+
+struct hilbert_opts {
+	enum mode mode;
+	unsigned dim;
+	unsigned order;
+	int have_order;
+	uint64_t unit;
+	uint64_t ram_size;
+	unsigned lod;
+	enum qhb_scheme scheme;
+	const char *regions_path;
+	const char *out_path;
+	const char *in_path;
+	const char *locate;
+	int cpu, stats, force, quiet, level;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: qhb-hilbert [-fq] [--cpu] [--stats] [--dim D] [--unit BYTES]\n"
+	    "                   [--color SCHEME] [--regions FILE] [--lod N]\n"
+	    "                   [--level N] [-o FILE] [FILE]\n"
+	    "       qhb-hilbert --map | --inverse [--dim D] --order K\n"
+	    "       qhb-hilbert --locate ADDR --ram-size S [--unit U] [--dim D]\n"
+	    "       qhb-hilbert --address X,Y[,Z] --ram-size S [--unit U] [--dim D]\n");
+}
+
+static void help(void)
+{
+	usage(stdout);
+	printf("\nReads a snapshot stream (FILE, or standard input) and writes a\n"
+	    "volume stream: a volume frame for each snapshot frame, a delta\n"
+	    "volume frame for each snapshot delta.\n\n"
+	    "  --dim D           2 or 3 (default 3)\n"
+	    "  --unit BYTES      bytes per voxel: 1, 4 (default), 16, 64, 4096\n"
+	    "  --color SCHEME    class (default), entropy, value or heat\n"
+	    "  --regions FILE    JSON regions of physical addresses to tint\n"
+	    "  --lod N           add N mip levels, each half the side\n"
+	    "  --level N         zstd level of the output, 0 for raw (default 1)\n"
+	    "  --cpu             do not use a GPU\n"
+	    "  --stats           the backend and its timings on stderr at the end\n"
+	    "  -o FILE           write FILE atomically instead of stdout\n"
+	    "  -f                write binary data to a terminal anyway\n"
+	    "  -q                no note of the backend on stderr\n"
+	    "  --map             curve indices on stdin, one a line, to coordinates\n"
+	    "  --inverse         coordinates on stdin to curve indices\n"
+	    "  --order K         the curve's order for --map and --inverse\n"
+	    "  --locate ADDR     the voxel of physical address ADDR, as JSON\n"
+	    "  --address X,Y,Z   the physical address of a voxel, as JSON\n"
+	    "  --ram-size S      the RAM size for --locate and --address\n"
+	    "  -h, --help        this help\n"
+	    "  -V, --version     the version\n");
+}
+
+static void report(const struct qhb_err *e)
+{
+	char buf[1024];
+
+	warnx("%s", qhb_err_str(e, buf, sizeof(buf)));
+}
+
+static void warn_skip(void *arg, const struct qhb_err *w)
+{
+	(void)arg;
+	report(w);
+}
+
+static void parse_args(struct hilbert_opts *o, int argc, char **argv)
+{
+	enum { OPT_MAP = 256, OPT_INVERSE, OPT_DIM, OPT_ORDER, OPT_UNIT,
+	    OPT_COLOR, OPT_REGIONS, OPT_LOD, OPT_LOCATE, OPT_ADDRESS,
+	    OPT_RAMSIZE, OPT_CPU, OPT_STATS, OPT_LEVEL };
+	static const struct option longopts[] = {
+		{ "map", no_argument, NULL, OPT_MAP },
+		{ "inverse", no_argument, NULL, OPT_INVERSE },
+		{ "dim", required_argument, NULL, OPT_DIM },
+		{ "order", required_argument, NULL, OPT_ORDER },
+		{ "unit", required_argument, NULL, OPT_UNIT },
+		{ "color", required_argument, NULL, OPT_COLOR },
+		{ "regions", required_argument, NULL, OPT_REGIONS },
+		{ "lod", required_argument, NULL, OPT_LOD },
+		{ "locate", required_argument, NULL, OPT_LOCATE },
+		{ "address", required_argument, NULL, OPT_ADDRESS },
+		{ "ram-size", required_argument, NULL, OPT_RAMSIZE },
+		{ "cpu", no_argument, NULL, OPT_CPU },
+		{ "stats", no_argument, NULL, OPT_STATS },
+		{ "level", required_argument, NULL, OPT_LEVEL },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct qhb_err e = { 0 };
+	uint64_t v;
+	int ch, modes = 0;
+
+	o->dim = 3;
+	o->unit = 4;
+	o->level = 1;
+	o->scheme = QHB_SCHEME_CLASS;
+	while ((ch = getopt_long(argc, argv, "fho:qV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'f': o->force = 1; break;
+		case 'q': o->quiet = 1; break;
+		case 'o': o->out_path = optarg; break;
+		case 'h': help(); exit(0);
+		case 'V': printf("qhb-hilbert %s\n", QHB_VERSION); exit(0);
+		case OPT_MAP: o->mode = MODE_MAP; modes++; break;
+		case OPT_INVERSE: o->mode = MODE_INVERSE; modes++; break;
+		case OPT_LOCATE: o->mode = MODE_LOCATE; o->locate = optarg; modes++;
+			break;
+		case OPT_ADDRESS: o->mode = MODE_ADDRESS; o->locate = optarg;
+			modes++; break;
+		case OPT_CPU: o->cpu = 1; break;
+		case OPT_STATS: o->stats = 1; break;
+		case OPT_REGIONS: o->regions_path = optarg; break;
+		case OPT_DIM:
+			if (qhb_parse_uint(optarg, 2, 3, &v, "--dim", &e))
+				goto bad;
+			o->dim = (unsigned)v;
+			break;
+		case OPT_ORDER:
+			if (qhb_parse_uint(optarg, 0, 32, &v, "--order", &e))
+				goto bad;
+			o->order = (unsigned)v;
+			o->have_order = 1;
+			break;
+		case OPT_UNIT:
+			if (qhb_parse_size(optarg, &o->unit, &e))
+				goto bad;
+			if (!qhb_volume_unit_ok(o->unit))
+				errx(1, "--unit: %s: expected 1, 4, 16, 64 or 4096",
+				    optarg);
+			break;
+		case OPT_COLOR:
+			if (qhb_scheme_parse(optarg, &o->scheme))
+				errx(1, "--color: '%s': expected class, entropy, value "
+				    "or heat", optarg);
+			break;
+		case OPT_LOD:
+			if (qhb_parse_uint(optarg, 0, QHB_VOLUME_MAX_LOD, &v, "--lod",
+			    &e))
+				goto bad;
+			o->lod = (unsigned)v;
+			break;
+		case OPT_RAMSIZE:
+			if (qhb_parse_size(optarg, &o->ram_size, &e))
+				goto bad;
+			break;
+		case OPT_LEVEL:
+			if (qhb_parse_uint(optarg, 0, 22, &v, "--level", &e))
+				goto bad;
+			o->level = (int)v;
+			break;
+		default:
+			usage(stderr);
+			exit(1);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (modes > 1)
+		errx(1, "cannot use more than one of --map, --inverse, --locate "
+		    "and --address");
+	if (o->mode == MODE_STREAM) {
+		if (argc > 1) {
+			usage(stderr);
+			exit(1);
+		}
+		o->in_path = argc == 1 ? argv[0] : "-";
+		if (o->have_order || o->ram_size)
+			errx(1, "--order and --ram-size are for --map, --inverse, "
+			    "--locate and --address");
+		return;
+	}
+	if (argc > 0) {
+		usage(stderr);
+		exit(1);
+	}
+	if (o->mode == MODE_MAP || o->mode == MODE_INVERSE) {
+		if (!o->have_order)
+			errx(1, "--map and --inverse need --order K");
+		if (o->order * o->dim > 64)
+			errx(1, "--order %u: at most %u in %u dimensions", o->order,
+			    64 / o->dim, o->dim);
+	} else if (o->ram_size == 0) {
+		errx(1, "--locate and --address need --ram-size S");
+	}
+	return;
+bad:
+	report(&e);
+	exit(1);
+}
+
+/* --map and --inverse: a line in, a line out. */
+static int map_lines(const struct hilbert_opts *o)
+{
+	char *line = NULL, *p, *end;
+	size_t cap = 0;
+	uint64_t lineno = 0, d, max = o->order * o->dim == 64 ? UINT64_MAX :
+	    (UINT64_C(1) << (o->order * o->dim)) - 1;
+	uint32_t x[3];
+	int rval = 0;
+
+	while (getline(&line, &cap, stdin) > 0) {
+		lineno++;
+		p = line;
+		if (o->mode == MODE_MAP) {
+			errno = 0;
+			d = strtoull(p, &end, 0);
+			while (*end == ' ' || *end == '\t' || *end == '\n' ||
+			    *end == '\r')
+				end++;
+			if (errno || end == p || *end || *p == '-' || d > max) {
+				warnx("<stdin>: line %" PRIu64 ": expected a curve index "
+				    "from 0 to %" PRIu64, lineno, max);
+				rval = 1;
+				break;
+			}
+			qhb_hilbert_d2axes(d, o->dim, o->order, x);
+			if (o->dim == 2)
+				printf("%u %u\n", x[0], x[1]);
+			else
+				printf("%u %u %u\n", x[0], x[1], x[2]);
+		} else {
+			unsigned i;
+			for (i = 0; i < o->dim; i++) {
+				unsigned long long c;
+				errno = 0;
+				c = strtoull(p, &end, 10);
+				if (errno || end == p || *p == '-' ||
+				    (o->order < 32 && c >> o->order) || c > UINT32_MAX)
+					break;
+				x[i] = (uint32_t)c;
+				p = end;
+			}
+			while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+				p++;
+			if (i < o->dim || *p) {
+				warnx("<stdin>: line %" PRIu64 ": expected %u coordinates "
+				    "from 0 to %" PRIu64, lineno, o->dim,
+				    (UINT64_C(1) << o->order) - 1);
+				rval = 1;
+				break;
+			}
+			printf("%" PRIu64 "\n", qhb_hilbert_axes2d(x, o->dim, o->order));
+		}
+	}
+	free(line);
+	if (ferror(stdin)) {
+		warn("<stdin>");
+		rval = 1;
+	}
+	return rval;
+}
+
+/* --locate and --address: one JSON line. */
+static int locate(const struct hilbert_opts *o)
+{
+	struct qhb_volume_shape s;
+	struct qhb_err e = { 0 };
+	uint32_t xyz[3] = { 0, 0, 0 };
+	uint64_t addr;
+
+	if (qhb_volume_shape_init(&s, o->dim, o->unit, o->ram_size, 0, &e))
+		goto bad;
+	if (o->mode == MODE_LOCATE) {
+		char *end;
+		errno = 0;
+		addr = strtoull(o->locate, &end, 0);
+		if (errno || end == o->locate || *o->locate == '-' ||
+		    (*end != '\0' && qhb_parse_size(o->locate, &addr, &e)))
+			errx(1, "--locate: '%s': expected an address (decimal, "
+			    "0x hexadecimal, or with K, M, G)", o->locate);
+		if (qhb_volume_locate(&s, addr, xyz, &e))
+			goto bad;
+	} else {
+		char *p = (char *)o->locate, *end;
+		for (unsigned i = 0; i < o->dim; i++) {
+			unsigned long long c;
+			errno = 0;
+			c = strtoull(p, &end, 10);
+			if (errno || end == p || *p == '-' || c > UINT32_MAX ||
+			    (i + 1 < o->dim ? *end != ',' : *end != '\0'))
+				errx(1, "--address: '%s': expected %s", o->locate,
+				    o->dim == 3 ? "X,Y,Z" : "X,Y");
+			xyz[i] = (uint32_t)c;
+			p = end + 1;
+		}
+		if (qhb_volume_address(&s, xyz, &addr, &e))
+			goto bad;
+	}
+	printf("{\"address\":%" PRIu64 ",\"end\":%" PRIu64 ",\"index\":%" PRIu64
+	    ",\"voxel\":[%u,%u", addr, addr + o->unit, addr / o->unit, xyz[0],
+	    xyz[1]);
+	if (o->dim == 3)
+		printf(",%u", xyz[2]);
+	printf("],\"box\":[%u,%u", s.h.size[0], s.h.size[1]);
+	if (o->dim == 3)
+		printf(",%u", s.h.size[2]);
+	printf("],\"unit\":%" PRIu64 ",\"ram_size\":%" PRIu64 "}\n", o->unit,
+	    o->ram_size);
+	return 0;
+bad:
+	report(&e);
+	return 1;
+}
+
+static int stream(struct hilbert_opts *o)
+{
+	struct qhb_err e = { 0 };
+	struct qhb_outfile out = { .fd = -1 };
+	struct qhb_regions regions = { 0 };
+	struct qhb_volume_opts vo = { 0 };
+	struct qhb_volumizer *v = NULL;
+	struct qhb_reader *r = NULL;
+	struct qhb_writer *w = NULL;
+	struct qhb_vk *vk = NULL;
+	const char *in_name = strcmp(o->in_path, "-") ? o->in_path : "<stdin>";
+	int rval = 1;
+
+	if (o->regions_path != NULL &&
+	    qhb_regions_load(&regions, o->regions_path, &e))
+		goto fail;
+	if ((r = qhb_reader_open(o->in_path, &e)) == NULL) {
+		qhb_err_path(&e, in_name);
+		goto fail;
+	}
+	qhb_reader_filter(r, 1u << QHB_FRAME_SNAP | 1u << QHB_FRAME_SNAP_DELTA,
+	    warn_skip, NULL);
+	if (qhb_outfile_open(&out, o->out_path, !o->force, &e))
+		goto fail;
+	if ((w = qhb_writer_new(out.fd, out.path, o->level, 0, &e)) == NULL)
+		goto fail;
+	if (!o->cpu) {
+		struct qhb_err ve = { 0 };
+		if ((vk = qhb_vk_open(&ve)) == NULL)
+			warnx("%s: using the CPU", ve.msg);
+		else if (!o->quiet)
+			warnx("using %s (Vulkan)", qhb_vk_device_name(vk));
+	} else if (o->stats) {
+		warnx("using the CPU");
+	}
+	vo.dim = o->dim;
+	vo.unit = o->unit;
+	vo.lod = o->lod;
+	vo.scheme = o->scheme;
+	vo.regions = o->regions_path ? &regions : NULL;
+	vo.gpu = vk ? qhb_volvk_fill : NULL;
+	vo.gpu_arg = vk;
+	if ((v = qhb_volumizer_new(&vo, &e)) == NULL)
+		goto fail;
+	if (qhb_volumizer_run(v, r, w, &e)) {
+		qhb_err_path(&e, in_name);
+		goto fail;
+	}
+	if (qhb_outfile_commit(&out, &e))
+		goto fail;
+	if (o->stats) {
+		const struct qhb_volume_stats *st = qhb_volumizer_stats(v);
+		fprintf(stderr, "qhb-hilbert: backend %s; %" PRIu64 " frames (%"
+		    PRIu64 " full, %" PRIu64 " delta), %" PRIu64 " voxels out; "
+		    "fills: %" PRIu64 " gpu, %" PRIu64 " cpu, %.3f ms\n",
+		    st->gpu_fills ? qhb_vk_device_name(vk) : "cpu", st->frames,
+		    st->full_frames, st->delta_frames, st->voxels_out,
+		    st->gpu_fills, st->cpu_fills, st->fill_ns / 1e6);
+		if (vk != NULL) {
+			const struct qhb_vk_stats *k = qhb_vk_stats(vk);
+			fprintf(stderr, "qhb-hilbert: gpu: %" PRIu64 " dispatches, "
+			    "%.3f ms (timestamps); upload %" PRIu64 " bytes in %.3f ms"
+			    ", %" PRIu64 " imported in place; download %" PRIu64
+			    " bytes in %.3f ms\n", k->dispatches, k->gpu_ns / 1e6,
+			    k->upload_bytes, k->upload_ns / 1e6, k->imported_bytes,
+			    k->download_bytes, k->download_ns / 1e6);
+		}
+	}
+	rval = 0;
+	goto done;
+fail:
+	report(&e);
+	qhb_outfile_abort(&out);
+done:
+	qhb_volumizer_free(v);
+	qhb_writer_free(w);
+	qhb_reader_close(r);
+	qhb_vk_close(vk);
+	qhb_regions_release(&regions);
+	return rval;
+}
+
+int main(int argc, char **argv)
+{
+	struct hilbert_opts o = { 0 };
+	int rval;
+
+	parse_args(&o, argc, argv);
+	switch (o.mode) {
+	case MODE_MAP:
+	case MODE_INVERSE:
+		rval = map_lines(&o);
+		break;
+	case MODE_LOCATE:
+	case MODE_ADDRESS:
+		rval = locate(&o);
+		break;
+	default:
+		rval = stream(&o);
+		break;
+	}
+	if (fclose(stdout) == EOF && rval == 0) {
+		warn("<stdout>");
+		rval = 1;
+	}
+	return rval;
+}
