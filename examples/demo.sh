@@ -1,7 +1,8 @@
 #!/bin/sh
 # make demo: the main job on the built-in demo guest.  Boots the guest,
 # records its own account of itself, captures a 10 Hz snapshot stream for a
-# few seconds while it works, and summarizes what the stream holds.  Output
+# few seconds while it works, summarizes what the stream holds, and maps a
+# snapshot and the stream's page heat onto Hilbert-curve volumes.  Output
 # lands in demo-out/.  The guest is stopped on exit, Ctrl-C included, and
 # nothing is left in /dev/shm.
 set -eu
@@ -61,4 +62,18 @@ awk -v bytes="$(wc -c <"$out/vm.qsnap")" '
 		    changed, max
 		printf "qhb demo: the paused copy stopped the guest for %.1f ms\n", pause / 1e6
 	}' "$out/frames.jsonl"
+echo "qhb demo: the guest's RAM along Skilling's Hilbert curve, coloured by content -> demo-out/vm.qvol, demo-out/vm.nrrd"
+qhb-hilbert -q --color class --lod 4 -o "$out/vm.qvol" "$out/paused.qsnap"
+qhb-cat "$out/vm.qvol" | sed -n 's/.*"nx":\([0-9]*\),"ny":\([0-9]*\),"nz":\([0-9]*\).*/qhb demo: a volume of \1x\2x\3 voxels of 4 bytes (open demo-out\/vm.nrrd in ParaView, 3D Slicer or Fiji)/p'
+qhb-cat --nrrd "$out/vm.nrrd" "$out/vm.qvol"
+# One voxel a page: the last 128 KiB of the NRRD are the 32768 page colours.
+qhb-hilbert -q --cpu --unit 4096 "$out/paused.qsnap" | qhb-cat --nrrd - |
+	tail -c 131072 | od -An -v -tx4 | tr -s ' ' '\n' | grep . | sort | uniq -c |
+	awk 'BEGIN { n["00000000"] = "zero"; n["30ffffff"] = "0xff fill"; n["ff40c840"] = "text"
+		n["ff3c3ce6"] = "code"; n["fff0783c"] = "pointers"; n["80969696"] = "other" }
+	{ s = s sprintf("%s%d %s", s ? ", " : "", $1, n[$2]) }
+	END { print "qhb demo: pages by content: " s }'
+qhb-hilbert -q --color heat --lod 4 -o "$out/heat.qvol" "$out/vm.qsnap"
+qhb-cat --nrrd "$out/heat.nrrd" "$out/heat.qvol"
+echo "qhb demo: the 10 Hz capture as a heat map: 1 volume and $(qhb-cat "$out/heat.qvol" | grep -c '"kind":"volume-delta"') volume deltas -> demo-out/heat.qvol, demo-out/heat.nrrd"
 echo "qhb demo: done; see demo-out/ (frames.jsonl: one JSON line per frame)"
