@@ -39,7 +39,8 @@ COMMON_OBJ := $(patsubst common/%.c,$(BUILD)/obj/common/%.o,$(COMMON_SRC)) \
 SHADERS := $(wildcard shaders/*.comp)
 SPV := $(patsubst shaders/%.comp,$(BUILD)/spv/%.spv,$(SHADERS))
 PLUGIN_SRC := $(wildcard plugin/*.c)
-PLUGIN := $(if $(PLUGIN_SRC),$(BUILD)/lib/libqhbtrace.so)
+# Not in a sanitizer build: QEMU cannot load a plugin linked with ASan.
+PLUGIN := $(if $(SAN),,$(if $(PLUGIN_SRC),$(BUILD)/lib/libqhbtrace.so))
 PROGS := $(patsubst cmd/%.c,$(BUILD)/bin/%,$(wildcard cmd/*.c))
 UNITS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit-%,$(filter-out tests/unit/unit.c,$(wildcard tests/unit/*.c)))
 FUZZERS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/*.c))
@@ -75,7 +76,7 @@ $(BUILD)/obj/shaders.o: $(BUILD)/gen/shaders.c common/shaders.h
 $(BUILD)/lib/libqhbtrace.so: $(PLUGIN_SRC) $(wildcard plugin/*.h) | $(BUILD)/.deps-ok
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -fPIC \
-		-shared -iquote plugin -iquote common $(QHB_LDFLAGS) -o $@ $(PLUGIN_SRC)
+		-shared -iquote plugin -iquote common -o $@ $(PLUGIN_SRC)
 
 $(LIBQHB): $(COMMON_OBJ)
 	rm -f $@

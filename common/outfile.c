@@ -12,7 +12,8 @@
 int qhb_outfile_open(struct qhb_outfile *o, const char *path, int binary,
     struct qhb_err *e)
 {
-	char dir[4096], base[4096];
+	char dir[4096], base[4096], real[4096];
+	struct stat st;
 	mode_t mask;
 
 	memset(o, 0, sizeof(*o));
@@ -29,6 +30,32 @@ int qhb_outfile_open(struct qhb_outfile *o, const char *path, int binary,
 	if (strlen(path) + 16 >= sizeof(o->tmp))
 		return qhb_err_set(e, "output path too long");
 	snprintf(o->path, sizeof(o->path), "%s", path);
+	/* A device or a FIFO is written as it is: renaming a file over it
+	 * would replace it (as root, even /dev/null). */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		if (binary && S_ISCHR(st.st_mode) && (o->fd = open(path,
+		    O_WRONLY | O_CLOEXEC)) >= 0 && isatty(o->fd)) {
+			close(o->fd);
+			o->fd = -1;
+			qhb_err_path(e, path);
+			return qhb_err_set(e, "a terminal; refusing to write "
+			    "binary data there");
+		}
+		if (o->fd < 0 && (o->fd = open(path, O_WRONLY | O_CLOEXEC)) < 0) {
+			qhb_err_sys(e, "cannot open");
+			qhb_err_path(e, path);
+			return -1;
+		}
+		o->is_stdout = 1;       /* no temporary file to rename */
+		return 0;
+	}
+	/* A symbolic link keeps pointing where it did: the file it names is
+	 * the one replaced. */
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) &&
+	    realpath(path, real) != NULL) {
+		path = real;
+		snprintf(o->path, sizeof(o->path), "%s", path);
+	}
 	snprintf(dir, sizeof(dir), "%s", path);
 	snprintf(base, sizeof(base), "%s", path);
 	snprintf(o->tmp, sizeof(o->tmp), "%s/.%s.XXXXXX", dirname(dir),
@@ -49,6 +76,12 @@ int qhb_outfile_open(struct qhb_outfile *o, const char *path, int binary,
 int qhb_outfile_commit(struct qhb_outfile *o, struct qhb_err *e)
 {
 	if (o->is_stdout) {
+		if (o->fd > STDERR_FILENO && close(o->fd) < 0) {
+			o->fd = -1;
+			qhb_err_sys(e, "cannot write");
+			qhb_err_path(e, o->path);
+			return -1;
+		}
 		o->fd = -1;
 		return 0;
 	}
@@ -78,8 +111,14 @@ err:
 
 void qhb_outfile_abort(struct qhb_outfile *o)
 {
-	if (o->is_stdout)
+	if (o->is_stdout) {
+		/* A device opened by name is closed; stdout stays open. */
+		if (o->fd > STDERR_FILENO)
+			close(o->fd);
+		if (o->fd != STDOUT_FILENO)
+			o->fd = -1;
 		return;
+	}
 	if (o->fd >= 0)
 		close(o->fd);
 	o->fd = -1;

@@ -4,7 +4,9 @@
  * A named output is written to a temporary file beside it and renamed over
  * the final name on commit, so a reader (or a cron job's retention sweep)
  * never sees a partial file.  "-" is standard output, which is refused when
- * it is a terminal and the output is binary.
+ * it is a terminal and the output is binary.  A path that names a device or
+ * a FIFO is written in place; a symbolic link's target is the file
+ * replaced.
  */
 #ifndef QHB_OUTFILE_H
 #define QHB_OUTFILE_H
@@ -16,7 +18,7 @@
 
 struct qhb_outfile {
 	int fd;
-	int is_stdout;
+	int is_stdout;          /* stdout, or a device written in place */
 	char path[4096];        /* final name, or "<stdout>" */
 	char tmp[4096];         /* temporary name, "" for stdout */
 };

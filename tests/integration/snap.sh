@@ -163,6 +163,26 @@ signal_keeps_file() {
 	test "$(ls -A "$T_TMP/sig" | wc -l)" -eq 2
 }
 
+# Devices and FIFOs are written in place, never replaced by a rename; a
+# symbolic link keeps pointing at the file that is replaced.
+special_outputs() {
+	qhb-snap -q -o /dev/null "$ram"
+	test -c /dev/null
+	expect_err "No space left on device" qhb-snap -q -o /dev/full "$ram"
+	test -c /dev/full
+	mkfifo "$T_TMP/fifo"
+	qhb-cat --raw "$T_TMP/fifo" >"$T_TMP/fromfifo" &
+	qhb-snap -q -o "$T_TMP/fifo" "$ram"
+	wait
+	cmp "$T_TMP/fromfifo" "$ram"
+	test -p "$T_TMP/fifo"
+	: >"$T_TMP/target"
+	ln -s target "$T_TMP/link"
+	qhb-snap -q -o "$T_TMP/link" "$ram"
+	test -L "$T_TMP/link"
+	qhb-cat --raw "$T_TMP/target" | cmp - "$ram"
+}
+
 usage_errors() {
 	qhb-snap --bogus "$ram" 2>/dev/null && die "accepted --bogus"
 	expect_err "expected none, pause or verify" qhb-snap --consistent=maybe "$ram"
@@ -189,4 +209,5 @@ t closed_pipe closed_pipe
 t write_errors write_errors
 t refuses_terminal refuses_terminal
 t signal_keeps_file signal_keeps_file
+t special_outputs special_outputs
 t usage_errors usage_errors
