@@ -17,6 +17,7 @@
 
 #include "err.h"
 #include "qmp.h"
+#include "trace.h"
 #include "vm.h"
 
 #define PROG "qhb-vm"
@@ -33,12 +34,13 @@ struct vm_cmd_opts {
 	int timeout_s;
 	char kernel[4096];
 	char initrd[4096];
+	char plugin[4096];        /* start --trace */
 };
 
 static const char synopsis[] =
     "usage: qhb-vm start [--wait] [--cpus N] [--mem SIZE] [--machine TYPE]\n"
     "              [--cpu MODEL] [--kernel FILE] [--initrd FILE] [--append ARGS]\n"
-    "              [--timeout SECONDS] NAME\n"
+    "              [--trace[=OPTIONS]] [--timeout SECONDS] NAME\n"
     "       qhb-vm stop [--timeout SECONDS] NAME\n"
     "       qhb-vm list\n"
     "       qhb-vm status NAME\n"
@@ -78,6 +80,12 @@ static const char details[] =
     "\")\n"
     "  --wait            start: return once the guest prints "
     QHB_VM_READY "\n"
+    "  --trace[=OPTIONS] start: load the libqhbtrace plugin (found beside\n"
+    "                    this program, or $QHB_PLUGIN) on a ring that\n"
+    "                    qhb-trace --attach NAME drains; OPTIONS is a comma\n"
+    "                    list of policy=drop (default) or policy=block,\n"
+    "                    size=SIZE (ring bytes per slot, default 4M) and\n"
+    "                    mem=on (memory accesses too)\n"
     "  --timeout SECONDS bound on every wait (default 180; stop: 30)\n"
     "  -h, --help        this help\n"
     "  -V, --version     print the version\n";
@@ -127,7 +135,7 @@ static int parse_int(const char *s, const char *what, int min, int max)
 static int parse(int argc, char **argv, struct vm_cmd_opts *o)
 {
 	enum { O_MEM = 256, O_CPUS, O_MACHINE, O_KERNEL, O_INITRD, O_APPEND,
-	    O_WAIT, O_TIMEOUT, O_CPU };
+	    O_WAIT, O_TIMEOUT, O_CPU, O_TRACE };
 	static const struct option start_opts[] = {
 		{ "mem", required_argument, NULL, O_MEM },
 		{ "cpus", required_argument, NULL, O_CPUS },
@@ -137,6 +145,7 @@ static int parse(int argc, char **argv, struct vm_cmd_opts *o)
 		{ "initrd", required_argument, NULL, O_INITRD },
 		{ "append", required_argument, NULL, O_APPEND },
 		{ "wait", no_argument, NULL, O_WAIT },
+		{ "trace", optional_argument, NULL, O_TRACE },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -189,6 +198,9 @@ static int parse(int argc, char **argv, struct vm_cmd_opts *o)
 			break;
 		case O_WAIT:
 			o->wait = 1;
+			break;
+		case O_TRACE:
+			o->vm.trace = optarg ? optarg : "";
 			break;
 		case O_TIMEOUT:
 			o->timeout_s = parse_int(optarg, "--timeout", 1, 86400);
@@ -255,6 +267,14 @@ static int cmd_start(struct vm_cmd_opts *o)
 		return 1;
 	o->vm.name = o->name;
 	o->vm.timeout_ms = timeout_ms;
+	if (o->vm.trace != NULL) {
+		if (qhb_trace_plugin_find(NULL, o->plugin, sizeof(o->plugin),
+		    &e) < 0) {
+			vm_warn(&e);
+			return 1;
+		}
+		o->vm.trace_plugin = o->plugin;
+	}
 	o->vm.qemu = getenv("QHB_QEMU");
 	if (o->vm.qemu != NULL && *o->vm.qemu == '\0')
 		o->vm.qemu = NULL;

@@ -27,7 +27,9 @@
 
 #include <jansson.h>
 
+#include "parse.h"
 #include "qmp.h"
+#include "ring.h"
 
 #define VM_QMP_TIMEOUT_MS    60000   /* start: QMP must answer by then */
 #define VM_STOP_TIMEOUT_MS   30000   /* stop: "quit" must end QEMU by then */
@@ -233,36 +235,20 @@ int qhb_vm_rundir(char *buf, size_t size, struct qhb_err *e)
 
 int qhb_vm_parse_size(const char *s, uint64_t *bytes, struct qhb_err *e)
 {
-	unsigned long long v;
-	uint64_t mul = UINT64_C(1) << 20;
-	char *end;
+	uint64_t mib;
 
-	errno = 0;
-	if (!isdigit((unsigned char)s[0]))
-		goto bad;
-	v = strtoull(s, &end, 10);
-	if (errno != 0)
-		goto bad;
-	switch (toupper((unsigned char)*end)) {
-	case '\0': break;
-	case 'B': mul = 1; end++; break;
-	case 'K': mul = UINT64_C(1) << 10; end++; break;
-	case 'M': mul = UINT64_C(1) << 20; end++; break;
-	case 'G': mul = UINT64_C(1) << 30; end++; break;
-	case 'T': mul = UINT64_C(1) << 40; end++; break;
-	default: goto bad;
+	/* As QEMU's -m: a plain number counts MiB. */
+	if (s[0] != '\0' && strspn(s, "0123456789") == strlen(s)) {
+		if (qhb_parse_uint(s, 1, UINT64_MAX >> 20, &mib, "size", e))
+			return -1;
+		*bytes = mib << 20;
+		return 0;
 	}
-	if (*end == 'i' && mul > 1)
-		end++;
-	if ((*end == 'B' || *end == 'b') && mul > 1)
-		end++;
-	if (*end != '\0' || v > UINT64_MAX / mul)
-		goto bad;
-	*bytes = v * mul;
+	if (qhb_parse_size(s, bytes, e))
+		return -1;
+	if (*bytes == 0)
+		return qhb_err_set(e, "'%s': a guest needs some memory", s);
 	return 0;
-bad:
-	return qhb_err_set(e, "invalid size \"%s\": expected a number with "
-	    "an optional K, M, G or T suffix (no suffix: MiB)", s);
 }
 
 /* Fills the name and every path of info; the rest is zeroed. */
@@ -372,8 +358,68 @@ static void vm_read_state(struct qhb_vm_info *info)
 /* Removes the guest's RAM file and directory. */
 static void vm_clean(const struct qhb_vm_info *info)
 {
+	char trace[QHB_VM_PATH_MAX];
+
 	unlink(info->ram);
+	if (qhb_vm_trace_path(info->name, trace, sizeof(trace), NULL) == 0)
+		unlink(trace);
 	remove_dir(info->dir);
+}
+
+/* Makes the trace ring for opts (see struct qhb_vm_opts) and fills arg
+ * with the -plugin argument that loads libqhbtrace on it.  0, or -1 with
+ * e and no ring left. */
+static int vm_make_trace(const struct qhb_vm_opts *o, const char *name,
+    char *arg, size_t size, struct qhb_err *e)
+{
+	char path[QHB_VM_PATH_MAX], opts[256], *tok, *save = NULL;
+	enum qhb_ring_policy policy = QHB_RING_DROP;
+	uint64_t slot = UINT64_C(4) << 20;
+	const char *mem = "";
+	struct qhb_ring r;
+
+	if (o->trace_plugin == NULL)
+		return qhb_err_set(e, "--trace: no plugin (libqhbtrace.so) found");
+	if (strchr(o->trace_plugin, ','))
+		return qhb_err_set(e, "--trace: plugin path %s has a comma, "
+		    "which QEMU's -plugin cannot take", o->trace_plugin);
+	if (strlen(o->trace) >= sizeof(opts))
+		return qhb_err_set(e, "--trace: options too long");
+	snprintf(opts, sizeof(opts), "%s", o->trace);
+	for (tok = strtok_r(opts, ",", &save); tok;
+	    tok = strtok_r(NULL, ",", &save)) {
+		if (strcmp(tok, "policy=block") == 0)
+			policy = QHB_RING_BLOCK;
+		else if (strcmp(tok, "policy=drop") == 0)
+			policy = QHB_RING_DROP;
+		else if (strcmp(tok, "mem=on") == 0)
+			mem = ",mem=on";
+		else if (strcmp(tok, "mem=off") == 0)
+			mem = "";
+		else if (strncmp(tok, "size=", 5) == 0) {
+			if (qhb_parse_size(tok + 5, &slot, NULL) < 0 ||
+			    slot < 65536 || slot > (UINT64_C(1) << 32) ||
+			    (slot & (slot - 1)))
+				return qhb_err_set(e, "--trace: size: expected a "
+				    "power of two from 64K to 4G, got \"%s\"",
+				    tok + 5);
+		} else
+			return qhb_err_set(e, "--trace: expected policy=block|"
+			    "drop, size=SIZE or mem=on|off, got \"%s\"", tok);
+	}
+	if (qhb_vm_trace_path(name, path, sizeof(path), e) < 0)
+		return -1;
+	unlink(path);   /* a stale one: the guest's lock is held */
+	/* Slot 0 and one per vCPU; plenty for -smp up to 256. */
+	if (qhb_ring_create(&r, path, QHB_RING_MAX_SLOTS, slot, policy, e) < 0)
+		return -1;
+	qhb_ring_close(&r, 0);
+	if ((size_t)snprintf(arg, size, "file=%s,ring=%s%s", o->trace_plugin,
+	    path, mem) >= size) {
+		unlink(path);
+		return qhb_err_set(e, "--trace: plugin path too long");
+	}
+	return 0;
 }
 
 static int vm_write_info(const struct qhb_vm_info *info, const char *append,
@@ -610,7 +656,7 @@ int qhb_vm_start(const struct qhb_vm_opts *o, struct qhb_vm_info *info,
 	char a_mem[32], a_smp[16], a_ram[QHB_VM_PATH_MAX * 2 + 128],
 	    a_machine[96], a_serial[QHB_VM_PATH_MAX * 2 + 8],
 	    a_qmp[QHB_VM_PATH_MAX * 2 + 32], a_ctl[QHB_VM_PATH_MAX * 2 + 32],
-	    esc[QHB_VM_PATH_MAX * 2];
+	    esc[QHB_VM_PATH_MAX * 2], a_trace[4096 + QHB_VM_PATH_MAX + 64];
 	const char *append = o->append ? o->append : QHB_VM_APPEND;
 	const char **argv = NULL;
 	struct qhb_vm_info old;
@@ -695,6 +741,9 @@ int qhb_vm_start(const struct qhb_vm_opts *o, struct qhb_vm_info *info,
 	made = 1;
 	if (vm_make_ram(info->ram, info->mem, e) < 0)
 		goto out;
+	if (o->trace != NULL && vm_make_trace(o, info->name, a_trace,
+	    sizeof(a_trace), e) < 0)
+		goto out;
 
 	snprintf(a_mem, sizeof(a_mem), "%" PRIu64 "M", info->mem >> 20);
 	snprintf(a_smp, sizeof(a_smp), "%d", info->cpus);
@@ -716,7 +765,10 @@ int qhb_vm_start(const struct qhb_vm_opts *o, struct qhb_vm_info *info,
 	}
 	argv[n++] = o->qemu ? o->qemu : QHB_VM_QEMU;
 	argv[n++] = "-name";      argv[n++] = info->name;
-	argv[n++] = "-accel";     argv[n++] = "tcg";
+	/* Traced: one thread for all vCPUs, since the plugin's inline
+	 * counters are exact only when no two vCPUs run at once. */
+	argv[n++] = "-accel";
+	argv[n++] = o->trace != NULL ? "tcg,thread=single" : "tcg";
 	argv[n++] = "-cpu";       argv[n++] = info->cpu_model;
 	argv[n++] = "-smp";       argv[n++] = a_smp;
 	argv[n++] = "-m";         argv[n++] = a_mem;
@@ -734,6 +786,10 @@ int qhb_vm_start(const struct qhb_vm_opts *o, struct qhb_vm_info *info,
 	argv[n++] = "-qmp";       argv[n++] = a_qmp;
 	argv[n++] = "-qmp";       argv[n++] = a_ctl;
 	argv[n++] = "-no-reboot";
+	if (o->trace != NULL) {
+		argv[n++] = "-plugin";
+		argv[n++] = a_trace;
+	}
 	for (i = 0; i < o->nextra; i++)
 		argv[n++] = o->extra[i];
 	argv[n] = NULL;
@@ -765,6 +821,17 @@ out:
 		close(lockfd);
 	free(argv);
 	return rc;
+}
+
+int qhb_vm_trace_path(const char *name, char *buf, size_t size,
+    struct qhb_err *e)
+{
+	if (qhb_vm_name_check(name, e) < 0)
+		return -1;
+	if ((size_t)snprintf(buf, size, VM_SHM_DIR "/qhb-%ld-%s.trace",
+	    (long)geteuid(), name) >= size)
+		return qhb_err_set(e, "trace path too long");
+	return 0;
 }
 
 int qhb_vm_find(const char *name, struct qhb_vm_info *info,
