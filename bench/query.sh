@@ -17,20 +17,7 @@ QHB_AUDIT=$work/audit.jsonl
 export QHB_AUDIT
 trap 'qhb-vm stop "$name" >/dev/null 2>&1; rm -rf "$work"' EXIT INT TERM
 
-now() { date +%s%N; }
-median_ms() {
-	i=0
-	: >"$work/times"
-	while [ $i -lt "$reps" ]; do
-		t0=$(now)
-		"$@" >/dev/null 2>&1 || { echo "bench: failed: $*" >&2; exit 1; }
-		t1=$(now)
-		echo $(( (t1 - t0) / 1000 )) >>"$work/times"
-		i=$((i + 1))
-	done
-	sort -n "$work/times" | awk '{ a[NR] = $1 } END { printf "%.1f", a[int((NR + 1) / 2)] / 1000 }'
-}
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
+. "$top/bench/lib.sh"
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
 echo "guest: demo guest, 128 MiB, TCG, -cpu max,la57=off (4-level paging, KASLR on); booting..."
@@ -61,7 +48,7 @@ if [ -n "${VOL:-}" ]; then
 	echo "volatility3 linux.pslist lists $(awk -F'\t' '$2 ~ /^[0-9]+$/' "$work/vol" | wc -l) processes"
 	reps=3
 	peer=$(median_ms python3 "$VOL" -q -s "$isf" -f "$work/ram" linux.pslist)
-	echo "volatility3 linux.pslist: $peer ms (median of 3); ratio $(ratio "$ours" "$peer")"
+	echo "volatility3 linux.pslist: $peer ms (median of 3); ratio $(ratio "$ours" "$peer" 3)"
 else
 	echo "volatility3 linux.pslist: not run (set VOL, and VOL_ISF for a dwarf2json ISF)"
 fi

@@ -2,7 +2,7 @@
 # Runs every benchmark in bench/.
 set -e
 for b in "$(dirname "$0")"/*.sh; do
-	case $b in */run.sh) continue ;; esac
+	case $b in */run.sh|*/lib.sh) continue ;; esac
 	echo "== $(basename "$b")"
 	sh "$b"
 done

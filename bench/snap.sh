@@ -13,24 +13,9 @@ name=qhb-bench-$$
 work=$(mktemp -d /dev/shm/qhb-bench.XXXXXX)
 trap 'qhb-vm stop "$name" >/dev/null 2>&1; rm -rf "$work"' EXIT INT TERM
 
-now() { date +%s%N; }
-# median_ms CMD...: the median wall time of reps runs, in milliseconds.
-median_ms() {
-	i=0
-	: >"$work/times"
-	while [ $i -lt "$reps" ]; do
-		t0=$(now)
-		"$@" || { echo "bench: failed: $*" >&2; exit 1; }
-		t1=$(now)
-		echo $(( (t1 - t0) / 1000 )) >>"$work/times"
-		i=$((i + 1))
-	done
-	sort -n "$work/times" | awk '{ a[NR] = $1 } END { printf "%.2f", a[int((NR + 1) / 2)] / 1000 }'
-}
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-goal() { awk -v r="$1" -v g="$2" 'BEGIN { print (r <= g) ? "met" : "NOT met" }'; }
+. "$top/bench/lib.sh"
 
-echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%d GiB", $2 / 1048576 }' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
+machine
 echo "guest: demo guest, 128 MiB, TCG; booting..."
 qhb-vm start "$name" --mem 128M --wait --timeout 300 >/dev/null || exit 1
 ram=$(qhb-vm ram "$name")

@@ -28,7 +28,7 @@ qemu_args() {
 }
 APPEND="console=ttyS0 panic=-1 quiet"
 
-now() { date +%s%N; }
+. "$top/bench/lib.sh"
 # cpu_ms PID: user + system CPU time of a live process, in ms.
 cpu_ms() { awk -v t="$tck" '{ printf "%d", ($14 + $15) * 1000 / t }' "/proc/$1/stat"; }
 
@@ -67,9 +67,6 @@ boot() {
 	echo "$(( (t1 - t0) / 1000000 )) $qcpu $ccpu"
 }
 
-median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-goal() { awk -v r="$1" -v g="$2" 'BEGIN { print (r <= g) ? "met" : "NOT met" }'; }
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
 echo "guest: demo guest, 128 MiB, TCG, boot to QHB-READY; $reps runs each, interleaved"

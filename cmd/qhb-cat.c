@@ -214,18 +214,6 @@ static int cat_file(const struct cat_opts *o, const char *path,
 	return rc;
 }
 
-static int write_all(int fd, const uint8_t *p, uint64_t n, struct qhb_err *e)
-{
-	while (n > 0) {
-		ssize_t k = write(fd, p, n > (1u << 30) ? (1u << 30) : n);
-		if (k < 0)
-			return qhb_err_sys(e, "write");
-		p += k;
-		n -= (uint64_t)k;
-	}
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	static char *stdin_only[] = { "-", NULL };
@@ -267,7 +255,7 @@ int main(int argc, char **argv)
 			warnx("no snapshot frame in the input");
 			rval = 1;
 		}
-		if (rval == 0 && (write_all(out.fd, im.ram, im.size, &e) ||
+		if (rval == 0 && (qhb_write_all(out.fd, im.ram, im.size, &e) ||
 		    qhb_outfile_commit(&out, &e))) {
 			qhb_err_path(&e, out.path);
 			report(&e);

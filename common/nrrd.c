@@ -5,20 +5,7 @@
 #include <unistd.h>
 
 #include "nrrd.h"
-
-static int write_all(int fd, const void *buf, uint64_t n, struct qhb_err *e)
-{
-	const uint8_t *p = buf;
-
-	while (n > 0) {
-		ssize_t k = write(fd, p, n > (1u << 30) ? (1u << 30) : n);
-		if (k < 0)
-			return qhb_err_sys(e, "write");
-		p += k;
-		n -= (uint64_t)k;
-	}
-	return 0;
-}
+#include "outfile.h"
 
 int qhb_nrrd_write(int fd, const struct qhb_volume *v, struct qhb_err *e)
 {
@@ -46,7 +33,7 @@ int qhb_nrrd_write(int fd, const struct qhb_volume *v, struct qhb_err *e)
 	    "qhb_seq:=%llu\n\n", qhb_scheme_name(v->info.scheme),
 	    (unsigned long long)s->unit, (unsigned long long)s->ram_size,
 	    (unsigned long long)v->info.seq);
-	if (write_all(fd, h, (uint64_t)n, e))
+	if (qhb_write_all(fd, h, (uint64_t)n, e))
 		return -1;
-	return write_all(fd, v->vox, s->h.voxels * 4, e);
+	return qhb_write_all(fd, v->vox, s->h.voxels * 4, e);
 }

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,6 +126,22 @@ void qhb_outfile_abort(struct qhb_outfile *o)
 	if (o->tmp[0] != '\0')
 		unlink(o->tmp);
 	o->tmp[0] = '\0';
+}
+
+int qhb_write_all(int fd, const void *buf, uint64_t n, struct qhb_err *e)
+{
+	const uint8_t *p = buf;
+
+	while (n > 0) {
+		ssize_t k = write(fd, p, n > (1u << 30) ? (1u << 30) : n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return qhb_err_sys(e, "write");
+		p += k;
+		n -= (uint64_t)k;
+	}
+	return 0;
 }
 
 int qhb_outfile_expand(const char *pattern, time_t t, char *out,

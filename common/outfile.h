@@ -33,6 +33,10 @@ int qhb_outfile_commit(struct qhb_outfile *o, struct qhb_err *e);
 /* Removes the temporary file: nothing is left behind.  Idempotent. */
 void qhb_outfile_abort(struct qhb_outfile *o);
 
+/* Writes all n bytes at buf to fd, resuming after short writes and
+ * signals.  Returns 0, or -1 with e (errno's words). */
+int qhb_write_all(int fd, const void *buf, uint64_t n, struct qhb_err *e);
+
 /* Expands strftime conversions (%Y, %H, ...) in pattern for time t into
  * out.  Returns 0, or -1 when the result is empty or too long. */
 int qhb_outfile_expand(const char *pattern, time_t t, char *out,

@@ -41,3 +41,18 @@ expect_err() {
 		return 1
 	}
 }
+
+# boot_guest NAME [qhb-vm start options]: boots the demo guest for a suite,
+# as the test SUITE.boot; the guest is stopped when the suite exits.  A
+# boot that fails ends the suite.
+boot_guest() {
+	t_guest=$1
+	shift
+	trap 'qhb-vm stop "$t_guest" >/dev/null 2>&1; rm -rf "$T_TMP"' EXIT
+	if ! qhb-vm start "$t_guest" --mem 128M --wait --timeout 300 "$@" \
+	    >"$T_TMP/start" 2>&1; then
+		echo "FAIL: $SUITE.boot: $(tail -n 5 "$T_TMP/start" | tr '\n' '|')"
+		exit 1
+	fi
+	echo "PASS: $SUITE.boot"
+}

@@ -5,13 +5,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 name=qhb-snap-test-$$
-if ! qhb-vm start "$name" --mem 128M --wait --timeout 300 >"$T_TMP/start" 2>&1; then
-	echo "FAIL: $SUITE.boot: $(tail -n 5 "$T_TMP/start" | tr '\n' '|')"
-	qhb-vm stop "$name" >/dev/null 2>&1
-	exit 1
-fi
-echo "PASS: $SUITE.boot"
-trap 'qhb-vm stop "$name" >/dev/null 2>&1; rm -rf "$T_TMP"' EXIT
+boot_guest "$name"
 ram=$(qhb-vm ram "$name")
 qmp=$(qhb-vm qmp-path "$name")
 
