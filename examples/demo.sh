@@ -1,8 +1,9 @@
 #!/bin/sh
 # make demo: the main job on the built-in demo guest.  Boots the guest,
 # records its own account of itself, captures a 10 Hz snapshot stream for a
-# few seconds while it works, summarizes what the stream holds, and maps a
-# snapshot and the stream's page heat onto Hilbert-curve volumes.  Output
+# few seconds while it works, summarizes what the stream holds, maps a
+# snapshot and the stream's page heat onto Hilbert-curve volumes, and
+# renders them (a turntable, a slice stack, a heat time-lapse).  Output
 # lands in demo-out/.  The guest is stopped on exit, Ctrl-C included, and
 # nothing is left in /dev/shm.
 set -eu
@@ -76,4 +77,14 @@ qhb-hilbert -q --cpu --unit 4096 "$out/paused.qsnap" | qhb-cat --nrrd - |
 qhb-hilbert -q --color heat --lod 4 -o "$out/heat.qvol" "$out/vm.qsnap"
 qhb-cat --nrrd "$out/heat.nrrd" "$out/heat.qvol"
 echo "qhb demo: the 10 Hz capture as a heat map: 1 volume and $(qhb-cat "$out/heat.qvol" | grep -c '"kind":"volume-delta"') volume deltas -> demo-out/heat.qvol, demo-out/heat.nrrd"
+# Pictures of the volumes (Vulkan where there is a device, else the CPU).
+mkdir -p "$out/render"
+qhb-query regions 'kernel code' <"$out/paused.qsnap" >"$out/render/kernel.json"
+qhb-render -q --composite --turntable 12 --size 384x384 --legend \
+	--regions "$out/render/kernel.json" -o "$out/render/turntable-%02d.png" "$out/vm.qvol"
+qhb-render -q --turntable 12 --sheet 4x3 --size 256x256 -o "$out/render/turntable-sheet.png" "$out/vm.qvol"
+rm -f "$out"/render/slice-z-*.png
+qhb-render -q --slices z -o "$out/render/slice-z-%03d.png" "$out/vm.qvol"
+qhb-render -q --size 384x384 -o "$out/render/heat-%02d.png" "$out/heat.qvol"
+echo "qhb demo: pictures -> demo-out/render/: a 12-view turntable with the kernel's code outlined, its contact sheet, $(ls "$out"/render/slice-z-*.png | wc -l) z slices, a $(ls "$out"/render/heat-*.png | wc -l)-frame heat time-lapse"
 echo "qhb demo: done; see demo-out/ (frames.jsonl: one JSON line per frame)"

@@ -38,7 +38,7 @@ options() {
 	[ -x "$QHB_BIN/$prog" ] || die "$QHB_BIN/$prog is not built"
 	"$QHB_BIN/$prog" --help >"$T_TMP/help.$prog" 2>&1 ||
 		die "$prog --help failed: $(cat "$T_TMP/help.$prog")"
-	names=$(grep -oE -- '--[a-z-]+' "$T_TMP/help.$prog" | sed 's/-*$//' |
+	names=$(grep -oE -- '--[a-z][a-z0-9-]*' "$T_TMP/help.$prog" | sed 's/-*$//' |
 	    sort -u)
 	[ -n "$names" ] || die "$prog --help prints no long option"
 	missing=""

@@ -1,0 +1,1023 @@
+/*
+ * render -- pictures of a qhb volume.  See render.h.
+ */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "font.h"
+#include "outfile.h"
+#include "png.h"
+#include "render.h"
+#include "y4m.h"
+
+#define DEG (M_PI / 180.0)
+
+int qhb_render_picture_init(struct qhb_picture *img, unsigned w, unsigned h,
+    uint32_t rgba, struct qhb_err *e)
+{
+	uint32_t *p;
+	size_t n = (size_t)w * h;
+
+	if (w == 0 || h == 0 || w > 65536 || h > 65536)
+		return qhb_err_set(e, "picture size %ux%u: expected 1 to 65536 "
+		    "pixels a side", w, h);
+	if ((p = malloc(n * 4)) == NULL)
+		return qhb_err_sys(e, "malloc %zu bytes", n * 4);
+	for (size_t i = 0; i < n; i++)
+		p[i] = rgba;
+	img->w = w, img->h = h, img->px = (uint8_t *)p;
+	return 0;
+}
+
+void qhb_render_picture_release(struct qhb_picture *img)
+{
+	if (img == NULL)
+		return;
+	free(img->px);
+	img->px = NULL;
+	img->w = img->h = 0;
+}
+
+static unsigned ncpu(unsigned want)
+{
+	long n;
+
+	if (want)
+		return want;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
+}
+
+/*
+ * The camera.
+ */
+void qhb_render_camera(struct qhb_camera *cam, const struct qhb_render_opts *o,
+    const uint32_t *size, double az)
+{
+	double a = az * DEG, el = o->elevation * DEG, diag;
+	double zoom = o->zoom > 0 ? o->zoom : 1;
+
+	memset(cam, 0, sizeof(*cam));
+	for (int i = 0; i < 3; i++)
+		cam->c[i] = size[i] / 2.0;
+	diag = sqrt((double)size[0] * size[0] + (double)size[1] * size[1] +
+	    (double)size[2] * size[2]);
+	cam->F[0] = cos(el) * sin(a), cam->F[1] = sin(el);
+	cam->F[2] = cos(el) * cos(a);
+	cam->R[0] = cos(a), cam->R[1] = 0, cam->R[2] = -sin(a);
+	cam->D[0] = -sin(el) * sin(a), cam->D[1] = cos(el);
+	cam->D[2] = -sin(el) * cos(a);
+	cam->w = o->width, cam->h = o->height;
+	cam->scale = zoom * (o->width < o->height ? o->width : o->height) / diag;
+	cam->perspective = o->perspective;
+	cam->dist = 2 * diag;
+	for (int i = 0; i < 3; i++)
+		cam->eye[i] = cam->c[i] - cam->dist * cam->F[i];
+}
+
+int qhb_render_project(const struct qhb_camera *cam, const double *p,
+    double *px)
+{
+	double q[3], u = 0, v = 0, f = 0, k = 1;
+
+	for (int i = 0; i < 3; i++)
+		q[i] = p[i] - cam->c[i];
+	for (int i = 0; i < 3; i++) {
+		u += q[i] * cam->R[i];
+		v += q[i] * cam->D[i];
+		f += q[i] * cam->F[i];
+	}
+	if (cam->perspective) {
+		if (f + cam->dist <= 1e-9)
+			return -1;
+		k = cam->dist / (f + cam->dist);
+	}
+	px[0] = u * k * cam->scale + cam->w / 2.0;
+	px[1] = v * k * cam->scale + cam->h / 2.0;
+	return 0;
+}
+
+/*
+ * Ray casting.
+ */
+struct cast {
+	const struct qhb_render_opts *o;
+	const struct qhb_camera *cam;
+	const struct qhb_volume *v;
+	struct qhb_picture *img;
+	unsigned lmax;           /* coarsest level used for skipping */
+	unsigned next;           /* next tile, shared */
+	pthread_mutex_t lock;
+};
+
+static inline const uint32_t *level(const struct qhb_volume *v, unsigned l)
+{
+	return v->vox + v->info.shape.loff[l];
+}
+
+/* Straight rgba over rgba (background), to bytes. */
+static uint32_t over(double r, double g, double b, double a, uint32_t bg)
+{
+	double ba = (bg >> 24) / 255.0, oa = a + (1 - a) * ba, c[3];
+	double bc[3] = { bg & 0xff, (bg >> 8) & 0xff, (bg >> 16) & 0xff };
+	double in[3] = { r, g, b };
+	uint32_t out = 0;
+
+	for (int i = 0; i < 3; i++) {
+		c[i] = oa > 0 ? (in[i] * a + bc[i] * (1 - a) * ba) / oa : 0;
+		out |= (uint32_t)(c[i] + 0.5 > 255 ? 255 : c[i] + 0.5) << (8 * i);
+	}
+	return out | (uint32_t)(oa * 255 + 0.5) << 24;
+}
+
+/* What a maximum-intensity projection maximizes: luma times alpha. */
+static inline uint32_t intensity(uint32_t vx)
+{
+	return (77 * (vx & 0xff) + 150 * ((vx >> 8) & 0xff) + 29 *
+	    ((vx >> 16) & 0xff) + 1) * (vx >> 24);
+}
+
+/* The coarsest mip level whose cell around ix is transparent (0: none).
+ * Levels are per-channel maxima, so a transparent cell has transparent
+ * cells under it: the search goes up from level 1 and stops at the first
+ * level that is not. */
+static unsigned empty_level(const struct cast *c, const uint32_t *ix)
+{
+	const struct qhb_volume_shape *s = &c->v->info.shape;
+	unsigned L = 0;
+
+	for (unsigned l = 1; l <= c->lmax; l++) {
+		const uint32_t *m = s->lsize[l];
+		uint32_t w = level(c->v, l)[(ix[0] >> l) + (uint64_t)m[0] *
+		    ((ix[1] >> l) + (uint64_t)m[1] * (ix[2] >> l))];
+		if (w >> 24 != 0)
+			break;
+		L = l;
+	}
+	return L;
+}
+
+/* The voxel holding o + t d (nudged along d), clamped to the box. */
+static void locate_at(const uint32_t *n, const double *o, const double *d,
+    double t, uint32_t *ix)
+{
+	for (int i = 0; i < 3; i++) {
+		int64_t k = (int64_t)floor(o[i] + t * d[i]);
+		ix[i] = k < 0 ? 0 : k >= n[i] ? n[i] - 1 : (uint32_t)k;
+	}
+}
+
+/*
+ * One ray: an exact voxel walk (Amanatides and Woo) from where the ray
+ * enters the box to where it leaves; at a transparent voxel, a jump to the
+ * exit of the coarsest transparent mip cell around it.
+ */
+static uint32_t cast_ray(const struct cast *c, const double *o,
+    const double *d)
+{
+	const struct qhb_volume_shape *s = &c->v->info.shape;
+	const uint32_t *n = s->lsize[0], *l0 = level(c->v, 0);
+	double t0 = -INFINITY, t1 = INFINITY, inv[3], tmax[3], tdel[3], t;
+	double op = c->o->opacity > 0 ? c->o->opacity : 0.1;
+	double acc[4] = { 0, 0, 0, 0 };
+	uint32_t mx[4] = { 0, 0, 0, 0 }, best = 0, ix[3];
+	int comp = c->o->mode == QHB_RENDER_COMPOSITE, step[3];
+
+	for (int i = 0; i < 3; i++) {
+		if (d[i] == 0) {
+			inv[i] = INFINITY;
+			if (o[i] < 0 || o[i] >= n[i])
+				return c->o->background;
+			continue;
+		}
+		inv[i] = 1 / d[i];
+		double a = -o[i] * inv[i], b = (n[i] - o[i]) * inv[i];
+		if (a > b) {
+			double x = a;
+			a = b, b = x;
+		}
+		t0 = a > t0 ? a : t0;
+		t1 = b < t1 ? b : t1;
+	}
+	if (c->cam->perspective && t0 < 0)
+		t0 = 0;
+	t = t0;
+	if (!(t < t1))
+		return c->o->background;
+	locate_at(n, o, d, t + 1e-4 * (1 + fabs(t)), ix);
+	for (int i = 0; i < 3; i++) {
+		step[i] = d[i] > 0 ? 1 : -1;
+		tdel[i] = fabs(inv[i]);
+		tmax[i] = d[i] == 0 ? INFINITY :
+		    ((double)ix[i] + (d[i] > 0) - o[i]) * inv[i];
+	}
+	while (t < t1) {
+		uint32_t vx = l0[ix[0] + (uint64_t)n[0] * (ix[1] +
+		    (uint64_t)n[1] * ix[2])];
+		unsigned L = vx >> 24 == 0 && c->lmax ? empty_level(c, ix) : 0;
+		int ax = tmax[0] < tmax[1] ? (tmax[0] < tmax[2] ? 0 : 2) :
+		    (tmax[1] < tmax[2] ? 1 : 2);
+		double tx = tmax[ax];
+
+		if (L > 0) {
+			/* Jump out of the empty cell and find the voxel there. */
+			tx = INFINITY;
+			for (int i = 0; i < 3; i++) {
+				double lo, e;
+				if (d[i] == 0)
+					continue;
+				lo = (double)((ix[i] >> L) << L);
+				e = ((d[i] > 0 ? lo + (1u << L) : lo) - o[i]) * inv[i];
+				tx = e < tx ? e : tx;
+			}
+			if (tx <= t)
+				tx = t + 1e-4 * (1 + fabs(t));
+			t = tx;
+			if (!(t < t1))
+				break;
+			locate_at(n, o, d, t + 1e-4 * (1 + fabs(t)), ix);
+			for (int i = 0; i < 3; i++)
+				tmax[i] = d[i] == 0 ? INFINITY :
+				    ((double)ix[i] + (d[i] > 0) - o[i]) * inv[i];
+			continue;
+		}
+		if (tx > t1)
+			tx = t1;
+		if (vx >> 24 != 0) {
+			if (comp) {
+				double a = (vx >> 24) / 255.0 * op * (tx - t), f;
+				a = a > 1 ? 1 : a;
+				f = (1 - acc[3]) * a;
+				acc[0] += f * (vx & 0xff);
+				acc[1] += f * ((vx >> 8) & 0xff);
+				acc[2] += f * ((vx >> 16) & 0xff);
+				acc[3] += f;
+				if (acc[3] >= 0.99)
+					break;
+			} else {
+				uint32_t in = intensity(vx);
+				if (in > best) {
+					best = in;
+					for (int i = 0; i < 4; i++)
+						mx[i] = (vx >> (8 * i)) & 0xff;
+				}
+			}
+		}
+		if (tx > t)
+			t = tx;
+		ix[ax] += (uint32_t)step[ax];
+		if (ix[ax] >= n[ax])
+			break;
+		tmax[ax] += tdel[ax];
+	}
+	if (comp) {
+		if (acc[3] <= 0)
+			return c->o->background;
+		return over(acc[0] / acc[3], acc[1] / acc[3], acc[2] / acc[3],
+		    acc[3], c->o->background);
+	}
+	if (mx[3] == 0)
+		return c->o->background;
+	if (mx[3] == 255)
+		return mx[0] | mx[1] << 8 | mx[2] << 16 | 0xffu << 24;
+	return over(mx[0], mx[1], mx[2], mx[3] / 255.0, c->o->background);
+}
+
+/* Threads take tiles of TILE x TILE pixels: neighbouring rays cross
+ * neighbouring voxels, which then stay in cache. */
+#define TILE 16
+
+static void *cast_rows(void *arg)
+{
+	struct cast *c = arg;
+	const struct qhb_camera *cam = c->cam;
+	uint32_t *px = (uint32_t *)c->img->px;
+	unsigned tw = (cam->w + TILE - 1) / TILE, th = (cam->h + TILE - 1) / TILE;
+
+	for (;;) {
+		unsigned k, i0, j0;
+		pthread_mutex_lock(&c->lock);
+		k = c->next++;
+		pthread_mutex_unlock(&c->lock);
+		if (k >= tw * th)
+			break;
+		i0 = k % tw * TILE, j0 = k / tw * TILE;
+		for (unsigned j = j0; j < j0 + TILE && j < cam->h; j++)
+			for (unsigned i = i0; i < i0 + TILE && i < cam->w; i++) {
+				double u = (i + 0.5 - cam->w / 2.0) / cam->scale;
+				double v = (j + 0.5 - cam->h / 2.0) / cam->scale;
+				double p[3], d[3], len = 0;
+				for (int q = 0; q < 3; q++)
+					p[q] = cam->c[q] + u * cam->R[q] +
+					    v * cam->D[q];
+				if (cam->perspective) {
+					for (int q = 0; q < 3; q++) {
+						d[q] = p[q] - cam->eye[q];
+						len += d[q] * d[q];
+					}
+					len = sqrt(len);
+					for (int q = 0; q < 3; q++) {
+						d[q] /= len;
+						p[q] = cam->eye[q];
+					}
+				} else {
+					memcpy(d, cam->F, sizeof(d));
+				}
+				px[(size_t)j * cam->w + i] = cast_ray(c, p, d);
+			}
+	}
+	return NULL;
+}
+
+void qhb_render_view(const struct qhb_render_opts *o,
+    const struct qhb_camera *cam, const struct qhb_volume *v,
+    struct qhb_picture *img)
+{
+	struct cast c = { .o = o, .cam = cam, .v = v, .img = img };
+	unsigned nt = ncpu(o->threads), started = 0;
+	pthread_t th[64];
+
+	c.lmax = o->no_skip ? 0 : v->info.shape.lod;
+	pthread_mutex_init(&c.lock, NULL);
+	if (nt > (cam->w + TILE - 1) / TILE * ((cam->h + TILE - 1) / TILE))
+		nt = (cam->w + TILE - 1) / TILE * ((cam->h + TILE - 1) / TILE);
+	for (unsigned i = 1; i < nt; i++)
+		if (pthread_create(&th[started], NULL, cast_rows, &c) == 0)
+			started++;
+	cast_rows(&c);
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	pthread_mutex_destroy(&c.lock);
+}
+
+/*
+ * Slices.
+ */
+unsigned qhb_render_slice_count(const struct qhb_volume *v, unsigned axis,
+    unsigned *w, unsigned *h)
+{
+	const uint32_t *n = v->info.shape.lsize[0];
+
+	*w = n[axis == 0 ? 1 : 0];
+	*h = n[axis == 2 ? 1 : 2];
+	return n[axis];
+}
+
+void qhb_render_slice(const struct qhb_volume *v, unsigned axis, unsigned k,
+    uint32_t background, struct qhb_picture *img)
+{
+	const uint32_t *n = v->info.shape.lsize[0], *l0 = level(v, 0);
+	uint32_t *px = (uint32_t *)img->px;
+	unsigned w, h;
+
+	qhb_render_slice_count(v, axis, &w, &h);
+	for (unsigned j = 0; j < h; j++)
+		for (unsigned i = 0; i < w; i++) {
+			uint32_t x[3], vx;
+			x[axis] = k;
+			x[axis == 0 ? 1 : 0] = i;
+			x[axis == 2 ? 1 : 2] = j;
+			vx = l0[x[0] + (uint64_t)n[0] * (x[1] +
+			    (uint64_t)n[1] * x[2])];
+			if (vx >> 24 == 255)
+				px[(size_t)j * w + i] = vx;
+			else if (vx >> 24 == 0)
+				px[(size_t)j * w + i] = background;
+			else
+				px[(size_t)j * w + i] = over(vx & 0xff,
+				    (vx >> 8) & 0xff, (vx >> 16) & 0xff,
+				    (vx >> 24) / 255.0, background);
+		}
+}
+
+/*
+ * Overlays.
+ */
+static void put(struct qhb_picture *img, int x, int y, uint32_t rgba)
+{
+	if (x < 0 || y < 0 || (unsigned)x >= img->w || (unsigned)y >= img->h)
+		return;
+	((uint32_t *)img->px)[(size_t)y * img->w + (unsigned)x] = rgba;
+}
+
+static void fill_rect(uint8_t *mask, unsigned w, unsigned h, double x0,
+    double y0, double x1, double y1)
+{
+	int a = (int)floor(x0), b = (int)ceil(x1), c = (int)floor(y0),
+	    d = (int)ceil(y1);
+
+	if (a < 0)
+		a = 0;
+	if (c < 0)
+		c = 0;
+	if (b > (int)w)
+		b = (int)w;
+	if (d > (int)h)
+		d = (int)h;
+	for (int y = c; y < d; y++)
+		for (int x = a; x < b; x++)
+			mask[(size_t)y * w + x] = 1;
+}
+
+int qhb_render_regions(struct qhb_picture *img, const struct qhb_volume *v,
+    const struct qhb_regions *r, const struct qhb_camera *cam,
+    unsigned axis, unsigned k, struct qhb_err *e)
+{
+	const struct qhb_volume_shape *s = &v->info.shape;
+	unsigned dim = s->h.dim, w = img->w, h = img->h;
+	uint8_t *mask;
+
+	if ((mask = malloc((size_t)w * h)) == NULL)
+		return qhb_err_sys(e, "malloc");
+	for (size_t i = 0; i < r->n; i++) {
+		const struct qhb_region *g = &r->v[i];
+		uint64_t start = g->start, end = g->end, step, a;
+		unsigned L = 0, minx = w, miny = h, any = 0;
+		uint32_t rgba = g->rgb[0] | g->rgb[1] << 8 |
+		    (uint32_t)g->rgb[2] << 16 | 0xffu << 24;
+
+		if (end > s->ram_size)
+			end = s->ram_size;
+		if (start >= end)
+			continue;
+		/* Cells of 2^L voxels a side: at most 2^16 of them. */
+		while (L < 20 && (1u << L) < s->h.size[0] &&
+		    ((end - start) / s->unit >> (dim * L)) > 65536)
+			L++;
+		step = s->unit << (dim * L);
+		memset(mask, 0, (size_t)w * h);
+		for (a = start / step * step; a < end; a += step) {
+			uint32_t xyz[3] = { 0, 0, 0 }, S = 1u << L;
+			double lo[3];
+			if (qhb_volume_locate(s, a < start ? start : a, xyz, NULL))
+				continue;
+			for (unsigned j = 0; j < 3; j++)
+				lo[j] = (double)(xyz[j] >> L << L);
+			if (cam == NULL) {
+				unsigned u = axis == 0 ? 1 : 0, vv = axis == 2 ? 1 : 2;
+				if (k < lo[axis] || k >= lo[axis] + S)
+					continue;
+				fill_rect(mask, w, h, lo[u], lo[vv], lo[u] + S,
+				    lo[vv] + S);
+			} else {
+				double p[3], px[2], half;
+				for (unsigned j = 0; j < 3; j++)
+					p[j] = lo[j] + S / 2.0;
+				if (qhb_render_project(cam, p, px))
+					continue;
+				half = 0.6 * S * cam->scale;
+				if (half < 0.5)
+					half = 0.5;
+				fill_rect(mask, w, h, px[0] - half, px[1] - half,
+				    px[0] + half, px[1] + half);
+			}
+		}
+		for (unsigned y = 0; y < h; y++)
+			for (unsigned x = 0; x < w; x++) {
+				size_t o = (size_t)y * w + x;
+				if (!mask[o])
+					continue;
+				if (x == 0 || y == 0 || x + 1 == w || y + 1 == h ||
+				    !mask[o - 1] || !mask[o + 1] || !mask[o - w] ||
+				    !mask[o + w]) {
+					put(img, (int)x, (int)y, rgba);
+					any = 1;
+					if (y < miny || (y == miny && x < minx))
+						minx = x, miny = y;
+				}
+			}
+		if (any && g->label[0]) {
+			int ly = (int)miny - QHB_FONT_CH - 1;
+			int lx = (int)minx;
+			if (ly < 0)
+				ly = (int)miny + 2;
+			if (lx + (int)qhb_font_width(g->label, 1) > (int)w)
+				lx = (int)w - (int)qhb_font_width(g->label, 1);
+			qhb_font_draw(img, lx < 0 ? 0 : lx, ly, g->label, 1, rgba,
+			    0xff000000u);
+		}
+	}
+	free(mask);
+	return 0;
+}
+
+static int hexval(const char *s, unsigned n, uint32_t *out)
+{
+	uint32_t v = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		char c = s[i];
+		unsigned d = c >= '0' && c <= '9' ? (unsigned)(c - '0') :
+		    c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10) :
+		    c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10) : 16;
+		if (d > 15)
+			return -1;
+		v = v << 4 | d;
+	}
+	*out = v;
+	return 0;
+}
+
+/* "64K", "1M", "1.5G" style size of a. */
+static void human(char *b, size_t n, uint64_t a)
+{
+	static const char u[] = "KMGT";
+	double x = (double)a;
+	int i = -1;
+
+	while (x >= 1024 && i < 3)
+		x /= 1024, i++;
+	if (i < 0)
+		snprintf(b, n, "%llu", (unsigned long long)a);
+	else if (x == floor(x))
+		snprintf(b, n, "%.0f%c", x, u[i]);
+	else
+		snprintf(b, n, "%.1f%c", x, u[i]);
+}
+
+int qhb_render_legend(struct qhb_picture *out, const struct qhb_picture *img,
+    const struct qhb_volume *v, const char *legend, struct qhb_err *e)
+{
+	const struct qhb_volume_shape *s = &v->info.shape;
+	unsigned W = img->w < 256 ? 256 : img->w, lines = 0, x = 4, y;
+	unsigned bar = W - 16, band;
+	char tok[256], lab[32];
+	const char *p;
+	struct qhb_picture o;
+	int swatches = legend != NULL && strchr(legend, '=') != NULL;
+
+	/* Count the lines first: one pass that only measures. */
+	for (int pass = 0; pass < 2; pass++) {
+		x = 4, y = img->h + 4, lines = 1;
+		for (p = legend ? legend : ""; *p; ) {
+			size_t n = strcspn(p, " ");
+			const char *eq;
+			uint32_t c;
+			unsigned tw;
+			if (n >= sizeof(tok))
+				n = sizeof(tok) - 1;
+			memcpy(tok, p, n);
+			tok[n] = 0;
+			p += n;
+			p += *p == ' ';
+			eq = strchr(tok, '=');
+			if (swatches) {
+				size_t hl;
+				if (eq == NULL)
+					continue;
+				hl = strlen(eq + 1);
+				if ((hl != 6 && hl != 8) || hexval(eq + 1,
+				    (unsigned)hl, &c))
+					continue;
+				tok[eq - tok] = 0;
+				tw = 12 + qhb_font_width(tok, 1) + 8;
+			} else {
+				tw = qhb_font_width(tok, 1) + QHB_FONT_CW;
+			}
+			if (x + tw > W && x > 4)
+				x = 4, y += QHB_FONT_CH + 3, lines++;
+			if (pass == 1) {
+				if (swatches) {
+					uint32_t rgba;
+					if (strlen(eq + 1) == 8)
+						rgba = c >> 24 | (c >> 8 & 0xff00) |
+						    (c << 8 & 0xff0000) | 0xffu << 24;
+					else
+						rgba = c >> 16 | (c & 0xff00) |
+						    (c & 0xff) << 16 | 0xffu << 24;
+					for (unsigned dy = 0; dy < 8; dy++)
+						for (unsigned dx = 0; dx < 8; dx++)
+							put(&o, (int)(x + dx),
+							    (int)(y + dy), rgba);
+					qhb_font_draw(&o, (int)x + 11, (int)y, tok,
+					    1, 0xffffffffu, 0);
+				} else {
+					qhb_font_draw(&o, (int)x, (int)y, tok, 1,
+					    0xffffffffu, 0);
+				}
+			}
+			x += tw;
+		}
+		if (pass == 0) {
+			band = 8 + lines * (QHB_FONT_CH + 3) + 12 + 4 +
+			    QHB_FONT_CH + 6;
+			if (qhb_render_picture_init(&o, W, img->h + band,
+			    0xff202020u, e))
+				return -1;
+			for (unsigned j = 0; j < img->h; j++)
+				memcpy(o.px + (size_t)j * W * 4, img->px +
+				    (size_t)j * img->w * 4, (size_t)img->w * 4);
+		}
+	}
+	/* The address scale: the volume's colour at each address. */
+	y += QHB_FONT_CH + 6;
+	for (unsigned i = 0; i < bar; i++) {
+		uint64_t a = (uint64_t)((double)s->ram_size * i / bar);
+		uint32_t xyz[3] = { 0, 0, 0 }, vx = 0;
+		a = a / s->unit * s->unit;
+		if (qhb_volume_locate(s, a, xyz, NULL) == 0)
+			vx = v->vox[xyz[0] + (uint64_t)s->lsize[0][0] *
+			    (xyz[1] + (uint64_t)s->lsize[0][1] * xyz[2])];
+		if (vx >> 24 == 0)
+			vx = 0xff000000u;
+		else
+			vx |= 0xffu << 24;
+		for (unsigned dy = 0; dy < 12; dy++)
+			put(&o, (int)(8 + i), (int)(y + dy), vx);
+	}
+	for (unsigned t = 0; t <= 4; t++) {
+		unsigned tx = 8 + (bar - 1) * t / 4, lw;
+		human(lab, sizeof(lab), s->ram_size / 4 * t);
+		if (t == 0)
+			snprintf(lab, sizeof(lab), "0");
+		for (unsigned dy = 0; dy < 16; dy++)
+			put(&o, (int)tx, (int)(y - 2 + dy), 0xffffffffu);
+		lw = qhb_font_width(lab, 1);
+		qhb_font_draw(&o, t == 0 ? (int)tx : t == 4 ? (int)(tx - lw) :
+		    (int)(tx - lw / 2), (int)(y + 16), lab, 1, 0xffffffffu, 0);
+	}
+	*out = o;
+	return 0;
+}
+
+int qhb_render_sheet(struct qhb_picture *out, const struct qhb_picture *imgs,
+    unsigned n, unsigned cols, unsigned rows, uint32_t background,
+    struct qhb_err *e)
+{
+	unsigned w = imgs[0].w, h = imgs[0].h;
+
+	if (cols == 0 || rows == 0 || (uint64_t)cols * w > 65536 ||
+	    (uint64_t)rows * h > 65536)
+		return qhb_err_set(e, "contact sheet of %ux%u pictures of "
+		    "%ux%u: too large", cols, rows, w, h);
+	if (qhb_render_picture_init(out, cols * w, rows * h, background, e))
+		return -1;
+	for (unsigned i = 0; i < n && i < cols * rows; i++) {
+		unsigned cx = i % cols * w, cy = i / cols * h;
+		for (unsigned j = 0; j < h && j < imgs[i].h; j++)
+			memcpy(out->px + ((size_t)(cy + j) * out->w + cx) * 4,
+			    imgs[i].px + (size_t)j * imgs[i].w * 4,
+			    (size_t)(imgs[i].w < w ? imgs[i].w : w) * 4);
+	}
+	return 0;
+}
+
+/*
+ * The stream.
+ */
+int qhb_render_pattern_check(const char *pattern, struct qhb_err *e)
+{
+	unsigned convs = 0;
+
+	if (pattern[0] == 0)
+		return qhb_err_set(e, "empty output name");
+	for (const char *p = pattern; *p; p++) {
+		unsigned width = 0;
+		if (*p != '%')
+			continue;
+		if (p[1] == '%') {
+			p++;
+			continue;
+		}
+		p++;
+		if (*p == '0')
+			p++;
+		while (*p >= '0' && *p <= '9')
+			width = width * 10 + (unsigned)(*p++ - '0');
+		if (width > 20)
+			return qhb_err_set(e, "%s: field width %u: expected at "
+			    "most 20", pattern, width);
+		if (*p != 'd' && *p != 'u' && *p != 'i')
+			return qhb_err_set(e, "%s: expected one %%d (or %%05d, "
+			    "%%u, %%%%) in the output pattern", pattern);
+		convs++;
+	}
+	if (convs > 1)
+		return qhb_err_set(e, "%s: more than one %%d in the output "
+		    "pattern", pattern);
+	return 0;
+}
+
+int qhb_render_pattern_name(const char *pattern, uint64_t n, char *buf,
+    size_t size, struct qhb_err *e)
+{
+	size_t k = 0;
+
+	for (const char *p = pattern; *p; p++) {
+		char num[32];
+		unsigned width = 0;
+		int zero = 0, len;
+		const char *src = p;
+		size_t sl = 1;
+		if (*p == '%' && p[1] == '%') {
+			p++;
+		} else if (*p == '%') {
+			p++;
+			if (*p == '0')
+				zero = 1, p++;
+			while (*p >= '0' && *p <= '9')
+				width = width * 10 + (unsigned)(*p++ - '0');
+			len = zero ? snprintf(num, sizeof(num), "%0*llu",
+			    (int)width, (unsigned long long)n) :
+			    snprintf(num, sizeof(num), "%*llu", (int)width,
+			    (unsigned long long)n);
+			src = num, sl = (size_t)len;
+		}
+		if (k + sl >= size)
+			return qhb_err_set(e, "%s: output name too long", pattern);
+		memcpy(buf + k, src, sl);
+		k += sl;
+	}
+	buf[k] = 0;
+	return 0;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Writes to fd, naming the output in any error. */
+static int write_all(int fd, const void *buf, size_t n, const char *name,
+    struct qhb_err *e)
+{
+	if (qhb_write_all(fd, buf, n, e) == 0)
+		return 0;
+	qhb_err_path(e, name);
+	return -1;
+}
+
+#define BATCH 64
+
+struct run {
+	const struct qhb_render_job *j;
+	struct qhb_render_stats st;
+	struct qhb_volume vol;
+	char legend[4096];
+	int has_legend;
+	uint64_t gen;
+	unsigned y4m_w, y4m_h;    /* 0 until the header is out */
+	uint8_t *y4m_buf;
+	struct qhb_picture out[BATCH];
+	unsigned nout;
+};
+
+static int flush(struct run *s, struct qhb_err *e)
+{
+	const struct qhb_render_job *j = s->j;
+	struct qhb_png png[BATCH];
+	uint64_t t0 = now_ns(), t1;
+	int rc = -1;
+
+	if (s->nout == 0)
+		return 0;
+	memset(png, 0, sizeof(png));
+	if (j->y4m) {
+		for (unsigned i = 0; i < s->nout; i++) {
+			const struct qhb_picture *p = &s->out[i];
+			if (s->y4m_w == 0) {
+				char hdr[128];
+				size_t n = qhb_y4m_header(hdr, sizeof(hdr), p->w,
+				    p->h, j->fps);
+				if ((s->y4m_buf = malloc(qhb_y4m_frame_size(p->w,
+				    p->h))) == NULL) {
+					qhb_err_sys(e, "malloc");
+					goto done;
+				}
+				if (write_all(j->out_fd, hdr, n, j->out_name, e))
+					goto done;
+				s->y4m_w = p->w, s->y4m_h = p->h;
+				s->st.bytes_out += n;
+			}
+			if (p->w != s->y4m_w || p->h != s->y4m_h) {
+				qhb_err_set(e, "picture %llu is %ux%u, the y4m "
+				    "stream %ux%u: all frames must have one size",
+				    (unsigned long long)s->st.pictures, p->w, p->h,
+				    s->y4m_w, s->y4m_h);
+				goto done;
+			}
+			qhb_y4m_frame(p, s->y4m_buf);
+			if (write_all(j->out_fd, s->y4m_buf,
+			    qhb_y4m_frame_size(p->w, p->h), j->out_name, e))
+				goto done;
+			s->st.bytes_out += qhb_y4m_frame_size(p->w, p->h);
+			s->st.pictures++;
+		}
+		s->st.write_ns += now_ns() - t0;
+		rc = 0;
+		goto done;
+	}
+	if (qhb_png_encode_many(s->out, s->nout, j->png_level, png,
+	    j->r.threads, e))
+		goto done;
+	t1 = now_ns();
+	s->st.encode_ns += t1 - t0;
+	for (unsigned i = 0; i < s->nout; i++) {
+		if (j->pattern != NULL) {
+			struct qhb_outfile of = { .fd = -1 };
+			char name[4096];
+			if (qhb_render_pattern_name(j->pattern, s->st.pictures,
+			    name, sizeof(name), e) ||
+			    qhb_outfile_open(&of, name, 0, e))
+				goto done;
+			if (write_all(of.fd, png[i].buf, png[i].len, name, e) ||
+			    qhb_outfile_commit(&of, e)) {
+				qhb_outfile_abort(&of);
+				goto done;
+			}
+			s->st.files++;
+		} else if (write_all(j->out_fd, png[i].buf, png[i].len,
+		    j->out_name, e)) {
+			goto done;
+		}
+		s->st.bytes_out += png[i].len;
+		s->st.pictures++;
+	}
+	s->st.write_ns += now_ns() - t1;
+	rc = 0;
+done:
+	for (unsigned i = 0; i < BATCH; i++)
+		qhb_png_release(&png[i]);
+	for (unsigned i = 0; i < s->nout; i++)
+		qhb_render_picture_release(&s->out[i]);
+	s->nout = 0;
+	return rc;
+}
+
+/* Item i of this frame (a slice or a view) with its overlays, into p. */
+static int render_item(struct run *s, unsigned i, struct qhb_picture *p,
+    struct qhb_err *e)
+{
+	const struct qhb_render_job *j = s->j;
+	const struct qhb_volume *v = &s->vol;
+	struct qhb_camera cam;
+	struct qhb_picture lp;
+	int rc = -1;
+
+	memset(p, 0, sizeof(*p));
+	if (j->r.mode == QHB_RENDER_SLICES) {
+		unsigned w, h;
+		qhb_render_slice_count(v, j->r.axis, &w, &h);
+		if (qhb_render_picture_init(p, w, h, j->r.background, e))
+			return -1;
+		qhb_render_slice(v, j->r.axis, i, j->r.background, p);
+		if (j->regions != NULL && qhb_render_regions(p, v, j->regions,
+		    NULL, j->r.axis, i, e))
+			goto done;
+	} else {
+		unsigned n = j->turntable ? j->turntable : 1;
+		struct qhb_err ge = { 0 };
+		qhb_render_camera(&cam, &j->r, v->info.shape.lsize[0],
+		    j->r.azimuth + 360.0 * i / n);
+		if (qhb_render_picture_init(p, j->r.width, j->r.height,
+		    j->r.background, e))
+			return -1;
+		if (j->gpu != NULL && j->gpu(j->gpu_arg, &j->r, &cam, v, s->gen,
+		    p, &ge) == 0) {
+			s->st.gpu_views++;
+		} else {
+			qhb_render_view(&j->r, &cam, v, p);
+			s->st.cpu_views++;
+		}
+		if (j->regions != NULL && qhb_render_regions(p, v, j->regions,
+		    &cam, 0, 0, e))
+			goto done;
+	}
+	if (j->legend) {
+		if (qhb_render_legend(&lp, p, v, s->has_legend ? s->legend :
+		    NULL, e))
+			goto done;
+		qhb_render_picture_release(p);
+		*p = lp;
+	}
+	rc = 0;
+done:
+	if (rc)
+		qhb_render_picture_release(p);
+	return rc;
+}
+
+static int queue(struct run *s, struct qhb_picture *p, struct qhb_err *e)
+{
+	s->out[s->nout++] = *p;
+	memset(p, 0, sizeof(*p));
+	if (s->nout == BATCH)
+		return flush(s, e);
+	return 0;
+}
+
+static int render_frame(struct run *s, struct qhb_err *e)
+{
+	const struct qhb_render_job *j = s->j;
+	unsigned items, w, h, cells;
+	struct qhb_picture *cell = NULL, p;
+	uint64_t t0 = now_ns();
+	int rc = -1;
+
+	items = j->r.mode == QHB_RENDER_SLICES ?
+	    qhb_render_slice_count(&s->vol, j->r.axis, &w, &h) :
+	    j->turntable ? j->turntable : 1;
+	cells = j->sheet_cols * j->sheet_rows;
+	if (cells == 0) {
+		for (unsigned i = 0; i < items; i++) {
+			if (render_item(s, i, &p, e))
+				goto done;
+			s->st.render_ns += now_ns() - t0;
+			if (queue(s, &p, e))
+				goto done;
+			t0 = now_ns();
+		}
+		rc = 0;
+		goto done;
+	}
+	if ((cell = calloc(cells, sizeof(*cell))) == NULL) {
+		qhb_err_sys(e, "calloc");
+		goto done;
+	}
+	for (unsigned base = 0; base < items; base += cells) {
+		unsigned n = items - base < cells ? items - base : cells;
+		int bad = 0;
+		for (unsigned i = 0; i < n && !bad; i++)
+			bad = render_item(s, base + i, &cell[i], e);
+		if (!bad)
+			bad = qhb_render_sheet(&p, cell, n, j->sheet_cols,
+			    j->sheet_rows, j->r.background, e);
+		for (unsigned i = 0; i < n; i++)
+			qhb_render_picture_release(&cell[i]);
+		if (bad)
+			goto done;
+		s->st.render_ns += now_ns() - t0;
+		if (queue(s, &p, e))
+			goto done;
+		t0 = now_ns();
+	}
+	rc = 0;
+done:
+	free(cell);
+	return rc;
+}
+
+int qhb_render_run(const struct qhb_render_job *j, struct qhb_reader *r,
+    struct qhb_render_stats *st, struct qhb_err *e)
+{
+	struct run *s;
+	struct qhb_frame f;
+	int rc = -1, got;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return qhb_err_sys(e, "calloc");
+	s->j = j;
+	s->vol.max_voxels = j->max_voxels;
+	qhb_frame_init(&f);
+	if (j->pattern != NULL && qhb_render_pattern_check(j->pattern, e))
+		goto done;
+	while ((got = qhb_reader_next(r, &f, e)) > 0) {
+		struct qhb_volume_info info;
+		uint64_t off = qhb_reader_offset(r);
+		if (qhb_volume_apply(&s->vol, &f, e)) {
+			if (!e->has_off) {
+				char m[sizeof(e->msg)];
+				memcpy(m, e->msg, sizeof(m));
+				qhb_err_at(e, off, "%s", m);
+			}
+			goto done;
+		}
+		s->has_legend = 0;
+		if (qhb_volume_check(&f, &info, NULL) == 0 && info.legend) {
+			snprintf(s->legend, sizeof(s->legend), "%s", info.legend);
+			s->has_legend = 1;
+		}
+		s->gen++;
+		s->st.frames++;
+		if (render_frame(s, e))
+			goto done;
+		if (flush(s, e))
+			goto done;
+	}
+	if (got < 0)
+		goto done;
+	if (s->st.frames == 0) {
+		qhb_err_set(e, "no volume frame");
+		goto done;
+	}
+	rc = 0;
+done:
+	for (unsigned i = 0; i < s->nout; i++)
+		qhb_render_picture_release(&s->out[i]);
+	if (st != NULL)
+		*st = s->st;
+	qhb_frame_release(&f);
+	qhb_volume_release(&s->vol);
+	free(s->y4m_buf);
+	free(s);
+	return rc;
+}

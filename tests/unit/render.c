@@ -1,0 +1,403 @@
+/* Unit tests of common/render, png, y4m and font: pictures, not files.  A
+ * single lit voxel lands where the camera maths says, from any angle and
+ * in perspective; a maximum-intensity projection equals the maxima along
+ * the rays; empty-space skipping through the mip levels changes no pixel;
+ * slices reproduce the volume; PNG and y4m encode known pixels. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "font.h"
+#include "png.h"
+#include "render.h"
+#include "volume.h"
+#include "y4m.h"
+#include "unit.h"
+
+#define BLACK 0xff000000u
+
+/* An n^3 volume of unit 4 (n a power of two), all voxels absent, mip
+ * levels to 1 voxel. */
+static int mkvol(struct qhb_volume *v, unsigned n, unsigned lod)
+{
+	struct qhb_err e = { 0 };
+
+	memset(v, 0, sizeof(*v));
+	if (qhb_volume_shape_init(&v->info.shape, 3, 4,
+	    (uint64_t)n * n * n * 4, lod, &e))
+		return -1;
+	v->vox = calloc(v->info.shape.total, 4);
+	return v->vox ? 0 : -1;
+}
+
+static uint32_t *at(struct qhb_volume *v, unsigned x, unsigned y, unsigned z)
+{
+	const uint32_t *n = v->info.shape.lsize[0];
+
+	return &v->vox[x + n[0] * (y + n[1] * z)];
+}
+
+static uint32_t px(const struct qhb_picture *p, unsigned x, unsigned y)
+{
+	uint32_t c;
+
+	memcpy(&c, p->px + 4 * ((size_t)y * p->w + x), 4);
+	return c;
+}
+
+static struct qhb_render_opts opts(enum qhb_render_mode m, unsigned w,
+    unsigned h, double zoom)
+{
+	struct qhb_render_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.mode = m;
+	o.width = w, o.height = h;
+	o.zoom = zoom;
+	o.background = BLACK;
+	o.threads = 2;
+	return o;
+}
+
+/* One white voxel: from the front it is the one pixel under it; from
+ * other angles the pixel the projection of its centre names is lit, and
+ * nothing far from it. */
+static void test_lit_voxel(void)
+{
+	struct qhb_volume v;
+	struct qhb_picture p = { 0 };
+	struct qhb_camera cam;
+	struct qhb_render_opts o = opts(QHB_RENDER_MIP, 16, 16, sqrt(3));
+	static const double angles[][2] = { { 0, 0 }, { 90, 0 }, { 37, 23 },
+	    { 200, -40 }, { 300, 70 } };
+
+	CHECK(mkvol(&v, 16, 4) == 0);
+	*at(&v, 3, 5, 7) = 0xffffffffu;
+	qhb_volume_mip(&v.info.shape, v.vox);
+	qhb_render_camera(&cam, &o, v.info.shape.lsize[0], 0);
+	CHECK(fabs(cam.scale - 1) < 1e-9);
+	CHECK(qhb_render_picture_init(&p, 16, 16, BLACK, NULL) == 0);
+	qhb_render_view(&o, &cam, &v, &p);
+	for (unsigned y = 0; y < 16; y++)
+		for (unsigned x = 0; x < 16; x++)
+			CHECKF(px(&p, x, y) == (x == 3 && y == 5 ? 0xffffffffu :
+			    BLACK), "pixel %u,%u is %08x", x, y, px(&p, x, y));
+	qhb_render_picture_release(&p);
+	/* Along +x, screen right is -z: the voxel at z 7 is at column 8. */
+	o.azimuth = 90;
+	qhb_render_camera(&cam, &o, v.info.shape.lsize[0], 90);
+	CHECK(qhb_render_picture_init(&p, 16, 16, BLACK, NULL) == 0);
+	qhb_render_view(&o, &cam, &v, &p);
+	CHECK(px(&p, 8, 5) == 0xffffffffu && px(&p, 7, 5) == BLACK &&
+	    px(&p, 3, 5) == BLACK);
+	qhb_render_picture_release(&p);
+	/* Larger pictures, any angle, both projections. */
+	o = opts(QHB_RENDER_MIP, 128, 96, 1.5);
+	for (int persp = 0; persp < 2; persp++)
+		for (unsigned a = 0; a < sizeof(angles) / sizeof(angles[0]); a++) {
+			double c[3] = { 3.5, 5.5, 7.5 }, q[2];
+			unsigned lit = 0, far = 0;
+			o.perspective = persp;
+			o.elevation = angles[a][1];
+			qhb_render_camera(&cam, &o, v.info.shape.lsize[0],
+			    angles[a][0]);
+			CHECK(qhb_render_project(&cam, c, q) == 0);
+			CHECK(qhb_render_picture_init(&p, 128, 96, BLACK, NULL) == 0);
+			qhb_render_view(&o, &cam, &v, &p);
+			CHECKF(px(&p, (unsigned)q[0], (unsigned)q[1]) == 0xffffffffu,
+			    "az %g el %g persp %d: pixel %g,%g not lit",
+			    angles[a][0], angles[a][1], persp, q[0], q[1]);
+			for (unsigned y = 0; y < 96; y++)
+				for (unsigned x = 0; x < 128; x++)
+					if (px(&p, x, y) != BLACK) {
+						lit++;
+						if (fabs(x + 0.5 - q[0]) > 6 ||
+						    fabs(y + 0.5 - q[1]) > 6)
+							far++;
+					}
+			qhb_render_picture_release(&p);
+			/* about scale^2 to 3 scale^2 pixels, all near */
+			CHECKF(lit >= 4 && lit <= 60 && far == 0, "az %g: %u lit, "
+			    "%u far", angles[a][0], lit, far);
+		}
+	free(v.vox);
+}
+
+static uint64_t rnd(uint64_t *s)
+{
+	*s ^= *s << 13, *s ^= *s >> 7, *s ^= *s << 17;
+	return *s;
+}
+
+/* Grey voxels, a third absent: the projection along z is the brightest
+ * voxel of each column. */
+static void test_mip_maxima(void)
+{
+	struct qhb_volume v;
+	struct qhb_picture p = { 0 };
+	struct qhb_camera cam;
+	struct qhb_render_opts o = opts(QHB_RENDER_MIP, 16, 16, sqrt(3));
+	uint64_t s = 88172645463325252ull;
+
+	CHECK(mkvol(&v, 16, 4) == 0);
+	for (unsigned i = 0; i < 4096; i++) {
+		unsigned g = (unsigned)(rnd(&s) % 256);
+		/* a third absent */
+		v.vox[i] = rnd(&s) % 3 == 0 ? 0 : g * 0x010101u | 0xffu << 24;
+	}
+	qhb_volume_mip(&v.info.shape, v.vox);
+	qhb_render_camera(&cam, &o, v.info.shape.lsize[0], 0);
+	CHECK(qhb_render_picture_init(&p, 16, 16, BLACK, NULL) == 0);
+	qhb_render_view(&o, &cam, &v, &p);
+	for (unsigned y = 0; y < 16; y++)
+		for (unsigned x = 0; x < 16; x++) {
+			uint32_t m = BLACK, best = 0;
+			for (unsigned z = 0; z < 16; z++) {
+				uint32_t c = *at(&v, x, y, z), g = c & 0xff;
+				if (c >> 24 && (g + 1) > best)
+					best = g + 1, m = c;
+			}
+			CHECKF(px(&p, x, y) == m, "pixel %u,%u: %08x, want %08x",
+			    x, y, px(&p, x, y), m);
+		}
+	qhb_render_picture_release(&p);
+	free(v.vox);
+}
+
+/* Sparse blobs: skipping through the mip levels gives the same pixels as
+ * walking every voxel, for both modes and several cameras. */
+static void test_skip_same(void)
+{
+	struct qhb_volume v;
+	struct qhb_picture a = { 0 }, b = { 0 };
+	struct qhb_camera cam;
+	uint64_t s = 1234567;
+
+	CHECK(mkvol(&v, 32, 5) == 0);
+	for (unsigned k = 0; k < 12; k++) {
+		unsigned x0 = (unsigned)(rnd(&s) % 28), y0 = (unsigned)(rnd(&s) % 28),
+		    z0 = (unsigned)(rnd(&s) % 28);
+		uint32_t c = (uint32_t)rnd(&s) | 0x40u << 24;
+		for (unsigned z = z0; z < z0 + 4; z++)
+			for (unsigned y = y0; y < y0 + 3; y++)
+				for (unsigned x = x0; x < x0 + 2; x++)
+					*at(&v, x, y, z) = c;
+	}
+	qhb_volume_mip(&v.info.shape, v.vox);
+	for (int mode = 0; mode < 2; mode++)
+		for (int persp = 0; persp < 2; persp++) {
+			struct qhb_render_opts o = opts(mode ? QHB_RENDER_COMPOSITE :
+			    QHB_RENDER_MIP, 64, 48, 1.2);
+			o.perspective = persp;
+			o.elevation = 31;
+			o.opacity = 0.5;
+			qhb_render_camera(&cam, &o, v.info.shape.lsize[0], 57);
+			CHECK(qhb_render_picture_init(&a, 64, 48, BLACK, NULL) == 0);
+			CHECK(qhb_render_picture_init(&b, 64, 48, BLACK, NULL) == 0);
+			qhb_render_view(&o, &cam, &v, &a);
+			o.no_skip = 1;
+			qhb_render_view(&o, &cam, &v, &b);
+			CHECKF(memcmp(a.px, b.px, 64 * 48 * 4) == 0,
+			    "mode %d persp %d: skipping changed pixels", mode, persp);
+			qhb_render_picture_release(&a);
+			qhb_render_picture_release(&b);
+		}
+	free(v.vox);
+}
+
+/* Compositing: a fully opaque voxel in front hides what is behind it;
+ * half-opaque layers blend front to back. */
+static void test_composite(void)
+{
+	struct qhb_volume v;
+	struct qhb_picture p = { 0 };
+	struct qhb_camera cam;
+	struct qhb_render_opts o = opts(QHB_RENDER_COMPOSITE, 16, 16, sqrt(3));
+
+	CHECK(mkvol(&v, 16, 4) == 0);
+	*at(&v, 2, 2, 3) = 0xff0000ffu;          /* red, opaque, in front */
+	*at(&v, 2, 2, 9) = 0xff00ff00u;          /* green, behind it */
+	*at(&v, 5, 5, 4) = 0xff00ff00u;          /* green alone */
+	o.opacity = 1;
+	qhb_volume_mip(&v.info.shape, v.vox);
+	qhb_render_camera(&cam, &o, v.info.shape.lsize[0], 0);
+	CHECK(qhb_render_picture_init(&p, 16, 16, BLACK, NULL) == 0);
+	qhb_render_view(&o, &cam, &v, &p);
+	CHECKF(px(&p, 2, 2) == 0xff0000ffu, "%08x", px(&p, 2, 2));
+	CHECK(px(&p, 5, 5) == 0xff00ff00u);
+	CHECK(px(&p, 9, 9) == BLACK);
+	/* opacity 0.5: red 0.5 then green 0.25 over black */
+	o.opacity = 0.5;
+	qhb_render_view(&o, &cam, &v, &p);
+	CHECKF(px(&p, 2, 2) == (0xff000000u | 64u << 8 | 128u),
+	    "%08x", px(&p, 2, 2));
+	qhb_render_picture_release(&p);
+	free(v.vox);
+}
+
+/* Slices along each axis give back every voxel. */
+static void test_slices(void)
+{
+	struct qhb_volume v;
+	struct qhb_picture p = { 0 };
+	struct qhb_err e = { 0 };
+
+	memset(&v, 0, sizeof(v));
+	CHECK(qhb_volume_shape_init(&v.info.shape, 3, 4, 16 * 8 * 8 * 4, 0,
+	    &e) == 0);
+	CHECK(v.info.shape.lsize[0][0] == 16 && v.info.shape.lsize[0][2] == 8);
+	CHECK((v.vox = calloc(v.info.shape.total, 4)) != NULL);
+	for (unsigned i = 0; i < 16 * 8 * 8; i++)
+		v.vox[i] = i == 5 ? 0 : (i * 2654435761u) | 0xffu << 24;
+	for (unsigned axis = 0; axis < 3; axis++) {
+		unsigned w, h, n = qhb_render_slice_count(&v, axis, &w, &h);
+		CHECK(n == v.info.shape.lsize[0][axis]);
+		for (unsigned k = 0; k < n; k++) {
+			CHECK(qhb_render_picture_init(&p, w, h, 0, NULL) == 0);
+			qhb_render_slice(&v, axis, k, 0xff123456u, &p);
+			for (unsigned j = 0; j < h; j++)
+				for (unsigned i = 0; i < w; i++) {
+					unsigned x[3];
+					x[axis] = k;
+					x[axis == 0 ? 1 : 0] = i;
+					x[axis == 2 ? 1 : 2] = j;
+					uint32_t want = *at(&v, x[0], x[1], x[2]);
+					if (want == 0)
+						want = 0xff123456u;
+					CHECK(px(&p, i, j) == want);
+				}
+			qhb_render_picture_release(&p);
+		}
+	}
+	free(v.vox);
+}
+
+static void test_png(void)
+{
+	struct qhb_picture p = { 0 }, q = { 0 };
+	struct qhb_png enc[3];
+	struct qhb_picture many[3];
+
+	CHECK(qhb_render_picture_init(&p, 33, 17, 0xff00ff00u, NULL) == 0);
+	for (unsigned i = 0; i < 33 * 17 * 4; i += 4)
+		p.px[i] = (uint8_t)i, p.px[i + 2] = (uint8_t)(i >> 8);
+	for (int alpha = 0; alpha < 2; alpha++) {
+		if (alpha)
+			p.px[7] = 3;
+		CHECK(qhb_png_encode(&p, -1, &enc[0], NULL) == 0);
+		CHECK(enc[0].len > 8 && memcmp(enc[0].buf, "\x89PNG", 4) == 0);
+		/* colour type: 2 RGB when opaque, 6 RGBA otherwise */
+		CHECK(enc[0].buf[25] == (alpha ? 6 : 2));
+		CHECK(qhb_png_decode(enc[0].buf, enc[0].len, &q, NULL) == 0);
+		CHECK(q.w == 33 && q.h == 17 &&
+		    memcmp(q.px, p.px, 33 * 17 * 4) == 0);
+		qhb_render_picture_release(&q);
+		qhb_png_release(&enc[0]);
+	}
+	for (int i = 0; i < 3; i++)
+		many[i] = p;
+	CHECK(qhb_png_encode_many(many, 3, 1, enc, 2, NULL) == 0);
+	for (int i = 0; i < 3; i++) {
+		CHECK(qhb_png_decode(enc[i].buf, enc[i].len, &q, NULL) == 0);
+		CHECK(memcmp(q.px, p.px, 33 * 17 * 4) == 0);
+		qhb_render_picture_release(&q);
+		qhb_png_release(&enc[i]);
+	}
+	qhb_render_picture_release(&p);
+}
+
+static void test_y4m(void)
+{
+	struct qhb_picture p = { 0 };
+	char hdr[128];
+	uint8_t *f;
+	size_t n;
+
+	n = qhb_y4m_header(hdr, sizeof(hdr), 5, 3, 30);
+	CHECK(n == strlen("YUV4MPEG2 W5 H3 F30:1 Ip A1:1 C420jpeg "
+	    "XCOLORRANGE=FULL\n"));
+	CHECK(strncmp(hdr, "YUV4MPEG2 W5 H3 F30:1 ", 22) == 0);
+	CHECK(qhb_y4m_frame_size(5, 3) == 6 + 15 + 2 * 3 * 2);
+	/* pure red: Y 76, Cb 85, Cr 255 (full-range BT.601) */
+	CHECK(qhb_render_picture_init(&p, 5, 3, 0xff0000ffu, NULL) == 0);
+	CHECK((f = malloc(qhb_y4m_frame_size(5, 3))) != NULL);
+	qhb_y4m_frame(&p, f);
+	CHECK(memcmp(f, "FRAME\n", 6) == 0);
+	for (unsigned i = 0; i < 15; i++)
+		CHECK(f[6 + i] == 76);
+	for (unsigned i = 0; i < 6; i++)
+		CHECK(f[21 + i] == 85 && f[27 + i] == 255);
+	free(f);
+	qhb_render_picture_release(&p);
+}
+
+static void test_pattern(void)
+{
+	char b[64];
+
+	CHECK(qhb_render_pattern_check("out/vm1-%05d.png", NULL) == 0);
+	CHECK(qhb_render_pattern_check("latest.png", NULL) == 0);
+	CHECK(qhb_render_pattern_check("100%%-%u.png", NULL) == 0);
+	CHECK(qhb_render_pattern_check("%s.png", NULL) == -1);
+	CHECK(qhb_render_pattern_check("%d-%d.png", NULL) == -1);
+	CHECK(qhb_render_pattern_check("", NULL) == -1);
+	CHECK(qhb_render_pattern_name("out/vm1-%05d.png", 42, b, sizeof(b),
+	    NULL) == 0 && strcmp(b, "out/vm1-00042.png") == 0);
+	CHECK(qhb_render_pattern_name("100%%-%u.png", 7, b, sizeof(b),
+	    NULL) == 0 && strcmp(b, "100%-7.png") == 0);
+	CHECK(qhb_render_pattern_name("%020d", 1, b, 8, NULL) == -1);
+}
+
+/* Text lands where it is drawn: the top row of 'T' is five pixels. */
+static void test_font(void)
+{
+	struct qhb_picture p = { 0 };
+	unsigned lit = 0;
+
+	CHECK(qhb_font_width("abc", 2) == 3 * QHB_FONT_CW * 2);
+	CHECK(qhb_font_glyph('T')[0] == 0x1f && qhb_font_glyph(200) ==
+	    qhb_font_glyph('?'));
+	for (unsigned c = 33; c < 127; c++) {
+		unsigned bits = 0;
+		for (int r = 0; r < 7; r++)
+			bits |= qhb_font_glyph((unsigned char)c)[r];
+		CHECKF(bits != 0 && bits < 32, "glyph %c", c);
+	}
+	CHECK(qhb_render_picture_init(&p, 20, 10, BLACK, NULL) == 0);
+	qhb_font_draw(&p, 2, 1, "T", 1, 0xffffffffu, 0);
+	for (unsigned x = 0; x < 20; x++)
+		lit += px(&p, x, 1) == 0xffffffffu;
+	CHECK(lit == 5 && px(&p, 2, 1) == 0xffffffffu &&
+	    px(&p, 4, 7) == 0xffffffffu && px(&p, 3, 7) == BLACK);
+	qhb_render_picture_release(&p);
+}
+
+static void test_sheet(void)
+{
+	struct qhb_picture c[3], s = { 0 };
+
+	for (unsigned i = 0; i < 3; i++)
+		CHECK(qhb_render_picture_init(&c[i], 4, 3, 0xff000000u | (i + 1),
+		    NULL) == 0);
+	CHECK(qhb_render_sheet(&s, c, 3, 2, 2, 0xff0000ffu, NULL) == 0);
+	CHECK(s.w == 8 && s.h == 6);
+	CHECK(px(&s, 0, 0) == 0xff000001u && px(&s, 7, 2) == 0xff000002u &&
+	    px(&s, 3, 5) == 0xff000003u && px(&s, 4, 3) == 0xff0000ffu);
+	qhb_render_picture_release(&s);
+	for (unsigned i = 0; i < 3; i++)
+		qhb_render_picture_release(&c[i]);
+}
+
+void unit_main(void)
+{
+	UNIT_RUN(test_lit_voxel);
+	UNIT_RUN(test_mip_maxima);
+	UNIT_RUN(test_skip_same);
+	UNIT_RUN(test_composite);
+	UNIT_RUN(test_slices);
+	UNIT_RUN(test_png);
+	UNIT_RUN(test_y4m);
+	UNIT_RUN(test_pattern);
+	UNIT_RUN(test_font);
+	UNIT_RUN(test_sheet);
+}
