@@ -586,6 +586,15 @@ static void make_legend(struct qhb_volumizer *v)
 	if (v->o.regions != NULL)
 		for (size_t i = 0; i < v->o.regions->n; i++) {
 			const struct qhb_region *g = &v->o.regions->v[i];
+			size_t same = 0;
+			/* A label and colour is listed once, however many
+			 * ranges (a process's pages, say) carry it. */
+			while (same < i && (strcmp(v->o.regions->v[same].label,
+			    g->label) != 0 || memcmp(v->o.regions->v[same].rgb,
+			    g->rgb, sizeof(g->rgb)) != 0))
+				same++;
+			if (same < i)
+				continue;
 			ADD("%sregion %s=%02x%02x%02x", i ? " " : "; ",
 			    g->label[0] ? g->label : "-", g->rgb[0], g->rgb[1],
 			    g->rgb[2]);
