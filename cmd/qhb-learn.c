@@ -1,0 +1,407 @@
+/*
+ * qhb-learn -- synthesize Pixel CPU microcode for x86-64 instruction forms
+ * with Z3, keep it in a library, prove a library again, and run microcode
+ * on register states.
+ */
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "learn.h"
+#include "learntrace.h"
+#include "learnvk.h"
+#include "pixelcpu.h"
+#include "synth.h"
+#include "x86sem.h"
+
+struct learn_opts {
+	const char *library;
+	const char *eval;
+	int verify, learn, quiet, gpu, report;
+	uint64_t bench, hot;
+	unsigned top;
+	const char *trace;
+	struct qhb_synth_opts synth;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: qhb-learn --library FILE [--hot N] [TRACE]\n"
+	    "       qhb-learn --library FILE --report [--top N] [TRACE]\n"
+	    "       qhb-learn --library FILE --learn HEXBYTES ...\n"
+	    "       qhb-learn --library FILE --eval HEXBYTES [--gpu] [--bench N]\n"
+	    "       qhb-learn --library FILE --verify\n");
+}
+
+static void help(void)
+{
+	usage(stdout);
+	printf("\nSynthesizes Pixel CPU microcode for x86-64 instruction forms,\n"
+	    "proves it with Z3, and keeps it in the library FILE (JSON).  With\n"
+	    "no mode, learns the forms of the hot blocks of a trace (TRACE, or\n"
+	    "standard input).\n\n"
+	    "  --library FILE    the microcode library, created or extended\n"
+	    "  --hot N           executions that make a block hot (default 10000)\n"
+	    "  --report          print the coverage of the trace by the library\n"
+	    "  --top N           uncovered forms listed by --report (default 20)\n"
+	    "  --learn           learn the forms given as hex bytes; one JSON\n"
+	    "                    line per form on stdout\n"
+	    "  --eval HEXBYTES   learn the form if needed, then run its\n"
+	    "                    microcode on the JSON states of stdin\n"
+	    "  --gpu             run --eval on the Vulkan interpreter\n"
+	    "  --bench N         with --eval: run N random states instead and\n"
+	    "                    print Pixel CPU instructions per second\n"
+	    "  --verify          prove every proven form of the library again\n"
+	    "  --max-len N       longest sequence searched (1 to %d, default 3)\n"
+	    "  --budget N        instruction evaluations per form (default 4e8)\n"
+	    "  --timeout MS      per Z3 query (default 20000)\n"
+	    "  -q                no progress on stderr\n"
+	    "  -h, --help        this help\n"
+	    "  -V, --version     the version\n", QHB_SYNTH_MAXLEN);
+}
+
+static void report(const struct qhb_err *e)
+{
+	char buf[1024];
+
+	warnx("%s", qhb_err_str(e, buf, sizeof(buf)));
+}
+
+static uint64_t num(const char *opt, const char *s, uint64_t lo, uint64_t hi)
+{
+	char *end;
+	double d;
+
+	errno = 0;
+	d = strtod(s, &end);
+	if (errno || end == s || *end != 0 || d < (double)lo || d > (double)hi)
+		errx(1, "%s: '%s': expected a number from %" PRIu64 " to %"
+		    PRIu64, opt, s, lo, hi);
+	return (uint64_t)d;
+}
+
+static void parse_args(struct learn_opts *o, int argc, char **argv)
+{
+	enum { OPT_LIBRARY = 256, OPT_EVAL, OPT_VERIFY, OPT_LEARN, OPT_GPU,
+	    OPT_MAXLEN, OPT_BUDGET, OPT_TIMEOUT, OPT_BENCH, OPT_HOT, OPT_REPORT,
+	    OPT_TOP };
+	static const struct option longopts[] = {
+		{ "library", required_argument, NULL, OPT_LIBRARY },
+		{ "eval", required_argument, NULL, OPT_EVAL },
+		{ "verify", no_argument, NULL, OPT_VERIFY },
+		{ "learn", no_argument, NULL, OPT_LEARN },
+		{ "gpu", no_argument, NULL, OPT_GPU },
+		{ "bench", required_argument, NULL, OPT_BENCH },
+		{ "hot", required_argument, NULL, OPT_HOT },
+		{ "report", no_argument, NULL, OPT_REPORT },
+		{ "top", required_argument, NULL, OPT_TOP },
+		{ "max-len", required_argument, NULL, OPT_MAXLEN },
+		{ "budget", required_argument, NULL, OPT_BUDGET },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	memset(o, 0, sizeof(*o));
+	qhb_synth_opts_init(&o->synth);
+	o->hot = 10000;
+	o->top = 20;
+	o->trace = "-";
+	while ((ch = getopt_long(argc, argv, "qhV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case OPT_LIBRARY: o->library = optarg; break;
+		case OPT_EVAL: o->eval = optarg; break;
+		case OPT_VERIFY: o->verify = 1; break;
+		case OPT_LEARN: o->learn = 1; break;
+		case OPT_GPU: o->gpu = 1; break;
+		case OPT_HOT: o->hot = num("--hot", optarg, 1, UINT64_MAX / 2); break;
+		case OPT_REPORT: o->report = 1; break;
+		case OPT_TOP: o->top = (unsigned)num("--top", optarg, 0, 100000); break;
+		case OPT_BENCH:
+			o->bench = num("--bench", optarg, 1, 1ULL << 28);
+			break;
+		case OPT_MAXLEN:
+			o->synth.max_len = (unsigned)num("--max-len", optarg, 1,
+			    QHB_SYNTH_MAXLEN);
+			break;
+		case OPT_BUDGET:
+			o->synth.budget = num("--budget", optarg, 1, UINT64_MAX / 2);
+			break;
+		case OPT_TIMEOUT:
+			o->synth.timeout_ms = (unsigned)num("--timeout", optarg,
+			    1, 3600000);
+			break;
+		case 'q': o->quiet = 1; break;
+		case 'h': help(); exit(0);
+		case 'V': printf("qhb-learn %s\n", QHB_VERSION); exit(0);
+		default: usage(stderr); exit(1);
+		}
+	}
+	if (o->library == NULL)
+		errx(1, "need --library FILE");
+	if ((o->eval != NULL) + o->verify + o->learn + o->report > 1)
+		errx(1, "cannot use more than one of --learn, --eval, --verify, "
+		    "--report");
+	if ((o->gpu || o->bench) && o->eval == NULL)
+		errx(1, "--gpu and --bench are for --eval");
+	if (o->eval == NULL && !o->verify && !o->learn && optind < argc)
+		o->trace = argv[optind++];
+	if (!o->learn && optind != argc)
+		errx(1, "unexpected argument '%s'", argv[optind]);
+}
+
+static int unhex(const char *h, uint8_t *b, size_t max)
+{
+	size_t n = strlen(h);
+
+	if (n % 2 || n == 0 || n / 2 > max)
+		return -1;
+	for (size_t i = 0; i < n / 2; i++) {
+		unsigned v;
+
+		if (sscanf(h + 2 * i, "%2x", &v) != 1 ||
+		    strchr("0123456789abcdefABCDEF", h[2 * i]) == NULL ||
+		    strchr("0123456789abcdefABCDEF", h[2 * i + 1]) == NULL)
+			return -1;
+		b[i] = (uint8_t)v;
+	}
+	return (int)(n / 2);
+}
+
+/* Decodes HEXBYTES and learns the form.  Returns 0, or -1 reported. */
+static int learn_one(struct qhb_learn_lib *lib, const struct learn_opts *o,
+    const char *hex, struct qhb_x86sem_form *f, struct qhb_learn_entry *en,
+    int *learned)
+{
+	uint8_t b[16];
+	struct qhb_err e = { 0 };
+	int n;
+
+	if ((n = unhex(hex, b, 15)) < 0) {
+		warnx("%s: expected up to 15 bytes in hex", hex);
+		return -1;
+	}
+	if (qhb_x86sem_decode(b, (size_t)n, f, &e) < 0) {
+		qhb_err_path(&e, hex);
+		report(&e);
+		return -1;
+	}
+	if ((unsigned)n != f->len) {
+		warnx("%s: expected one instruction of %d bytes, got %u", hex,
+		    n, f->len);
+		return -1;
+	}
+	if (!o->quiet && isatty(2))
+		fprintf(stderr, "qhb-learn: %s ...\n", f->text);
+	if (qhb_learn_form(lib, f, &o->synth, en, learned, &e) < 0) {
+		qhb_err_path(&e, f->text);
+		report(&e);
+		return -1;
+	}
+	return 0;
+}
+
+static void print_entry(const struct qhb_x86sem_form *f,
+    const struct qhb_learn_entry *en, int learned)
+{
+	char key[17], t[96];
+
+	qhb_learn_key(f, key);
+	printf("{\"form\":\"%s\",\"key\":\"%s\",\"status\":\"%s\","
+	    "\"learned\":%s,\"microcode\":[", f->text, key,
+	    en->proven ? "proven" : "fallback", learned ? "true" : "false");
+	for (unsigned i = 0; i < en->n; i++) {
+		qhb_pcpu_format(&en->prog[i], t, sizeof(t));
+		printf("%s\"%s\"", i ? "," : "", t);
+	}
+	printf("],\"solver_seconds\":%.6f,\"synth_seconds\":%.6f", en->solver_seconds,
+	    en->synth_seconds);
+	if (!en->proven)
+		printf(",\"reason\":\"%s\"", en->reason);
+	printf("}\n");
+	fflush(stdout);
+}
+
+static void verify_cb(void *arg, const char *key, const char *form, int ok,
+    double secs)
+{
+	(void)arg;
+	printf("{\"key\":\"%s\",\"form\":\"%s\",\"proven\":%s,\"seconds\":%.6f}\n",
+	    key, form, ok ? "true" : "false", secs);
+	if (!ok)
+		warnx("%s (%s): the proof fails", form, key);
+}
+
+/* Learning from a trace, or --report.  Returns the exit status. */
+static int trace_mode(const struct learn_opts *o, struct qhb_learn_lib *lib)
+{
+	struct qhb_trace t;
+	struct qhb_learntrace_opts lo = { o->hot, o->top, o->synth };
+	struct qhb_learntrace_stats st;
+	struct qhb_err e = { 0 };
+	int rval = 1;
+
+	memset(&t, 0, sizeof(t));
+	if (qhb_trace_read(&t, o->trace, &e) < 0) {
+		qhb_err_path(&e, strcmp(o->trace, "-") ? o->trace : "<stdin>");
+		report(&e);
+		goto out;
+	}
+	if (o->report) {
+		if (qhb_learntrace_report(lib, &t, &lo, stdout, &e) < 0) {
+			report(&e);
+			goto out;
+		}
+	} else {
+		if (qhb_learntrace_learn(lib, &t, &lo, &st, &e) < 0) {
+			report(&e);
+			goto out;
+		}
+		printf("{\"hot_blocks\":%" PRIu64 ",\"forms\":%" PRIu64
+		    ",\"learned\":%" PRIu64 ",\"proven\":%" PRIu64
+		    ",\"fallback\":%" PRIu64 "}\n", st.hot_blocks, st.forms,
+		    st.learned, st.proven, st.fallback);
+	}
+	rval = 0;
+out:
+	qhb_trace_release(&t);
+	return rval;
+}
+
+/* --eval --gpu, with or without --bench.  Returns the exit status. */
+static int eval_gpu(const struct learn_opts *o, const struct qhb_x86sem_form *f,
+    const struct qhb_learn_entry *en)
+{
+	struct qhb_err e = { 0 };
+	struct qhb_pcpu_state *s = NULL;
+	struct qhb_vk *vk;
+	size_t n = 0;
+	uint64_t ns = 0;
+	int rval = 1;
+
+	if ((vk = qhb_vk_open(&e)) == NULL) {
+		report(&e);
+		return 1;
+	}
+	if (!o->quiet)
+		warnx("using %s (Vulkan)", qhb_vk_device_name(vk));
+	if (o->bench) {
+		n = o->bench;
+		if ((s = malloc(n * sizeof(*s))) == NULL) {
+			warnx("out of memory for %zu states", n);
+			goto out;
+		}
+		qhb_learn_states_random(s, n);
+	} else if (qhb_learn_states_read(stdin, &s, &n, &e) < 0) {
+		qhb_err_path(&e, "<stdin>");
+		report(&e);
+		goto out;
+	}
+	if (qhb_learnvk_run(vk, en->prog, en->n, s, n, &ns, &e) < 0) {
+		report(&e);
+		goto out;
+	}
+	if (o->bench) {
+		printf("{\"form\":\"%s\",\"instructions\":%u,\"states\":%zu,"
+		    "\"backend\":\"%s\",\"gpu_ns\":%" PRIu64 ","
+		    "\"pixel_ips\":%.0f}\n", f->text, en->n, n,
+		    qhb_vk_device_name(vk), ns, ns ? (double)en->n * (double)n *
+		    1e9 / (double)ns : 0.0);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			if (qhb_learn_state_write(stdout, &s[i]) < 0)
+				break;
+	}
+	rval = 0;
+out:
+	free(s);
+	qhb_vk_close(vk);
+	return rval;
+}
+
+int main(int argc, char **argv)
+{
+	struct learn_opts o;
+	struct qhb_learn_lib lib = { 0 };
+	struct qhb_err e = { 0 };
+	struct qhb_x86sem_form f;
+	struct qhb_learn_entry en;
+	int rval = 0, learned, opened = 0;
+
+	parse_args(&o, argc, argv);
+	if (qhb_learn_lib_open(&lib, o.library, &e) < 0) {
+		report(&e);
+		return 1;
+	}
+	opened = 1;
+	if (o.eval == NULL && !o.verify && !o.learn) {
+		rval = trace_mode(&o, &lib);
+	} else if (o.learn) {
+		for (int i = optind; i < argc; i++) {
+			if (learn_one(&lib, &o, argv[i], &f, &en, &learned) < 0) {
+				rval = 1;
+				continue;
+			}
+			print_entry(&f, &en, learned);
+		}
+	} else if (o.eval != NULL) {
+		if (learn_one(&lib, &o, o.eval, &f, &en, &learned) < 0) {
+			rval = 1;
+		} else if (!en.proven) {
+			warnx("%s: no microcode, falls back to QEMU: %s", f.text,
+			    en.reason);
+			rval = 1;
+		} else if (o.gpu) {
+			rval = eval_gpu(&o, &f, &en);
+		} else if (o.bench) {
+			double ips;
+
+			if (qhb_learn_bench(en.prog, en.n, o.bench, &ips, &e) < 0) {
+				report(&e);
+				rval = 1;
+			} else {
+				printf("{\"form\":\"%s\",\"instructions\":%u,"
+				    "\"states\":%" PRIu64 ",\"backend\":\"cpu\","
+				    "\"pixel_ips\":%.0f}\n", f.text, en.n, o.bench,
+				    ips);
+			}
+		} else if (qhb_learn_eval(stdin, stdout, en.prog, en.n, &e) < 0) {
+			qhb_err_path(&e, "<stdin>");
+			report(&e);
+			rval = 1;
+		}
+	} else {
+		unsigned total, bad;
+
+		if (qhb_learn_verify(&lib, o.synth.timeout_ms, verify_cb, NULL,
+		    &total, &bad, &e) < 0) {
+			qhb_err_path(&e, o.library);
+			report(&e);
+			rval = 1;
+		} else {
+			if (!o.quiet)
+				fprintf(stderr, "qhb-learn: %u forms proven again, "
+				    "%u failed\n", total - bad, bad);
+			if (bad)
+				rval = 1;
+		}
+	}
+	if (opened && lib.dirty && qhb_learn_lib_save(&lib, &e) < 0) {
+		report(&e);
+		rval = 1;
+	}
+	qhb_learn_lib_close(&lib);
+	if (fclose(stdout) == EOF) {
+		warn("stdout");
+		rval = 1;
+	}
+	return rval;
+}

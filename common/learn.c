@@ -1,0 +1,482 @@
+/*
+ * learn.c -- the microcode library and the --eval state format.
+ */
+#include "learn.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <xxhash.h>
+
+static const char *const reg_names[16] = {
+	"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+	"r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
+};
+
+void qhb_learn_key(const struct qhb_x86sem_form *f, char key[17])
+{
+	snprintf(key, 17, "%016" PRIx64, (uint64_t)XXH3_64bits(f->text,
+	    strlen(f->text)));
+}
+
+size_t qhb_learn_lib_count(const struct qhb_learn_lib *l)
+{
+	return l->forms ? json_object_size(l->forms) : 0;
+}
+
+/* Checks one entry and decodes it into out (when not NULL). */
+static int entry_get(json_t *v, const char *key, struct qhb_learn_entry *out,
+    struct qhb_err *e)
+{
+	struct qhb_learn_entry tmp;
+	json_t *st, *mc, *fm, *x;
+	size_t i;
+
+	if (out == NULL)
+		out = &tmp;
+	memset(out, 0, sizeof(*out));
+	if (!json_is_object(v) || !json_is_string(st = json_object_get(v,
+	    "status")) || !json_is_string(fm = json_object_get(v, "form")))
+		return qhb_err_set(e, "form %.20s: expected an object with "
+		    "\"form\" and \"status\"", key);
+	snprintf(out->form, sizeof(out->form), "%s", json_string_value(fm));
+	if (json_is_number(x = json_object_get(v, "solver_seconds")))
+		out->solver_seconds = json_number_value(x);
+	if (json_is_number(x = json_object_get(v, "synth_seconds")))
+		out->synth_seconds = json_number_value(x);
+	if (json_is_string(x = json_object_get(v, "reason")))
+		snprintf(out->reason, sizeof(out->reason), "%s",
+		    json_string_value(x));
+	if (strcmp(json_string_value(st), "fallback") == 0)
+		return 0;
+	if (strcmp(json_string_value(st), "proven") != 0)
+		return qhb_err_set(e, "form %.20s: status \"%.32s\": expected "
+		    "\"proven\" or \"fallback\"", key, json_string_value(st));
+	mc = json_object_get(v, "microcode");
+	if (!json_is_array(mc) || json_array_size(mc) > QHB_SYNTH_MAXLEN)
+		return qhb_err_set(e, "form %.20s: expected \"microcode\", an "
+		    "array of at most %d instructions", key, QHB_SYNTH_MAXLEN);
+	for (i = 0; i < json_array_size(mc); i++) {
+		x = json_array_get(mc, i);
+		if (!json_is_string(x))
+			return qhb_err_set(e, "form %.20s: microcode %zu: "
+			    "expected a string", key, i);
+		if (qhb_pcpu_parse(json_string_value(x), &out->prog[i], e) < 0)
+			return -1;
+	}
+	out->n = (unsigned)i;
+	if (qhb_pcpu_check(out->prog, out->n, e) < 0)
+		return -1;
+	out->proven = 1;
+	return 0;
+}
+
+int qhb_learn_lib_parse(struct qhb_learn_lib *l, const char *buf, size_t n,
+    struct qhb_err *e)
+{
+	json_error_t je;
+	json_t *root, *forms, *v;
+	const char *key;
+
+	root = json_loadb(buf, n, JSON_REJECT_DUPLICATES, &je);
+	if (root == NULL)
+		return qhb_err_at(e, (uint64_t)je.position, "line %d: %s",
+		    je.line, je.text);
+	forms = json_object_get(root, "forms");
+	if (!json_is_object(root) || !json_is_integer(json_object_get(root,
+	    "qhb-microcode")) || !json_is_object(forms)) {
+		json_decref(root);
+		return qhb_err_set(e, "expected {\"qhb-microcode\": 1, "
+		    "\"forms\": {...}}");
+	}
+	json_object_foreach(forms, key, v) {
+		if (entry_get(v, key, NULL, e) < 0) {
+			json_decref(root);
+			return -1;
+		}
+	}
+	json_decref(l->root);
+	l->root = root;
+	l->forms = forms;
+	l->dirty = 0;
+	return 0;
+}
+
+int qhb_learn_lib_open(struct qhb_learn_lib *l, const char *path,
+    struct qhb_err *e)
+{
+	FILE *fp;
+	char *buf = NULL;
+	size_t cap = 0, n = 0, r;
+	int rv = -1;
+
+	memset(l, 0, sizeof(*l));
+	snprintf(l->path, sizeof(l->path), "%s", path);
+	if ((fp = fopen(path, "r")) == NULL) {
+		if (errno != ENOENT) {
+			qhb_err_sys(e, "open");
+			qhb_err_path(e, path);
+			return -1;
+		}
+		l->root = json_pack("{s:i,s:{}}", "qhb-microcode", 1, "forms");
+		if (l->root == NULL)
+			return qhb_err_set(e, "out of memory");
+		l->forms = json_object_get(l->root, "forms");
+		return 0;
+	}
+	for (;;) {
+		if (n == cap) {
+			char *p = realloc(buf, cap = cap ? cap * 2 : 65536);
+
+			if (p == NULL) {
+				qhb_err_set(e, "out of memory");
+				goto out;
+			}
+			buf = p;
+		}
+		if ((r = fread(buf + n, 1, cap - n, fp)) == 0)
+			break;
+		n += r;
+	}
+	if (ferror(fp)) {
+		qhb_err_sys(e, "read");
+		goto out;
+	}
+	rv = qhb_learn_lib_parse(l, buf, n, e);
+out:
+	if (rv < 0)
+		qhb_err_path(e, path);
+	free(buf);
+	fclose(fp);
+	return rv;
+}
+
+int qhb_learn_lib_save(struct qhb_learn_lib *l, struct qhb_err *e)
+{
+	char tmp[4200];
+	int fd;
+	FILE *fp;
+
+	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", l->path);
+	if ((fd = mkstemp(tmp)) < 0) {
+		qhb_err_sys(e, "create %s", tmp);
+		qhb_err_path(e, l->path);
+		return -1;
+	}
+	if ((fp = fdopen(fd, "w")) == NULL) {
+		close(fd);
+		unlink(tmp);
+		qhb_err_sys(e, "fdopen");
+		return -1;
+	}
+	if (json_dumpf(l->root, fp, JSON_INDENT(1) | JSON_SORT_KEYS) < 0 ||
+	    fputc('\n', fp) == EOF || fflush(fp) == EOF || fsync(fd) < 0) {
+		qhb_err_sys(e, "write %s", tmp);
+		fclose(fp);
+		unlink(tmp);
+		qhb_err_path(e, l->path);
+		return -1;
+	}
+	if (fclose(fp) == EOF || rename(tmp, l->path) < 0) {
+		qhb_err_sys(e, "write");
+		unlink(tmp);
+		qhb_err_path(e, l->path);
+		return -1;
+	}
+	l->dirty = 0;
+	return 0;
+}
+
+void qhb_learn_lib_close(struct qhb_learn_lib *l)
+{
+	json_decref(l->root);
+	l->root = l->forms = NULL;
+}
+
+int qhb_learn_get(struct qhb_learn_lib *l, const struct qhb_x86sem_form *f,
+    struct qhb_learn_entry *out, struct qhb_err *e)
+{
+	char key[17];
+	json_t *v;
+
+	qhb_learn_key(f, key);
+	if ((v = json_object_get(l->forms, key)) == NULL)
+		return 0;
+	return entry_get(v, key, out, e) < 0 ? -1 : 1;
+}
+
+int qhb_learn_form(struct qhb_learn_lib *l, const struct qhb_x86sem_form *f,
+    const struct qhb_synth_opts *o, struct qhb_learn_entry *out,
+    int *learned, struct qhb_err *e)
+{
+	struct qhb_synth_result r;
+	char key[17], hex[40], z3v[32], text[96];
+	json_t *v, *mc;
+	int g;
+
+	*learned = 0;
+	if ((g = qhb_learn_get(l, f, out, e)) != 0)
+		return g < 0 ? -1 : 0;
+	if (qhb_synth_form(f, o, &r, e) < 0)
+		return -1;
+	for (unsigned i = 0; i < f->len; i++)
+		snprintf(hex + 2 * i, 3, "%02x", f->bytes[i]);
+	mc = json_array();
+	for (unsigned i = 0; i < r.n; i++) {
+		qhb_pcpu_format(&r.prog[i], text, sizeof(text));
+		json_array_append_new(mc, json_string(text));
+	}
+	v = json_pack("{s:s,s:s,s:s,s:o,s:f,s:f,s:s,s:i,s:i}", "form", f->text,
+	    "bytes", hex, "status", r.status == QHB_SYNTH_PROVEN ? "proven" :
+	    "fallback", "microcode", mc, "solver_seconds", r.solver_seconds,
+	    "synth_seconds", r.seconds, "z3", qhb_synth_z3_version(z3v,
+	    sizeof(z3v)), "candidates", (int)r.iterations, "tests",
+	    (int)r.tests);
+	if (v == NULL)
+		return qhb_err_set(e, "out of memory");
+	if (r.status != QHB_SYNTH_PROVEN)
+		json_object_set_new(v, "reason", json_string(r.reason));
+	qhb_learn_key(f, key);
+	if (json_object_set_new(l->forms, key, v) < 0)
+		return qhb_err_set(e, "out of memory");
+	l->dirty = 1;
+	*learned = 1;
+	return qhb_learn_get(l, f, out, e) == 1 ? 0 : -1;
+}
+
+static int unhex(const char *h, uint8_t *b, size_t max)
+{
+	size_t n = strlen(h);
+
+	if (n % 2 || n / 2 > max || n == 0)
+		return -1;
+	for (size_t i = 0; i < n / 2; i++) {
+		unsigned v;
+
+		if (sscanf(h + 2 * i, "%2x", &v) != 1)
+			return -1;
+		b[i] = (uint8_t)v;
+	}
+	return (int)(n / 2);
+}
+
+int qhb_learn_verify(struct qhb_learn_lib *l, unsigned timeout_ms,
+    void (*cb)(void *arg, const char *key, const char *form, int ok,
+    double secs), void *arg, unsigned *total, unsigned *bad,
+    struct qhb_err *e)
+{
+	const char *key;
+	json_t *v, *b;
+
+	*total = *bad = 0;
+	json_object_foreach(l->forms, key, v) {
+		struct qhb_learn_entry en;
+		struct qhb_x86sem_form f;
+		uint8_t bytes[16];
+		char k2[17];
+		double secs;
+		int n, ok;
+
+		if (entry_get(v, key, &en, e) < 0)
+			return -1;
+		if (!en.proven)
+			continue;
+		b = json_object_get(v, "bytes");
+		if (!json_is_string(b) || (n = unhex(json_string_value(b), bytes,
+		    sizeof(bytes))) < 0)
+			return qhb_err_set(e, "form %.20s: expected \"bytes\", "
+			    "hex of at most 15 bytes", key);
+		if (qhb_x86sem_decode(bytes, (size_t)n, &f, e) < 0)
+			return -1;
+		qhb_learn_key(&f, k2);
+		if (strcmp(k2, key) != 0 || !f.ok) {
+			ok = 0;
+			secs = 0;
+		} else if (qhb_synth_prove(&f, en.prog, en.n, timeout_ms, &ok,
+		    &secs, e) < 0) {
+			return -1;
+		}
+		(*total)++;
+		if (!ok)
+			(*bad)++;
+		if (cb != NULL)
+			cb(arg, key, f.text, ok, secs);
+	}
+	return 0;
+}
+
+int qhb_learn_state_parse(const char *line, struct qhb_pcpu_state *s,
+    struct qhb_err *e)
+{
+	json_error_t je;
+	json_t *o, *v;
+	const char *key;
+	int rv = 0;
+
+	memset(s, 0, sizeof(*s));
+	if ((o = json_loads(line, 0, &je)) == NULL)
+		return qhb_err_set(e, "%s", je.text);
+	if (!json_is_object(o)) {
+		json_decref(o);
+		return qhb_err_set(e, "expected an object of registers");
+	}
+	json_object_foreach(o, key, v) {
+		int r = -1;
+		const char *t;
+		char *end;
+
+		for (int i = 0; i < 16; i++)
+			if (strcmp(key, reg_names[i]) == 0)
+				r = i;
+		if (strcmp(key, "rflags") == 0)
+			r = QHB_PCPU_FLAGS;
+		if (r < 0) {
+			rv = qhb_err_set(e, "key \"%.32s\": expected rax..r15 "
+			    "or rflags", key);
+			break;
+		}
+		t = json_string_value(v);
+		errno = 0;
+		if (t == NULL || (s->r[r] = strtoull(t, &end, 16), errno) ||
+		    end == t || *end != 0) {
+			rv = qhb_err_set(e, "%s: expected a hex string", key);
+			break;
+		}
+	}
+	json_decref(o);
+	return rv;
+}
+
+int qhb_learn_state_write(FILE *out, const struct qhb_pcpu_state *s)
+{
+	for (int i = 0; i < 16; i++)
+		if (fprintf(out, "%s\"%s\":\"0x%" PRIx64 "\"", i ? "," : "{",
+		    reg_names[i], s->r[i]) < 0)
+			return -1;
+	return fprintf(out, ",\"rflags\":\"0x%" PRIx64 "\"}\n",
+	    s->r[QHB_PCPU_FLAGS]) < 0 ? -1 : 0;
+}
+
+int qhb_learn_eval(FILE *in, FILE *out, const struct qhb_pcpu_insn *p,
+    size_t n, struct qhb_err *e)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	uint64_t lineno = 0;
+	int rv = 0;
+
+	while (getline(&line, &cap, in) > 0) {
+		struct qhb_pcpu_state s;
+
+		lineno++;
+		if (line[strspn(line, " \t\r\n")] == 0)
+			continue;
+		if (qhb_learn_state_parse(line, &s, e) < 0) {
+			char msg[sizeof(e->msg)];
+
+			snprintf(msg, sizeof(msg), "%s", e->msg);
+			rv = qhb_err_set(e, "line %" PRIu64 ": %s", lineno, msg);
+			break;
+		}
+		qhb_pcpu_run(p, n, &s);
+		if (qhb_learn_state_write(out, &s) < 0) {
+			rv = qhb_err_sys(e, "write");
+			break;
+		}
+	}
+	if (rv == 0 && ferror(in))
+		rv = qhb_err_sys(e, "read");
+	free(line);
+	return rv;
+}
+
+int qhb_learn_bench(const struct qhb_pcpu_insn *p, size_t n, size_t nstates,
+    double *ips, struct qhb_err *e)
+{
+	struct qhb_pcpu_state *s = malloc(nstates * sizeof(*s));
+	uint64_t x = 0x243f6a8885a308d3ULL, sum = 0;
+	struct timespec t0, t1;
+	double secs;
+
+	if (s == NULL)
+		return qhb_err_set(e, "out of memory for %zu states", nstates);
+	for (size_t i = 0; i < nstates; i++)
+		for (int r = 0; r < QHB_PCPU_NREG; r++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			s[i].r[r] = x;
+		}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (size_t i = 0; i < nstates; i++) {
+		qhb_pcpu_run(p, n, &s[i]);
+		sum += s[i].r[0];
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	*ips = secs > 0 ? (double)n * (double)nstates / secs : 0;
+	free(s);
+	return sum == 1 ? 0 : 0;   /* sum keeps the loop from being dropped */
+}
+
+void qhb_learn_states_random(struct qhb_pcpu_state *s, size_t n)
+{
+	uint64_t x = 0x243f6a8885a308d3ULL;
+
+	for (size_t i = 0; i < n; i++)
+		for (int r = 0; r < QHB_PCPU_NREG; r++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			s[i].r[r] = x;
+		}
+}
+
+int qhb_learn_states_read(FILE *in, struct qhb_pcpu_state **states,
+    size_t *count, struct qhb_err *e)
+{
+	struct qhb_pcpu_state *s = NULL;
+	size_t n = 0, cap = 0, lcap = 0;
+	char *line = NULL;
+	uint64_t lineno = 0;
+	int rv = 0;
+
+	while (getline(&line, &lcap, in) > 0) {
+		lineno++;
+		if (line[strspn(line, " \t\r\n")] == 0)
+			continue;
+		if (n == cap) {
+			void *p = realloc(s, (cap = cap ? cap * 2 : 1024) *
+			    sizeof(*s));
+
+			if (p == NULL) {
+				rv = qhb_err_set(e, "out of memory");
+				break;
+			}
+			s = p;
+		}
+		if (qhb_learn_state_parse(line, &s[n], e) < 0) {
+			char msg[sizeof(e->msg)];
+
+			snprintf(msg, sizeof(msg), "%s", e->msg);
+			rv = qhb_err_set(e, "line %" PRIu64 ": %s", lineno, msg);
+			break;
+		}
+		n++;
+	}
+	if (rv == 0 && ferror(in))
+		rv = qhb_err_sys(e, "read");
+	free(line);
+	if (rv < 0) {
+		free(s);
+		return -1;
+	}
+	*states = s;
+	*count = n;
+	return 0;
+}

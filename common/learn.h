@@ -1,0 +1,106 @@
+/*
+ * learn -- the microcode library of qhb-learn: Pixel CPU programs proven
+ * equal to x86-64 instruction forms, kept in a JSON file keyed by the xxh3
+ * of the normalized form, and the JSON-lines state format of --eval.
+ *
+ * File format (see qhb-learn(1)):
+ *   {"qhb-microcode": 1, "forms": {"<xxh3 hex>": {"form": "add eax, ebx",
+ *    "bytes": "01d8", "status": "proven" | "fallback", "microcode":
+ *    ["add.32f r0, r0, r3"], "reason": "...", "solver_seconds": 0.001,
+ *    "synth_seconds": 0.01, "z3": "4.8.12.0"}}}
+ *
+ * struct qhb_learn_lib owns its JSON tree; qhb_learn_lib_close frees it.
+ * The file is replaced atomically (a temporary file in the same directory,
+ * then rename) by qhb_learn_lib_save.
+ */
+#ifndef QHB_LEARN_H
+#define QHB_LEARN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "err.h"
+#include "pixelcpu.h"
+#include "synth.h"
+#include "x86sem.h"
+
+struct qhb_learn_lib {
+	void *root;               /* json_t * */
+	void *forms;              /* json_t *, borrowed from root */
+	char path[4096];
+	int dirty;
+};
+
+struct qhb_learn_entry {
+	int proven;
+	struct qhb_pcpu_insn prog[QHB_SYNTH_MAXLEN];
+	unsigned n;
+	char form[96];
+	char reason[128];
+	double solver_seconds, synth_seconds;
+};
+
+/*
+ * Functions used to open, parse and save a library.  Each returns 0, or -1
+ * with e (the library is then left as it was).
+ */
+/* Opens path; a missing file is an empty library. */
+int qhb_learn_lib_open(struct qhb_learn_lib *l, const char *path,
+    struct qhb_err *e);
+/* Parses a library from memory (what open does after reading the file). */
+int qhb_learn_lib_parse(struct qhb_learn_lib *l, const char *buf, size_t n,
+    struct qhb_err *e);
+int qhb_learn_lib_save(struct qhb_learn_lib *l, struct qhb_err *e);
+void qhb_learn_lib_close(struct qhb_learn_lib *l);
+size_t qhb_learn_lib_count(const struct qhb_learn_lib *l);
+
+/*
+ * Functions used to learn and look up forms.
+ */
+/* The library key of a form: 16 hex digits of xxh3_64(form text). */
+void qhb_learn_key(const struct qhb_x86sem_form *f, char key[17]);
+/* 1 and *out filled when the library holds f, 0 when not, -1 with e when
+ * the entry is malformed. */
+int qhb_learn_get(struct qhb_learn_lib *l, const struct qhb_x86sem_form *f,
+    struct qhb_learn_entry *out, struct qhb_err *e);
+/* Looks f up, or synthesizes and adds it (*learned = 1).  Returns 0 with
+ * *out filled (proven or a fallback with its reason), or -1 with e. */
+int qhb_learn_form(struct qhb_learn_lib *l, const struct qhb_x86sem_form *f,
+    const struct qhb_synth_opts *o, struct qhb_learn_entry *out,
+    int *learned, struct qhb_err *e);
+/* Proves every "proven" entry again.  cb (may be NULL) hears of each one:
+ * ok 1 proven again, 0 not.  Counts into *total and *bad.  Returns 0, or
+ * -1 with e for a malformed entry or a Z3 failure. */
+int qhb_learn_verify(struct qhb_learn_lib *l, unsigned timeout_ms,
+    void (*cb)(void *arg, const char *key, const char *form, int ok,
+    double secs), void *arg, unsigned *total, unsigned *bad,
+    struct qhb_err *e);
+
+/*
+ * Functions used for states as JSON lines: {"rax": "0x1", ..., "rflags":
+ * "0x202"}; missing keys are 0.
+ */
+int qhb_learn_state_parse(const char *line, struct qhb_pcpu_state *s,
+    struct qhb_err *e);
+/* Writes the 16 registers and rflags as one JSON line, with '\n'. */
+int qhb_learn_state_write(FILE *out, const struct qhb_pcpu_state *s);
+/* Runs p on every state line of in, writes the results to out.  Returns
+ * 0, or -1 with e (the line number in e->off). */
+int qhb_learn_eval(FILE *in, FILE *out, const struct qhb_pcpu_insn *p,
+    size_t n, struct qhb_err *e);
+
+/* Reads every state line of in into *states (malloc'ed, the caller
+ * frees), *count of them.  Returns 0, or -1 with e (nothing allocated). */
+int qhb_learn_states_read(FILE *in, struct qhb_pcpu_state **states,
+    size_t *count, struct qhb_err *e);
+/* Fills n states with pseudo-random registers (a fixed sequence). */
+void qhb_learn_states_random(struct qhb_pcpu_state *s, size_t n);
+
+/* Runs p on nstates pseudo-random states (in memory, one core) and
+ * returns Pixel CPU instructions per second in *ips.  Returns 0, or -1
+ * with e when out of memory. */
+int qhb_learn_bench(const struct qhb_pcpu_insn *p, size_t n, size_t nstates,
+    double *ips, struct qhb_err *e);
+
+#endif

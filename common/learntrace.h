@@ -1,0 +1,42 @@
+/*
+ * learntrace -- qhb-learn on traces: the hot blocks of a trace (as
+ * common/trace reads it) learned form by form into a microcode library,
+ * and the measured coverage of a trace by a library.
+ *
+ * A block is covered when every instruction but a final block exit (jcc,
+ * jmp, call, ret) has proven microcode; coverage is the share of the
+ * trace's dynamic instructions that run in covered blocks (exits of
+ * covered blocks included).  Blocks are identified by their bytes, never
+ * by address, so a library learned on one boot serves another (KASLR).
+ */
+#ifndef QHB_LEARNTRACE_H
+#define QHB_LEARNTRACE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "err.h"
+#include "learn.h"
+#include "trace.h"
+
+struct qhb_learntrace_opts {
+	uint64_t hot;             /* executions that make a block hot */
+	unsigned top;             /* uncovered forms listed in reports */
+	struct qhb_synth_opts synth;
+};
+
+struct qhb_learntrace_stats {
+	uint64_t hot_blocks, forms, learned, proven, fallback;
+};
+
+/* Learns every distinct form of the hot blocks of t into l.  Returns 0
+ * with *st filled, or -1 with e. */
+int qhb_learntrace_learn(struct qhb_learn_lib *l, const struct qhb_trace *t,
+    const struct qhb_learntrace_opts *o, struct qhb_learntrace_stats *st,
+    struct qhb_err *e);
+/* Writes the coverage report of t by l as one JSON object to out.
+ * Returns 0, or -1 with e. */
+int qhb_learntrace_report(struct qhb_learn_lib *l, const struct qhb_trace *t,
+    const struct qhb_learntrace_opts *o, FILE *out, struct qhb_err *e);
+
+#endif

@@ -1,0 +1,286 @@
+/*
+ * pixelcpu.c -- the Pixel CPU reference interpreter and its text form.
+ * shaders/pixelcpu.comp and synth.c's Z3 encoding follow this file op by op.
+ */
+#include "pixelcpu.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const op_names[QHB_PCPU_NOPS] = {
+	"mov", "add", "adc", "sub", "sbb", "and", "or", "xor", "not", "neg",
+	"shl", "shr", "sar", "rol", "ror", "mul", "sext", "ins", "ext",
+	"bswap", "cc", "sel", "nop",
+};
+
+const char *qhb_pcpu_opname(unsigned op)
+{
+	return op < QHB_PCPU_NOPS ? op_names[op] : "?";
+}
+
+uint64_t qhb_pcpu_fmask_bits(unsigned fmask)
+{
+	static const uint64_t pos[6] = { 0, 2, 4, 6, 7, 11 };
+	uint64_t b = 0;
+
+	for (unsigned i = 0; i < 6; i++)
+		if (fmask & (1u << i))
+			b |= 1ULL << pos[i];
+	return b;
+}
+
+int qhb_pcpu_cond(unsigned cc, uint64_t f)
+{
+	int cf = f & 1, pf = (f >> 2) & 1, zf = (f >> 6) & 1;
+	int sf = (f >> 7) & 1, of = (f >> 11) & 1, r;
+
+	switch ((cc & 15) >> 1) {
+	case 0: r = of; break;
+	case 1: r = cf; break;
+	case 2: r = zf; break;
+	case 3: r = cf | zf; break;
+	case 4: r = sf; break;
+	case 5: r = pf; break;
+	case 6: r = sf != of; break;
+	default: r = zf | (sf != of); break;
+	}
+	return (cc & 1) ? !r : r;
+}
+
+static int parity(uint64_t v)
+{
+	return !(__builtin_popcount((unsigned)(v & 0xff)) & 1);
+}
+
+static uint64_t sext(uint64_t v, unsigned bits)
+{
+	if (bits >= 64)
+		return v;
+	return (uint64_t)((int64_t)(v << (64 - bits)) >> (64 - bits));
+}
+
+void qhb_pcpu_step(const struct qhb_pcpu_insn *in, struct qhb_pcpu_state *s)
+{
+	unsigned W = 8u << in->w, c, f = 0;
+	uint64_t M = W == 64 ? ~0ULL : (1ULL << W) - 1, S = 1ULL << (W - 1);
+	uint64_t x = s->r[in->a], y = in->bimm ? (uint64_t)in->imm : s->r[in->b];
+	uint64_t r = 0, xm = x & M, ym = y & M, cin = s->r[QHB_PCPU_FLAGS] & 1;
+	unsigned fm = in->fmask;
+	int logic = 1;            /* flags: CF = OF = AF = 0, ZSP of r */
+	unsigned __int128 wide;
+
+	switch (in->op) {
+	case QHB_PCPU_MOV: r = xm; break;
+	case QHB_PCPU_ADD: case QHB_PCPU_ADC:
+		if (in->op == QHB_PCPU_ADD)
+			cin = 0;
+		wide = (unsigned __int128)xm + ym + cin;
+		r = (uint64_t)wide & M;
+		f = (unsigned)(wide >> W) & 1;
+		f |= ((x ^ r) & (y ^ r) & S) ? QHB_PCPU_OF : 0;
+		f |= ((x ^ y ^ r) & 0x10) ? QHB_PCPU_AF : 0;
+		logic = 0;
+		break;
+	case QHB_PCPU_NEG:
+		ym = xm;
+		xm = 0;
+		y = x;
+		x = 0;
+		cin = 0;
+		/* fall through */
+	case QHB_PCPU_SUB: case QHB_PCPU_SBB:
+		if (in->op == QHB_PCPU_SUB)
+			cin = 0;
+		r = (xm - ym - cin) & M;
+		f = (unsigned __int128)xm < (unsigned __int128)ym + cin;
+		f |= ((x ^ y) & (x ^ r) & S) ? QHB_PCPU_OF : 0;
+		f |= ((x ^ y ^ r) & 0x10) ? QHB_PCPU_AF : 0;
+		logic = 0;
+		break;
+	case QHB_PCPU_AND: r = xm & ym; break;
+	case QHB_PCPU_OR: r = xm | ym; break;
+	case QHB_PCPU_XOR: r = xm ^ ym; break;
+	case QHB_PCPU_NOT: r = ~xm & M; break;
+	case QHB_PCPU_SHL: case QHB_PCPU_SHR: case QHB_PCPU_SAR:
+		c = (unsigned)(y & (W == 64 ? 63 : 31));
+		logic = 0;
+		if (c == 0) {
+			r = xm;
+			fm = 0;
+			break;
+		}
+		if (in->op == QHB_PCPU_SHL) {
+			r = c >= W ? 0 : (xm << c) & M;
+			f = c <= W ? (unsigned)(xm >> (W - c)) & 1 : 0;
+			f |= (((r & S) != 0) ^ (f & 1)) ? QHB_PCPU_OF : 0;
+		} else if (in->op == QHB_PCPU_SHR) {
+			r = c >= W ? 0 : xm >> c;
+			f = c <= W ? (unsigned)(xm >> (c - 1)) & 1 : 0;
+			f |= (xm & S) ? QHB_PCPU_OF : 0;
+		} else {
+			int64_t sx = (int64_t)sext(xm, W);
+			r = (uint64_t)(sx >> (c > 63 ? 63 : c)) & M;
+			f = (unsigned)(sx >> (c - 1 > 63 ? 63 : c - 1)) & 1;
+		}
+		f |= ((r & M) == 0 ? QHB_PCPU_ZF : 0) | ((r & S) ? QHB_PCPU_SF : 0) |
+		    (parity(r) ? QHB_PCPU_PF : 0);
+		break;
+	case QHB_PCPU_ROL: case QHB_PCPU_ROR:
+		c = (unsigned)(y & (W == 64 ? 63 : 31));
+		logic = 0;
+		fm &= QHB_PCPU_CF | QHB_PCPU_OF;
+		if (c == 0) {
+			r = xm;
+			fm = 0;
+			break;
+		}
+		c %= W;
+		if (in->op == QHB_PCPU_ROL) {
+			r = c ? ((xm << c) | (xm >> (W - c))) & M : xm;
+			f = r & 1;
+			f |= (((r & S) != 0) ^ (f & 1)) ? QHB_PCPU_OF : 0;
+		} else {
+			r = c ? ((xm >> c) | (xm << (W - c))) & M : xm;
+			f = (r & S) != 0;
+			f |= (((r & S) != 0) ^ ((r & (S >> 1)) != 0)) ? QHB_PCPU_OF : 0;
+		}
+		break;
+	case QHB_PCPU_MUL: {
+		__int128 p = (__int128)(int64_t)sext(xm, W) * (int64_t)sext(ym, W);
+		r = (uint64_t)p & M;
+		if (p != (__int128)(int64_t)sext(r, W))
+			f = QHB_PCPU_CF | QHB_PCPU_OF;
+		f |= (r == 0 ? QHB_PCPU_ZF : 0) | ((r & S) ? QHB_PCPU_SF : 0) |
+		    (parity(r) ? QHB_PCPU_PF : 0);
+		logic = 0;
+		break;
+	}
+	case QHB_PCPU_SEXT: r = sext(xm, W); break;
+	case QHB_PCPU_INS: {
+		unsigned pos = (unsigned)(y & 63);
+		uint64_t m = M << pos;
+		r = (s->r[in->d] & ~m) | ((xm << pos) & m);
+		break;
+	}
+	case QHB_PCPU_EXT: r = (x >> (y & 63)) & M; break;
+	case QHB_PCPU_BSWAP:
+		r = __builtin_bswap64(xm) >> (64 - W);
+		break;
+	case QHB_PCPU_CC:
+		r = (uint64_t)qhb_pcpu_cond((unsigned)in->imm,
+		    s->r[QHB_PCPU_FLAGS]);
+		break;
+	case QHB_PCPU_SEL: r = (y ? x : s->r[in->d]) & M; break;
+	default: /* NOP */
+		return;
+	}
+	if (logic)
+		f = 0;
+	if (logic || in->op <= QHB_PCPU_SBB || in->op == QHB_PCPU_NEG)
+		f |= ((r & M) == 0 ? QHB_PCPU_ZF : 0) |
+		    ((r & S) ? QHB_PCPU_SF : 0) | (parity(r) ? QHB_PCPU_PF : 0);
+	s->r[in->d] = r;
+	if (fm) {
+		uint64_t b = qhb_pcpu_fmask_bits(fm);
+		s->r[QHB_PCPU_FLAGS] = (s->r[QHB_PCPU_FLAGS] & ~b) |
+		    (qhb_pcpu_fmask_bits(f) & b);
+	}
+}
+
+void qhb_pcpu_run(const struct qhb_pcpu_insn *p, size_t n,
+    struct qhb_pcpu_state *s)
+{
+	for (size_t i = 0; i < n; i++)
+		qhb_pcpu_step(&p[i], s);
+}
+
+int qhb_pcpu_check(const struct qhb_pcpu_insn *p, size_t n, struct qhb_err *e)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct qhb_pcpu_insn *in = &p[i];
+
+		if (in->op >= QHB_PCPU_NOPS || in->d >= QHB_PCPU_NREG ||
+		    in->a >= QHB_PCPU_NREG || in->b >= QHB_PCPU_NREG ||
+		    in->w > 3 || in->fmask > QHB_PCPU_ALLF || in->bimm > 1 ||
+		    in->zero != 0)
+			return qhb_err_set(e, "instruction %zu: expected op < %d, "
+			    "registers < %d, width 0..3, fmask < 64, got op %u "
+			    "d %u a %u b %u w %u fmask %u", i, QHB_PCPU_NOPS,
+			    QHB_PCPU_NREG, in->op, in->d, in->a, in->b, in->w,
+			    in->fmask);
+	}
+	return 0;
+}
+
+/* "add.32f r0, r0, r3" / "add.64 r17, r0, #-1" (f: all six flags; f:XX for
+ * a subset, as two hex digits). */
+void qhb_pcpu_format(const struct qhb_pcpu_insn *in, char *buf, size_t size)
+{
+	char fl[8] = "";
+
+	if (in->fmask == QHB_PCPU_ALLF)
+		strcpy(fl, "f");
+	else if (in->fmask)
+		snprintf(fl, sizeof(fl), "f:%02x", in->fmask);
+	if (in->bimm)
+		snprintf(buf, size, "%s.%u%s r%u, r%u, #%lld",
+		    qhb_pcpu_opname(in->op), 8u << in->w, fl, in->d, in->a,
+		    (long long)in->imm);
+	else
+		snprintf(buf, size, "%s.%u%s r%u, r%u, r%u",
+		    qhb_pcpu_opname(in->op), 8u << in->w, fl, in->d, in->a,
+		    in->b);
+}
+
+int qhb_pcpu_parse(const char *text, struct qhb_pcpu_insn *in,
+    struct qhb_err *e)
+{
+	char name[16], fl[8] = "";
+	unsigned bits, d, a, fm = 0;
+	long long imm = 0;
+	unsigned b = 0;
+	int n = 0, op;
+
+	memset(in, 0, sizeof(*in));
+	if (sscanf(text, "%15[a-z].%u%7[f:0-9a-f] r%u, r%u, %n", name, &bits,
+	    fl, &d, &a, &n) != 5 &&
+	    (fl[0] = 0, sscanf(text, "%15[a-z].%u r%u, r%u, %n", name, &bits,
+	    &d, &a, &n) != 4))
+		return qhb_err_set(e, "\"%.64s\": expected OP.WIDTH[f] rD, rA, "
+		    "rB|#IMM", text);
+	for (op = 0; op < QHB_PCPU_NOPS; op++)
+		if (strcmp(name, op_names[op]) == 0)
+			break;
+	if (op == QHB_PCPU_NOPS)
+		return qhb_err_set(e, "\"%.64s\": unknown op \"%s\"", text, name);
+	if (strcmp(fl, "f") == 0)
+		fm = QHB_PCPU_ALLF;
+	else if (fl[0] == 'f' && fl[1] == ':')
+		fm = (unsigned)strtoul(fl + 2, NULL, 16);
+	else if (fl[0] != 0)
+		return qhb_err_set(e, "\"%.64s\": bad flag suffix", text);
+	if (text[n] == '#') {
+		char *end;
+
+		imm = strtoll(text + n + 1, &end, 10);
+		in->bimm = 1;
+		if (*end != 0)
+			return qhb_err_set(e, "\"%.64s\": bad immediate", text);
+	} else if (sscanf(text + n, "r%u", &b) != 1) {
+		return qhb_err_set(e, "\"%.64s\": expected rB or #IMM", text);
+	}
+	if ((bits != 8 && bits != 16 && bits != 32 && bits != 64) ||
+	    d >= QHB_PCPU_NREG || a >= QHB_PCPU_NREG || fm > QHB_PCPU_ALLF ||
+	    (!in->bimm && b >= QHB_PCPU_NREG))
+		return qhb_err_set(e, "\"%.64s\": width or register out of range",
+		    text);
+	in->b = (uint8_t)b;
+	in->op = (uint8_t)op;
+	in->w = (uint8_t)(bits == 8 ? 0 : bits == 16 ? 1 : bits == 32 ? 2 : 3);
+	in->d = (uint8_t)d;
+	in->a = (uint8_t)a;
+	in->fmask = (uint8_t)fm;
+	in->imm = imm;
+	return 0;
+}

@@ -1,0 +1,106 @@
+/*
+ * pixelcpu -- the Pixel CPU: a small register machine that models the x86-64
+ * integer state, made to run one program over many independent states (one
+ * per GPU thread, or per loop iteration in C).  See man/pixel-cpu.7.
+ *
+ * A state is 32 registers of 64 bits: r0..r15 are the x86 general
+ * registers in encoding order (rax rcx rdx rbx rsp rbp rsi rdi r8..r15),
+ * r16 is rflags (only CF PF AF ZF SF OF are ever written), r17..r31 are
+ * scratch.  An instruction is 16 bytes (struct qhb_pcpu_insn, little
+ * endian, the bytecode as it is stored and as the shader reads it):
+ *
+ *   byte 0 op, 1 d, 2 a, 3 b, 4 w (width 8 << w bits), 5 fmask (flags the
+ *   instruction writes), 6 bimm (the second operand is imm, not r[b]),
+ *   7 zero, 8..15 imm (two's complement).
+ *
+ * Every op reads x = r[a] and y = (bimm ? imm : r[b]), computes at width
+ * W = 8 << w bits and writes the result, cut to W bits and zero-extended,
+ * to r[d] (SEXT and INS write 64 bits, see the man page).  Flag-producing
+ * forms (fmask != 0) update the flags of fmask in r16 as x86 would for the
+ * same operation; the others leave r16 alone.
+ */
+#ifndef QHB_PIXELCPU_H
+#define QHB_PIXELCPU_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define QHB_PCPU_NREG 32
+#define QHB_PCPU_FLAGS 16     /* the register holding rflags */
+#define QHB_PCPU_SCRATCH 17   /* first scratch register */
+
+/* fmask bits, and their rflags positions */
+enum {
+	QHB_PCPU_CF = 1, QHB_PCPU_PF = 2, QHB_PCPU_AF = 4,
+	QHB_PCPU_ZF = 8, QHB_PCPU_SF = 16, QHB_PCPU_OF = 32,
+	QHB_PCPU_ALLF = 63,
+};
+#define QHB_RFLAGS_ARITH 0x8d5ULL   /* CF PF AF ZF SF OF in rflags */
+
+enum qhb_pcpu_op {
+	QHB_PCPU_MOV,     /* x */
+	QHB_PCPU_ADD,     /* x + y */
+	QHB_PCPU_ADC,     /* x + y + CF */
+	QHB_PCPU_SUB,     /* x - y */
+	QHB_PCPU_SBB,     /* x - y - CF */
+	QHB_PCPU_AND,
+	QHB_PCPU_OR,
+	QHB_PCPU_XOR,
+	QHB_PCPU_NOT,     /* ~x */
+	QHB_PCPU_NEG,     /* 0 - x (flags of the subtraction) */
+	QHB_PCPU_SHL,     /* count y & (W == 64 ? 63 : 31), x86 rules */
+	QHB_PCPU_SHR,
+	QHB_PCPU_SAR,
+	QHB_PCPU_ROL,
+	QHB_PCPU_ROR,
+	QHB_PCPU_MUL,     /* low W bits of x * y; flags: CF = OF = signed overflow */
+	QHB_PCPU_SEXT,    /* x's low W bits sign-extended to 64 */
+	QHB_PCPU_INS,     /* r[d] with bits [y, y + W) replaced by x's low bits */
+	QHB_PCPU_EXT,     /* (x >> (y & 63)) cut to W bits */
+	QHB_PCPU_BSWAP,   /* bytes of the low W bits reversed */
+	QHB_PCPU_CC,      /* 1 if x86 condition (imm & 15) holds on r16, else 0 */
+	QHB_PCPU_SEL,     /* y != 0 ? x : r[d] */
+	QHB_PCPU_NOP,
+	QHB_PCPU_NOPS
+};
+
+struct qhb_pcpu_insn {
+	uint8_t op, d, a, b, w, fmask, bimm, zero;
+	int64_t imm;
+};
+
+struct qhb_pcpu_state {
+	uint64_t r[QHB_PCPU_NREG];
+};
+
+/*
+ * Functions used to run programs (the reference interpreter).
+ */
+/* Runs n instructions on s.  The program must be valid
+ * (qhb_pcpu_check); never fails. */
+void qhb_pcpu_run(const struct qhb_pcpu_insn *p, size_t n,
+    struct qhb_pcpu_state *s);
+/* Runs one instruction. */
+void qhb_pcpu_step(const struct qhb_pcpu_insn *in, struct qhb_pcpu_state *s);
+/* 0 if every field of every instruction is in range, else -1 with e
+ * naming the first bad instruction. */
+int qhb_pcpu_check(const struct qhb_pcpu_insn *p, size_t n,
+    struct qhb_err *e);
+
+/*
+ * Functions used for text: "add.32f r0, r0, r3", "ins.16 r0, r17, #0".
+ */
+const char *qhb_pcpu_opname(unsigned op);
+/* Writes the text of one instruction into buf (NUL-terminated). */
+void qhb_pcpu_format(const struct qhb_pcpu_insn *in, char *buf, size_t size);
+/* Parses the text qhb_pcpu_format writes.  Returns 0, or -1 with e. */
+int qhb_pcpu_parse(const char *text, struct qhb_pcpu_insn *in,
+    struct qhb_err *e);
+/* x86 condition cc (0..15, the low nibble of jcc/setcc/cmovcc) on rflags. */
+int qhb_pcpu_cond(unsigned cc, uint64_t rflags);
+/* The rflags bits of an fmask. */
+uint64_t qhb_pcpu_fmask_bits(unsigned fmask);
+
+#endif

@@ -1,0 +1,816 @@
+/*
+ * synth.c -- CEGIS over Pixel CPU sequences, proofs with Z3 (see synth.h).
+ */
+#include "synth.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <xxhash.h>
+
+#define BV(v, n) Z3_mk_unsigned_int64(c, (uint64_t)(v), Z3_mk_bv_sort(c, (n)))
+#define EXT(hi, lo, a) Z3_mk_extract(c, (hi), (lo), (a))
+#define BIT(a, i) EXT((i), (i), (a))
+#define B2BV(b) Z3_mk_ite(c, (b), BV(1, 1), BV(0, 1))
+#define ISONE(a) Z3_mk_eq(c, (a), BV(1, 1))
+
+static const unsigned flag_pos[6] = { 0, 2, 4, 6, 7, 11 };
+
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+const char *qhb_synth_z3_version(char *buf, size_t size)
+{
+	unsigned a, b, c, d;
+
+	Z3_get_version(&a, &b, &c, &d);
+	snprintf(buf, size, "%u.%u.%u.%u", a, b, c, d);
+	return buf;
+}
+
+void qhb_synth_opts_init(struct qhb_synth_opts *o)
+{
+	o->max_len = 3;
+	o->budget = 400000000;
+	o->timeout_ms = 20000;
+}
+
+/*
+ * The Pixel CPU in Z3.
+ */
+static Z3_ast z_parity(Z3_context c, Z3_ast r)
+{
+	Z3_ast p = BIT(r, 0);
+
+	for (unsigned i = 1; i < 8; i++)
+		p = Z3_mk_bvxor(c, p, BIT(r, i));
+	return Z3_mk_bvnot(c, p);
+}
+
+static Z3_ast z_cond(Z3_context c, unsigned cc, Z3_ast fl)
+{
+	Z3_ast cf = ISONE(BIT(fl, 0)), pf = ISONE(BIT(fl, 2));
+	Z3_ast zf = ISONE(BIT(fl, 6)), sf = ISONE(BIT(fl, 7));
+	Z3_ast of = ISONE(BIT(fl, 11)), r, a[2];
+	Z3_ast lt = Z3_mk_not(c, Z3_mk_eq(c, sf, of));
+
+	switch ((cc & 15) >> 1) {
+	case 0: r = of; break;
+	case 1: r = cf; break;
+	case 2: r = zf; break;
+	case 3: a[0] = cf; a[1] = zf; r = Z3_mk_or(c, 2, a); break;
+	case 4: r = sf; break;
+	case 5: r = pf; break;
+	case 6: r = lt; break;
+	default: a[0] = zf; a[1] = lt; r = Z3_mk_or(c, 2, a); break;
+	}
+	return (cc & 1) ? Z3_mk_not(c, r) : r;
+}
+
+static void z_step(Z3_context c, const struct qhb_pcpu_insn *in, Z3_ast *st)
+{
+	unsigned W = 8u << in->w, fm = in->fmask;
+	Z3_ast x = st[in->a], y = in->bimm ? BV(in->imm, 64) : st[in->b];
+	Z3_ast xm = EXT(W - 1, 0, x), ym = EXT(W - 1, 0, y);
+	Z3_ast cin = BIT(st[QHB_PCPU_FLAGS], 0), r = NULL, r64 = NULL;
+	Z3_ast f[6], upd = Z3_mk_true(c), wide, t, cnt, cw, cz;
+	int logic = 1;
+
+	for (int i = 0; i < 6; i++)
+		f[i] = BV(0, 1);
+	switch (in->op) {
+	case QHB_PCPU_MOV: r = xm; break;
+	case QHB_PCPU_ADD: case QHB_PCPU_ADC:
+		if (in->op == QHB_PCPU_ADD)
+			cin = BV(0, 1);
+		wide = Z3_mk_bvadd(c, Z3_mk_bvadd(c, Z3_mk_zero_ext(c, 1, xm),
+		    Z3_mk_zero_ext(c, 1, ym)), Z3_mk_zero_ext(c, W, cin));
+		r = EXT(W - 1, 0, wide);
+		f[0] = BIT(wide, W);
+		f[5] = BIT(Z3_mk_bvand(c, Z3_mk_bvxor(c, xm, r),
+		    Z3_mk_bvxor(c, ym, r)), W - 1);
+		f[2] = BIT(Z3_mk_bvxor(c, Z3_mk_bvxor(c, xm, ym), r), 4);
+		logic = 0;
+		break;
+	case QHB_PCPU_NEG: case QHB_PCPU_SUB: case QHB_PCPU_SBB:
+		if (in->op == QHB_PCPU_NEG) {
+			ym = xm;
+			xm = BV(0, W);
+		}
+		if (in->op != QHB_PCPU_SBB)
+			cin = BV(0, 1);
+		wide = Z3_mk_bvsub(c, Z3_mk_bvsub(c, Z3_mk_zero_ext(c, 1, xm),
+		    Z3_mk_zero_ext(c, 1, ym)), Z3_mk_zero_ext(c, W, cin));
+		r = EXT(W - 1, 0, wide);
+		f[0] = BIT(wide, W);
+		f[5] = BIT(Z3_mk_bvand(c, Z3_mk_bvxor(c, xm, ym),
+		    Z3_mk_bvxor(c, xm, r)), W - 1);
+		f[2] = BIT(Z3_mk_bvxor(c, Z3_mk_bvxor(c, xm, ym), r), 4);
+		logic = 0;
+		break;
+	case QHB_PCPU_AND: r = Z3_mk_bvand(c, xm, ym); break;
+	case QHB_PCPU_OR: r = Z3_mk_bvor(c, xm, ym); break;
+	case QHB_PCPU_XOR: r = Z3_mk_bvxor(c, xm, ym); break;
+	case QHB_PCPU_NOT: r = Z3_mk_bvnot(c, xm); break;
+	case QHB_PCPU_SHL: case QHB_PCPU_SHR: case QHB_PCPU_SAR:
+	case QHB_PCPU_ROL: case QHB_PCPU_ROR:
+		cnt = Z3_mk_bvand(c, y, BV(W == 64 ? 63 : 31, 64));
+		cz = Z3_mk_eq(c, cnt, BV(0, 64));
+		upd = Z3_mk_not(c, cz);
+		cw = EXT(W - 1, 0, cnt);
+		logic = 0;
+		if (in->op == QHB_PCPU_SHL) {
+			r = Z3_mk_bvshl(c, xm, cw);
+			t = BIT(Z3_mk_bvlshr(c, xm, Z3_mk_bvsub(c, BV(W, W), cw)), 0);
+			f[0] = Z3_mk_ite(c, Z3_mk_bvule(c, cnt, BV(W, 64)), t, BV(0, 1));
+			f[5] = Z3_mk_bvxor(c, BIT(r, W - 1), f[0]);
+		} else if (in->op == QHB_PCPU_SHR) {
+			r = Z3_mk_bvlshr(c, xm, cw);
+			t = BIT(Z3_mk_bvlshr(c, xm, Z3_mk_bvsub(c, cw, BV(1, W))), 0);
+			f[0] = Z3_mk_ite(c, Z3_mk_bvule(c, cnt, BV(W, 64)), t, BV(0, 1));
+			f[5] = BIT(xm, W - 1);
+		} else if (in->op == QHB_PCPU_SAR) {
+			r = Z3_mk_bvashr(c, xm, cw);
+			f[0] = BIT(Z3_mk_bvashr(c, xm, Z3_mk_bvsub(c, cw, BV(1, W))), 0);
+		} else {
+			Z3_ast k = Z3_mk_bvurem(c, cw, BV(W, W));
+
+			fm &= QHB_PCPU_CF | QHB_PCPU_OF;
+			if (in->op == QHB_PCPU_ROL) {
+				r = Z3_mk_ext_rotate_left(c, xm, k);
+				f[0] = BIT(r, 0);
+				f[5] = Z3_mk_bvxor(c, BIT(r, W - 1), f[0]);
+			} else {
+				r = Z3_mk_ext_rotate_right(c, xm, k);
+				f[0] = BIT(r, W - 1);
+				f[5] = Z3_mk_bvxor(c, BIT(r, W - 1), BIT(r, W - 2));
+			}
+			break;
+		}
+		f[3] = B2BV(Z3_mk_eq(c, r, BV(0, W)));
+		f[4] = BIT(r, W - 1);
+		f[1] = z_parity(c, r);
+		break;
+	case QHB_PCPU_MUL: {
+		Z3_ast p = Z3_mk_bvmul(c, Z3_mk_sign_ext(c, W, xm),
+		    Z3_mk_sign_ext(c, W, ym));
+
+		r = EXT(W - 1, 0, p);
+		f[0] = B2BV(Z3_mk_not(c, Z3_mk_eq(c, p, Z3_mk_sign_ext(c, W, r))));
+		f[5] = f[0];
+		f[3] = B2BV(Z3_mk_eq(c, r, BV(0, W)));
+		f[4] = BIT(r, W - 1);
+		f[1] = z_parity(c, r);
+		logic = 0;
+		break;
+	}
+	case QHB_PCPU_SEXT:
+		r64 = W == 64 ? xm : Z3_mk_sign_ext(c, 64 - W, xm);
+		r = xm;
+		break;
+	case QHB_PCPU_INS: {
+		Z3_ast pos = Z3_mk_bvand(c, y, BV(63, 64));
+		Z3_ast m = Z3_mk_bvshl(c, BV(W == 64 ? ~0ULL : (1ULL << W) - 1,
+		    64), pos);
+		Z3_ast xz = W == 64 ? xm : Z3_mk_zero_ext(c, 64 - W, xm);
+
+		r64 = Z3_mk_bvor(c, Z3_mk_bvand(c, st[in->d], Z3_mk_bvnot(c, m)),
+		    Z3_mk_bvand(c, Z3_mk_bvshl(c, xz, pos), m));
+		r = EXT(W - 1, 0, r64);
+		break;
+	}
+	case QHB_PCPU_EXT:
+		r = EXT(W - 1, 0, Z3_mk_bvlshr(c, x,
+		    Z3_mk_bvand(c, y, BV(63, 64))));
+		break;
+	case QHB_PCPU_BSWAP:
+		r = EXT(7, 0, xm);
+		for (unsigned i = 1; i < W / 8; i++)
+			r = Z3_mk_concat(c, r, EXT(8 * i + 7, 8 * i, xm));
+		break;
+	case QHB_PCPU_CC:
+		r = Z3_mk_ite(c, z_cond(c, (unsigned)in->imm,
+		    st[QHB_PCPU_FLAGS]), BV(1, W), BV(0, W));
+		break;
+	case QHB_PCPU_SEL:
+		r = EXT(W - 1, 0, Z3_mk_ite(c, Z3_mk_eq(c, y, BV(0, 64)),
+		    st[in->d], x));
+		break;
+	default:
+		return;
+	}
+	if (logic || in->op <= QHB_PCPU_SBB || in->op == QHB_PCPU_NEG) {
+		if (logic)
+			f[0] = f[2] = f[5] = BV(0, 1);
+		f[3] = B2BV(Z3_mk_eq(c, r, BV(0, W)));
+		f[4] = BIT(r, W - 1);
+		f[1] = z_parity(c, r);
+	}
+	if (r64 == NULL)
+		r64 = W == 64 ? r : Z3_mk_zero_ext(c, 64 - W, r);
+	st[in->d] = r64;
+	for (int i = 0; i < 6; i++) {
+		Z3_ast fl = st[QHB_PCPU_FLAGS], v, hi, lo;
+		unsigned p = flag_pos[i];
+
+		if (!(fm & (1u << i)))
+			continue;
+		v = Z3_mk_ite(c, upd, f[i], BIT(fl, p));
+		hi = EXT(63, p + 1, fl);
+		lo = p > 0 ? EXT(p - 1, 0, fl) : NULL;
+		v = Z3_mk_concat(c, hi, v);
+		st[QHB_PCPU_FLAGS] = lo ? Z3_mk_concat(c, v, lo) : v;
+	}
+}
+
+void qhb_synth_pcpu_z3(Z3_context c, const struct qhb_pcpu_insn *p,
+    size_t n, Z3_ast st[QHB_PCPU_NREG])
+{
+	for (size_t i = 0; i < n; i++)
+		z_step(c, &p[i], st);
+}
+
+/*
+ * The proof.
+ */
+struct z {
+	Z3_context c;
+	Z3_ast in[QHB_PCPU_NREG];       /* free inputs: r0..r31 */
+	struct qhb_x86sem_out x;
+	int err;
+	char msg[256];
+};
+
+static void z_error(Z3_context c, Z3_error_code code)
+{
+	(void)c;
+	(void)code;
+}
+
+static int z_open(struct z *z, const struct qhb_x86sem_form *f,
+    struct qhb_err *e)
+{
+	Z3_config cfg = Z3_mk_config();
+	char name[8];
+
+	memset(z, 0, sizeof(*z));
+	z->c = Z3_mk_context(cfg);
+	Z3_del_config(cfg);
+	if (z->c == NULL)
+		return qhb_err_set(e, "cannot create a Z3 context");
+	Z3_set_error_handler(z->c, z_error);
+	for (int i = 0; i < QHB_PCPU_NREG; i++) {
+		snprintf(name, sizeof(name), "r%d", i);
+		z->in[i] = Z3_mk_const(z->c, Z3_mk_string_symbol(z->c, name),
+		    Z3_mk_bv_sort(z->c, 64));
+	}
+	if (qhb_x86sem_build(z->c, f, z->in, &z->x, e) < 0) {
+		Z3_del_context(z->c);
+		z->c = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static void z_close(struct z *z)
+{
+	if (z->c != NULL)
+		Z3_del_context(z->c);
+	z->c = NULL;
+}
+
+/* Checks p against the form.  Returns 1 proven, 0 counterexample (in cex,
+ * when not NULL), -1 unknown (reason in why). */
+static int z_check(struct z *z, const struct qhb_pcpu_insn *p, size_t n,
+    unsigned timeout_ms, struct qhb_pcpu_state *cex, double *secs,
+    char *why, size_t whysize)
+{
+	Z3_context c = z->c;
+	Z3_ast st[QHB_PCPU_NREG], diff[16 + 1 + 6], a2[2];
+	Z3_solver s;
+	Z3_params prm;
+	Z3_lbool res;
+	unsigned nd = 0;
+	uint64_t other = ~QHB_RFLAGS_ARITH;
+	double t0 = now();
+	int rv;
+
+	memcpy(st, z->in, sizeof(st));
+	qhb_synth_pcpu_z3(c, p, n, st);
+	for (int i = 0; i < 16; i++)
+		diff[nd++] = Z3_mk_not(c, Z3_mk_eq(c, st[i], z->x.reg[i]));
+	diff[nd++] = Z3_mk_not(c, Z3_mk_eq(c,
+	    Z3_mk_bvand(c, st[QHB_PCPU_FLAGS], BV(other, 64)),
+	    Z3_mk_bvand(c, z->in[QHB_PCPU_FLAGS], BV(other, 64))));
+	for (int i = 0; i < 6; i++) {
+		a2[0] = z->x.def[i];
+		a2[1] = Z3_mk_not(c, Z3_mk_eq(c, BIT(st[QHB_PCPU_FLAGS],
+		    flag_pos[i]), z->x.flag[i]));
+		diff[nd++] = Z3_mk_and(c, 2, a2);
+	}
+	s = Z3_mk_solver_for_logic(c, Z3_mk_string_symbol(c, "QF_BV"));
+	Z3_solver_inc_ref(c, s);
+	prm = Z3_mk_params(c);
+	Z3_params_inc_ref(c, prm);
+	Z3_params_set_uint(c, prm, Z3_mk_string_symbol(c, "timeout"), timeout_ms);
+	Z3_solver_set_params(c, s, prm);
+	Z3_solver_assert(c, s, Z3_mk_or(c, nd, diff));
+	res = Z3_solver_check(c, s);
+	if (res == Z3_L_FALSE) {
+		rv = 1;
+	} else if (res == Z3_L_TRUE) {
+		Z3_model m = Z3_solver_get_model(c, s);
+
+		Z3_model_inc_ref(c, m);
+		for (int i = 0; cex != NULL && i < QHB_PCPU_NREG; i++) {
+			Z3_ast v;
+			uint64_t u = 0;
+
+			if (Z3_model_eval(c, m, z->in[i], 1, &v))
+				Z3_get_numeral_uint64(c, v, &u);
+			cex->r[i] = u;
+		}
+		Z3_model_dec_ref(c, m);
+		rv = 0;
+	} else {
+		snprintf(why, whysize, "Z3: %s",
+		    Z3_solver_get_reason_unknown(c, s));
+		rv = -1;
+	}
+	Z3_params_dec_ref(c, prm);
+	Z3_solver_dec_ref(c, s);
+	*secs += now() - t0;
+	return rv;
+}
+
+int qhb_synth_prove(const struct qhb_x86sem_form *f,
+    const struct qhb_pcpu_insn *p, size_t n, unsigned timeout_ms,
+    int *proven, double *seconds, struct qhb_err *e)
+{
+	struct z z;
+	char why[128];
+	int rv;
+
+	*seconds = 0;
+	if (qhb_pcpu_check(p, n, e) < 0 || z_open(&z, f, e) < 0)
+		return -1;
+	rv = z_check(&z, p, n, timeout_ms, NULL, seconds, why, sizeof(why));
+	*proven = rv == 1;
+	z_close(&z);
+	return 0;
+}
+
+/*
+ * The search.
+ */
+#define MAXTEST 64
+#define MAXLIVE 8
+
+struct test {
+	struct qhb_pcpu_state s;        /* input */
+	uint64_t want[16];              /* expected registers */
+	uint64_t wflags, defmask;       /* expected rflags bits, defined ones */
+};
+
+struct node {
+	int parent;
+	struct qhb_pcpu_insn in;
+};
+
+struct search {
+	const struct qhb_x86sem_form *f;
+	struct z *z;
+	struct test t[MAXTEST];
+	unsigned nt;
+	unsigned live[MAXLIVE], nlive;  /* registers the pool touches */
+	struct qhb_pcpu_insn *pool;
+	size_t npool;
+	struct node *nodes;
+	size_t nnodes, capnodes;
+	uint64_t *vec;                  /* per node: nt * nlive values */
+	uint64_t *seen;                 /* open-addressing set of hashes */
+	size_t seencap, nseen;
+	uint64_t evals, budget;
+};
+
+/* Expected outputs of a test, from the x86 formulas. */
+static int expect(struct search *s, struct test *t)
+{
+	Z3_context c = s->z->c;
+	Z3_ast to[QHB_PCPU_NREG], v;
+	uint64_t u;
+
+	for (int i = 0; i < QHB_PCPU_NREG; i++)
+		to[i] = BV(t->s.r[i], 64);
+	for (int i = 0; i < 16; i++) {
+		v = Z3_simplify(c, Z3_substitute(c, s->z->x.reg[i],
+		    QHB_PCPU_NREG, s->z->in, to));
+		if (!Z3_get_numeral_uint64(c, v, &u))
+			return -1;
+		t->want[i] = u;
+	}
+	t->wflags = t->defmask = 0;
+	for (int i = 0; i < 6; i++) {
+		v = Z3_simplify(c, Z3_substitute(c, s->z->x.def[i],
+		    QHB_PCPU_NREG, s->z->in, to));
+		if (Z3_get_bool_value(c, v) != Z3_L_TRUE)
+			continue;
+		t->defmask |= 1ULL << flag_pos[i];
+		v = Z3_simplify(c, Z3_substitute(c, s->z->x.flag[i],
+		    QHB_PCPU_NREG, s->z->in, to));
+		if (!Z3_get_numeral_uint64(c, v, &u))
+			return -1;
+		t->wflags |= u << flag_pos[i];
+	}
+	return 0;
+}
+
+static uint64_t rng(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+static int add_pool(struct search *s, size_t *cap, struct qhb_pcpu_insn in)
+{
+	if (s->npool == *cap) {
+		size_t n = *cap ? *cap * 2 : 1024;
+		void *p = realloc(s->pool, n * sizeof(*s->pool));
+
+		if (p == NULL)
+			return -1;
+		s->pool = p;
+		*cap = n;
+	}
+	s->pool[s->npool++] = in;
+	return 0;
+}
+
+/* The candidate instructions: operands drawn from the form. */
+static int make_pool(struct search *s)
+{
+	const struct qhb_x86sem_form *f = s->f;
+	unsigned dst[MAXLIVE], nd = 0, src[MAXLIVE], ns = 0, widths[4], nw = 0;
+	int64_t imms[QHB_X86SEM_NIMM + 4];
+	unsigned nimm = 0, fms[2], nfm = 1;
+	size_t cap = 0;
+
+	for (unsigned i = 0; i < 16; i++) {
+		if (f->regs & (1u << i))
+			src[ns++] = i;
+		if (f->wregs & (1u << i))
+			dst[nd++] = i;
+	}
+	src[ns++] = QHB_PCPU_SCRATCH;
+	dst[nd++] = QHB_PCPU_SCRATCH;
+	s->nlive = 0;
+	for (unsigned i = 0; i < ns; i++)
+		s->live[s->nlive++] = src[i];
+	s->live[s->nlive++] = QHB_PCPU_FLAGS;
+	for (unsigned w = 0; w < 4; w++)
+		if ((f->widths & (1u << w)) || w == 3)
+			widths[nw++] = w;
+	for (unsigned i = 0; i < f->nimm; i++)
+		imms[nimm++] = f->imm[i];
+	imms[nimm++] = 0;
+	imms[nimm++] = 1;
+	imms[nimm++] = 8;
+	fms[0] = 0;
+	if (f->fwrite)
+		fms[nfm++] = f->fwrite;
+	for (unsigned op = 0; op < QHB_PCPU_NOP; op++) {
+		int flags_op = op <= QHB_PCPU_MUL && op != QHB_PCPU_NOT;
+		int unary = op == QHB_PCPU_MOV || op == QHB_PCPU_NOT ||
+		    op == QHB_PCPU_NEG || op == QHB_PCPU_SEXT ||
+		    op == QHB_PCPU_BSWAP;
+
+		for (unsigned di = 0; di < nd; di++)
+		for (unsigned wi = 0; wi < nw; wi++)
+		for (unsigned fi = 0; fi < (flags_op ? nfm : 1); fi++) {
+			struct qhb_pcpu_insn in = { .op = (uint8_t)op,
+			    .d = (uint8_t)dst[di], .w = (uint8_t)widths[wi],
+			    .fmask = (uint8_t)fms[fi] };
+
+			if (op == QHB_PCPU_CC) {
+				if (fi || wi != 0)
+					continue;
+				in.w = 0;
+				in.bimm = 1;
+				for (int cc = 0; cc < 16; cc++) {
+					in.imm = cc;
+					if (add_pool(s, &cap, in) < 0)
+						return -1;
+				}
+				continue;
+			}
+			for (unsigned ai = 0; ai < ns; ai++) {
+				in.a = (uint8_t)src[ai];
+				if (unary) {
+					in.b = in.a;
+					in.bimm = 0;
+					if (add_pool(s, &cap, in) < 0)
+						return -1;
+					continue;
+				}
+				in.bimm = 0;
+				for (unsigned bi = 0; bi < ns; bi++) {
+					in.b = (uint8_t)src[bi];
+					if (add_pool(s, &cap, in) < 0)
+						return -1;
+				}
+				in.b = 0;
+				in.bimm = 1;
+				for (unsigned ii = 0; ii < nimm; ii++) {
+					in.imm = imms[ii];
+					if (add_pool(s, &cap, in) < 0)
+						return -1;
+				}
+			}
+		}
+	}
+	return 0;
+}
+
+static int add_test(struct search *s, const struct qhb_pcpu_state *in)
+{
+	if (s->nt == MAXTEST)
+		return -1;
+	s->t[s->nt].s = *in;
+	if (expect(s, &s->t[s->nt]) < 0)
+		return -1;
+	s->nt++;
+	return 0;
+}
+
+/* Inserts h; 0 if it was there already. */
+static int seen_add(struct search *s, uint64_t h)
+{
+	size_t m = s->seencap - 1, i = (size_t)h & m;
+
+	if (h == 0)
+		h = 1;
+	/* full: treat as seen (the node store is capped anyway) */
+	if (s->nseen >= s->seencap / 4 * 3)
+		return 0;
+	while (s->seen[i] != 0) {
+		if (s->seen[i] == h)
+			return 0;
+		i = (i + 1) & m;
+	}
+	s->seen[i] = h;
+	s->nseen++;
+	return 1;
+}
+
+static int node_add(struct search *s, int parent,
+    const struct qhb_pcpu_insn *in, const uint64_t *vec)
+{
+	size_t vn = (size_t)s->nt * s->nlive;
+
+	if (s->nnodes == s->capnodes) {
+		size_t n = s->capnodes ? s->capnodes * 2 : 4096;
+		void *a = realloc(s->nodes, n * sizeof(*s->nodes));
+		void *b;
+
+		if (a == NULL)
+			return -1;
+		s->nodes = a;
+		b = realloc(s->vec, n * vn * sizeof(uint64_t));
+		if (b == NULL)
+			return -1;
+		s->vec = b;
+		s->capnodes = n;
+	}
+	s->nodes[s->nnodes].parent = parent;
+	if (in != NULL)
+		s->nodes[s->nnodes].in = *in;
+	memcpy(s->vec + s->nnodes * vn, vec, vn * sizeof(uint64_t));
+	s->nnodes++;
+	return 0;
+}
+
+static int goal(const struct search *s, const uint64_t *vec,
+    const struct qhb_pcpu_state *st_unused)
+{
+	(void)st_unused;
+	for (unsigned t = 0; t < s->nt; t++) {
+		const struct test *tt = &s->t[t];
+		const uint64_t *v = vec + (size_t)t * s->nlive;
+
+		for (unsigned k = 0; k < s->nlive; k++) {
+			unsigned r = s->live[k];
+
+			if (r < 16 && v[k] != tt->want[r])
+				return 0;
+			if (r == QHB_PCPU_FLAGS &&
+			    ((v[k] ^ tt->wflags) & tt->defmask))
+				return 0;
+		}
+	}
+	return 1;
+}
+
+static unsigned prog_of(const struct search *s, int node,
+    struct qhb_pcpu_insn *p)
+{
+	unsigned n = 0;
+
+	for (int i = node; s->nodes[i].parent >= 0; i = s->nodes[i].parent)
+		n++;
+	for (int i = node, k = (int)n - 1; s->nodes[i].parent >= 0;
+	    i = s->nodes[i].parent, k--)
+		p[k] = s->nodes[i].in;
+	return n;
+}
+
+/* One search over the current tests.  Returns the goal node, -1 if none
+ * within max_len, -2 past the budget, -3 out of memory. */
+static int search_once(struct search *s, unsigned max_len)
+{
+	size_t vn = (size_t)s->nt * s->nlive, lo, hi;
+	uint64_t *v = malloc(vn * sizeof(uint64_t));
+	struct qhb_pcpu_state *st = malloc(s->nt * sizeof(*st));
+	int rv = -1;
+
+	/* vectors grow with the tests: start the node store afresh */
+	free(s->nodes);
+	free(s->vec);
+	s->nodes = NULL;
+	s->vec = NULL;
+	s->nnodes = s->capnodes = 0;
+	memset(s->seen, 0, s->seencap * sizeof(uint64_t));
+	s->nseen = 0;
+	if (v == NULL || st == NULL) {
+		rv = -3;
+		goto out;
+	}
+	for (unsigned t = 0; t < s->nt; t++) {
+		st[t] = s->t[t].s;
+		for (unsigned k = 0; k < s->nlive; k++)
+			v[t * s->nlive + k] = s->t[t].s.r[s->live[k]];
+	}
+	if (goal(s, v, NULL)) {
+		rv = 0;
+		node_add(s, -1, NULL, v);
+		goto out;
+	}
+	seen_add(s, XXH3_64bits(v, vn * 8));
+	if (node_add(s, -1, NULL, v) < 0) {
+		rv = -3;
+		goto out;
+	}
+	lo = 0;
+	hi = 1;
+	for (unsigned len = 1; len <= max_len; len++) {
+		for (size_t ni = lo; ni < hi; ni++) {
+			for (size_t pi = 0; pi < s->npool; pi++) {
+				const struct qhb_pcpu_insn *in = &s->pool[pi];
+				const uint64_t *pv = s->vec + ni * vn;
+
+				for (unsigned t = 0; t < s->nt; t++) {
+					for (unsigned k = 0; k < s->nlive; k++)
+						st[t].r[s->live[k]] =
+						    pv[t * s->nlive + k];
+					qhb_pcpu_step(in, &st[t]);
+					for (unsigned k = 0; k < s->nlive; k++)
+						v[t * s->nlive + k] =
+						    st[t].r[s->live[k]];
+				}
+				s->evals += s->nt;
+				if (goal(s, v, NULL)) {
+					if (node_add(s, (int)ni, in, v) < 0) {
+						rv = -3;
+						goto out;
+					}
+					rv = (int)s->nnodes - 1;
+					goto out;
+				}
+				if (len < max_len &&
+				    seen_add(s, XXH3_64bits(v, vn * 8)) &&
+				    s->nnodes < 300000 &&
+				    node_add(s, (int)ni, in, v) < 0) {
+					rv = -3;
+					goto out;
+				}
+			}
+			if (s->evals > s->budget) {
+				rv = -2;
+				goto out;
+			}
+		}
+		lo = hi;
+		hi = s->nnodes;
+	}
+out:
+	free(v);
+	free(st);
+	return rv;
+}
+
+int qhb_synth_form(const struct qhb_x86sem_form *f,
+    const struct qhb_synth_opts *o, struct qhb_synth_result *r,
+    struct qhb_err *e)
+{
+	struct search *s = calloc(1, sizeof(*s));
+	struct z z;
+	uint64_t seed = 0x9e3779b97f4a7c15ULL ^ XXH3_64bits(f->text,
+	    strlen(f->text));
+	struct qhb_pcpu_state in;
+	double t0 = now();
+	unsigned max_len = o->max_len > QHB_SYNTH_MAXLEN ? QHB_SYNTH_MAXLEN :
+	    o->max_len;
+	int rv = -1, zopen = 0;
+
+	memset(r, 0, sizeof(*r));
+	r->status = QHB_SYNTH_FAILED;
+	if (s == NULL)
+		return qhb_err_set(e, "out of memory");
+	if (!f->ok) {
+		snprintf(r->reason, sizeof(r->reason), "%s", f->reason);
+		rv = 0;
+		goto out;
+	}
+	if (z_open(&z, f, e) < 0)
+		goto out;
+	zopen = 1;
+	s->f = f;
+	s->z = &z;
+	s->budget = o->budget;
+	s->seencap = 1u << 20;
+	if ((s->seen = malloc(s->seencap * sizeof(uint64_t))) == NULL ||
+	    make_pool(s) < 0) {
+		qhb_err_set(e, "out of memory");
+		goto out;
+	}
+	/* Seed tests: zero, all ones, random states. */
+	for (int k = 0; k < 4; k++) {
+		for (int i = 0; i < QHB_PCPU_NREG; i++)
+			in.r[i] = k == 0 ? 0 : k == 1 ? ~0ULL : rng(&seed);
+		in.r[QHB_PCPU_FLAGS] = (in.r[QHB_PCPU_FLAGS] &
+		    QHB_RFLAGS_ARITH) | 2;
+		if (add_test(s, &in) < 0) {
+			qhb_err_set(e, "%s: Z3 did not evaluate a test state",
+			    f->text);
+			goto out;
+		}
+	}
+	for (;;) {
+		struct qhb_pcpu_insn p[QHB_SYNTH_MAXLEN];
+		int g = search_once(s, max_len), pr;
+		unsigned n;
+		char why[128] = "";
+
+		if (g == -3) {
+			qhb_err_set(e, "out of memory");
+			goto out;
+		}
+		if (g < 0) {
+			snprintf(r->reason, sizeof(r->reason), g == -1 ?
+			    "no sequence of up to %u Pixel CPU instructions" :
+			    "search budget spent (sequences of up to %u)",
+			    max_len);
+			break;
+		}
+		n = prog_of(s, g, p);
+		r->iterations++;
+		pr = z_check(&z, p, n, o->timeout_ms, &in, &r->solver_seconds,
+		    why, sizeof(why));
+		if (pr == 1) {
+			r->status = QHB_SYNTH_PROVEN;
+			memcpy(r->prog, p, n * sizeof(*p));
+			r->n = n;
+			break;
+		}
+		if (pr < 0) {
+			snprintf(r->reason, sizeof(r->reason), "%s", why);
+			break;
+		}
+		if (add_test(s, &in) < 0) {
+			snprintf(r->reason, sizeof(r->reason),
+			    "more than %d counterexamples", MAXTEST);
+			break;
+		}
+	}
+	rv = 0;
+out:
+	r->tests = s->nt;
+	r->evals = s->evals;
+	r->seconds = now() - t0;
+	if (zopen)
+		z_close(&z);
+	free(s->pool);
+	free(s->nodes);
+	free(s->vec);
+	free(s->seen);
+	free(s);
+	return rv;
+}

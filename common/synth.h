@@ -1,0 +1,74 @@
+/*
+ * synth -- synthesis of Pixel CPU microcode for one x86-64 instruction form
+ * with Z3, and its proof.
+ *
+ * Counterexample-guided: an enumerative search, shortest programs first,
+ * over sequences of Pixel CPU instructions whose operands come from the
+ * form (its registers, a scratch register, its constants and widths, the
+ * flags it may write), pruned by observational equivalence on the test
+ * states; a sequence that matches the x86 semantics on every test state
+ * goes to Z3, which either proves that it matches for all inputs (the
+ * negation is unsat: all 16 registers, rflags outside the six arithmetic
+ * flags, and each of those flags wherever x86 defines it) or returns an
+ * input where it does not, which becomes a new test state.
+ *
+ * Also here: the Pixel CPU's semantics as Z3 formulas, op by op the
+ * reference interpreter's (pixelcpu.c).
+ */
+#ifndef QHB_SYNTH_H
+#define QHB_SYNTH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <z3.h>
+
+#include "err.h"
+#include "pixelcpu.h"
+#include "x86sem.h"
+
+#define QHB_SYNTH_MAXLEN 4
+
+struct qhb_synth_opts {
+	unsigned max_len;         /* longest sequence tried (default 3) */
+	uint64_t budget;          /* instruction evaluations before giving up */
+	unsigned timeout_ms;      /* per Z3 query */
+};
+
+enum qhb_synth_status { QHB_SYNTH_PROVEN, QHB_SYNTH_FAILED };
+
+struct qhb_synth_result {
+	enum qhb_synth_status status;
+	struct qhb_pcpu_insn prog[QHB_SYNTH_MAXLEN];
+	unsigned n;
+	double seconds;           /* wall time of search and proofs */
+	double solver_seconds;    /* of which in Z3 */
+	unsigned iterations;      /* candidates sent to Z3 */
+	unsigned tests;           /* test states at the end */
+	uint64_t evals;           /* instruction evaluations in the search */
+	char reason[128];         /* FAILED: why */
+};
+
+/*
+ * Functions used to synthesize and prove.  Each returns 0 (the result says
+ * whether a program was found and proven), or -1 with e on an internal
+ * failure (Z3 error, out of memory).
+ */
+void qhb_synth_opts_init(struct qhb_synth_opts *o);
+int qhb_synth_form(const struct qhb_x86sem_form *f,
+    const struct qhb_synth_opts *o, struct qhb_synth_result *r,
+    struct qhb_err *e);
+/* Proves again that p equals the form: *proven is 1 when the negation is
+ * unsat, 0 when Z3 finds a counterexample or gives up. */
+int qhb_synth_prove(const struct qhb_x86sem_form *f,
+    const struct qhb_pcpu_insn *p, size_t n, unsigned timeout_ms,
+    int *proven, double *seconds, struct qhb_err *e);
+/* "4.8.12.0" */
+const char *qhb_synth_z3_version(char *buf, size_t size);
+
+/* The Pixel CPU as Z3 formulas: runs p symbolically on st[0..31], 64-bit
+ * terms, in place.  Exposed for the unit tests. */
+void qhb_synth_pcpu_z3(Z3_context c, const struct qhb_pcpu_insn *p,
+    size_t n, Z3_ast st[QHB_PCPU_NREG]);
+
+#endif

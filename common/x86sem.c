@@ -1,0 +1,619 @@
+/*
+ * x86sem.c -- x86-64 register forms as Z3 formulas (see x86sem.h).
+ */
+#include "x86sem.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <Zydis/Zydis.h>
+
+#include "pixelcpu.h"
+
+enum { F_CF, F_PF, F_AF, F_ZF, F_SF, F_OF };
+static const unsigned flag_pos[6] = { 0, 2, 4, 6, 7, 11 };
+
+struct opnd {
+	int kind;               /* 0 reg, 1 imm, 2 address (lea) */
+	unsigned gpr, lo, bits;
+	uint64_t imm;
+	const ZydisDecodedOperand *z;
+};
+
+static int decode(const void *code, size_t n, ZydisDecodedInstruction *in,
+    ZydisDecodedOperand *ops)
+{
+	ZydisDecoder d;
+
+	if (!ZYAN_SUCCESS(ZydisDecoderInit(&d, ZYDIS_MACHINE_MODE_LONG_64,
+	    ZYDIS_STACK_WIDTH_64)) ||
+	    !ZYAN_SUCCESS(ZydisDecoderDecodeFull(&d, code, n, in, ops)))
+		return -1;
+	return 0;
+}
+
+static int reg_gpr(ZydisRegister r, unsigned *gpr, unsigned *lo,
+    unsigned *bits)
+{
+	ZydisRegisterClass k = ZydisRegisterGetClass(r);
+	ZydisRegister big;
+
+	if (k != ZYDIS_REGCLASS_GPR8 && k != ZYDIS_REGCLASS_GPR16 &&
+	    k != ZYDIS_REGCLASS_GPR32 && k != ZYDIS_REGCLASS_GPR64)
+		return -1;
+	big = ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, r);
+	*gpr = (unsigned)ZydisRegisterGetId(big);
+	*bits = ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, r);
+	*lo = (r == ZYDIS_REGISTER_AH || r == ZYDIS_REGISTER_CH ||
+	    r == ZYDIS_REGISTER_DH || r == ZYDIS_REGISTER_BH) ? 8 : 0;
+	return *gpr < 16 ? 0 : -1;
+}
+
+/* x86 condition code of a cmovcc/setcc mnemonic, -1 if none. */
+static int cond_code(ZydisMnemonic m)
+{
+	static const struct { ZydisMnemonic cmov, set; int cc; } t[] = {
+		{ ZYDIS_MNEMONIC_CMOVO, ZYDIS_MNEMONIC_SETO, 0 },
+		{ ZYDIS_MNEMONIC_CMOVNO, ZYDIS_MNEMONIC_SETNO, 1 },
+		{ ZYDIS_MNEMONIC_CMOVB, ZYDIS_MNEMONIC_SETB, 2 },
+		{ ZYDIS_MNEMONIC_CMOVNB, ZYDIS_MNEMONIC_SETNB, 3 },
+		{ ZYDIS_MNEMONIC_CMOVZ, ZYDIS_MNEMONIC_SETZ, 4 },
+		{ ZYDIS_MNEMONIC_CMOVNZ, ZYDIS_MNEMONIC_SETNZ, 5 },
+		{ ZYDIS_MNEMONIC_CMOVBE, ZYDIS_MNEMONIC_SETBE, 6 },
+		{ ZYDIS_MNEMONIC_CMOVNBE, ZYDIS_MNEMONIC_SETNBE, 7 },
+		{ ZYDIS_MNEMONIC_CMOVS, ZYDIS_MNEMONIC_SETS, 8 },
+		{ ZYDIS_MNEMONIC_CMOVNS, ZYDIS_MNEMONIC_SETNS, 9 },
+		{ ZYDIS_MNEMONIC_CMOVP, ZYDIS_MNEMONIC_SETP, 10 },
+		{ ZYDIS_MNEMONIC_CMOVNP, ZYDIS_MNEMONIC_SETNP, 11 },
+		{ ZYDIS_MNEMONIC_CMOVL, ZYDIS_MNEMONIC_SETL, 12 },
+		{ ZYDIS_MNEMONIC_CMOVNL, ZYDIS_MNEMONIC_SETNL, 13 },
+		{ ZYDIS_MNEMONIC_CMOVLE, ZYDIS_MNEMONIC_SETLE, 14 },
+		{ ZYDIS_MNEMONIC_CMOVNLE, ZYDIS_MNEMONIC_SETNLE, 15 },
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (m == t[i].cmov || m == t[i].set)
+			return t[i].cc;
+	return -1;
+}
+
+static int is_cmov(ZydisMnemonic m)
+{
+	return m >= ZYDIS_MNEMONIC_CMOVB && m <= ZYDIS_MNEMONIC_CMOVZ;
+}
+
+/* Flags each mnemonic may write, as a Pixel fmask; -1: not modelled. */
+static int mnemonic_flags(ZydisMnemonic m)
+{
+	switch (m) {
+	case ZYDIS_MNEMONIC_MOV: case ZYDIS_MNEMONIC_MOVZX:
+	case ZYDIS_MNEMONIC_MOVSX: case ZYDIS_MNEMONIC_MOVSXD:
+	case ZYDIS_MNEMONIC_LEA: case ZYDIS_MNEMONIC_NOT:
+	case ZYDIS_MNEMONIC_BSWAP: case ZYDIS_MNEMONIC_XCHG:
+	case ZYDIS_MNEMONIC_NOP:
+		return 0;
+	case ZYDIS_MNEMONIC_INC: case ZYDIS_MNEMONIC_DEC:
+		return QHB_PCPU_ALLF & ~QHB_PCPU_CF;
+	case ZYDIS_MNEMONIC_ROL: case ZYDIS_MNEMONIC_ROR:
+		return QHB_PCPU_CF | QHB_PCPU_OF;
+	case ZYDIS_MNEMONIC_ADD: case ZYDIS_MNEMONIC_ADC:
+	case ZYDIS_MNEMONIC_SUB: case ZYDIS_MNEMONIC_SBB:
+	case ZYDIS_MNEMONIC_AND: case ZYDIS_MNEMONIC_OR:
+	case ZYDIS_MNEMONIC_XOR: case ZYDIS_MNEMONIC_CMP:
+	case ZYDIS_MNEMONIC_TEST: case ZYDIS_MNEMONIC_NEG:
+	case ZYDIS_MNEMONIC_SHL: case ZYDIS_MNEMONIC_SHR:
+	case ZYDIS_MNEMONIC_SAR: case ZYDIS_MNEMONIC_IMUL:
+		return QHB_PCPU_ALLF;
+	default:
+		if (is_cmov(m) || cond_code(m) >= 0)
+			return 0;
+		return -1;
+	}
+}
+
+static int unsupported(struct qhb_x86sem_form *f, const char *why)
+{
+	f->ok = 0;
+	snprintf(f->reason, sizeof(f->reason), "%s", why);
+	return 0;
+}
+
+int qhb_x86sem_decode(const void *code, size_t n, struct qhb_x86sem_form *f,
+    struct qhb_err *e)
+{
+	ZydisDecodedInstruction in;
+	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+	ZydisFormatter fmt;
+	int fl;
+
+	memset(f, 0, sizeof(*f));
+	if (decode(code, n, &in, ops) < 0)
+		return qhb_err_set(e, "expected an x86-64 instruction, got "
+		    "undecodable bytes");
+	f->len = in.length;
+	memcpy(f->bytes, code, in.length);
+	if (!ZYAN_SUCCESS(ZydisFormatterInit(&fmt, ZYDIS_FORMATTER_STYLE_INTEL)) ||
+	    !ZYAN_SUCCESS(ZydisFormatterFormatInstruction(&fmt, &in, ops,
+	    in.operand_count_visible, f->text, sizeof(f->text), 0, NULL)))
+		return qhb_err_set(e, "cannot format the instruction");
+	f->ok = 1;
+	if ((fl = mnemonic_flags(in.mnemonic)) < 0)
+		return unsupported(f, "mnemonic not modelled");
+	f->fwrite = (unsigned)fl;
+	if (in.attributes & (ZYDIS_ATTRIB_HAS_LOCK | ZYDIS_ATTRIB_HAS_REP |
+	    ZYDIS_ATTRIB_HAS_REPE | ZYDIS_ATTRIB_HAS_REPNE))
+		return unsupported(f, "prefix not modelled");
+	if (in.mnemonic == ZYDIS_MNEMONIC_NOP)
+		return 0;
+	if (in.mnemonic == ZYDIS_MNEMONIC_BSWAP && in.operand_width == 16)
+		return unsupported(f, "bswap of 16 bits is undefined");
+	for (unsigned i = 0; i < in.operand_count_visible; i++) {
+		const ZydisDecodedOperand *o = &ops[i];
+		unsigned g, lo, bits;
+
+		if (o->type == ZYDIS_OPERAND_TYPE_REGISTER) {
+			if (reg_gpr(o->reg.value, &g, &lo, &bits) < 0)
+				return unsupported(f, "non-GPR register operand");
+			f->regs |= 1u << g;
+			if (o->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE)
+				f->wregs |= 1u << g;
+			f->widths |= 1u << (bits == 8 ? 0 : bits == 16 ? 1 :
+			    bits == 32 ? 2 : 3);
+		} else if (o->type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
+			if (f->nimm < QHB_X86SEM_NIMM)
+				f->imm[f->nimm++] = o->imm.is_signed ?
+				    o->imm.value.s : (int64_t)o->imm.value.u;
+		} else if (o->type == ZYDIS_OPERAND_TYPE_MEMORY &&
+		    in.mnemonic == ZYDIS_MNEMONIC_LEA) {
+			if (o->mem.base == ZYDIS_REGISTER_RIP ||
+			    o->mem.base == ZYDIS_REGISTER_EIP)
+				return unsupported(f, "rip-relative address");
+			if (o->mem.base != ZYDIS_REGISTER_NONE) {
+				if (reg_gpr(o->mem.base, &g, &lo, &bits) < 0)
+					return unsupported(f, "odd base register");
+				f->regs |= 1u << g;
+			}
+			if (o->mem.index != ZYDIS_REGISTER_NONE) {
+				if (reg_gpr(o->mem.index, &g, &lo, &bits) < 0)
+					return unsupported(f, "odd index register");
+				f->regs |= 1u << g;
+			}
+			if (f->nimm < QHB_X86SEM_NIMM)
+				f->imm[f->nimm++] = o->mem.disp.value;
+			if (f->nimm < QHB_X86SEM_NIMM && o->mem.scale > 1)
+				f->imm[f->nimm++] = o->mem.scale == 2 ? 1 :
+				    o->mem.scale == 4 ? 2 : 3;
+		} else if (o->type == ZYDIS_OPERAND_TYPE_MEMORY) {
+			return unsupported(f, "memory operand (the memory model "
+			    "is not in the synthesis yet)");
+		} else {
+			return unsupported(f, "operand type not modelled");
+		}
+	}
+	return 0;
+}
+
+int qhb_x86sem_is_exit(const void *code, size_t n)
+{
+	ZydisDecodedInstruction in;
+	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+
+	if (decode(code, n, &in, ops) < 0)
+		return -1;
+	switch (in.meta.category) {
+	case ZYDIS_CATEGORY_COND_BR: case ZYDIS_CATEGORY_UNCOND_BR:
+	case ZYDIS_CATEGORY_CALL: case ZYDIS_CATEGORY_RET:
+	case ZYDIS_CATEGORY_SYSCALL: case ZYDIS_CATEGORY_SYSRET:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* Z3 helpers. */
+#define BV(v, n) Z3_mk_unsigned_int64(c, (uint64_t)(v), Z3_mk_bv_sort(c, (n)))
+#define EXT(hi, lo, a) Z3_mk_extract(c, (hi), (lo), (a))
+#define B2BV(b) Z3_mk_ite(c, (b), BV(1, 1), BV(0, 1))
+#define BIT(a, i) EXT((i), (i), (a))
+#define ISONE(a) Z3_mk_eq(c, (a), BV(1, 1))
+
+static Z3_ast zext_to(Z3_context c, Z3_ast a, unsigned from, unsigned to)
+{
+	return to > from ? Z3_mk_zero_ext(c, to - from, a) : a;
+}
+
+static Z3_ast sext_to(Z3_context c, Z3_ast a, unsigned from, unsigned to)
+{
+	return to > from ? Z3_mk_sign_ext(c, to - from, a) : a;
+}
+
+/* old with bits [lo, lo + n) replaced by v (n bits). */
+static Z3_ast insert(Z3_context c, Z3_ast old, Z3_ast v, unsigned lo,
+    unsigned n)
+{
+	Z3_ast r = v;
+
+	if (lo > 0)
+		r = Z3_mk_concat(c, r, EXT(lo - 1, 0, old));
+	if (lo + n < 64)
+		r = Z3_mk_concat(c, EXT(63, lo + n, old), r);
+	return r;
+}
+
+static Z3_ast parity(Z3_context c, Z3_ast r)
+{
+	Z3_ast p = BIT(r, 0);
+
+	for (unsigned i = 1; i < 8; i++)
+		p = Z3_mk_bvxor(c, p, BIT(r, i));
+	return Z3_mk_bvnot(c, p);
+}
+
+struct sem {
+	Z3_context c;
+	Z3_ast *in;
+	struct qhb_x86sem_out *o;
+};
+
+static void setf(struct sem *s, int i, Z3_ast v)
+{
+	s->o->flag[i] = v;
+	s->o->def[i] = Z3_mk_true(s->c);
+}
+
+static void undef(struct sem *s, int i)
+{
+	Z3_context c = s->c;
+
+	s->o->flag[i] = BV(0, 1);
+	s->o->def[i] = Z3_mk_false(s->c);
+}
+
+/* flag i is v when cond holds, unchanged otherwise */
+static void setf_if(struct sem *s, int i, Z3_ast cond, Z3_ast v)
+{
+	Z3_context c = s->c;
+
+	s->o->flag[i] = Z3_mk_ite(c, cond, v, s->o->flag[i]);
+}
+
+static void zsp(struct sem *s, Z3_ast r, unsigned w)
+{
+	Z3_context c = s->c;
+
+	setf(s, F_ZF, B2BV(Z3_mk_eq(c, r, BV(0, w))));
+	setf(s, F_SF, BIT(r, w - 1));
+	setf(s, F_PF, parity(c, r));
+}
+
+static Z3_ast rd(struct sem *s, const struct opnd *op)
+{
+	Z3_context c = s->c;
+
+	if (op->kind == 1)
+		return BV(op->imm, op->bits);
+	return EXT(op->lo + op->bits - 1, op->lo, s->in[op->gpr]);
+}
+
+static void wr(struct sem *s, const struct opnd *op, Z3_ast v)
+{
+	Z3_context c = s->c;
+	Z3_ast *r = &s->o->reg[op->gpr];
+
+	if (op->bits == 64)
+		*r = v;
+	else if (op->bits == 32)
+		*r = Z3_mk_zero_ext(c, 32, v);
+	else
+		*r = insert(c, *r, v, op->lo, op->bits);
+}
+
+static Z3_ast cond(struct sem *s, int cc)
+{
+	Z3_context c = s->c;
+	Z3_ast cf = ISONE(BIT(s->in[16], 0)), pf = ISONE(BIT(s->in[16], 2));
+	Z3_ast zf = ISONE(BIT(s->in[16], 6)), sf = ISONE(BIT(s->in[16], 7));
+	Z3_ast of = ISONE(BIT(s->in[16], 11)), r, a[2];
+
+	switch (cc >> 1) {
+	case 0: r = of; break;
+	case 1: r = cf; break;
+	case 2: r = zf; break;
+	case 3: a[0] = cf; a[1] = zf; r = Z3_mk_or(c, 2, a); break;
+	case 4: r = sf; break;
+	case 5: r = pf; break;
+	case 6: r = Z3_mk_not(c, Z3_mk_eq(c, sf, of)); break;
+	default:
+		a[0] = zf;
+		a[1] = Z3_mk_not(c, Z3_mk_eq(c, sf, of));
+		r = Z3_mk_or(c, 2, a);
+		break;
+	}
+	return (cc & 1) ? Z3_mk_not(c, r) : r;
+}
+
+/* add/sub with carry in cin (1 bit); sub when sub != 0. */
+static Z3_ast arith(struct sem *s, Z3_ast a, Z3_ast b, Z3_ast cin, int sub,
+    unsigned w, int set_cf)
+{
+	Z3_context c = s->c;
+	Z3_ast aw = Z3_mk_zero_ext(c, 1, a), bw = Z3_mk_zero_ext(c, 1, b);
+	Z3_ast cw = zext_to(c, cin, 1, w + 1), r, wide, x;
+
+	if (sub) {
+		wide = Z3_mk_bvsub(c, Z3_mk_bvsub(c, aw, bw), cw);
+		r = EXT(w - 1, 0, wide);
+		x = Z3_mk_bvand(c, Z3_mk_bvxor(c, a, b), Z3_mk_bvxor(c, a, r));
+	} else {
+		wide = Z3_mk_bvadd(c, Z3_mk_bvadd(c, aw, bw), cw);
+		r = EXT(w - 1, 0, wide);
+		x = Z3_mk_bvand(c, Z3_mk_bvxor(c, a, r), Z3_mk_bvxor(c, b, r));
+	}
+	if (set_cf)
+		setf(s, F_CF, BIT(wide, w));
+	setf(s, F_OF, BIT(x, w - 1));
+	setf(s, F_AF, BIT(Z3_mk_bvxor(c, Z3_mk_bvxor(c, a, b), r), 4));
+	zsp(s, r, w);
+	return r;
+}
+
+static void logic_flags(struct sem *s, Z3_ast r, unsigned w)
+{
+	Z3_context c = s->c;
+
+	setf(s, F_CF, BV(0, 1));
+	setf(s, F_OF, BV(0, 1));
+	undef(s, F_AF);
+	zsp(s, r, w);
+}
+
+static int get_opnd(const ZydisDecodedOperand *z, unsigned width,
+    struct opnd *op)
+{
+	memset(op, 0, sizeof(*op));
+	op->z = z;
+	if (z->type == ZYDIS_OPERAND_TYPE_REGISTER)
+		return reg_gpr(z->reg.value, &op->gpr, &op->lo, &op->bits);
+	if (z->type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
+		op->kind = 1;
+		op->bits = width;
+		op->imm = z->imm.is_signed ? (uint64_t)z->imm.value.s :
+		    z->imm.value.u;
+		if (width < 64)
+			op->imm &= (1ULL << width) - 1;
+		return 0;
+	}
+	if (z->type == ZYDIS_OPERAND_TYPE_MEMORY) {
+		op->kind = 2;
+		return 0;
+	}
+	return -1;
+}
+
+static void shift(struct sem *s, ZydisMnemonic m, const struct opnd *dst,
+    Z3_ast a, Z3_ast cnt8, unsigned w)
+{
+	Z3_context c = s->c;
+	Z3_ast cm = Z3_mk_bvand(c, cnt8, BV(w == 64 ? 63 : 31, 8));
+	Z3_ast nz = Z3_mk_not(c, Z3_mk_eq(c, cm, BV(0, 8)));
+	Z3_ast one = Z3_mk_eq(c, cm, BV(1, 8));
+	Z3_ast cw = zext_to(c, cm, 8, w), r, cf, of, a2[2];
+	Z3_ast old[6];
+	int rot = m == ZYDIS_MNEMONIC_ROL || m == ZYDIS_MNEMONIC_ROR;
+
+	for (int i = 0; i < 6; i++)
+		old[i] = s->o->flag[i];
+	if (w == 8)
+		cw = Z3_mk_extract(c, 7, 0, cm);
+	if (rot) {
+		Z3_ast k = Z3_mk_bvurem(c, cw, BV(w, w));
+
+		if (m == ZYDIS_MNEMONIC_ROL) {
+			r = Z3_mk_ext_rotate_left(c, a, k);
+			cf = BIT(r, 0);
+			of = Z3_mk_bvxor(c, BIT(r, w - 1), cf);
+		} else {
+			r = Z3_mk_ext_rotate_right(c, a, k);
+			cf = BIT(r, w - 1);
+			of = Z3_mk_bvxor(c, BIT(r, w - 1), BIT(r, w - 2));
+		}
+		setf_if(s, F_CF, nz, cf);
+		s->o->flag[F_OF] = Z3_mk_ite(c, nz, of, old[F_OF]);
+		a2[0] = Z3_mk_not(c, nz);
+		a2[1] = one;
+		s->o->def[F_OF] = Z3_mk_or(c, 2, a2);
+		wr(s, dst, r);
+		return;
+	}
+	if (m == ZYDIS_MNEMONIC_SHL) {
+		r = Z3_mk_bvshl(c, a, cw);
+		/* last bit out: bit w - count of a, for 0 < count < w */
+		cf = BIT(Z3_mk_bvlshr(c, a, Z3_mk_bvsub(c, BV(w, w), cw)), 0);
+		of = Z3_mk_bvxor(c, BIT(r, w - 1), cf);
+	} else if (m == ZYDIS_MNEMONIC_SHR) {
+		r = Z3_mk_bvlshr(c, a, cw);
+		cf = BIT(Z3_mk_bvlshr(c, a, Z3_mk_bvsub(c, cw, BV(1, w))), 0);
+		of = BIT(a, w - 1);
+	} else {
+		r = Z3_mk_bvashr(c, a, cw);
+		cf = BIT(Z3_mk_bvashr(c, a, Z3_mk_bvsub(c, cw, BV(1, w))), 0);
+		of = BV(0, 1);
+	}
+	/* new values when count != 0, else unchanged */
+	zsp(s, r, w);
+	for (int i = F_PF; i <= F_SF; i++)
+		if (i != F_AF)
+			s->o->flag[i] = Z3_mk_ite(c, nz, s->o->flag[i], old[i]);
+	s->o->flag[F_CF] = Z3_mk_ite(c, nz, cf, old[F_CF]);
+	s->o->flag[F_OF] = Z3_mk_ite(c, nz, of, old[F_OF]);
+	s->o->flag[F_AF] = old[F_AF];
+	a2[0] = Z3_mk_not(c, nz);
+	/* CF: undefined for shl/shr with count >= width */
+	if (m != ZYDIS_MNEMONIC_SAR && w < 32) {
+		a2[1] = Z3_mk_bvult(c, cm, BV(w, 8));
+		s->o->def[F_CF] = Z3_mk_or(c, 2, a2);
+	}
+	a2[1] = one;
+	s->o->def[F_OF] = Z3_mk_or(c, 2, a2);
+	s->o->def[F_AF] = Z3_mk_not(c, nz);
+	wr(s, dst, Z3_mk_ite(c, nz, r, a));
+}
+
+int qhb_x86sem_build(Z3_context c, const struct qhb_x86sem_form *f,
+    Z3_ast in[17], struct qhb_x86sem_out *o, struct qhb_err *e)
+{
+	ZydisDecodedInstruction in_;
+	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+	struct sem s = { c, in, o };
+	struct opnd op[3];
+	unsigned w, n;
+	Z3_ast a, b, r;
+	ZydisMnemonic m;
+
+	if (!f->ok)
+		return qhb_err_set(e, "%s: not modelled: %s", f->text, f->reason);
+	if (decode(f->bytes, f->len, &in_, ops) < 0)
+		return qhb_err_set(e, "%s: cannot decode", f->text);
+	m = in_.mnemonic;
+	w = in_.operand_width;
+	n = in_.operand_count_visible;
+	for (int i = 0; i < 16; i++)
+		o->reg[i] = in[i];
+	for (int i = 0; i < 6; i++)
+		setf(&s, i, BIT(in[16], flag_pos[i]));
+	for (unsigned i = 0; i < n && i < 3; i++)
+		if (get_opnd(&ops[i], w, &op[i]) < 0)
+			return qhb_err_set(e, "%s: operand %u not modelled",
+			    f->text, i);
+	switch (m) {
+	case ZYDIS_MNEMONIC_NOP:
+		break;
+	case ZYDIS_MNEMONIC_MOV:
+		wr(&s, &op[0], rd(&s, &op[1]));
+		break;
+	case ZYDIS_MNEMONIC_MOVZX: case ZYDIS_MNEMONIC_MOVSX:
+	case ZYDIS_MNEMONIC_MOVSXD:
+		a = rd(&s, &op[1]);
+		wr(&s, &op[0], m == ZYDIS_MNEMONIC_MOVZX ?
+		    zext_to(c, a, op[1].bits, op[0].bits) :
+		    sext_to(c, a, op[1].bits, op[0].bits));
+		break;
+	case ZYDIS_MNEMONIC_LEA: {
+		const ZydisDecodedOperand *z = &ops[1];
+		unsigned g, lo, bits, sh = z->mem.scale == 8 ? 3 :
+		    z->mem.scale == 4 ? 2 : z->mem.scale == 2 ? 1 : 0;
+		Z3_ast ad = BV((uint64_t)z->mem.disp.value, 64);
+
+		if (z->mem.base != ZYDIS_REGISTER_NONE) {
+			reg_gpr(z->mem.base, &g, &lo, &bits);
+			ad = Z3_mk_bvadd(c, ad, zext_to(c,
+			    EXT(bits - 1, 0, in[g]), bits, 64));
+		}
+		if (z->mem.index != ZYDIS_REGISTER_NONE) {
+			reg_gpr(z->mem.index, &g, &lo, &bits);
+			ad = Z3_mk_bvadd(c, ad, Z3_mk_bvshl(c, zext_to(c,
+			    EXT(bits - 1, 0, in[g]), bits, 64), BV(sh, 64)));
+		}
+		if (in_.address_width == 32)
+			ad = Z3_mk_zero_ext(c, 32, EXT(31, 0, ad));
+		wr(&s, &op[0], EXT(op[0].bits - 1, 0, ad));
+		break;
+	}
+	case ZYDIS_MNEMONIC_ADD: case ZYDIS_MNEMONIC_ADC:
+	case ZYDIS_MNEMONIC_SUB: case ZYDIS_MNEMONIC_SBB:
+	case ZYDIS_MNEMONIC_CMP:
+		r = arith(&s, rd(&s, &op[0]), rd(&s, &op[1]),
+		    (m == ZYDIS_MNEMONIC_ADC || m == ZYDIS_MNEMONIC_SBB) ?
+		    BIT(in[16], 0) : BV(0, 1), m != ZYDIS_MNEMONIC_ADD &&
+		    m != ZYDIS_MNEMONIC_ADC, w, 1);
+		if (m != ZYDIS_MNEMONIC_CMP)
+			wr(&s, &op[0], r);
+		break;
+	case ZYDIS_MNEMONIC_INC: case ZYDIS_MNEMONIC_DEC:
+		r = arith(&s, rd(&s, &op[0]), BV(1, w), BV(0, 1),
+		    m == ZYDIS_MNEMONIC_DEC, w, 0);
+		wr(&s, &op[0], r);
+		break;
+	case ZYDIS_MNEMONIC_NEG:
+		a = rd(&s, &op[0]);
+		r = arith(&s, BV(0, w), a, BV(0, 1), 1, w, 1);
+		wr(&s, &op[0], r);
+		break;
+	case ZYDIS_MNEMONIC_AND: case ZYDIS_MNEMONIC_OR:
+	case ZYDIS_MNEMONIC_XOR: case ZYDIS_MNEMONIC_TEST:
+		a = rd(&s, &op[0]);
+		b = rd(&s, &op[1]);
+		r = m == ZYDIS_MNEMONIC_OR ? Z3_mk_bvor(c, a, b) :
+		    m == ZYDIS_MNEMONIC_XOR ? Z3_mk_bvxor(c, a, b) :
+		    Z3_mk_bvand(c, a, b);
+		logic_flags(&s, r, w);
+		if (m != ZYDIS_MNEMONIC_TEST)
+			wr(&s, &op[0], r);
+		break;
+	case ZYDIS_MNEMONIC_NOT:
+		wr(&s, &op[0], Z3_mk_bvnot(c, rd(&s, &op[0])));
+		break;
+	case ZYDIS_MNEMONIC_SHL: case ZYDIS_MNEMONIC_SHR:
+	case ZYDIS_MNEMONIC_SAR: case ZYDIS_MNEMONIC_ROL:
+	case ZYDIS_MNEMONIC_ROR: {
+		struct opnd cnt = op[1];
+
+		if (n < 2)
+			return qhb_err_set(e, "%s: shift without count", f->text);
+		if (cnt.kind == 1) {
+			cnt.bits = 8;
+			cnt.imm &= 0xff;
+		}
+		shift(&s, m, &op[0], rd(&s, &op[0]), cnt.kind == 1 ?
+		    BV(cnt.imm, 8) : EXT(7, 0, in[cnt.gpr]), w);
+		break;
+	}
+	case ZYDIS_MNEMONIC_IMUL: {
+		Z3_ast p, ok;
+
+		if (n < 2)
+			return qhb_err_set(e, "%s: one-operand imul not modelled",
+			    f->text);
+		a = rd(&s, &op[n == 3 ? 1 : 0]);
+		b = rd(&s, &op[n == 3 ? 2 : 1]);
+		p = Z3_mk_bvmul(c, sext_to(c, a, w, 2 * w), sext_to(c, b, w, 2 * w));
+		r = EXT(w - 1, 0, p);
+		ok = Z3_mk_eq(c, p, sext_to(c, r, w, 2 * w));
+		setf(&s, F_CF, B2BV(Z3_mk_not(c, ok)));
+		setf(&s, F_OF, B2BV(Z3_mk_not(c, ok)));
+		undef(&s, F_SF);
+		undef(&s, F_ZF);
+		undef(&s, F_AF);
+		undef(&s, F_PF);
+		wr(&s, &op[0], r);
+		break;
+	}
+	case ZYDIS_MNEMONIC_BSWAP: {
+		a = rd(&s, &op[0]);
+		r = EXT(7, 0, a);
+		for (unsigned i = 1; i < w / 8; i++)
+			r = Z3_mk_concat(c, r, EXT(8 * i + 7, 8 * i, a));
+		wr(&s, &op[0], r);
+		break;
+	}
+	case ZYDIS_MNEMONIC_XCHG:
+		a = rd(&s, &op[0]);
+		b = rd(&s, &op[1]);
+		wr(&s, &op[0], b);
+		wr(&s, &op[1], a);
+		break;
+	default: {
+		int cc = cond_code(m);
+
+		if (cc < 0)
+			return qhb_err_set(e, "%s: not modelled", f->text);
+		if (is_cmov(m)) {
+			a = rd(&s, &op[0]);
+			wr(&s, &op[0], Z3_mk_ite(c, cond(&s, cc), rd(&s, &op[1]), a));
+		} else {
+			wr(&s, &op[0], Z3_mk_ite(c, cond(&s, cc), BV(1, 8), BV(0, 8)));
+		}
+		break;
+	}
+	}
+	return 0;
+}

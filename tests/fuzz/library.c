@@ -1,0 +1,59 @@
+/*
+ * libFuzzer target for the microcode library parser (common/learn): any
+ * bytes must give a library or a clean error; a parsed library's entries
+ * are looked up and its microcode run on a state, without a crash, a hang
+ * or a leak (no Z3 here: --verify's proofs are not fuzzed).  Also the
+ * --eval state line parser.  Seeds in tests/fuzz/library/.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "learn.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct qhb_learn_lib l;
+	struct qhb_err e = { 0 };
+	struct qhb_pcpu_state s;
+	char *line;
+
+	memset(&l, 0, sizeof(l));
+	if (qhb_learn_lib_parse(&l, (const char *)data, size, &e) == 0) {
+		const char *key;
+		json_t *v;
+
+		json_object_foreach((json_t *)l.forms, key, v) {
+			const char *hex = json_string_value(json_object_get(v,
+			    "bytes"));
+			struct qhb_x86sem_form f;
+			struct qhb_learn_entry en;
+			uint8_t b[16];
+			size_t n = 0;
+
+			if (hex == NULL)
+				continue;
+			for (; hex[2 * n] && hex[2 * n + 1] && n < 15; n++)
+				b[n] = (uint8_t)strtoul((char[]){ hex[2 * n],
+				    hex[2 * n + 1], 0 }, NULL, 16);
+			if (n == 0 || qhb_x86sem_decode(b, n, &f, &e) < 0)
+				continue;
+			if (qhb_learn_get(&l, &f, &en, &e) == 1 && en.proven) {
+				memset(&s, 0, sizeof(s));
+				qhb_pcpu_run(en.prog, en.n, &s);
+			}
+		}
+	}
+	qhb_learn_lib_close(&l);
+	if ((line = malloc(size + 1)) == NULL)
+		return 0;
+	memcpy(line, data, size);
+	line[size] = 0;
+	qhb_learn_state_parse(line, &s, &e);
+	free(line);
+	return 0;
+}

@@ -1,0 +1,122 @@
+#!/bin/sh
+# qhb-learn: forms learned and proven with Z3, the library reused and
+# proven again, --eval on JSON states, and every learned form run natively
+# on this machine's CPU against the Pixel CPU interpreter (tests/learn-native.c,
+# built here): zero mismatches in registers and defined flags; the Vulkan
+# interpreter against the CPU one.
+. "$(dirname "$0")/../lib.sh"
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+lib=$T_TMP/lib.json
+# A handful of forms: 32/64/16/8-bit ALU, flags, partial registers, inc
+# (CF kept), shifts by cl, imul, conditions, lea, xchg.
+forms="01d8 4801d8 6601d8 00d8 ffc0 48f7d8 4839d8 85c0 0fb6c3 4863c3
+d3e0 d3f8 48c1e803 480fafc3 0fc8 0f94c0 480f4cc3 488d04cb 4893 83e001 90"
+
+learn_forms() {
+	qhb-learn -q --library "$lib" --budget 30000000 --learn $forms >"$T_TMP/l"
+	test "$(wc -l <"$T_TMP/l")" -eq 21
+	test "$(grep -c '"status":"proven"' "$T_TMP/l")" -eq 21
+	grep -q '"form":"add ax, bx".*"microcode":\["add.16f r17, r0, r3","ins.16 r0, r17, #0"\]' "$T_TMP/l"
+	grep -q '"z3": "4\.' "$lib"
+	# a second run reuses the library
+	qhb-learn -q --library "$lib" --learn 01d8 6601d8 >"$T_TMP/l2"
+	test "$(grep -c '"learned":false' "$T_TMP/l2")" -eq 2
+	# and it proves again
+	qhb-learn -q --library "$lib" --verify >"$T_TMP/v"
+	test "$(grep -c '"proven":true' "$T_TMP/v")" -eq 21
+	! grep -q '"proven":false' "$T_TMP/v"
+}
+
+fallbacks() {
+	qhb-learn -q --library "$lib" --learn 488b03 >"$T_TMP/f"
+	grep -q '"status":"fallback".*"reason":"memory operand' "$T_TMP/f"
+	expect_err 'falls back to QEMU' sh -c "echo '{}' | qhb-learn -q --library '$lib' --eval 488b03"
+}
+
+eval_states() {
+	printf '%s\n' '{"rax":"0xffffffff","rbx":"0x1"}' '{"rax":"0x1234","rbx":"0x10000","rflags":"0x202"}' \
+		'{}' | qhb-learn -q --library "$lib" --eval 01d8 >"$T_TMP/e"
+	test "$(sed -n 1p "$T_TMP/e")" = '{"rax":"0x0","rcx":"0x0","rdx":"0x0","rbx":"0x1","rsp":"0x0","rbp":"0x0","rsi":"0x0","rdi":"0x0","r8":"0x0","r9":"0x0","r10":"0x0","r11":"0x0","r12":"0x0","r13":"0x0","r14":"0x0","r15":"0x0","rflags":"0x55"}'
+	sed -n 2p "$T_TMP/e" | grep -q '"rax":"0x11234".*"rflags":"0x202"'
+	sed -n 3p "$T_TMP/e" | grep -q '"rax":"0x0".*"rflags":"0x44"'
+	# partial registers: add ax, bx keeps the upper bits
+	echo '{"rax":"0xaaaaaaaaaaaaffff","rbx":"0x2"}' |
+		qhb-learn -q --library "$lib" --eval 6601d8 | grep -q '"rax":"0xaaaaaaaaaaaa0001"'
+}
+
+native() {
+	cc -O2 -std=gnu11 -D_GNU_SOURCE -iquote "$top/common" -o "$T_TMP/native" \
+		"$top/tests/learn-native.c" "$top/build/obj/libqhb.a" \
+		-ljansson -lz3 -lZydis -lxxhash -lm
+	"$T_TMP/native" "$lib" 400 >"$T_TMP/n"
+	cat "$T_TMP/n"
+	grep -q '^forms 21 .* mismatches 0 x86sem-mismatches 0$' "$T_TMP/n"
+}
+
+# The Vulkan interpreter (lavapipe here) gives the CPU interpreter's
+# states for every learned form, on random and edge-case states.
+qvk() {
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 qhb-learn "$@"
+}
+
+cpu_vs_gpu() {
+	if ! echo '{}' | qvk --library "$lib" --eval 90 --gpu 2>&1 >/dev/null |
+	    grep -q 'Vulkan)$'; then
+		echo "no Vulkan device: skipped"
+		return 0
+	fi
+	awk 'BEGIN { srand(8); split("0 1 7f 80 ff 7fff 8000 ffffffff 80000000 7fffffffffffffff 8000000000000000 ffffffffffffffff 1f 20 3f 40", e)
+		n = split("rax rcx rdx rbx rbp rsi rdi r8 r9 r10 r11", r)
+		for (i = 0; i < 200; i++) { s = "{"
+			for (k = 1; k <= n; k++) { v = i % 2 ? e[int(rand() * 16) + 1] : sprintf("%x%07x", int(rand() * 2^28), int(rand() * 2^28))
+				s = s sprintf("\"%s\":\"0x%s\",", r[k], v) }
+			print s sprintf("\"rflags\":\"0x%x\"}", int(rand() * 4096)) } }' >"$T_TMP/states"
+	for f in $forms; do
+		qhb-learn -q --library "$lib" --eval "$f" <"$T_TMP/states" >"$T_TMP/c"
+		qvk -q --library "$lib" --eval "$f" --gpu <"$T_TMP/states" >"$T_TMP/g"
+		test "$(wc -l <"$T_TMP/c")" -eq 200
+		cmp "$T_TMP/c" "$T_TMP/g" || die "cpu and gpu differ on $f"
+	done
+	qvk -q --library "$lib" --eval 01d8 --gpu --bench 10000 | grep -q '"pixel_ips":[1-9]'
+}
+
+# Trace-driven: hot blocks of a recorded loop learned, coverage measured.
+trace_mode() {
+	tr=$top/tests/fuzz/trace/loop-raw.qhb
+	tl=$T_TMP/trace.json
+	qhb-learn --library "$tl" --report "$tr" >"$T_TMP/r0"
+	grep -q '"coverage":0\.0,' "$T_TMP/r0"
+	grep -q '"top_uncovered":\[{"form":"add eax, 0x01","count":1000000,"reason":"not learned"}' "$T_TMP/r0"
+	qhb-learn -q --library "$tl" --hot 1000 <"$tr" >"$T_TMP/l"
+	grep -qx '{"hot_blocks":1,"forms":2,"learned":2,"proven":2,"fallback":0}' "$T_TMP/l"
+	qhb-learn --library "$tl" --report <"$tr" >"$T_TMP/r1"
+	grep -q '"instructions":3000004,"coverage":0\.9999976' "$T_TMP/r1"
+	grep -q '"covered_instructions":2999997,' "$T_TMP/r1"
+	qhb-learn -q --library "$tl" --hot 1 "$tr" >/dev/null
+	qhb-learn --library "$tl" --report --top 3 "$tr" | grep -q '"coverage":1\.0,.*"top_uncovered":\[\]'
+	expect_err 'qhb-learn' sh -c "head -c 100 '$tr' | qhb-learn --library '$tl' --report"
+}
+
+errors() {
+	expect_err 'need --library' qhb-learn --verify
+	expect_err 'cannot use more than one' qhb-learn --library "$lib" --report --verify
+	expect_err 'cannot use more than one' qhb-learn --library "$lib" --verify --eval 01d8
+	expect_err 'expected up to 15 bytes in hex' qhb-learn --library "$lib" --learn 0g
+	expect_err 'undecodable' qhb-learn --library "$lib" --learn 0f
+	expect_err 'line 2' sh -c "printf '{}\n{\"rax\": 5}\n' | qhb-learn -q --library '$lib' --eval 01d8"
+	echo '{"qhb-microcode": 1, "forms": []}' >"$T_TMP/bad.json"
+	expect_err 'bad.json: expected' qhb-learn --library "$T_TMP/bad.json" --verify
+	expect_err 'stdout' sh -c "echo '{}' | qhb-learn -q --library '$lib' --eval 01d8 >/dev/full"
+	qhb-learn --help | grep -q -- '--library FILE'
+	qhb-learn -V | grep -q '^qhb-learn '
+	qhb-learn --bogus 2>&1 | grep -q '^usage: qhb-learn'
+}
+
+t learn_forms learn_forms
+t fallbacks fallbacks
+t eval_states eval_states
+t native native
+t cpu_vs_gpu cpu_vs_gpu
+t trace_mode trace_mode
+t errors errors
