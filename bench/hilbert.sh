@@ -27,23 +27,7 @@ cat >"$work/b.c" <<'END'
 #include "volume.h"
 #include "volvk.h"
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-/* Median seconds of reps runs of what. */
-#define MEDIAN(reps, what) ({ double t_[64]; int n_ = (reps); \
-	for (int i_ = 0; i_ < n_; i_++) { double t0_ = now(); what; \
-	t_[i_] = now() - t0_; } qsort(t_, n_, sizeof(double), cmp); t_[n_ / 2]; })
+#include "bench.h"
 
 /* Guest-like RAM: a third zero, text, pointers, random bytes. */
 static void fill_ram(uint8_t *r, uint64_t n)
@@ -193,7 +177,7 @@ END
 bin=$top/build/bench/hilbert
 if command -v cc >/dev/null && [ -f "$top/build/obj/libqhb.a" ]; then
 	mkdir -p "$top/build/bench"
-	cc -O2 -std=gnu11 -D_GNU_SOURCE -iquote "$top/common" -o "$bin" "$work/b.c" \
+	cc -O2 -std=gnu11 -D_GNU_SOURCE -iquote "$top/common" -iquote "$top/bench" -o "$bin" "$work/b.c" \
 		"$top/build/obj/libqhb.a" -Wl,--as-needed -lzstd -lxxhash -ljansson -lvulkan -lm -lpthread
 fi
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
