@@ -163,40 +163,60 @@ static void scan_holes(struct scan *sc, uint64_t end)
 	sc->next = end;
 }
 
+/* Reads n pages of the RAM file, from page first on, into dst.  A file
+ * that shrank reads as zero past its end. */
+static int read_pages(const struct qhb_snapper *s, uint8_t *dst,
+    uint64_t first, uint64_t n, struct qhb_err *e)
+{
+	uint64_t off = first * QHB_PAGE_SIZE, len = n * QHB_PAGE_SIZE, got = 0;
+
+	while (got < len) {
+		ssize_t k = pread(s->ram->fd, dst + got, len - got,
+		    (off_t)(off + got));
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return qhb_err_sys(e, "read at byte %" PRIu64, off + got);
+		if (k == 0) {
+			memset(dst + got, 0, len - got);
+			break;
+		}
+		got += (uint64_t)k;
+	}
+	return 0;
+}
+
+/* Marks the n pages at buf, pages first onward of a full frame, as given,
+ * and as zero or with data, keeping the hashes of those with data. */
+static void mark_read_pages(struct qhb_snapper *s, const uint8_t *buf,
+    uint64_t first, uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++) {
+		const uint8_t *p = buf + i * QHB_PAGE_SIZE;
+		if (qhb_is_zero(p, QHB_PAGE_SIZE)) {
+			mark_zero(s, first + i);
+			continue;
+		}
+		bit_set(s->given, first + i);
+		if (s->hashing)
+			s->hash[first + i] = XXH3_64bits(p, QHB_PAGE_SIZE);
+	}
+}
+
 static int scan_full_run(struct scan *sc, uint64_t first, uint64_t count)
 {
 	struct qhb_snapper *s = sc->s;
 	uint64_t end = first + count;
 
 	for (uint64_t c = first; c < end; ) {
-		uint64_t n = end - c, off = c * QHB_PAGE_SIZE, got = 0;
+		uint64_t n = end - c;
+		uint8_t *dst = s->shadow + c * QHB_PAGE_SIZE;
 
 		if (n > FULL_CHUNK / QHB_PAGE_SIZE)
 			n = FULL_CHUNK / QHB_PAGE_SIZE;
-		while (got < n * QHB_PAGE_SIZE) {
-			ssize_t k = pread(s->ram->fd, s->shadow + off + got,
-			    n * QHB_PAGE_SIZE - got, (off_t)(off + got));
-			if (k < 0 && errno == EINTR)
-				continue;
-			if (k < 0)
-				return qhb_err_sys(sc->e, "read at byte %" PRIu64,
-				    off + got);
-			if (k == 0) /* the file shrank: the rest reads as zero */
-				memset(s->shadow + off + got, 0,
-				    n * QHB_PAGE_SIZE - got), k = (ssize_t)(n *
-				    QHB_PAGE_SIZE - got);
-			got += (uint64_t)k;
-		}
-		for (uint64_t i = c; i < c + n; i++) {
-			const uint8_t *p = s->shadow + i * QHB_PAGE_SIZE;
-			if (qhb_is_zero(p, QHB_PAGE_SIZE)) {
-				mark_zero(s, i);
-				continue;
-			}
-			bit_set(s->given, i);
-			if (s->hashing)
-				s->hash[i] = XXH3_64bits(p, QHB_PAGE_SIZE);
-		}
+		if (read_pages(s, dst, c, n, sc->e))
+			return -1;
+		mark_read_pages(s, dst, c, n);
 		c += n;
 	}
 	return 0;
@@ -417,35 +437,19 @@ static int capture_streamed(struct qhb_snapper *s, struct qhb_writer *w,
 		uint64_t end = s->runs[r].first + s->runs[r].count;
 		scan_holes(&sc, s->runs[r].first);
 		for (uint64_t c = s->runs[r].first; c < end; ) {
-			uint64_t n = end - c, got = 0, off = c * QHB_PAGE_SIZE;
+			uint64_t n = end - c;
 			int k = 0;
 
 			if (n > FULL_CHUNK / QHB_PAGE_SIZE)
 				n = FULL_CHUNK / QHB_PAGE_SIZE;
-			while (got < n * QHB_PAGE_SIZE) {
-				ssize_t x = pread(s->ram->fd, s->bounce + got,
-				    n * QHB_PAGE_SIZE - got, (off_t)(off + got));
-				if (x < 0 && errno == EINTR)
-					continue;
-				if (x < 0)
-					return qhb_err_sys(e, "read at byte %" PRIu64,
-					    off + got);
-				if (x == 0) {
-					memset(s->bounce + got, 0,
-					    n * QHB_PAGE_SIZE - got);
-					x = (ssize_t)(n * QHB_PAGE_SIZE - got);
-				}
-				got += (uint64_t)x;
-			}
+			if (read_pages(s, s->bounce, c, n, e))
+				return -1;
+			mark_read_pages(s, s->bounce, c, n);
+			/* The pages with data go out, adjacent ones merged. */
 			for (uint64_t i = 0; i < n; i++) {
 				uint8_t *p = s->bounce + i * QHB_PAGE_SIZE;
-				if (qhb_is_zero(p, QHB_PAGE_SIZE)) {
-					mark_zero(s, c + i);
+				if (bit_get(s->zero, c + i))
 					continue;
-				}
-				bit_set(s->given, c + i);
-				if (s->hashing)
-					s->hash[c + i] = XXH3_64bits(p, QHB_PAGE_SIZE);
 				if (k > 0 && (uint8_t *)iov[k - 1].iov_base +
 				    iov[k - 1].iov_len == p) {
 					iov[k - 1].iov_len += QHB_PAGE_SIZE;
