@@ -42,6 +42,16 @@ expect_err() {
 	}
 }
 
+# flip_byte FILE OFFSET: inverts one byte in place.  Writing a fixed byte
+# instead would leave the file unchanged where it already held that byte,
+# which random test data does once in 256 runs.
+flip_byte() {
+	t_old=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
+	[ -n "$t_old" ] || { echo "flip_byte: $1 has no byte $2"; return 1; }
+	printf "\\$(printf %03o $((t_old ^ 255)))" |
+		dd of="$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}
+
 # boot_guest NAME [qhb-vm start options]: boots the demo guest for a suite,
 # as the test SUITE.boot; the guest is stopped when the suite exits.  A
 # boot that fails ends the suite.

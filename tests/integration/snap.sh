@@ -106,7 +106,7 @@ corrupt_stream() {
 	qhb-snap -q --level 0 "$ram" >"$T_TMP/s"
 	# a payload byte: checksum mismatch
 	cp "$T_TMP/s" "$T_TMP/c"
-	printf 'X' | dd of="$T_TMP/c" bs=1 seek=300000 conv=notrunc 2>/dev/null
+	flip_byte "$T_TMP/c" 300000
 	expect_err "byte 2" qhb-cat "$T_TMP/c"
 	expect_err "frame 0: payload checksum mismatch" qhb-cat --raw -o "$T_TMP/x" "$T_TMP/c"
 	test ! -e "$T_TMP/x"
