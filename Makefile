@@ -54,6 +54,10 @@ $(BUILD)/.deps-ok: tests/deps.sh
 	@sh tests/deps.sh
 	@mkdir -p $(@D) && touch $@
 
+build/.deps-check-ok: tests/deps.sh
+	@sh tests/deps.sh check
+	@mkdir -p $(@D) && touch $@
+
 $(BUILD)/obj/common/%.o: common/%.c | $(BUILD)/.deps-ok
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(QHB_CFLAGS) -MMD -MP -c -o $@ $<
@@ -112,7 +116,7 @@ build/guest/vmlinuz build/guest/initrd.img: tests/guest/build.sh tests/guest/ini
 
 # make check: the normal build and the sanitizer build, the fuzzers, the
 # guest, then one runner over everything; it ends "N passed, N failed".
-check: all units guest fuzz
+check: all units guest fuzz build/.deps-check-ok
 	$(MAKE) SAN=address,undefined all units
 	QHB_BUILD=$(abspath $(BUILD)) QHB_SAN_BUILD=$(abspath build-san) \
 	FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/run.sh
