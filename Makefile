@@ -137,6 +137,9 @@ install: all
 	install -m 644 $(wildcard man/*.5) $(DESTDIR)$(PREFIX)/share/man/man5/
 	$(if $(wildcard man/*.7),install -d $(DESTDIR)$(PREFIX)/share/man/man7 && \
 		install -m 644 $(wildcard man/*.7) $(DESTDIR)$(PREFIX)/share/man/man7/)
+	$(if $(wildcard build/guest/vmlinuz),install -d $(DESTDIR)$(PREFIX)/share/qhb/guest && \
+		install -m 644 build/guest/vmlinuz build/guest/initrd.img \
+		$(DESTDIR)$(PREFIX)/share/qhb/guest/)
 
 clean:
 	rm -rf build build-san demo-out

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -215,18 +216,49 @@ static int parse(int argc, char **argv, struct vm_cmd_opts *o)
 	return optind;
 }
 
+/*
+ * The demo guest's directory: $QHB_GUEST_DIR, else share/qhb/guest beside
+ * an installed program (bin/../share/qhb/guest), else the build tree this
+ * program was built in.
+ */
+static const char *guest_dir(char *buf, size_t size)
+{
+	const char *env = getenv("QHB_GUEST_DIR");
+	char self[PATH_MAX], *slash;
+	ssize_t n;
+
+	if (env != NULL && *env != '\0')
+		return env;
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		if ((slash = strrchr(self, '/')) != NULL) {
+			*slash = '\0';
+			if ((size_t)snprintf(buf, size, "%.3000s/../share/qhb/"
+			    "guest", self) < size && access(buf, R_OK | X_OK) == 0)
+				return buf;
+		}
+	}
+	return QHB_GUEST_DIR;
+}
+
 /* Fills in the demo guest when no kernel was given. */
 static int default_guest(struct vm_cmd_opts *o)
 {
-	const char *dir = getenv("QHB_GUEST_DIR");
+	char buf[PATH_MAX];
+	const char *dir;
 	struct stat st;
 
 	if (o->vm.kernel != NULL)
 		return 0;
-	if (dir == NULL || *dir == '\0')
-		dir = QHB_GUEST_DIR;
-	snprintf(o->kernel, sizeof(o->kernel), "%s/vmlinuz", dir);
-	snprintf(o->initrd, sizeof(o->initrd), "%s/initrd.img", dir);
+	dir = guest_dir(buf, sizeof(buf));
+	if ((size_t)snprintf(o->kernel, sizeof(o->kernel), "%s/vmlinuz",
+	    dir) >= sizeof(o->kernel) || (size_t)snprintf(o->initrd,
+	    sizeof(o->initrd), "%s/initrd.img", dir) >= sizeof(o->initrd)) {
+		fprintf(stderr, PROG ": %s: guest directory path too long\n",
+		    dir);
+		return -1;
+	}
 	if (stat(o->kernel, &st) < 0 || stat(o->initrd, &st) < 0) {
 		fprintf(stderr, PROG ": %s: no demo guest; run make guest, or "
 		    "give --kernel\n", stat(o->kernel, &st) < 0 ? o->kernel :

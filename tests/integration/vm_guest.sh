@@ -141,6 +141,27 @@ stale_cleaned() {
 	[ ! -e "/dev/shm/qhb-$uid-$VM.ram" ] && [ ! -e "$dir" ]
 }
 
+# make install puts programs, plugin, man pages and the demo guest under
+# PREFIX, and the installed qhb-vm boots the installed guest, wherever the
+# source tree is (QEMU is replaced by a script that records its arguments).
+installed() {
+	make -s -C "$top" install PREFIX="$T_TMP/inst" >"$T_TMP/make" 2>&1
+	p=$T_TMP/inst
+	for f in bin/qhb-vm bin/qhb-snap bin/qhb-learn lib/qhb/libqhbtrace.so \
+	    share/man/man1/qhb-vm.1 share/man/man5/qhb-format.5 \
+	    share/man/man7/pixel-cpu.7 share/qhb/guest/vmlinuz \
+	    share/qhb/guest/initrd.img; do
+		test -s "$p/$f" || die "make install left out $f"
+	done
+	printf '#!/bin/sh\necho "$@" >"%s/args"\nexit 3\n' "$T_TMP" >"$T_TMP/qemu"
+	chmod +x "$T_TMP/qemu"
+	env -u QHB_GUEST_DIR QHB_QEMU="$T_TMP/qemu" "$p/bin/qhb-vm" start \
+	    "inst-$$" >/dev/null 2>&1 && die "the fake QEMU was meant to fail"
+	grep -qF -- "-kernel $p/share/qhb/guest/vmlinuz" "$T_TMP/args" ||
+		die "installed qhb-vm ran: $(cat "$T_TMP/args")"
+	grep -qF -- "-initrd $p/share/qhb/guest/initrd.img" "$T_TMP/args"
+}
+
 if [ ! -f "$guest/vmlinuz" ] || [ ! -f "$guest/initrd.img" ]; then
 	echo "FAIL: $SUITE.guest: no demo guest in $guest (run make guest)"
 	exit 1
@@ -156,3 +177,4 @@ t usage_errors usage_errors
 t wait_timeout wait_timeout
 t stop stop_clean
 t stale stale_cleaned
+t installed installed
