@@ -111,10 +111,20 @@ cpu_vs_vulkan() {
 	have_vk || { echo "no Vulkan device: skipped"; return 0; }
 	for args in "--color class" "--color entropy --lod 3" "--color value" \
 	    "--color heat --dim 2 --lod 3" "--color value --unit 1" "--color value --unit 16 --dim 2" \
-	    "--color value --unit 64" "--color class --unit 4096 --lod 1"; do
+	    "--color value --unit 64" "--color class --unit 4096 --lod 1" "--color value --dim 2"; do
 		qhb-hilbert -q --cpu --level 0 $args <"$T_TMP/full.qsnap" >"$T_TMP/c"
 		qvk -q --level 0 $args <"$T_TMP/full.qsnap" >"$T_TMP/g"
 		cmp "$T_TMP/c" "$T_TMP/g" || die "differ: $args"
+	done
+	# RAM that ends inside a tile (1 MiB + 4 KiB): the tile that holds
+	# the end, and padding tiles past it
+	cp "$ram" "$T_TMP/odd.ram"
+	head -c 4096 "$(command -v sh)" >>"$T_TMP/odd.ram"
+	qhb-snap -q "$T_TMP/odd.ram" >"$T_TMP/odd.qsnap"
+	for d in 2 3; do
+		qhb-hilbert -q --cpu --level 0 --color value --dim $d <"$T_TMP/odd.qsnap" >"$T_TMP/c"
+		qvk -q --level 0 --color value --dim $d <"$T_TMP/odd.qsnap" | cmp - "$T_TMP/c" ||
+			die "differ: RAM of 1 MiB + 4 KiB, --dim $d"
 	done
 	# chunks that cut tiles (a thread per voxel), chunks of whole tiles,
 	# and a thread per voxel by request
