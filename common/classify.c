@@ -1,12 +1,16 @@
 /*
  * classify -- content classes of RAM pages.  See classify.h.
  *
- * The tests, in order: all zero; all 0xff; text when at least 90 % of the
+ * The tests, in order: all zero; one byte value throughout (0xff of
+ * erased or unused firmware areas, 0xcc with which Linux poisons the
+ * kernel image memory it frees after boot); text when at least 90 % of the
  * non-zero bytes are printable ASCII or white space and non-zero bytes are
  * at least a sixteenth of the page; pointers when at least a quarter of the
  * non-zero aligned 64-bit words (and 16 or more) are canonical x86-64
- * addresses in the kernel half or in the user ranges where Linux places
- * heaps, stacks and mappings; code when the bytes that dominate x86-64
+ * addresses in the kernel half, with 4-level paging (48-bit) or 5-level
+ * paging (57-bit, where Linux puts its direct map at 0xff11... and up),
+ * or in the user ranges where Linux places heaps, stacks and mappings;
+ * code when the bytes that dominate x86-64
  * instruction streams (REX prefixes, mov, lea, call, jcc, push/pop, ret,
  * the 0x0f escape, ModRM bytes of common register forms) make at least
  * 22 % of the page, well above the 8 % they make of random bytes, and the
@@ -19,7 +23,7 @@
 #include "classify.h"
 
 static const char *const names[QHB_CLASS_COUNT] = {
-	"zero", "ff-fill", "text", "code", "pointer", "other",
+	"zero", "fill", "text", "code", "pointer", "other",
 };
 
 const char *qhb_class_name(enum qhb_class c)
@@ -50,6 +54,14 @@ static int is_pointer(uint64_t w)
 		return (w >> 32) != 0xffffffff ||
 		    (lo >= 0x80000000u && lo < 0xf0000000u);
 	}
+	/* Kernel half with 5-level paging: the direct map, vmalloc and
+	 * vmemmap, 0xff11000000000000 to 0xffd5ffffffffffff (not the
+	 * guard hole and LDT remap below), and not two negative 32-bit
+	 * numbers side by side, as in the kernel's tables of relative
+	 * offsets (the ORC unwinder's, exception tables). */
+	if ((w >> 56) == 0xff)
+		return ((w >> 48) & 0xff) >= 0x11 &&
+		    ((w >> 48) & 0xff) <= 0xd5 && ((uint32_t)w >> 24) != 0xff;
 	return top >= 0x55 && top <= 0x7f && (w & 7) == 0;  /* user half */
 }
 
@@ -73,7 +85,7 @@ void qhb_classify(const uint8_t *p, size_t n, struct qhb_class_info *out)
 		out->cls = QHB_CLASS_ZERO;
 		return;
 	}
-	if (hist[0xff] == n) {
+	if (hist[p[0]] == n) {
 		out->cls = QHB_CLASS_FILL;
 		return;
 	}

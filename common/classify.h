@@ -1,7 +1,8 @@
 /*
  * classify -- what a page of guest RAM holds, judged by its content alone:
- * zero, 0xff fill, printable text, machine code, pointers, or other; and
- * its byte entropy.  Used for qhb-hilbert's class and entropy colours.
+ * zero, one byte repeated, printable text, machine code, pointers, or
+ * other; and its byte entropy.  Used for qhb-hilbert's class and entropy
+ * colours.
  * Knows nothing of volumes or streams.
  */
 #ifndef QHB_CLASSIFY_H
@@ -12,7 +13,7 @@
 
 enum qhb_class {
 	QHB_CLASS_ZERO,      /* every byte 0 */
-	QHB_CLASS_FILL,      /* every byte 0xff */
+	QHB_CLASS_FILL,      /* every byte the same, not 0 (0xff, 0xcc, ...) */
 	QHB_CLASS_TEXT,      /* mostly printable ASCII */
 	QHB_CLASS_CODE,      /* x86-64 machine code, by opcode statistics */
 	QHB_CLASS_POINTER,   /* many aligned words are canonical addresses */
@@ -29,7 +30,7 @@ struct qhb_class_info {
 /* Classifies n bytes at p (n a multiple of 8, at least 64 for a meaningful
  * answer). */
 void qhb_classify(const uint8_t *p, size_t n, struct qhb_class_info *out);
-/* "zero", "ff-fill", "text", "code", "pointer", "other". */
+/* "zero", "fill", "text", "code", "pointer", "other". */
 const char *qhb_class_name(enum qhb_class c);
 
 #endif

@@ -100,7 +100,7 @@ cpu_stream() {
 	grep -q '"curve":"skilling-hilbert"' "$T_TMP/j"
 	grep -q '"nx":64,"ny":64,"nz":64' "$T_TMP/j"
 	grep -q '"scheme":"class"' "$T_TMP/j"
-	grep -q 'legend":"zero=00000000 ff-fill=ffffff30 text=40c840ff code=e63c3cff pointer=3c78f0ff other=96969680"' "$T_TMP/j"
+	grep -q 'legend":"zero=00000000 fill=ffffff30 text=40c840ff code=e63c3cff pointer=3c78f0ff other=96969680"' "$T_TMP/j"
 	# 64^3 + 32^3 + 16^3 voxels of 4 bytes
 	grep -q "\"size\":$(( (262144 + 32768 + 4096) * 4 ))" "$T_TMP/j"
 }

@@ -1,7 +1,7 @@
 #!/bin/sh
 # qhb-hilbert on a real booted demo guest (128 MiB, Debian kernel + busybox,
 # TCG): the volume is the 512x256x256 box of two 256^3 cubes, the content
-# classes find the kernel's code, text and pointer pages, the CPU and the
+# classes find the kernel's code, text, pointer and fill pages, the CPU and the
 # Vulkan paths agree, and a periodic capture gives volume deltas that
 # rebuild the volume of its last frame.
 . "$(dirname "$0")/../lib.sh"
@@ -32,11 +32,15 @@ classes() {
 	cat "$T_TMP/counts"
 	count() { awk -v c="$1" '$2 == c { print $1 }' "$T_TMP/counts"; }
 	# rgba as little-endian words: code e63c3cff, text 40c840ff,
-	# pointer 3c78f0ff
+	# pointer 3c78f0ff, fill ffffff30, other 96969680
 	test "$(count ff3c3ce6)0" -gt 5000     # the kernel's text
 	test "$(count ff40c840)0" -gt 200      # strings, the busybox scripts
-	test "$(count fff0783c)0" -gt 1000     # page tables, slab, struct page
+	# page tables, slab, struct page: kernel pointers of 5-level paging
+	# (0xff11... and up) as well as 4-level
+	test "$(count fff0783c)0" -gt 25000
 	test "$(count 00000000)0" -gt 10000    # free memory is zero
+	test "$(count 30ffffff)0" -gt 20000    # freed kernel memory, all 0xcc
+	test "$(count 80969696)0" -lt 125000   # other: under 12500 of 32768
 }
 
 cpu_vs_vulkan() {

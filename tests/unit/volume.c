@@ -28,6 +28,13 @@ static void test_classify(void)
 	memset(p, 0xff, sizeof(p));
 	qhb_classify(p, PG, &ci);
 	CHECK(ci.cls == QHB_CLASS_FILL);
+	/* what Linux fills the kernel memory it frees after boot with */
+	memset(p, 0xcc, sizeof(p));
+	qhb_classify(p, PG, &ci);
+	CHECK(ci.cls == QHB_CLASS_FILL);
+	p[100] = 0;
+	qhb_classify(p, PG, &ci);
+	CHECK(ci.cls != QHB_CLASS_FILL);
 	for (unsigned i = 0; i < PG; i++)
 		p[i] = "The quick brown fox jumps over the lazy dog.\n"[i % 45];
 	qhb_classify(p, PG, &ci);
@@ -39,6 +46,33 @@ static void test_classify(void)
 	}
 	qhb_classify(p, PG, &ci);
 	CHECK(ci.cls == QHB_CLASS_POINTER);
+	/* 5-level paging: inodes and list heads in the direct map at
+	 * 0xff12691d00000000 (as on the demo guest), next to small
+	 * numbers */
+	memset(p, 0, sizeof(p));
+	for (unsigned i = 0; i < PG / 32; i++) {
+		uint64_t w[4] = { 0x481a0, 0xff12691d01033410ull + 64 * i,
+			0xff12691d01033410ull + 64 * i, 0xffaab7b900004408ull };
+		memcpy(p + 32 * i, w, sizeof(w));
+	}
+	qhb_classify(p, PG, &ci);
+	CHECKF(ci.cls == QHB_CLASS_POINTER, "5-level pointers: %s",
+	    qhb_class_name(ci.cls));
+	/* but not a table of negative 32-bit offsets (the ORC unwinder's),
+	 * nor the guard hole below the direct map */
+	for (unsigned i = 0; i < PG / 4; i++) {
+		uint32_t o = 0xffc76000u - 0x35 * i;
+		memcpy(p + 4 * i, &o, 4);
+	}
+	qhb_classify(p, PG, &ci);
+	CHECKF(ci.cls != QHB_CLASS_POINTER, "offsets: %s",
+	    qhb_class_name(ci.cls));
+	for (unsigned i = 0; i < PG / 8; i++) {
+		uint64_t w = 0xff0123456789abc0ull + 0x40 * i;
+		memcpy(p + 8 * i, &w, 8);
+	}
+	qhb_classify(p, PG, &ci);
+	CHECK(ci.cls != QHB_CLASS_POINTER);
 	for (unsigned i = 0; i < PG; i++) {
 		s ^= s << 13, s ^= s >> 7, s ^= s << 17;
 		p[i] = (uint8_t)s;
