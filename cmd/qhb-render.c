@@ -287,6 +287,7 @@ int main(int argc, char **argv)
 	struct qhb_render_stats st = { 0 };
 	struct qhb_reader *r = NULL;
 	struct qhb_rendervk *rv = NULL;
+	struct qhb_render_gpu gpu;
 	struct qhb_vk *vk = NULL;
 	const char *in_name;
 	int rval = 1, stream_out;
@@ -322,8 +323,9 @@ int main(int argc, char **argv)
 	o.job.pattern = stream_out ? NULL : o.out_path;
 	o.job.out_fd = stream_out ? out.fd : -1;
 	o.job.out_name = "<stdout>";
-	o.job.gpu = rv ? qhb_rendervk_view : NULL;
-	o.job.gpu_arg = rv;
+	if (rv != NULL)
+		qhb_rendervk_gpu(rv, &gpu);
+	o.job.gpu = rv ? &gpu : NULL;
 	if (qhb_render_run(&o.job, r, &st, &e)) {
 		if (e.path[0] == 0 && e.has_off)
 			qhb_err_path(&e, in_name);
@@ -335,11 +337,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "qhb-render: backend %s; %" PRIu64 " frames, %"
 		    PRIu64 " pictures (%" PRIu64 " files, %" PRIu64 " bytes); "
 		    "views: %" PRIu64 " gpu, %" PRIu64 " cpu; render %.3f ms, "
-		    "encode %.3f ms, write %.3f ms\n",
+		    "encode %.3f ms, write %.3f ms; volume upload %" PRIu64
+		    " bytes, %.3f ms\n",
 		    st.gpu_views ? qhb_vk_device_name(vk) : "cpu", st.frames,
 		    st.pictures, st.files, st.bytes_out, st.gpu_views,
 		    st.cpu_views, st.render_ns / 1e6, st.encode_ns / 1e6,
-		    st.write_ns / 1e6);
+		    st.write_ns / 1e6, rv ? qhb_rendervk_uploaded(rv) : 0,
+		    st.volume_ns / 1e6);
 	rval = 0;
 	goto done;
 fail:

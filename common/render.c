@@ -853,12 +853,82 @@ done:
 	return rc;
 }
 
-/* Item i of this frame (a slice or a view) with its overlays, into p. */
-static int render_item(struct run *s, unsigned i, struct qhb_picture *p,
+/*
+ * The items of one volume frame (slices or views), in order, with views
+ * kept in flight on the GPU up to its slots ahead.
+ */
+#define MAX_SLOTS 16
+
+struct items {
+	const struct qhb_render_job *j;
+	const struct qhb_volume *v;
+	const char *legend;          /* the frame's, or NULL */
+	struct qhb_render_stats *st;
+	int gpu;                     /* the GPU holds v */
+	unsigned ahead;              /* views in flight at most */
+	struct qhb_camera cam[MAX_SLOTS];
+	int on_gpu[MAX_SLOTS];
+};
+
+/* A w x h picture of undefined pixels (the GPU's copy fills them). */
+static int picture_alloc(struct qhb_picture *img, unsigned w, unsigned h,
     struct qhb_err *e)
 {
-	const struct qhb_render_job *j = s->j;
-	const struct qhb_volume *v = &s->vol;
+	if ((img->px = malloc((size_t)w * h * 4)) == NULL)
+		return qhb_err_sys(e, "malloc %zu bytes", (size_t)w * h * 4);
+	img->w = w, img->h = h;
+	return 0;
+}
+
+/* Brings the GPU's volume up to date (runs: a delta frame's, or NULL);
+ * on failure the frame is CPU work. */
+static void items_init(struct items *it, const struct qhb_render_job *j,
+    const struct qhb_volume *v, uint64_t gen, int delta, const uint8_t *runs,
+    uint64_t nruns, const char *legend, struct qhb_render_stats *st)
+{
+	const struct qhb_render_gpu *g = j->gpu;
+	struct qhb_err ge = { 0 };
+	uint64_t t0 = now_ns();
+
+	memset(it, 0, sizeof(*it));
+	it->j = j, it->v = v, it->legend = legend, it->st = st;
+	if (g == NULL || j->r.mode == QHB_RENDER_SLICES)
+		return;
+	it->gpu = g->volume(g->arg, v, gen, delta, runs, nruns, &ge) == 0;
+	it->ahead = g->slots < 1 ? 1 : g->slots > MAX_SLOTS ? MAX_SLOTS :
+	    g->slots;
+	st->volume_ns += now_ns() - t0;
+}
+
+static void view_camera(const struct items *it, unsigned i,
+    struct qhb_camera *cam)
+{
+	const struct qhb_render_job *j = it->j;
+	unsigned n = j->turntable ? j->turntable : 1;
+
+	qhb_render_camera(cam, &j->r, it->v->info.shape.lsize[0],
+	    j->r.azimuth + 360.0 * i / n);
+}
+
+/* Starts view i on the GPU, when it has the volume. */
+static void item_start(struct items *it, unsigned i)
+{
+	const struct qhb_render_gpu *g = it->j->gpu;
+	unsigned k = i % it->ahead;
+	struct qhb_err ge = { 0 };
+
+	view_camera(it, i, &it->cam[k]);
+	it->on_gpu[k] = it->gpu && g->submit(g->arg, k, &it->j->r, &it->cam[k],
+	    &ge) == 0;
+}
+
+/* Item i (a slice or a view, started or not) with its overlays, into p. */
+static int item_finish(struct items *it, unsigned i, struct qhb_picture *p,
+    struct qhb_err *e)
+{
+	const struct qhb_render_job *j = it->j;
+	const struct qhb_render_gpu *g = j->gpu;
+	const struct qhb_volume *v = it->v;
 	struct qhb_camera cam;
 	struct qhb_picture lp;
 	int rc = -1;
@@ -874,27 +944,34 @@ static int render_item(struct run *s, unsigned i, struct qhb_picture *p,
 		    NULL, j->r.axis, i, e))
 			goto done;
 	} else {
-		unsigned n = j->turntable ? j->turntable : 1;
+		unsigned k = it->ahead ? i % it->ahead : 0;
 		struct qhb_err ge = { 0 };
-		qhb_render_camera(&cam, &j->r, v->info.shape.lsize[0],
-		    j->r.azimuth + 360.0 * i / n);
-		if (qhb_render_picture_init(p, j->r.width, j->r.height,
-		    j->r.background, e))
-			return -1;
-		if (j->gpu != NULL && j->gpu(j->gpu_arg, &j->r, &cam, v, s->gen,
-		    p, &ge) == 0) {
-			s->st.gpu_views++;
+		if (it->ahead && it->on_gpu[k]) {
+			cam = it->cam[k];
+			it->on_gpu[k] = 0;
+			if (picture_alloc(p, cam.w, cam.h, e)) {
+				g->collect(g->arg, k, NULL, &ge);
+				return -1;
+			}
+			if (g->collect(g->arg, k, p, &ge) == 0) {
+				it->st->gpu_views++;
+				goto overlays;
+			}
 		} else {
-			qhb_render_view(&j->r, &cam, v, p);
-			s->st.cpu_views++;
+			view_camera(it, i, &cam);
+			if (qhb_render_picture_init(p, cam.w, cam.h,
+			    j->r.background, e))
+				return -1;
 		}
+		qhb_render_view(&j->r, &cam, v, p);
+		it->st->cpu_views++;
+overlays:
 		if (j->regions != NULL && qhb_render_regions(p, v, j->regions,
 		    &cam, 0, 0, e))
 			goto done;
 	}
 	if (j->legend) {
-		if (qhb_render_legend(&lp, p, v, s->has_legend ? s->legend :
-		    NULL, e))
+		if (qhb_render_legend(&lp, p, v, it->legend, e))
 			goto done;
 		qhb_render_picture_release(p);
 		*p = lp;
@@ -906,8 +983,62 @@ done:
 	return rc;
 }
 
-static int queue(struct run *s, struct qhb_picture *p, struct qhb_err *e)
+/* Items first .. first + n - 1, each handed to take in order; views are
+ * started up to it->ahead before they are finished.  Nothing is left in
+ * flight, even on error. */
+static int items_run(struct items *it, unsigned first, unsigned n,
+    qhb_render_take_fn *take, void *arg, struct qhb_err *e)
 {
+	const struct qhb_render_gpu *g = it->j->gpu;
+	unsigned next = first, end = first + n, i;
+	uint64_t t0 = now_ns(), t1;
+	struct qhb_picture p;
+	int rc = -1;
+
+	for (i = first; i < end; i++) {
+		while (it->ahead && next < end && next < i + it->ahead)
+			item_start(it, next++);
+		if (item_finish(it, i, &p, e))
+			goto done;
+		t1 = now_ns();
+		it->st->render_ns += t1 - t0;
+		if (take(arg, i, &p, e))
+			goto done;
+		t0 = now_ns();
+	}
+	rc = 0;
+done:
+	for (unsigned k = 0; k < it->ahead; k++)
+		if (it->on_gpu[k]) {
+			struct qhb_err ge = { 0 };
+			g->collect(g->arg, k, NULL, &ge);
+			it->on_gpu[k] = 0;
+		}
+	return rc;
+}
+
+int qhb_render_views(const struct qhb_render_job *j,
+    const struct qhb_volume *v, uint64_t gen, unsigned first, unsigned n,
+    qhb_render_take_fn *take, void *arg, struct qhb_render_stats *st,
+    struct qhb_err *e)
+{
+	struct qhb_render_stats dummy;
+	struct items it;
+
+	if (st == NULL)
+		st = &dummy;
+	if (j->r.mode == QHB_RENDER_SLICES)
+		return qhb_err_set(e, "slices are not views");
+	items_init(&it, j, v, gen, 0, NULL, 0, NULL, st);
+	return items_run(&it, first, n, take, arg, e);
+}
+
+static int queue(void *arg, unsigned i, struct qhb_picture *p,
+    struct qhb_err *e)
+{
+	struct run *s = arg;
+
+	(void)i;
 	s->out[s->nout++] = *p;
 	memset(p, 0, sizeof(*p));
 	if (s->nout == BATCH)
@@ -915,54 +1046,69 @@ static int queue(struct run *s, struct qhb_picture *p, struct qhb_err *e)
 	return 0;
 }
 
-static int render_frame(struct run *s, struct qhb_err *e)
+/* A contact sheet's cells, composed and queued when full. */
+struct sheet {
+	struct run *s;
+	struct qhb_picture *cell;
+	unsigned base, n;            /* first item, cells filled */
+};
+
+static int sheet_put(struct sheet *sh, struct qhb_err *e)
+{
+	const struct qhb_render_job *j = sh->s->j;
+	struct qhb_picture p;
+	int bad;
+
+	bad = qhb_render_sheet(&p, sh->cell, sh->n, j->sheet_cols,
+	    j->sheet_rows, j->r.background, e);
+	for (unsigned i = 0; i < sh->n; i++)
+		qhb_render_picture_release(&sh->cell[i]);
+	sh->n = 0;
+	return bad || queue(sh->s, 0, &p, e) ? -1 : 0;
+}
+
+static int sheet_take(void *arg, unsigned i, struct qhb_picture *p,
+    struct qhb_err *e)
+{
+	struct sheet *sh = arg;
+	const struct qhb_render_job *j = sh->s->j;
+
+	(void)i;
+	sh->cell[sh->n++] = *p;
+	memset(p, 0, sizeof(*p));
+	if (sh->n == j->sheet_cols * j->sheet_rows)
+		return sheet_put(sh, e);
+	return 0;
+}
+
+static int render_frame(struct run *s, int delta, const uint8_t *runs,
+    uint64_t nruns, struct qhb_err *e)
 {
 	const struct qhb_render_job *j = s->j;
 	unsigned items, w, h, cells;
-	struct qhb_picture *cell = NULL, p;
-	uint64_t t0 = now_ns();
+	struct sheet sh = { .s = s };
+	struct items it;
 	int rc = -1;
 
 	items = j->r.mode == QHB_RENDER_SLICES ?
 	    qhb_render_slice_count(&s->vol, j->r.axis, &w, &h) :
 	    j->turntable ? j->turntable : 1;
+	items_init(&it, j, &s->vol, s->gen, delta, runs, nruns,
+	    s->has_legend ? s->legend : NULL, &s->st);
 	cells = j->sheet_cols * j->sheet_rows;
-	if (cells == 0) {
-		for (unsigned i = 0; i < items; i++) {
-			if (render_item(s, i, &p, e))
-				goto done;
-			s->st.render_ns += now_ns() - t0;
-			if (queue(s, &p, e))
-				goto done;
-			t0 = now_ns();
-		}
-		rc = 0;
+	if (cells == 0)
+		return items_run(&it, 0, items, queue, s, e);
+	if ((sh.cell = calloc(cells, sizeof(*sh.cell))) == NULL)
+		return qhb_err_sys(e, "calloc");
+	if (items_run(&it, 0, items, sheet_take, &sh, e))
 		goto done;
-	}
-	if ((cell = calloc(cells, sizeof(*cell))) == NULL) {
-		qhb_err_sys(e, "calloc");
+	if (sh.n > 0 && sheet_put(&sh, e))
 		goto done;
-	}
-	for (unsigned base = 0; base < items; base += cells) {
-		unsigned n = items - base < cells ? items - base : cells;
-		int bad = 0;
-		for (unsigned i = 0; i < n && !bad; i++)
-			bad = render_item(s, base + i, &cell[i], e);
-		if (!bad)
-			bad = qhb_render_sheet(&p, cell, n, j->sheet_cols,
-			    j->sheet_rows, j->r.background, e);
-		for (unsigned i = 0; i < n; i++)
-			qhb_render_picture_release(&cell[i]);
-		if (bad)
-			goto done;
-		s->st.render_ns += now_ns() - t0;
-		if (queue(s, &p, e))
-			goto done;
-		t0 = now_ns();
-	}
 	rc = 0;
 done:
-	free(cell);
+	for (unsigned i = 0; i < sh.n; i++)
+		qhb_render_picture_release(&sh.cell[i]);
+	free(sh.cell);
 	return rc;
 }
 
@@ -992,13 +1138,16 @@ int qhb_render_run(const struct qhb_render_job *j, struct qhb_reader *r,
 			goto done;
 		}
 		s->has_legend = 0;
-		if (qhb_volume_check(&f, &info, NULL) == 0 && info.legend) {
+		if (qhb_volume_check(&f, &info, NULL) != 0)
+			memset(&info, 0, sizeof(info));
+		if (info.legend) {
 			snprintf(s->legend, sizeof(s->legend), "%s", info.legend);
 			s->has_legend = 1;
 		}
 		s->gen++;
 		s->st.frames++;
-		if (render_frame(s, e))
+		if (render_frame(s, info.delta, f.data, info.delta ? info.runs : 0,
+		    e))
 			goto done;
 		if (flush(s, e))
 			goto done;

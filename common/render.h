@@ -141,11 +141,36 @@ int qhb_render_sheet(struct qhb_picture *out, const struct qhb_picture *imgs,
  * whole stream.  Rendering and PNG encoding run in batches of up to 64
  * pictures, encoded in parallel.
  */
-/* A GPU renderer for mip and composite views: returns 0, or -1 with e (the
- * caller then renders on the CPU).  gen changes whenever v's voxels do. */
-typedef int qhb_render_gpu_fn(void *arg, const struct qhb_render_opts *o,
-    const struct qhb_camera *cam, const struct qhb_volume *v, uint64_t gen,
-    struct qhb_picture *img, struct qhb_err *e);
+/*
+ * A GPU backend for mip and composite views, which keeps up to slots
+ * views in flight: the run submits view n + 1 (and on, up to slots ahead)
+ * before it collects view n, so the device renders and copies out while
+ * the host finishes, overlays and queues the pictures before.
+ *
+ *   volume   makes the device's volume v, of generation gen (it changes
+ *            whenever v's voxels do); with delta set, v differs from
+ *            generation gen - 1 only in the voxels of the nruns runs at
+ *            runs (16 bytes each: u64 start, u64 count, little-endian,
+ *            over all levels, as a delta volume frame carries them).
+ *            Called with no view in flight.
+ *   submit   starts the view of the last volume from cam in slot (0 to
+ *            slots - 1, idle)
+ *   collect  waits for slot's view and copies it into img (cam's size);
+ *            img NULL waits and drops it.  The slot is idle after, even
+ *            on error.
+ *
+ * Each returns 0, or -1 with e; the run then renders on the CPU.
+ */
+struct qhb_render_gpu {
+	void *arg;
+	unsigned slots;
+	int (*volume)(void *arg, const struct qhb_volume *v, uint64_t gen,
+	    int delta, const uint8_t *runs, uint64_t nruns, struct qhb_err *e);
+	int (*submit)(void *arg, unsigned slot, const struct qhb_render_opts *o,
+	    const struct qhb_camera *cam, struct qhb_err *e);
+	int (*collect)(void *arg, unsigned slot, struct qhb_picture *img,
+	    struct qhb_err *e);
+};
 
 struct qhb_render_job {
 	struct qhb_render_opts r;
@@ -160,14 +185,14 @@ struct qhb_render_job {
 	unsigned fps;             /* y4m; 0: 25 */
 	int png_level;            /* zlib level; -1: 1 */
 	uint64_t max_voxels;      /* largest volume accepted; 0: no limit */
-	qhb_render_gpu_fn *gpu;   /* NULL: the CPU renders */
-	void *gpu_arg;
+	const struct qhb_render_gpu *gpu;   /* NULL: the CPU renders */
 };
 
 struct qhb_render_stats {
 	uint64_t frames, pictures, files, bytes_out;
 	uint64_t render_ns, encode_ns, write_ns;
 	uint64_t gpu_views, cpu_views;
+	uint64_t volume_ns;       /* bringing the GPU's volume up to date */
 };
 
 /* Checks a file name pattern: at most one conversion %d, %u or %i with
@@ -178,6 +203,20 @@ int qhb_render_pattern_check(const char *pattern, struct qhb_err *e);
  * -1 with e when it does not fit. */
 int qhb_render_pattern_name(const char *pattern, uint64_t n, char *buf,
     size_t size, struct qhb_err *e);
+/* A picture handed over, finished, in order: take owns it (release with
+ * qhb_render_picture_release()).  Returns 0, or -1 with e to stop. */
+typedef int qhb_render_take_fn(void *arg, unsigned i, struct qhb_picture *p,
+    struct qhb_err *e);
+/* Renders views first .. first + n - 1 of j's turntable (one view when
+ * j->turntable is 0) of v, of generation gen, as qhb_render_run does for
+ * each volume frame: on j->gpu with its slots in flight when there is
+ * one (bringing its volume up to date first), else on the CPU; with j's
+ * overlays; each handed to take in order.  st may be NULL.  Returns 0,
+ * or -1 with e (from take, or out of memory); nothing is left in flight. */
+int qhb_render_views(const struct qhb_render_job *j,
+    const struct qhb_volume *v, uint64_t gen, unsigned first, unsigned n,
+    qhb_render_take_fn *take, void *arg, struct qhb_render_stats *st,
+    struct qhb_err *e);
 /* Renders every volume frame r gives (its filter set to volume kinds by
  * the caller) as j says.  Returns 0, or -1 with e filled; "no volume
  * frame" when r gave none.  st may be NULL. */

@@ -25,6 +25,16 @@ struct vk_pipe {
 	VkPipeline pipe;
 };
 
+/* A slot for work in flight: its own command buffer, fence, descriptor
+ * set and timestamps, made on first use. */
+struct vk_slot {
+	VkCommandBuffer cb;
+	VkFence fence;
+	VkDescriptorPool dpool;
+	VkQueryPool qpool;
+	int busy;
+};
+
 struct qhb_vk {
 	VkInstance inst;
 	VkPhysicalDevice pd;
@@ -49,6 +59,7 @@ struct qhb_vk {
 	struct qhb_vk_buf staging;
 	uint64_t chunk;
 	struct qhb_vk_stats st;
+	struct vk_slot slots[QHB_VK_SLOTS];
 };
 
 static uint64_t now_ns(void)
@@ -320,6 +331,17 @@ void qhb_vk_close(struct qhb_vk *vk)
 	if (vk->dev != VK_NULL_HANDLE) {
 		vkDeviceWaitIdle(vk->dev);
 		qhb_vk_buf_free(vk, &vk->staging);
+		for (unsigned i = QHB_VK_SLOTS; i-- > 0;) {
+			struct vk_slot *sl = &vk->slots[i];
+			if (sl->qpool != VK_NULL_HANDLE)
+				vkDestroyQueryPool(vk->dev, sl->qpool, NULL);
+			if (sl->dpool != VK_NULL_HANDLE)
+				vkDestroyDescriptorPool(vk->dev, sl->dpool, NULL);
+			if (sl->fence != VK_NULL_HANDLE)
+				vkDestroyFence(vk->dev, sl->fence, NULL);
+			if (sl->cb != VK_NULL_HANDLE)
+				vkFreeCommandBuffers(vk->dev, vk->cpool, 1, &sl->cb);
+		}
 		for (unsigned i = vk->npipes; i-- > 0;) {
 			struct vk_pipe *p = &vk->pipes[i];
 			vkDestroyPipeline(vk->dev, p->pipe, NULL);
@@ -506,6 +528,19 @@ int qhb_vk_buf_new(struct qhb_vk *vk, struct qhb_vk_buf *b, uint64_t size,
 	if (host != NULL && qhb_vk_write(vk, b, 0, host, size, e)) {
 		qhb_vk_buf_free(vk, b);
 		return -1;
+	}
+	return 0;
+}
+
+int qhb_vk_buf_new_host(struct qhb_vk *vk, struct qhb_vk_buf *b,
+    uint64_t size, struct qhb_err *e)
+{
+	if (buf_alloc(vk, b, size, 1, e))
+		return -1;
+	if (b->map == NULL) {
+		qhb_vk_buf_free(vk, b);
+		return qhb_err_set(e, "%llu bytes of host-visible memory: none "
+		    "mapped", (unsigned long long)size);
 	}
 	return 0;
 }
@@ -751,7 +786,12 @@ static struct vk_pipe *pipeline(struct qhb_vk *vk, const char *name,
 	return p;
 }
 
-int qhb_vk_run(struct qhb_vk *vk, const char *name,
+/* Records into cb: name's dispatch on groups workgroups with its
+ * descriptor set (allocated from dpool, which is reset), timestamps into
+ * qpool's queries 0 and 1 when qpool is not null, and a barrier that
+ * makes the shader's writes visible to transfers and the host. */
+static int record(struct qhb_vk *vk, VkCommandBuffer cb,
+    VkDescriptorPool dpool, VkQueryPool qpool, const char *name,
     const struct qhb_vk_binding *bind, unsigned nbind, const void *push,
     unsigned push_size, uint64_t groups, struct qhb_err *e)
 {
@@ -760,13 +800,20 @@ int qhb_vk_run(struct qhb_vk *vk, const char *name,
 	VkDescriptorSet set;
 	struct vk_pipe *p;
 	VkResult r;
-	uint64_t ts[2];
 	uint32_t gx, gy;
+	VkCommandBufferBeginInfo cbi = {
+		.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+		.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT,
+	};
+	VkMemoryBarrier mb = {
+		.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+		.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
+		.dstAccessMask = VK_ACCESS_HOST_READ_BIT |
+		    VK_ACCESS_TRANSFER_READ_BIT,
+	};
 
 	if ((p = pipeline(vk, name, nbind, push_size, e)) == NULL)
 		return -1;
-	if (groups == 0)
-		return 0;
 	gx = groups < 32768 ? (uint32_t)groups : 32768;
 	gy = (uint32_t)((groups + 32767) / 32768);
 	if (gy > vk->props.limits.maxComputeWorkGroupCount[1])
@@ -774,10 +821,10 @@ int qhb_vk_run(struct qhb_vk *vk, const char *name,
 		    (unsigned long long)groups);
 	VkDescriptorSetAllocateInfo dai = {
 		.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
-		.descriptorPool = vk->dpool, .descriptorSetCount = 1,
+		.descriptorPool = dpool, .descriptorSetCount = 1,
 		.pSetLayouts = &p->dsl,
 	};
-	vkResetDescriptorPool(vk->dev, vk->dpool, 0);
+	vkResetDescriptorPool(vk->dev, dpool, 0);
 	if ((r = vkAllocateDescriptorSets(vk->dev, &dai, &set)) != VK_SUCCESS)
 		return vkfail(e, "vkAllocateDescriptorSets", r);
 	for (unsigned i = 0; i < nbind; i++) {
@@ -791,41 +838,154 @@ int qhb_vk_run(struct qhb_vk *vk, const char *name,
 		};
 	}
 	vkUpdateDescriptorSets(vk->dev, nbind, wr, 0, NULL);
-	if (begin(vk, e))
-		return -1;
-	if (vk->timestamps) {
-		vkCmdResetQueryPool(vk->cb, vk->qpool, 0, 2);
-		vkCmdWriteTimestamp(vk->cb, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT,
-		    vk->qpool, 0);
+	vkResetCommandBuffer(cb, 0);
+	if ((r = vkBeginCommandBuffer(cb, &cbi)) != VK_SUCCESS)
+		return vkfail(e, "vkBeginCommandBuffer", r);
+	if (qpool != VK_NULL_HANDLE) {
+		vkCmdResetQueryPool(cb, qpool, 0, 2);
+		vkCmdWriteTimestamp(cb, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT,
+		    qpool, 0);
 	}
-	vkCmdBindPipeline(vk->cb, VK_PIPELINE_BIND_POINT_COMPUTE, p->pipe);
-	vkCmdBindDescriptorSets(vk->cb, VK_PIPELINE_BIND_POINT_COMPUTE,
+	vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_COMPUTE, p->pipe);
+	vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_COMPUTE,
 	    p->layout, 0, 1, &set, 0, NULL);
 	if (push_size)
-		vkCmdPushConstants(vk->cb, p->layout, VK_SHADER_STAGE_COMPUTE_BIT,
+		vkCmdPushConstants(cb, p->layout, VK_SHADER_STAGE_COMPUTE_BIT,
 		    0, push_size, push);
-	vkCmdDispatch(vk->cb, gx, gy, 1);
-	if (vk->timestamps)
-		vkCmdWriteTimestamp(vk->cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT,
-		    vk->qpool, 1);
-	{
-		VkMemoryBarrier mb = {
-			.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
-			.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
-			.dstAccessMask = VK_ACCESS_HOST_READ_BIT |
-			    VK_ACCESS_TRANSFER_READ_BIT,
-		};
-		vkCmdPipelineBarrier(vk->cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
-		    VK_PIPELINE_STAGE_HOST_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT, 0,
-		    1, &mb, 0, NULL, 0, NULL);
-	}
-	if (submit(vk, e))
-		return -1;
+	vkCmdDispatch(cb, gx, gy, 1);
+	if (qpool != VK_NULL_HANDLE)
+		vkCmdWriteTimestamp(cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT,
+		    qpool, 1);
+	vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+	    VK_PIPELINE_STAGE_HOST_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT, 0,
+	    1, &mb, 0, NULL, 0, NULL);
+	return 0;
+}
+
+/* Adds the dispatch time that qpool's two timestamps measured. */
+static void count_time(struct qhb_vk *vk, VkQueryPool qpool)
+{
+	uint64_t ts[2];
+
 	vk->st.dispatches++;
-	if (vk->timestamps && vkGetQueryPoolResults(vk->dev, vk->qpool, 0, 2,
-	    sizeof(ts), ts, 8, VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT)
-	    == VK_SUCCESS && ts[1] >= ts[0])
+	if (qpool != VK_NULL_HANDLE && vkGetQueryPoolResults(vk->dev, qpool,
+	    0, 2, sizeof(ts), ts, 8, VK_QUERY_RESULT_64_BIT |
+	    VK_QUERY_RESULT_WAIT_BIT) == VK_SUCCESS && ts[1] >= ts[0])
 		vk->st.gpu_ns += (uint64_t)((double)(ts[1] - ts[0]) *
 		    vk->props.limits.timestampPeriod);
+}
+
+int qhb_vk_run(struct qhb_vk *vk, const char *name,
+    const struct qhb_vk_binding *bind, unsigned nbind, const void *push,
+    unsigned push_size, uint64_t groups, struct qhb_err *e)
+{
+	VkQueryPool qpool = vk->timestamps ? vk->qpool : VK_NULL_HANDLE;
+
+	if (groups == 0)
+		return pipeline(vk, name, nbind, push_size, e) ? 0 : -1;
+	if (record(vk, vk->cb, vk->dpool, qpool, name, bind, nbind, push,
+	    push_size, groups, e) || submit(vk, e))
+		return -1;
+	count_time(vk, qpool);
+	return 0;
+}
+
+/* Makes slot i's objects on first use. */
+static int slot_init(struct qhb_vk *vk, unsigned i, struct qhb_err *e)
+{
+	struct vk_slot *sl = &vk->slots[i];
+	VkCommandBufferAllocateInfo cai = {
+		.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+		.commandPool = vk->cpool,
+		.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+		.commandBufferCount = 1,
+	};
+	VkFenceCreateInfo fci = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
+	VkDescriptorPoolSize ps = { VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, MAX_BIND };
+	VkDescriptorPoolCreateInfo dpi = {
+		.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
+		.maxSets = 1, .poolSizeCount = 1, .pPoolSizes = &ps,
+	};
+	VkQueryPoolCreateInfo qpi = {
+		.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
+		.queryType = VK_QUERY_TYPE_TIMESTAMP, .queryCount = 2,
+	};
+	VkResult r;
+
+	if (sl->cb != VK_NULL_HANDLE)
+		return 0;
+	if ((r = vkAllocateCommandBuffers(vk->dev, &cai, &sl->cb))) {
+		sl->cb = VK_NULL_HANDLE;
+		return vkfail(e, "vkAllocateCommandBuffers", r);
+	}
+	if ((r = vkCreateFence(vk->dev, &fci, NULL, &sl->fence)) ||
+	    (r = vkCreateDescriptorPool(vk->dev, &dpi, NULL, &sl->dpool))) {
+		if (sl->fence != VK_NULL_HANDLE)
+			vkDestroyFence(vk->dev, sl->fence, NULL);
+		vkFreeCommandBuffers(vk->dev, vk->cpool, 1, &sl->cb);
+		memset(sl, 0, sizeof(*sl));
+		return vkfail(e, "slot", r);
+	}
+	if (vk->timestamps &&
+	    vkCreateQueryPool(vk->dev, &qpi, NULL, &sl->qpool) != VK_SUCCESS)
+		sl->qpool = VK_NULL_HANDLE;
+	return 0;
+}
+
+int qhb_vk_run_async(struct qhb_vk *vk, unsigned slot, const char *name,
+    const struct qhb_vk_binding *bind, unsigned nbind, const void *push,
+    unsigned push_size, uint64_t groups, const struct qhb_vk_buf *from,
+    const struct qhb_vk_buf *to, uint64_t n, struct qhb_err *e)
+{
+	struct vk_slot *sl;
+	VkSubmitInfo si = {
+		.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+		.commandBufferCount = 1,
+	};
+	VkResult r;
+
+	if (slot >= QHB_VK_SLOTS)
+		return qhb_err_set(e, "slot %u: expected 0 to %u", slot,
+		    QHB_VK_SLOTS - 1);
+	sl = &vk->slots[slot];
+	if (sl->busy)
+		return qhb_err_set(e, "slot %u: still in flight", slot);
+	if (slot_init(vk, slot, e) || record(vk, sl->cb, sl->dpool, sl->qpool,
+	    name, bind, nbind, push, push_size, groups ? groups : 1, e))
+		return -1;
+	if (from != NULL && n > 0) {
+		VkBufferCopy c = { from->host_off, to->host_off, n };
+		VkMemoryBarrier mb = {
+			.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+			.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
+			.dstAccessMask = VK_ACCESS_HOST_READ_BIT,
+		};
+		vkCmdCopyBuffer(sl->cb, from->buf, to->buf, 1, &c);
+		vkCmdPipelineBarrier(sl->cb, VK_PIPELINE_STAGE_TRANSFER_BIT,
+		    VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &mb, 0, NULL, 0, NULL);
+	}
+	if ((r = vkEndCommandBuffer(sl->cb)) != VK_SUCCESS)
+		return vkfail(e, "vkEndCommandBuffer", r);
+	si.pCommandBuffers = &sl->cb;
+	if ((r = vkQueueSubmit(vk->queue, 1, &si, sl->fence)) != VK_SUCCESS)
+		return vkfail(e, "vkQueueSubmit", r);
+	sl->busy = 1;
+	return 0;
+}
+
+int qhb_vk_wait(struct qhb_vk *vk, unsigned slot, struct qhb_err *e)
+{
+	struct vk_slot *sl;
+	VkResult r;
+
+	if (slot >= QHB_VK_SLOTS || !vk->slots[slot].busy)
+		return 0;
+	sl = &vk->slots[slot];
+	r = vkWaitForFences(vk->dev, 1, &sl->fence, VK_TRUE, UINT64_MAX);
+	vkResetFences(vk->dev, 1, &sl->fence);
+	sl->busy = 0;
+	if (r != VK_SUCCESS)
+		return vkfail(e, "vkWaitForFences", r);
+	count_time(vk, sl->qpool);
 	return 0;
 }

@@ -87,6 +87,11 @@ int qhb_vk_write_blocks(struct qhb_vk *vk, struct qhb_vk_buf *b,
     const uint64_t *dst_off, const uint8_t *src, const uint64_t *src_off,
     uint64_t len, uint64_t n, struct qhb_err *e);
 
+/* A buffer in host-visible memory (cached where the device has it),
+ * mapped at b->map: where pictures are read back to. */
+int qhb_vk_buf_new_host(struct qhb_vk *vk, struct qhb_vk_buf *b,
+    uint64_t size, struct qhb_err *e);
+
 /*
  * Functions used to run shaders.
  */
@@ -97,5 +102,24 @@ int qhb_vk_write_blocks(struct qhb_vk *vk, struct qhb_vk_buf *b,
 int qhb_vk_run(struct qhb_vk *vk, const char *name,
     const struct qhb_vk_binding *bind, unsigned nbind, const void *push,
     unsigned push_size, uint64_t groups, struct qhb_err *e);
+
+/*
+ * Functions used to keep work in flight: up to QHB_VK_SLOTS dispatches,
+ * each in its own slot (command buffer, fence, descriptor set), run while
+ * the host does other work.  Buffers a slot uses must not be written
+ * until it has been waited for.
+ */
+#define QHB_VK_SLOTS 4
+/* As qhb_vk_run, in slot (0 to QHB_VK_SLOTS - 1, idle), then, with from
+ * not NULL, a copy of n bytes from the start of from to the start of to
+ * (host-visible); submits and returns without waiting.  Returns 0, or -1
+ * with e and the slot idle. */
+int qhb_vk_run_async(struct qhb_vk *vk, unsigned slot, const char *name,
+    const struct qhb_vk_binding *bind, unsigned nbind, const void *push,
+    unsigned push_size, uint64_t groups, const struct qhb_vk_buf *from,
+    const struct qhb_vk_buf *to, uint64_t n, struct qhb_err *e);
+/* Waits for slot's work, whose writes the host then sees.  An idle slot
+ * returns at once.  Returns 0, or -1 with e; the slot is idle after. */
+int qhb_vk_wait(struct qhb_vk *vk, unsigned slot, struct qhb_err *e);
 
 #endif
