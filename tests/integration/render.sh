@@ -235,6 +235,92 @@ cpu_vs_vulkan() {
 	done
 }
 
+# rgb_diff REF GOT W: compares two raw rgb24 pictures of width W; prints
+# "MEAN MAX IMAX": the mean and largest difference of a channel over all
+# pixels, and the largest over the pixels whose 3x3 neighbourhood in REF
+# is one colour (away from edges, where 4:2:0 chroma and a codec's blocks
+# blur).
+rgb_diff() {
+	for f in "$1" "$2"; do
+		od -An -v -tu1 "$f" | tr -s ' ' '\n' | sed '/^$/d' >"$f.txt"
+	done
+	paste "$1.txt" "$2.txt" | awk -v W="$3" '
+	{ r[NR - 1] = $1; g[NR - 1] = $2 }
+	END {
+		n = NR / 3; H = n / W
+		for (p = 0; p < n; p++) {
+			x = p % W; y = int(p / W); in_ = x > 0 && y > 0 && x < W - 1 && y < H - 1
+			for (dy = -1; dy <= 1 && in_; dy++)
+				for (dx = -1; dx <= 1 && in_; dx++) {
+					q = p + dy * W + dx
+					for (c = 0; c < 3; c++)
+						if (r[3 * q + c] != r[3 * p + c]) in_ = 0
+				}
+			for (c = 0; c < 3; c++) {
+				d = r[3 * p + c] - g[3 * p + c]; if (d < 0) d = -d
+				sum += d; if (d > max) max = d
+				if (in_ && d > imax) imax = d
+			}
+			ni += in_
+		}
+		if (ni < n / 4) { print "too few flat pixels: " ni; exit 1 }
+		printf "%.2f %d %d\n", sum / (3 * n), max, imax
+	}'
+}
+
+# --y4m into ffmpeg, as the manual's example pipes it: the header says
+# full-range (JPEG) 4:2:0 and ffmpeg reads it so; the video has every
+# frame at the size and rate asked; frames decoded back to RGB have the
+# colours of the PNG pictures.  RAM in four colours (r, g, b of each
+# 4-byte voxel), so slices are flat areas with edges on even pixels:
+# straight from y4m every channel is within 3 levels (YUV rounding);
+# through H.264 (libx264 at ffmpeg's defaults) within 3 on average and
+# 12 away from edges.
+y4m_ffmpeg() {
+	command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null ||
+		die "ffmpeg is not installed (sh tests/deps.sh check)"
+	LC_ALL=C awk 'BEGIN { split("230 40 40 40 200 60 50 60 220 240 220 60", c, " ")
+		for (q = 0; q < 4; q++) {
+			s = sprintf("%c%c%c%c", c[3 * q + 1], c[3 * q + 2], c[3 * q + 3], 1)
+			for (i = 0; i < 65536; i++) printf "%s", s
+		} }' >"$T_TMP/q.ram"
+	qhb-snap -q "$T_TMP/q.ram" | qhb-hilbert -q --cpu --color value --unit 4 \
+		--lod 2 >"$T_TMP/q.qvol"
+	qhb-render -q --cpu --slices z --y4m --fps 12 <"$T_TMP/q.qvol" >"$T_TMP/q.y4m"
+	head -n 1 "$T_TMP/q.y4m" |
+		grep -qx 'YUV4MPEG2 W64 H64 F12:1 Ip A1:1 C420jpeg XCOLORRANGE=FULL'
+	mkdir "$T_TMP/qref"
+	qhb-render -q --cpu --slices z -o "$T_TMP/qref/%02d.png" <"$T_TMP/q.qvol"
+	(cd "$T_TMP" && qhb-render -q --cpu --slices z --y4m --fps 12 <q.qvol |
+		ffmpeg -v error -nostdin -i - q.mp4) || die "ffmpeg failed"
+	for f in q.y4m q.mp4; do
+		ffprobe -v error -count_frames -select_streams v:0 -show_entries \
+			stream=width,height,r_frame_rate,nb_read_frames,color_range \
+			-of default=nw=1 "$T_TMP/$f" | sort | tr '\n' ' ' >"$T_TMP/probe"
+		test "$(cat "$T_TMP/probe")" = "color_range=pc height=64 nb_read_frames=64 r_frame_rate=12/1 width=64 " ||
+			die "$f: $(cat "$T_TMP/probe")"
+	done
+	for n in 9 20 45; do
+		ffmpeg -v error -nostdin -i "$T_TMP/qref/$(printf %02d "$n").png" \
+			-f rawvideo -pix_fmt rgb24 - >"$T_TMP/ref.rgb"
+		# the colours are there: not a test of one flat colour
+		test "$(od -An -v -tu1 -w3 "$T_TMP/ref.rgb" | sort -u | wc -l)" -ge 3 ||
+			die "frame $n: fewer than 3 colours"
+		for f in q.y4m q.mp4; do
+			ffmpeg -v error -nostdin -i "$T_TMP/$f" -vf "select=eq(n\,$n)" \
+				-frames:v 1 -f rawvideo -pix_fmt rgb24 - >"$T_TMP/got.rgb"
+			test "$(wc -c <"$T_TMP/got.rgb")" -eq 12288 || die "$f frame $n: not decoded"
+			set -- $(rgb_diff "$T_TMP/ref.rgb" "$T_TMP/got.rgb" 64) ||
+				die "$f frame $n: $*"
+			case $f in
+			*.y4m) test "$2" -le 3 || die "$f frame $n: mean $1, max $2" ;;
+			*) awk -v m="$1" 'BEGIN { exit !(m <= 3) }' && test "$3" -le 12 ||
+				die "$f frame $n: mean $1, max $2, $3 away from edges" ;;
+			esac
+		done
+	done
+}
+
 errors() {
 	expect_err 'no volume frame' sh -c "qhb-render --cpu <'$T_TMP/lit.qsnap' >/dev/null"
 	expect_err 'expected one %d' qhb-render --cpu -o 'x-%s.png' "$T_TMP/lit.qvol"
@@ -261,4 +347,5 @@ t time_lapse time_lapse
 t deltas deltas
 t sheet_overlays sheet_overlays
 t cpu_vs_vulkan cpu_vs_vulkan
+t y4m_ffmpeg y4m_ffmpeg
 t errors errors
