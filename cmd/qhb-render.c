@@ -4,6 +4,7 @@
  * composited views, turntables, contact sheets).
  */
 #include <err.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
@@ -290,7 +291,7 @@ int main(int argc, char **argv)
 	struct qhb_render_gpu gpu;
 	struct qhb_vk *vk = NULL;
 	const char *in_name;
-	int rval = 1, stream_out;
+	int rval = 1, stream_out, in_fd = -1;
 
 	memset(&o, 0, sizeof(o));
 	parse_args(&o, argc, argv);
@@ -301,7 +302,16 @@ int main(int argc, char **argv)
 		goto fail;
 	if (!stream_out && qhb_render_pattern_check(o.out_path, &e))
 		goto fail;
-	if ((r = qhb_reader_open(o.in_path, &e)) == NULL) {
+	/* The descriptor is ours (the reader does not close it): the run
+	 * polls it to see whether the next frame is already there. */
+	if (strcmp(o.in_path, "-") == 0)
+		in_fd = STDIN_FILENO;
+	else if ((in_fd = open(o.in_path, O_RDONLY | O_CLOEXEC)) < 0) {
+		qhb_err_sys(&e, "cannot open");
+		qhb_err_path(&e, in_name);
+		goto fail;
+	}
+	if ((r = qhb_reader_fdopen(in_fd, in_name, &e)) == NULL) {
 		qhb_err_path(&e, in_name);
 		goto fail;
 	}
@@ -323,6 +333,7 @@ int main(int argc, char **argv)
 	o.job.pattern = stream_out ? NULL : o.out_path;
 	o.job.out_fd = stream_out ? out.fd : -1;
 	o.job.out_name = "<stdout>";
+	o.job.in_fd = in_fd;
 	if (rv != NULL)
 		qhb_rendervk_gpu(rv, &gpu);
 	o.job.gpu = rv ? &gpu : NULL;
@@ -338,12 +349,13 @@ int main(int argc, char **argv)
 		    PRIu64 " pictures (%" PRIu64 " files, %" PRIu64 " bytes); "
 		    "views: %" PRIu64 " gpu, %" PRIu64 " cpu; render %.3f ms, "
 		    "encode %.3f ms, write %.3f ms; volume upload %" PRIu64
-		    " bytes, %.3f ms\n",
+		    " bytes, %.3f ms; %" PRIu64 " views finished after the next "
+		    "frame's read\n",
 		    st.gpu_views ? qhb_vk_device_name(vk) : "cpu", st.frames,
 		    st.pictures, st.files, st.bytes_out, st.gpu_views,
 		    st.cpu_views, st.render_ns / 1e6, st.encode_ns / 1e6,
 		    st.write_ns / 1e6, rv ? qhb_rendervk_uploaded(rv) : 0,
-		    st.volume_ns / 1e6);
+		    st.volume_ns / 1e6, st.carried);
 	rval = 0;
 	goto done;
 fail:
@@ -351,6 +363,8 @@ fail:
 	qhb_outfile_abort(&out);
 done:
 	qhb_reader_close(r);
+	if (in_fd > STDIN_FILENO)
+		close(in_fd);
 	qhb_rendervk_free(rv);
 	qhb_vk_close(vk);
 	qhb_regions_release(&regions);

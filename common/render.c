@@ -2,6 +2,7 @@
  * render -- pictures of a qhb volume.  See render.h.
  */
 #include <errno.h>
+#include <poll.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -756,6 +757,24 @@ static int write_all(int fd, const void *buf, size_t n, const char *name,
 	return -1;
 }
 
+/*
+ * The items of one volume frame (slices or views), in order, with views
+ * kept in flight on the GPU up to its slots ahead.
+ */
+#define MAX_SLOTS 16
+
+struct items {
+	const struct qhb_render_job *j;
+	const struct qhb_volume *v;
+	const char *legend;          /* the frame's, or NULL */
+	struct qhb_render_stats *st;
+	int gpu;                     /* the GPU holds v */
+	unsigned ahead;              /* views in flight at most */
+	unsigned next;               /* the next view to start */
+	struct qhb_camera cam[MAX_SLOTS];
+	int on_gpu[MAX_SLOTS];
+};
+
 #define BATCH 64
 
 struct run {
@@ -769,6 +788,9 @@ struct run {
 	uint8_t *y4m_buf;
 	struct qhb_picture out[BATCH];
 	unsigned nout;
+	struct items it;          /* the frame's items */
+	int carry;                /* leave the last views in flight */
+	unsigned carried_first, carried;
 };
 
 static int flush(struct run *s, struct qhb_err *e)
@@ -852,23 +874,6 @@ done:
 	s->nout = 0;
 	return rc;
 }
-
-/*
- * The items of one volume frame (slices or views), in order, with views
- * kept in flight on the GPU up to its slots ahead.
- */
-#define MAX_SLOTS 16
-
-struct items {
-	const struct qhb_render_job *j;
-	const struct qhb_volume *v;
-	const char *legend;          /* the frame's, or NULL */
-	struct qhb_render_stats *st;
-	int gpu;                     /* the GPU holds v */
-	unsigned ahead;              /* views in flight at most */
-	struct qhb_camera cam[MAX_SLOTS];
-	int on_gpu[MAX_SLOTS];
-};
 
 /* A w x h picture of undefined pixels (the GPU's copy fills them). */
 static int picture_alloc(struct qhb_picture *img, unsigned w, unsigned h,
@@ -983,38 +988,49 @@ done:
 	return rc;
 }
 
-/* Items first .. first + n - 1, each handed to take in order; views are
- * started up to it->ahead before they are finished.  Nothing is left in
- * flight, even on error. */
-static int items_run(struct items *it, unsigned first, unsigned n,
-    qhb_render_take_fn *take, void *arg, struct qhb_err *e)
+/* Waits for every view in flight and drops it. */
+static void items_drop(struct items *it)
 {
 	const struct qhb_render_gpu *g = it->j->gpu;
-	unsigned next = first, end = first + n, i;
-	uint64_t t0 = now_ns(), t1;
-	struct qhb_picture p;
-	int rc = -1;
 
-	for (i = first; i < end; i++) {
-		while (it->ahead && next < end && next < i + it->ahead)
-			item_start(it, next++);
-		if (item_finish(it, i, &p, e))
-			goto done;
-		t1 = now_ns();
-		it->st->render_ns += t1 - t0;
-		if (take(arg, i, &p, e))
-			goto done;
-		t0 = now_ns();
-	}
-	rc = 0;
-done:
 	for (unsigned k = 0; k < it->ahead; k++)
 		if (it->on_gpu[k]) {
 			struct qhb_err ge = { 0 };
 			g->collect(g->arg, k, NULL, &ge);
 			it->on_gpu[k] = 0;
 		}
-	return rc;
+}
+
+/* Items first .. first + n - 1 but the last leave (at most it->ahead),
+ * each handed to take in order; views are started up to it->ahead before
+ * they are finished, and the last leave are left started, for a later
+ * call to finish.  On error nothing is left in flight. */
+static int items_run(struct items *it, unsigned first, unsigned n,
+    unsigned leave, qhb_render_take_fn *take, void *arg, struct qhb_err *e)
+{
+	unsigned end = first + n, stop = end - leave, i;
+	uint64_t t0 = now_ns(), t1;
+	struct qhb_picture p;
+
+	if (it->next < first)
+		it->next = first;
+	for (i = first; i < stop; i++) {
+		while (it->ahead && it->next < end && it->next < i + it->ahead)
+			item_start(it, it->next++);
+		if (item_finish(it, i, &p, e))
+			goto fail;
+		t1 = now_ns();
+		it->st->render_ns += t1 - t0;
+		if (take(arg, i, &p, e))
+			goto fail;
+		t0 = now_ns();
+	}
+	while (it->ahead && it->next < end)
+		item_start(it, it->next++);
+	return 0;
+fail:
+	items_drop(it);
+	return -1;
 }
 
 int qhb_render_views(const struct qhb_render_job *j,
@@ -1030,7 +1046,7 @@ int qhb_render_views(const struct qhb_render_job *j,
 	if (j->r.mode == QHB_RENDER_SLICES)
 		return qhb_err_set(e, "slices are not views");
 	items_init(&it, j, v, gen, 0, NULL, 0, NULL, st);
-	return items_run(&it, first, n, take, arg, e);
+	return items_run(&it, first, n, 0, take, arg, e);
 }
 
 static int queue(void *arg, unsigned i, struct qhb_picture *p,
@@ -1081,26 +1097,35 @@ static int sheet_take(void *arg, unsigned i, struct qhb_picture *p,
 	return 0;
 }
 
+/* Renders this frame's items.  With s->carry, the last views (as many
+ * as the GPU keeps in flight) are left started, for finish_carried() to
+ * finish once the next frame has been read. */
 static int render_frame(struct run *s, int delta, const uint8_t *runs,
     uint64_t nruns, struct qhb_err *e)
 {
 	const struct qhb_render_job *j = s->j;
-	unsigned items, w, h, cells;
+	unsigned items, w, h, cells, leave;
 	struct sheet sh = { .s = s };
-	struct items it;
+	struct items *it = &s->it;
 	int rc = -1;
 
 	items = j->r.mode == QHB_RENDER_SLICES ?
 	    qhb_render_slice_count(&s->vol, j->r.axis, &w, &h) :
 	    j->turntable ? j->turntable : 1;
-	items_init(&it, j, &s->vol, s->gen, delta, runs, nruns,
+	items_init(it, j, &s->vol, s->gen, delta, runs, nruns,
 	    s->has_legend ? s->legend : NULL, &s->st);
 	cells = j->sheet_cols * j->sheet_rows;
-	if (cells == 0)
-		return items_run(&it, 0, items, queue, s, e);
+	if (cells == 0) {
+		leave = s->carry && it->gpu ? (items < it->ahead ? items :
+		    it->ahead) : 0;
+		if (items_run(it, 0, items, leave, queue, s, e))
+			return -1;
+		s->carried_first = items - leave, s->carried = leave;
+		return 0;
+	}
 	if ((sh.cell = calloc(cells, sizeof(*sh.cell))) == NULL)
 		return qhb_err_sys(e, "calloc");
-	if (items_run(&it, 0, items, sheet_take, &sh, e))
+	if (items_run(it, 0, items, 0, sheet_take, &sh, e))
 		goto done;
 	if (sh.n > 0 && sheet_put(&sh, e))
 		goto done;
@@ -1110,6 +1135,30 @@ done:
 		qhb_render_picture_release(&sh.cell[i]);
 	free(sh.cell);
 	return rc;
+}
+
+/* Finishes the views the last frame left in flight (before the volume
+ * and legend they were made from change). */
+static int finish_carried(struct run *s, struct qhb_err *e)
+{
+	unsigned n = s->carried;
+
+	if (n == 0)
+		return 0;
+	s->carried = 0;
+	s->st.carried += n;
+	return items_run(&s->it, s->carried_first, n, 0, queue, s, e);
+}
+
+/* Whether the next frame is there to read at once (a regular file, or a
+ * pipe with bytes waiting, or its end): then the last views of a frame
+ * can be finished after it is read, with no picture held back waiting
+ * for a live guest's next snapshot. */
+static int next_ready(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	return fd >= 0 && poll(&pfd, 1, 0) > 0;
 }
 
 int qhb_render_run(const struct qhb_render_job *j, struct qhb_reader *r,
@@ -1129,6 +1178,8 @@ int qhb_render_run(const struct qhb_render_job *j, struct qhb_reader *r,
 	while ((got = qhb_reader_next(r, &f, e)) > 0) {
 		struct qhb_volume_info info;
 		uint64_t off = qhb_reader_offset(r);
+		if (finish_carried(s, e))
+			goto done;
 		if (qhb_volume_apply(&s->vol, &f, e)) {
 			if (!e->has_off) {
 				char m[sizeof(e->msg)];
@@ -1146,13 +1197,14 @@ int qhb_render_run(const struct qhb_render_job *j, struct qhb_reader *r,
 		}
 		s->gen++;
 		s->st.frames++;
+		s->carry = next_ready(j->in_fd);
 		if (render_frame(s, info.delta, f.data, info.delta ? info.runs : 0,
 		    e))
 			goto done;
 		if (flush(s, e))
 			goto done;
 	}
-	if (got < 0)
+	if (got < 0 || finish_carried(s, e) || flush(s, e))
 		goto done;
 	if (s->st.frames == 0) {
 		qhb_err_set(e, "no volume frame");
@@ -1160,6 +1212,8 @@ int qhb_render_run(const struct qhb_render_job *j, struct qhb_reader *r,
 	}
 	rc = 0;
 done:
+	if (s->carried)
+		items_drop(&s->it);
 	for (unsigned i = 0; i < s->nout; i++)
 		qhb_render_picture_release(&s->out[i]);
 	if (st != NULL)

@@ -186,6 +186,7 @@ struct qhb_render_job {
 	int png_level;            /* zlib level; -1: 1 */
 	uint64_t max_voxels;      /* largest volume accepted; 0: no limit */
 	const struct qhb_render_gpu *gpu;   /* NULL: the CPU renders */
+	int in_fd;                /* the input, or -1: see qhb_render_run() */
 };
 
 struct qhb_render_stats {
@@ -193,6 +194,7 @@ struct qhb_render_stats {
 	uint64_t render_ns, encode_ns, write_ns;
 	uint64_t gpu_views, cpu_views;
 	uint64_t volume_ns;       /* bringing the GPU's volume up to date */
+	uint64_t carried;         /* views finished after the next frame's read */
 };
 
 /* Checks a file name pattern: at most one conversion %d, %u or %i with
@@ -218,7 +220,10 @@ int qhb_render_views(const struct qhb_render_job *j,
     qhb_render_take_fn *take, void *arg, struct qhb_render_stats *st,
     struct qhb_err *e);
 /* Renders every volume frame r gives (its filter set to volume kinds by
- * the caller) as j says.  Returns 0, or -1 with e filled; "no volume
+ * the caller) as j says.  When j->in_fd (r's descriptor) shows the next
+ * frame there to read, the last views of a frame stay in flight on the
+ * GPU while it is read, and are finished before it is applied; a live
+ * stream's pictures are never held back for its next frame.  Returns 0, or -1 with e filled; "no volume
  * frame" when r gave none.  st may be NULL. */
 int qhb_render_run(const struct qhb_render_job *j, struct qhb_reader *r,
     struct qhb_render_stats *st, struct qhb_err *e);

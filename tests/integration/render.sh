@@ -146,6 +146,42 @@ time_lapse() {
 	test "$(ls -a "$T_TMP/tl" | grep -c tmp)" -eq 0
 }
 
+# A time-lapse on Vulkan: from a file the last view of each frame is
+# finished after the next frame is read (the device renders meanwhile);
+# the pictures are the frames' own, in order.  From a live pipe whose next
+# frame has not come, no picture waits for it: the writer sends frame 1
+# only once frame 0's file is there.
+gpu_time_lapse() {
+	have_vk || { echo "no Vulkan device: skipped"; return 0; }
+	test -f "$T_TMP/two.qvol" || die "time_lapse makes two.qvol first"
+	mkdir "$T_TMP/gt"
+	qvk -q --stats --size 40x30 -o "$T_TMP/gt/a-%d.png" "$T_TMP/two.qvol" \
+		2>"$T_TMP/gt.err"
+	grep -q 'views: 2 gpu, 0 cpu' "$T_TMP/gt.err"
+	grep -q '; 2 views finished after the next frame' "$T_TMP/gt.err"
+	qvk -q --size 40x30 -o "$T_TMP/gt/ref0.png" "$T_TMP/lit.qvol"
+	qhb-snap -q "$ram" | qhb-hilbert -q --cpu --color value --unit 4 --lod 3 |
+		qvk -q --size 40x30 -o "$T_TMP/gt/ref1.png"
+	cmp "$T_TMP/gt/a-0.png" "$T_TMP/gt/ref0.png"
+	cmp "$T_TMP/gt/a-1.png" "$T_TMP/gt/ref1.png"
+	! cmp -s "$T_TMP/gt/ref0.png" "$T_TMP/gt/ref1.png"
+	at=$(qhb-cat "$T_TMP/two.qvol" | sed -n 's/.*"frame":1,"offset":\([0-9]*\),.*/\1/p')
+	test "$at" -gt 0
+	{
+		head -c "$at" "$T_TMP/two.qvol"
+		i=0
+		while [ ! -f "$T_TMP/gt/b-0.png" ] && [ $i -lt 300 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		tail -c +$((at + 1)) "$T_TMP/two.qvol"
+	} | qvk -q --stats --size 40x30 -o "$T_TMP/gt/b-%d.png" 2>"$T_TMP/gt.err"
+	grep -q '; 1 views finished after the next frame' "$T_TMP/gt.err" ||
+		die "frame 0's picture waited: $(cat "$T_TMP/gt.err")"
+	cmp "$T_TMP/gt/b-0.png" "$T_TMP/gt/ref0.png"
+	cmp "$T_TMP/gt/b-1.png" "$T_TMP/gt/ref1.png"
+}
+
 # Delta volume frames rebuild the volume: the last picture of a stream of
 # deltas is the picture of the last state as a full frame.
 deltas() {
@@ -344,6 +380,7 @@ errors() {
 t lit_voxel lit_voxel
 t slice_stack slice_stack
 t time_lapse time_lapse
+t gpu_time_lapse gpu_time_lapse
 t deltas deltas
 t sheet_overlays sheet_overlays
 t cpu_vs_vulkan cpu_vs_vulkan
