@@ -793,6 +793,50 @@ struct run {
 	unsigned carried_first, carried;
 };
 
+struct y4m_band {
+	const struct qhb_picture *img;
+	uint8_t *out;
+	unsigned j0, j1;
+};
+
+static void *y4m_band(void *arg)
+{
+	struct y4m_band *b = arg;
+
+	qhb_y4m_frame_rows(b->img, b->out, b->j0, b->j1);
+	return NULL;
+}
+
+/* img as a y4m FRAME into out, in bands of rows on up to nt threads (a
+ * band the threads could not take is done here). */
+static void y4m_convert(const struct qhb_picture *img, uint8_t *out,
+    unsigned nt)
+{
+	unsigned rows = (img->h + 1) / 2, per;
+	struct y4m_band b[64];
+	pthread_t th[64];
+	int started[64];
+
+	if ((uint64_t)img->w * img->h < 65536)
+		nt = 1;
+	if (nt > rows)
+		nt = rows;
+	per = (rows + nt - 1) / nt;
+	for (unsigned t = 0; t < nt; t++) {
+		b[t] = (struct y4m_band){ img, out, t * per,
+			(t + 1) * per < rows ? (t + 1) * per : rows };
+		started[t] = t > 0 && pthread_create(&th[t], NULL, y4m_band,
+		    &b[t]) == 0;
+	}
+	y4m_band(&b[0]);
+	for (unsigned t = 1; t < nt; t++) {
+		if (started[t])
+			pthread_join(th[t], NULL);
+		else
+			y4m_band(&b[t]);
+	}
+}
+
 static int flush(struct run *s, struct qhb_err *e)
 {
 	const struct qhb_render_job *j = s->j;
@@ -827,7 +871,7 @@ static int flush(struct run *s, struct qhb_err *e)
 				    s->y4m_w, s->y4m_h);
 				goto done;
 			}
-			qhb_y4m_frame(p, s->y4m_buf);
+			y4m_convert(p, s->y4m_buf, ncpu(j->r.threads));
 			if (write_all(j->out_fd, s->y4m_buf,
 			    qhb_y4m_frame_size(p->w, p->h), j->out_name, e))
 				goto done;

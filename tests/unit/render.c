@@ -336,6 +336,61 @@ static void test_y4m(void)
 	qhb_render_picture_release(&p);
 }
 
+/* The fixed-point conversion against the BT.601 formulas in doubles:
+ * within one level for any pixels, grey exact; odd sizes average the
+ * pixels there are; bands written apart make the same frame. */
+static void test_y4m_formula(void)
+{
+	static const unsigned sz[][2] = { { 33, 17 }, { 8, 6 }, { 1, 1 } };
+	uint64_t seed = 12345;
+
+	for (unsigned k = 0; k < 3; k++) {
+		unsigned w = sz[k][0], h = sz[k][1], cw = (w + 1) / 2,
+		    ch = (h + 1) / 2;
+		struct qhb_picture p = { 0 };
+		uint8_t *f, *g;
+		CHECK(qhb_render_picture_init(&p, w, h, 0, NULL) == 0);
+		for (size_t i = 0; i < (size_t)w * h * 4; i++)
+			p.px[i] = (uint8_t)rnd(&seed);
+		/* a grey pixel, alone in its row of picture 0 */
+		p.px[0] = p.px[1] = p.px[2] = 77;
+		CHECK((f = malloc(qhb_y4m_frame_size(w, h))) != NULL);
+		CHECK((g = malloc(qhb_y4m_frame_size(w, h))) != NULL);
+		qhb_y4m_frame(&p, f);
+		for (unsigned j = 0; j < ch; j += 3)
+			qhb_y4m_frame_rows(&p, g, j, j + 3);
+		CHECK(memcmp(f, g, qhb_y4m_frame_size(w, h)) == 0);
+		CHECK(f[6] == 77);
+		for (size_t i = 0; i < (size_t)w * h; i++) {
+			const uint8_t *q = p.px + 4 * i;
+			double y = 0.299 * q[0] + 0.587 * q[1] + 0.114 * q[2];
+			CHECKF(fabs(f[6 + i] - y) <= 1, "Y %zu: %u, want %.2f",
+			    i, f[6 + i], y);
+		}
+		for (unsigned j = 0; j < ch; j++)
+			for (unsigned i = 0; i < cw; i++) {
+				double r = 0, gg = 0, b = 0, n = 0, cb, cr;
+				const uint8_t *u = f + 6 + (size_t)w * h;
+				for (unsigned y = 2 * j; y < 2 * j + 2 && y < h; y++)
+					for (unsigned x = 2 * i; x < 2 * i + 2 && x < w; x++) {
+						const uint8_t *q = p.px + 4 * ((size_t)y * w + x);
+						r += q[0], gg += q[1], b += q[2], n++;
+					}
+				r /= n, gg /= n, b /= n;
+				cb = 128 - 0.168736 * r - 0.331264 * gg + 0.5 * b;
+				cr = 128 + 0.5 * r - 0.418688 * gg - 0.081312 * b;
+				cb = cb > 255 ? 255 : cb, cr = cr > 255 ? 255 : cr;
+				CHECKF(fabs(u[j * cw + i] - cb) <= 1 &&
+				    fabs(u[cw * ch + j * cw + i] - cr) <= 1,
+				    "%ux%u chroma %u,%u: %u %u, want %.2f %.2f", w, h,
+				    i, j, u[j * cw + i], u[cw * ch + j * cw + i], cb, cr);
+			}
+		free(f);
+		free(g);
+		qhb_render_picture_release(&p);
+	}
+}
+
 static void test_pattern(void)
 {
 	char b[64];
@@ -627,6 +682,7 @@ void unit_main(void)
 	UNIT_RUN(test_slices);
 	UNIT_RUN(test_png);
 	UNIT_RUN(test_y4m);
+	UNIT_RUN(test_y4m_formula);
 	UNIT_RUN(test_pattern);
 	UNIT_RUN(test_font);
 	UNIT_RUN(test_sheet);
