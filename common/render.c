@@ -775,7 +775,10 @@ struct items {
 	int on_gpu[MAX_SLOTS];
 };
 
+/* Pictures are encoded in batches of up to BATCH pictures or BATCH_BYTES
+ * of pixels (one batch encoding while the next renders). */
 #define BATCH 64
+#define BATCH_BYTES (UINT64_C(128) << 20)
 
 struct run {
 	const struct qhb_render_job *j;
@@ -788,6 +791,15 @@ struct run {
 	uint8_t *y4m_buf;
 	struct qhb_picture out[BATCH];
 	unsigned nout;
+	uint64_t out_bytes;
+	/* the encoder thread's */
+	pthread_t enc_th;
+	int enc_started, enc_quit, enc_failed;
+	pthread_mutex_t enc_lock;
+	pthread_cond_t enc_cv;
+	struct qhb_picture enc_pics[BATCH];
+	unsigned enc_n;
+	struct qhb_err enc_err;
 	struct items it;          /* the frame's items */
 	int carry;                /* leave the last views in flight */
 	unsigned carried_first, carried;
@@ -837,19 +849,22 @@ static void y4m_convert(const struct qhb_picture *img, uint8_t *out,
 	}
 }
 
-static int flush(struct run *s, struct qhb_err *e)
+/* Encodes and writes the n pictures at out (numbered on from
+ * s->st.pictures), and releases them.  Returns 0, or -1 with e. */
+static int encode_batch(struct run *s, struct qhb_picture *out, unsigned n,
+    struct qhb_err *e)
 {
 	const struct qhb_render_job *j = s->j;
 	struct qhb_png png[BATCH];
 	uint64_t t0 = now_ns(), t1;
 	int rc = -1;
 
-	if (s->nout == 0)
+	if (n == 0)
 		return 0;
 	memset(png, 0, sizeof(png));
 	if (j->y4m) {
-		for (unsigned i = 0; i < s->nout; i++) {
-			const struct qhb_picture *p = &s->out[i];
+		for (unsigned i = 0; i < n; i++) {
+			const struct qhb_picture *p = &out[i];
 			if (s->y4m_w == 0) {
 				char hdr[128];
 				size_t n = qhb_y4m_header(hdr, sizeof(hdr), p->w,
@@ -882,12 +897,12 @@ static int flush(struct run *s, struct qhb_err *e)
 		rc = 0;
 		goto done;
 	}
-	if (qhb_png_encode_many(s->out, s->nout, j->png_level, png,
+	if (qhb_png_encode_many(out, n, j->png_level, png,
 	    j->r.threads, e))
 		goto done;
 	t1 = now_ns();
 	s->st.encode_ns += t1 - t0;
-	for (unsigned i = 0; i < s->nout; i++) {
+	for (unsigned i = 0; i < n; i++) {
 		if (j->pattern != NULL) {
 			struct qhb_outfile of = { .fd = -1 };
 			char name[4096];
@@ -913,10 +928,91 @@ static int flush(struct run *s, struct qhb_err *e)
 done:
 	for (unsigned i = 0; i < BATCH; i++)
 		qhb_png_release(&png[i]);
-	for (unsigned i = 0; i < s->nout; i++)
-		qhb_render_picture_release(&s->out[i]);
-	s->nout = 0;
+	for (unsigned i = 0; i < n; i++)
+		qhb_render_picture_release(&out[i]);
 	return rc;
+}
+
+/*
+ * The encoder thread: it encodes and writes one batch while the main
+ * thread renders the next (on the GPU, mostly).  A batch is handed over
+ * under the lock; the first error stops the encoding and is reported by
+ * the next flush().
+ */
+static void *encoder(void *arg)
+{
+	struct run *s = arg;
+	struct qhb_err e = { 0 };
+	unsigned n;
+
+	pthread_mutex_lock(&s->enc_lock);
+	for (;;) {
+		while (s->enc_n == 0 && !s->enc_quit)
+			pthread_cond_wait(&s->enc_cv, &s->enc_lock);
+		if (s->enc_n == 0)
+			break;
+		n = s->enc_n;
+		pthread_mutex_unlock(&s->enc_lock);
+		if (s->enc_failed) {
+			for (unsigned i = 0; i < n; i++)
+				qhb_render_picture_release(&s->enc_pics[i]);
+		} else if (encode_batch(s, s->enc_pics, n, &e)) {
+			pthread_mutex_lock(&s->enc_lock);
+			s->enc_err = e;
+			s->enc_failed = 1;
+			pthread_mutex_unlock(&s->enc_lock);
+		}
+		pthread_mutex_lock(&s->enc_lock);
+		s->enc_n = 0;
+		pthread_cond_broadcast(&s->enc_cv);
+	}
+	pthread_mutex_unlock(&s->enc_lock);
+	return NULL;
+}
+
+/* Waits until the encoder holds no batch.  Returns 0, or -1 with e, its
+ * error. */
+static int encoder_wait(struct run *s, struct qhb_err *e)
+{
+	int rc = 0;
+
+	if (!s->enc_started)
+		return 0;
+	pthread_mutex_lock(&s->enc_lock);
+	while (s->enc_n != 0)
+		pthread_cond_wait(&s->enc_cv, &s->enc_lock);
+	if (s->enc_failed) {
+		*e = s->enc_err;
+		rc = -1;
+	}
+	pthread_mutex_unlock(&s->enc_lock);
+	return rc;
+}
+
+/* Hands the queued pictures to the encoder thread (or, without one,
+ * encodes them here).  Returns 0, or -1 with e: an error of this batch
+ * or of the one before. */
+static int flush(struct run *s, struct qhb_err *e)
+{
+	unsigned n = s->nout;
+
+	s->nout = 0;
+	s->out_bytes = 0;
+	if (!s->enc_started)
+		return encode_batch(s, s->out, n, e);
+	if (encoder_wait(s, e)) {
+		for (unsigned i = 0; i < n; i++)
+			qhb_render_picture_release(&s->out[i]);
+		return -1;
+	}
+	if (n == 0)
+		return 0;
+	pthread_mutex_lock(&s->enc_lock);
+	memcpy(s->enc_pics, s->out, n * sizeof(s->out[0]));
+	s->enc_n = n;
+	pthread_cond_broadcast(&s->enc_cv);
+	pthread_mutex_unlock(&s->enc_lock);
+	return 0;
 }
 
 /* A w x h picture of undefined pixels (the GPU's copy fills them). */
@@ -1100,8 +1196,9 @@ static int queue(void *arg, unsigned i, struct qhb_picture *p,
 
 	(void)i;
 	s->out[s->nout++] = *p;
+	s->out_bytes += (uint64_t)p->w * p->h * 4;
 	memset(p, 0, sizeof(*p));
-	if (s->nout == BATCH)
+	if (s->nout == BATCH || s->out_bytes >= BATCH_BYTES)
 		return flush(s, e);
 	return 0;
 }
@@ -1216,6 +1313,9 @@ int qhb_render_run(const struct qhb_render_job *j, struct qhb_reader *r,
 		return qhb_err_sys(e, "calloc");
 	s->j = j;
 	s->vol.max_voxels = j->max_voxels;
+	pthread_mutex_init(&s->enc_lock, NULL);
+	pthread_cond_init(&s->enc_cv, NULL);
+	s->enc_started = pthread_create(&s->enc_th, NULL, encoder, s) == 0;
 	qhb_frame_init(&f);
 	if (j->pattern != NULL && qhb_render_pattern_check(j->pattern, e))
 		goto done;
@@ -1248,7 +1348,8 @@ int qhb_render_run(const struct qhb_render_job *j, struct qhb_reader *r,
 		if (flush(s, e))
 			goto done;
 	}
-	if (got < 0 || finish_carried(s, e) || flush(s, e))
+	if (got < 0 || finish_carried(s, e) || flush(s, e) ||
+	    encoder_wait(s, e))
 		goto done;
 	if (s->st.frames == 0) {
 		qhb_err_set(e, "no volume frame");
@@ -1258,6 +1359,15 @@ int qhb_render_run(const struct qhb_render_job *j, struct qhb_reader *r,
 done:
 	if (s->carried)
 		items_drop(&s->it);
+	if (s->enc_started) {
+		pthread_mutex_lock(&s->enc_lock);
+		s->enc_quit = 1;
+		pthread_cond_broadcast(&s->enc_cv);
+		pthread_mutex_unlock(&s->enc_lock);
+		pthread_join(s->enc_th, NULL);
+	}
+	pthread_mutex_destroy(&s->enc_lock);
+	pthread_cond_destroy(&s->enc_cv);
 	for (unsigned i = 0; i < s->nout; i++)
 		qhb_render_picture_release(&s->out[i]);
 	if (st != NULL)

@@ -174,10 +174,10 @@ gpu_time_lapse() {
 			sleep 0.1
 			i=$((i + 1))
 		done
+		[ -f "$T_TMP/gt/b-0.png" ] || : >"$T_TMP/gt/waited"
 		tail -c +$((at + 1)) "$T_TMP/two.qvol"
-	} | qvk -q --stats --size 40x30 -o "$T_TMP/gt/b-%d.png" 2>"$T_TMP/gt.err"
-	grep -q '; 1 views finished after the next frame' "$T_TMP/gt.err" ||
-		die "frame 0's picture waited: $(cat "$T_TMP/gt.err")"
+	} | qvk -q --size 40x30 -o "$T_TMP/gt/b-%d.png"
+	test ! -f "$T_TMP/gt/waited" || die "frame 0's picture waited for frame 1"
 	cmp "$T_TMP/gt/b-0.png" "$T_TMP/gt/ref0.png"
 	cmp "$T_TMP/gt/b-1.png" "$T_TMP/gt/ref1.png"
 }
