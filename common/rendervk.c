@@ -48,7 +48,8 @@ struct qhb_rendervk *qhb_rendervk_new(struct qhb_vk *vk, struct qhb_err *e)
 	}
 	rv->vk = vk;
 	for (unsigned i = 0; i < QHB_RENDERVK_SLOTS; i++)
-		if (qhb_vk_buf_new_host(vk, &rv->slot[i].prm, NPARAM * 4, e)) {
+		if (qhb_vk_buf_new_host(vk, &rv->slot[i].prm, NPARAM * 4, 1,
+		    e)) {
 			qhb_rendervk_free(rv);
 			return NULL;
 		}
@@ -176,7 +177,7 @@ static int submit(void *arg, unsigned k, const struct qhb_render_opts *o,
 		if (qhb_vk_buf_new(rv->vk, &sl->out, pixels * 4, NULL, e))
 			return -1;
 		if (sl->out.map == NULL &&
-		    qhb_vk_buf_new_host(rv->vk, &sl->back, pixels * 4, e)) {
+		    qhb_vk_buf_new_host(rv->vk, &sl->back, pixels * 4, 0, e)) {
 			qhb_vk_buf_free(rv->vk, &sl->out);
 			return -1;
 		}

@@ -478,7 +478,13 @@ static int buf_alloc(struct qhb_vk *vk, struct qhb_vk_buf *b, uint64_t size,
 	memset(b, 0, sizeof(*b));
 	/* Discrete GPUs: device memory, reached through a staging buffer;
 	 * others share memory with the host and map it. */
-	if (staging) {
+	if (staging == 2) {
+		/* written by the host, read by shaders: device memory the
+		 * host can map where there is such */
+		tries[0] = dl | hv;
+		tries[1] = hv;
+		tries[2] = hv;
+	} else if (staging) {
 		tries[0] = hv | VK_MEMORY_PROPERTY_HOST_CACHED_BIT;
 		tries[1] = hv;
 		tries[2] = hv;
@@ -533,9 +539,9 @@ int qhb_vk_buf_new(struct qhb_vk *vk, struct qhb_vk_buf *b, uint64_t size,
 }
 
 int qhb_vk_buf_new_host(struct qhb_vk *vk, struct qhb_vk_buf *b,
-    uint64_t size, struct qhb_err *e)
+    uint64_t size, int shader_reads, struct qhb_err *e)
 {
-	if (buf_alloc(vk, b, size, 1, e))
+	if (buf_alloc(vk, b, size, shader_reads ? 2 : 1, e))
 		return -1;
 	if (b->map == NULL) {
 		qhb_vk_buf_free(vk, b);

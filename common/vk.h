@@ -87,10 +87,12 @@ int qhb_vk_write_blocks(struct qhb_vk *vk, struct qhb_vk_buf *b,
     const uint64_t *dst_off, const uint8_t *src, const uint64_t *src_off,
     uint64_t len, uint64_t n, struct qhb_err *e);
 
-/* A buffer in host-visible memory (cached where the device has it),
- * mapped at b->map: where pictures are read back to. */
+/* A buffer in host-visible memory, mapped at b->map: with shader_reads,
+ * for the host to write and shaders to read (device-local memory the host
+ * can map, where the device has it: parameters); else host-cached where
+ * the device has it, for the host to read (pictures read back). */
 int qhb_vk_buf_new_host(struct qhb_vk *vk, struct qhb_vk_buf *b,
-    uint64_t size, struct qhb_err *e);
+    uint64_t size, int shader_reads, struct qhb_err *e);
 
 /*
  * Functions used to run shaders.
