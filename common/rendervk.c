@@ -236,6 +236,8 @@ static int collect(void *arg, unsigned k, struct qhb_picture *img,
 	sl->busy = 0;
 	if (qhb_vk_wait(rv->vk, k, e))
 		return -1;
+	if (img == NULL)
+		return 0;
 	if ((uint64_t)img->w * img->h * 4 != sl->bytes)
 		return qhb_err_set(e, "picture of %ux%u: not the view's size",
 		    img->w, img->h);
