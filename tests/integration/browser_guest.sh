@@ -61,6 +61,7 @@ window.addEventListener("load", function () {\
 });\
 </script></body>|' "$1" >"$out/.check.html"
 	timeout 120 chromium --headless --no-sandbox --disable-gpu \
+	    --user-data-dir="$T_TMP/profile" \
 	    --virtual-time-budget=30000 --dump-dom "file://$out/.check.html" \
 	    2>"$T_TMP/chromium.err" | sed -n 's/.*<pre id="qhb-check">\([^<]*\)<.*/\1/p'
 	rm -f "$out/.check.html"
@@ -88,6 +89,7 @@ screenshot() {
 	mkdir -p "$artifacts"
 	rm -f "$artifacts/demo-page.png"
 	timeout 120 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars \
+	    --user-data-dir="$T_TMP/profile" \
 	    --virtual-time-budget=30000 --window-size=1280,2400 \
 	    --screenshot="$artifacts/demo-page.png" "file://$out/index.html" \
 	    >"$T_TMP/chromium.out" 2>&1 || die "chromium: $(tail -n 3 "$T_TMP/chromium.out")"
