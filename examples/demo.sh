@@ -11,7 +11,8 @@
 # stopped on exit, Ctrl-C included, and nothing is left in /dev/shm.
 #
 #   make demo          (or: sh examples/demo.sh; QHB_DEMO_OUT=DIR for
-#                      another directory than demo-out/)
+#                      another directory than demo-out/, QHB_DEMO_HOT=N
+#                      for qhb-learn --hot N instead of 10000)
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 PATH=$top/build/bin:$PATH
