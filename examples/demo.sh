@@ -231,7 +231,7 @@ img { border: 1px solid #ccc; margin: 2px; vertical-align: top; }
 table { border-collapse: collapse; font-size: 90%; }
 td, th { border: 1px solid #ccc; padding: 2px 8px; text-align: left; }
 td.n { text-align: right; font-family: monospace; }
-pre { background: #f4f4f4; padding: 0.5em; overflow-x: auto; }
+pre { background: #f4f4f4; padding: 0.5em; white-space: pre-wrap; overflow-wrap: anywhere; }
 </style>
 </head>
 <body>
