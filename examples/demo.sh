@@ -127,7 +127,7 @@ qhb-cat --nrrd "$out/vm.nrrd" "$out/vm.qvol"
 # One voxel a page: the last 128 KiB of the NRRD are the 32768 page colours.
 qhb-hilbert -q --cpu --unit 4096 "$out/paused.qsnap" | qhb-cat --nrrd - |
 	tail -c 131072 | od -An -v -tx4 | tr -s ' ' '\n' | grep . | sort | uniq -c |
-	awk 'BEGIN { n["00000000"] = "zero"; n["30ffffff"] = "0xff fill"; n["ff40c840"] = "text"
+	awk 'BEGIN { n["00000000"] = "zero"; n["30ffffff"] = "one-byte fill"; n["ff40c840"] = "text"
 		n["ff3c3ce6"] = "code"; n["fff0783c"] = "pointers"; n["80969696"] = "other" }
 	{ s = s sprintf("%s%d %s", s ? ", " : "", $1, n[$2]) }
 	END { print "qhb demo: pages by content: " s }' | tee -a "$out/capture.txt"
@@ -246,7 +246,7 @@ on $(date -u '+%Y-%m-%d %H:%M UTC').</p>
 
 <h2>Contact sheet</h2>
 <p>Twelve views around the volume of a consistent snapshot (the guest paused
-for the copy), coloured by content: code, text, pointers, zeros, 0xff
+for the copy), coloured by content: code, text, pointers, zeros, one-byte
 fill, other data.</p>
 <img class="wide" src="contact-sheet.png" alt="contact sheet of 12 views">
 
