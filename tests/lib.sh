@@ -7,6 +7,10 @@
 SUITE=${SUITE:-$(basename "$0" .sh)}
 T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/qhb-test.XXXXXX")
 trap 'rm -rf "$T_TMP"' EXIT
+# A suite killed by a signal (its output piped into head, Ctrl-C) still
+# runs its EXIT trap, which stops its guest: dash skips that trap when a
+# signal ends the shell.  Programs the suite runs keep the default actions.
+trap 'exit 1' HUP INT PIPE TERM
 # Programs under test: $QHB_BIN (build/bin by default) comes first in PATH.
 QHB_BIN=${QHB_BIN:-$(cd "$(dirname "$0")/../.." && pwd)/build/bin}
 PATH=$QHB_BIN:$PATH
