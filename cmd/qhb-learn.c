@@ -305,7 +305,7 @@ static int eval_gpu(const struct learn_opts *o, const struct qhb_x86sem_form *f,
 		report(&e);
 		goto out;
 	}
-	if (qhb_learnvk_run(vk, en->prog, en->n, s, n, &ns, &e) < 0) {
+	if (qhb_learnvk_run(vk, en->prog, en->n, s, NULL, n, &ns, &e) < 0) {
 		report(&e);
 		goto out;
 	}

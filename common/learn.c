@@ -58,9 +58,9 @@ static int entry_get(json_t *v, const char *key, struct qhb_learn_entry *out,
 		return qhb_err_set(e, "form %.20s: status \"%.32s\": expected "
 		    "\"proven\" or \"fallback\"", key, json_string_value(st));
 	mc = json_object_get(v, "microcode");
-	if (!json_is_array(mc) || json_array_size(mc) > QHB_SYNTH_MAXLEN)
+	if (!json_is_array(mc) || json_array_size(mc) > QHB_PCPU_MAXPROG)
 		return qhb_err_set(e, "form %.20s: expected \"microcode\", an "
-		    "array of at most %d instructions", key, QHB_SYNTH_MAXLEN);
+		    "array of at most %d instructions", key, QHB_PCPU_MAXPROG);
 	for (i = 0; i < json_array_size(mc); i++) {
 		x = json_array_get(mc, i);
 		if (!json_is_string(x))

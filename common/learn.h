@@ -34,7 +34,7 @@ struct qhb_learn_lib {
 
 struct qhb_learn_entry {
 	int proven;
-	struct qhb_pcpu_insn prog[QHB_SYNTH_MAXLEN];
+	struct qhb_pcpu_insn prog[QHB_PCPU_MAXPROG];
 	unsigned n;
 	char form[96];
 	char reason[128];

@@ -13,11 +13,13 @@
 #include "vk.h"
 
 /* Runs p (n instructions, checked) on count states in place, in as many
- * dispatches as the device's binding range needs; *gpu_ns (may be NULL)
- * gets the dispatch time.  Returns 0, or -1 with e (the states are then
- * partly run). */
+ * dispatches as the device's binding range needs; with mem (count
+ * windows, or NULL for none: every access is then outside), the windows'
+ * bytes and faults are updated as qhb_pcpu_run_mem would.  *gpu_ns (may
+ * be NULL) gets the dispatch time.  Returns 0, or -1 with e (the states
+ * are then partly run). */
 int qhb_learnvk_run(struct qhb_vk *vk, const struct qhb_pcpu_insn *p,
-    size_t n, struct qhb_pcpu_state *s, size_t count, uint64_t *gpu_ns,
-    struct qhb_err *e);
+    size_t n, struct qhb_pcpu_state *s, struct qhb_pcpu_mem *mem,
+    size_t count, uint64_t *gpu_ns, struct qhb_err *e);
 
 #endif

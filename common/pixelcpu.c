@@ -11,7 +11,7 @@
 static const char *const op_names[QHB_PCPU_NOPS] = {
 	"mov", "add", "adc", "sub", "sbb", "and", "or", "xor", "not", "neg",
 	"shl", "shr", "sar", "rol", "ror", "mul", "sext", "ins", "ext",
-	"bswap", "cc", "sel", "nop",
+	"bswap", "cc", "sel", "ld", "st", "nop",
 };
 
 const char *qhb_pcpu_opname(unsigned op)
@@ -60,7 +60,30 @@ static uint64_t sext(uint64_t v, unsigned bits)
 	return (uint64_t)((int64_t)(v << (64 - bits)) >> (64 - bits));
 }
 
+static uint8_t *mem_byte(struct qhb_pcpu_mem *m, uint64_t addr)
+{
+	if (m != NULL && m->bytes != NULL && addr - m->base < m->size)
+		return &m->bytes[addr - m->base];
+	if (m != NULL)
+		m->fault = 1;
+	return NULL;
+}
+
 void qhb_pcpu_step(const struct qhb_pcpu_insn *in, struct qhb_pcpu_state *s)
+{
+	qhb_pcpu_step_mem(in, s, NULL);
+}
+
+int qhb_pcpu_uses_mem(const struct qhb_pcpu_insn *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i].op == QHB_PCPU_LD || p[i].op == QHB_PCPU_ST)
+			return 1;
+	return 0;
+}
+
+void qhb_pcpu_step_mem(const struct qhb_pcpu_insn *in,
+    struct qhb_pcpu_state *s, struct qhb_pcpu_mem *m)
 {
 	unsigned W = 8u << in->w, c, f = 0;
 	uint64_t M = W == 64 ? ~0ULL : (1ULL << W) - 1, S = 1ULL << (W - 1);
@@ -172,6 +195,22 @@ void qhb_pcpu_step(const struct qhb_pcpu_insn *in, struct qhb_pcpu_state *s)
 		    s->r[QHB_PCPU_FLAGS]);
 		break;
 	case QHB_PCPU_SEL: r = (y ? x : s->r[in->d]) & M; break;
+	case QHB_PCPU_LD:
+		fm = 0;
+		for (unsigned i = 0; i < W / 8; i++) {
+			uint8_t *b = mem_byte(m, x + y + i);
+
+			r |= (uint64_t)(b ? *b : 0) << (8 * i);
+		}
+		break;
+	case QHB_PCPU_ST:
+		for (unsigned i = 0; i < W / 8; i++) {
+			uint8_t *b = mem_byte(m, s->r[in->d] + y + i);
+
+			if (b != NULL)
+				*b = (uint8_t)(x >> (8 * i));
+		}
+		return;
 	default: /* NOP */
 		return;
 	}
@@ -192,7 +231,14 @@ void qhb_pcpu_run(const struct qhb_pcpu_insn *p, size_t n,
     struct qhb_pcpu_state *s)
 {
 	for (size_t i = 0; i < n; i++)
-		qhb_pcpu_step(&p[i], s);
+		qhb_pcpu_step_mem(&p[i], s, NULL);
+}
+
+void qhb_pcpu_run_mem(const struct qhb_pcpu_insn *p, size_t n,
+    struct qhb_pcpu_state *s, struct qhb_pcpu_mem *m)
+{
+	for (size_t i = 0; i < n; i++)
+		qhb_pcpu_step_mem(&p[i], s, m);
 }
 
 int qhb_pcpu_check(const struct qhb_pcpu_insn *p, size_t n, struct qhb_err *e)
@@ -209,6 +255,10 @@ int qhb_pcpu_check(const struct qhb_pcpu_insn *p, size_t n, struct qhb_err *e)
 			    "d %u a %u b %u w %u fmask %u", i, QHB_PCPU_NOPS,
 			    QHB_PCPU_NREG, in->op, in->d, in->a, in->b, in->w,
 			    in->fmask);
+		if ((in->op == QHB_PCPU_LD || in->op == QHB_PCPU_ST) &&
+		    in->fmask != 0)
+			return qhb_err_set(e, "instruction %zu: expected no flags "
+			    "on a load or store, got fmask %u", i, in->fmask);
 	}
 	return 0;
 }

@@ -18,6 +18,14 @@
  * to r[d] (SEXT and INS write 64 bits, see the man page).  Flag-producing
  * forms (fmask != 0) update the flags of fmask in r16 as x86 would for the
  * same operation; the others leave r16 alone.
+ *
+ * Memory: LD and ST move W / 8 bytes, little endian, between a register
+ * and a memory model.  In Z3 (synth.c) the memory is all of it, an array
+ * from 64-bit address to byte; the interpreters give each state a window
+ * (struct qhb_pcpu_mem: bytes at addresses base .. base + size - 1).  A
+ * byte outside the window reads as 0, is not written, and sets the
+ * window's fault, so a state that leaves its window is seen, never
+ * silently wrong.
  */
 #ifndef QHB_PIXELCPU_H
 #define QHB_PIXELCPU_H
@@ -62,6 +70,8 @@ enum qhb_pcpu_op {
 	QHB_PCPU_BSWAP,   /* bytes of the low W bits reversed */
 	QHB_PCPU_CC,      /* 1 if x86 condition (imm & 15) holds on r16, else 0 */
 	QHB_PCPU_SEL,     /* y != 0 ? x : r[d] */
+	QHB_PCPU_LD,      /* the W bits at address x + y, zero-extended */
+	QHB_PCPU_ST,      /* x's low W bits to address r[d] + y; no register */
 	QHB_PCPU_NOP,
 	QHB_PCPU_NOPS
 };
@@ -75,6 +85,18 @@ struct qhb_pcpu_state {
 	uint64_t r[QHB_PCPU_NREG];
 };
 
+/* The longest program a library holds (memory forms and the string
+ * operations need more than the search's sequences). */
+#define QHB_PCPU_MAXPROG 16
+
+/* A state's memory window; the caller owns bytes. */
+struct qhb_pcpu_mem {
+	uint64_t base;
+	uint32_t size;
+	uint32_t fault;           /* set to 1 by an access outside the window */
+	uint8_t *bytes;
+};
+
 /*
  * Functions used to run programs (the reference interpreter).
  */
@@ -84,6 +106,13 @@ void qhb_pcpu_run(const struct qhb_pcpu_insn *p, size_t n,
     struct qhb_pcpu_state *s);
 /* Runs one instruction. */
 void qhb_pcpu_step(const struct qhb_pcpu_insn *in, struct qhb_pcpu_state *s);
+/* The same with a memory window (NULL: every access is outside one). */
+void qhb_pcpu_run_mem(const struct qhb_pcpu_insn *p, size_t n,
+    struct qhb_pcpu_state *s, struct qhb_pcpu_mem *m);
+void qhb_pcpu_step_mem(const struct qhb_pcpu_insn *in,
+    struct qhb_pcpu_state *s, struct qhb_pcpu_mem *m);
+/* 1 when p holds a load or a store. */
+int qhb_pcpu_uses_mem(const struct qhb_pcpu_insn *p, size_t n);
 /* 0 if every field of every instruction is in range, else -1 with e
  * naming the first bad instruction. */
 int qhb_pcpu_check(const struct qhb_pcpu_insn *p, size_t n,

@@ -3,6 +3,7 @@
  */
 #include "synth.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,7 +75,8 @@ static Z3_ast z_cond(Z3_context c, unsigned cc, Z3_ast fl)
 	return (cc & 1) ? Z3_mk_not(c, r) : r;
 }
 
-static void z_step(Z3_context c, const struct qhb_pcpu_insn *in, Z3_ast *st)
+static void z_step(Z3_context c, const struct qhb_pcpu_insn *in, Z3_ast *st,
+    Z3_ast *mem)
 {
 	unsigned W = 8u << in->w, fm = in->fmask;
 	Z3_ast x = st[in->a], y = in->bimm ? BV(in->imm, 64) : st[in->b];
@@ -203,6 +205,16 @@ static void z_step(Z3_context c, const struct qhb_pcpu_insn *in, Z3_ast *st)
 		r = EXT(W - 1, 0, Z3_mk_ite(c, Z3_mk_eq(c, y, BV(0, 64)),
 		    st[in->d], x));
 		break;
+	case QHB_PCPU_LD:
+		fm = 0;
+		r = mem != NULL ? qhb_x86sem_load(c, *mem, Z3_mk_bvadd(c, x, y),
+		    W / 8) : BV(0, W);
+		break;
+	case QHB_PCPU_ST:
+		if (mem != NULL)
+			*mem = qhb_x86sem_store(c, *mem, Z3_mk_bvadd(c, st[in->d],
+			    y), x, W / 8);
+		return;
 	default:
 		return;
 	}
@@ -234,7 +246,14 @@ void qhb_synth_pcpu_z3(Z3_context c, const struct qhb_pcpu_insn *p,
     size_t n, Z3_ast st[QHB_PCPU_NREG])
 {
 	for (size_t i = 0; i < n; i++)
-		z_step(c, &p[i], st);
+		z_step(c, &p[i], st, NULL);
+}
+
+void qhb_synth_pcpu_z3_mem(Z3_context c, const struct qhb_pcpu_insn *p,
+    size_t n, Z3_ast st[QHB_PCPU_NREG], Z3_ast *mem)
+{
+	for (size_t i = 0; i < n; i++)
+		z_step(c, &p[i], st, mem);
 }
 
 /*
@@ -242,11 +261,24 @@ void qhb_synth_pcpu_z3(Z3_context c, const struct qhb_pcpu_insn *p,
  */
 struct z {
 	Z3_context c;
+	const struct qhb_x86sem_form *f;
 	Z3_ast in[QHB_PCPU_NREG];       /* free inputs: r0..r31 */
-	struct qhb_x86sem_out x;
+	struct qhb_x86sem_out x;        /* the register view (not strings) */
+	Z3_ast mem, probe;              /* memory before, an address */
+	struct qhb_x86sem_out xm;       /* against memory (memory forms) */
 	int err;
 	char msg[256];
 };
+
+static int has_mem(const struct qhb_x86sem_form *f)
+{
+	return f->mem.kind != QHB_X86SEM_REG;
+}
+
+static int is_string(const struct qhb_x86sem_form *f)
+{
+	return f->mem.kind == QHB_X86SEM_STOS || f->mem.kind == QHB_X86SEM_MOVS;
+}
 
 static void z_error(Z3_context c, Z3_error_code code)
 {
@@ -271,7 +303,14 @@ static int z_open(struct z *z, const struct qhb_x86sem_form *f,
 		z->in[i] = Z3_mk_const(z->c, Z3_mk_string_symbol(z->c, name),
 		    Z3_mk_bv_sort(z->c, 64));
 	}
-	if (qhb_x86sem_build(z->c, f, z->in, &z->x, e) < 0) {
+	z->f = f;
+	z->mem = Z3_mk_const(z->c, Z3_mk_string_symbol(z->c, "mem"),
+	    qhb_x86sem_mem_sort(z->c));
+	z->probe = Z3_mk_const(z->c, Z3_mk_string_symbol(z->c, "probe"),
+	    Z3_mk_bv_sort(z->c, 64));
+	if ((!is_string(f) && qhb_x86sem_build(z->c, f, z->in, &z->x, e) < 0) ||
+	    (has_mem(f) && qhb_x86sem_build_mem(z->c, f, z->in, z->mem, &z->xm,
+	    e) < 0)) {
 		Z3_del_context(z->c);
 		z->c = NULL;
 		return -1;
@@ -286,14 +325,16 @@ static void z_close(struct z *z)
 	z->c = NULL;
 }
 
-/* Checks p against the form.  Returns 1 proven, 0 counterexample (in cex,
+/* Checks p against the form: in the register view, or (full) the whole
+ * program against memory.  Returns 1 proven, 0 counterexample (in cex,
  * when not NULL), -1 unknown (reason in why). */
 static int z_check(struct z *z, const struct qhb_pcpu_insn *p, size_t n,
-    unsigned timeout_ms, struct qhb_pcpu_state *cex, double *secs,
+    int full, unsigned timeout_ms, struct qhb_pcpu_state *cex, double *secs,
     char *why, size_t whysize)
 {
 	Z3_context c = z->c;
-	Z3_ast st[QHB_PCPU_NREG], diff[16 + 1 + 6], a2[2];
+	Z3_ast st[QHB_PCPU_NREG], diff[16 + 1 + 6 + 1], a2[2], mem = z->mem;
+	const struct qhb_x86sem_out *xo = full ? &z->xm : &z->x;
 	Z3_solver s;
 	Z3_params prm;
 	Z3_lbool res;
@@ -303,19 +344,26 @@ static int z_check(struct z *z, const struct qhb_pcpu_insn *p, size_t n,
 	int rv;
 
 	memcpy(st, z->in, sizeof(st));
-	qhb_synth_pcpu_z3(c, p, n, st);
+	qhb_synth_pcpu_z3_mem(c, p, n, st, &mem);
 	for (int i = 0; i < 16; i++)
-		diff[nd++] = Z3_mk_not(c, Z3_mk_eq(c, st[i], z->x.reg[i]));
+		diff[nd++] = Z3_mk_not(c, Z3_mk_eq(c, st[i], xo->reg[i]));
+	if (full)
+		diff[nd++] = Z3_mk_not(c, Z3_mk_eq(c, Z3_mk_select(c, mem,
+		    z->probe), Z3_mk_select(c, xo->mem, z->probe)));
+	else if (has_mem(z->f) && z->f->mem.write)
+		diff[nd++] = Z3_mk_not(c, Z3_mk_eq(c, EXT(z->f->mem.bits - 1, 0,
+		    st[QHB_X86SEM_MEMREG]), xo->memval));
 	diff[nd++] = Z3_mk_not(c, Z3_mk_eq(c,
 	    Z3_mk_bvand(c, st[QHB_PCPU_FLAGS], BV(other, 64)),
 	    Z3_mk_bvand(c, z->in[QHB_PCPU_FLAGS], BV(other, 64))));
 	for (int i = 0; i < 6; i++) {
-		a2[0] = z->x.def[i];
+		a2[0] = xo->def[i];
 		a2[1] = Z3_mk_not(c, Z3_mk_eq(c, BIT(st[QHB_PCPU_FLAGS],
-		    flag_pos[i]), z->x.flag[i]));
+		    flag_pos[i]), xo->flag[i]));
 		diff[nd++] = Z3_mk_and(c, 2, a2);
 	}
-	s = Z3_mk_solver_for_logic(c, Z3_mk_string_symbol(c, "QF_BV"));
+	s = Z3_mk_solver_for_logic(c, Z3_mk_string_symbol(c, full ? "QF_ABV" :
+	    "QF_BV"));
 	Z3_solver_inc_ref(c, s);
 	prm = Z3_mk_params(c);
 	Z3_params_inc_ref(c, prm);
@@ -361,7 +409,8 @@ int qhb_synth_prove(const struct qhb_x86sem_form *f,
 	*seconds = 0;
 	if (qhb_pcpu_check(p, n, e) < 0 || z_open(&z, f, e) < 0)
 		return -1;
-	rv = z_check(&z, p, n, timeout_ms, NULL, seconds, why, sizeof(why));
+	rv = z_check(&z, p, n, has_mem(f), timeout_ms, NULL, seconds, why,
+	    sizeof(why));
 	*proven = rv == 1;
 	z_close(&z);
 	return 0;
@@ -371,12 +420,13 @@ int qhb_synth_prove(const struct qhb_x86sem_form *f,
  * The search.
  */
 #define MAXTEST 64
-#define MAXLIVE 8
+#define MAXLIVE 10
 
 struct test {
 	struct qhb_pcpu_state s;        /* input */
 	uint64_t want[16];              /* expected registers */
 	uint64_t wflags, defmask;       /* expected rflags bits, defined ones */
+	uint64_t wmem, memmask;         /* expected memory operand, its bits */
 };
 
 struct node {
@@ -429,6 +479,16 @@ static int expect(struct search *s, struct test *t)
 			return -1;
 		t->wflags |= u << flag_pos[i];
 	}
+	t->wmem = t->memmask = 0;
+	if (has_mem(s->f) && s->f->mem.write) {
+		v = Z3_simplify(c, Z3_substitute(c, s->z->x.memval,
+		    QHB_PCPU_NREG, s->z->in, to));
+		if (!Z3_get_numeral_uint64(c, v, &u))
+			return -1;
+		t->wmem = u;
+		t->memmask = s->f->mem.bits == 64 ? ~0ULL :
+		    (1ULL << s->f->mem.bits) - 1;
+	}
 	return 0;
 }
 
@@ -472,6 +532,11 @@ static int make_pool(struct search *s)
 	}
 	src[ns++] = QHB_PCPU_SCRATCH;
 	dst[nd++] = QHB_PCPU_SCRATCH;
+	if (has_mem(f)) {
+		src[ns++] = QHB_X86SEM_MEMREG;
+		if (f->mem.write)
+			dst[nd++] = QHB_X86SEM_MEMREG;
+	}
 	s->nlive = 0;
 	for (unsigned i = 0; i < ns; i++)
 		s->live[s->nlive++] = src[i];
@@ -614,6 +679,9 @@ static int goal(const struct search *s, const uint64_t *vec,
 			if (r == QHB_PCPU_FLAGS &&
 			    ((v[k] ^ tt->wflags) & tt->defmask))
 				return 0;
+			if (r == QHB_X86SEM_MEMREG &&
+			    ((v[k] ^ tt->wmem) & tt->memmask))
+				return 0;
 		}
 	}
 	return 1;
@@ -716,6 +784,103 @@ out:
 	return rv;
 }
 
+/* Appends one instruction, given as text, to p.  Returns 0, or -1 when
+ * the program is full. */
+static int emit(struct qhb_pcpu_insn *p, unsigned *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int emit(struct qhb_pcpu_insn *p, unsigned *n, const char *fmt, ...)
+{
+	char text[96];
+	struct qhb_err e;
+	va_list ap;
+
+	if (*n >= QHB_PCPU_MAXPROG)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (qhb_pcpu_parse(text, &p[*n], &e) < 0)
+		return -1;
+	(*n)++;
+	return 0;
+}
+
+/* One iteration of rep stos / rep movs: nothing when rcx is 0 (the old
+ * bytes are stored back), else one element, rdi (and rsi) stepped by
+ * +-size as DF says, rcx decremented. */
+static unsigned string_program(const struct qhb_x86sem_form *f,
+    struct qhb_pcpu_insn *p)
+{
+	unsigned W = f->mem.bits, b = W / 8, n = 0;
+	int bad = 0;
+
+	if (f->mem.kind == QHB_X86SEM_STOS) {
+		bad |= emit(p, &n, "ld.%u r18, r7, #0", W);
+		bad |= emit(p, &n, "sel.%u r18, r0, r1", W);
+	} else {
+		bad |= emit(p, &n, "ld.%u r20, r6, #0", W);
+		bad |= emit(p, &n, "ld.%u r18, r7, #0", W);
+		bad |= emit(p, &n, "sel.%u r18, r20, r1", W);
+	}
+	bad |= emit(p, &n, "st.%u r7, r18, #0", W);
+	/* r19 = DF ? -size : size */
+	bad |= emit(p, &n, "ext.8 r19, r16, #10");
+	bad |= emit(p, &n, "and.64 r19, r19, #1");
+	bad |= emit(p, &n, "shl.64 r19, r19, #%d", __builtin_ctz(2 * b));
+	bad |= emit(p, &n, "neg.64 r19, r19, r19");
+	bad |= emit(p, &n, "add.64 r19, r19, #%u", b);
+	bad |= emit(p, &n, "add.64 r20, r7, r19");
+	bad |= emit(p, &n, "sel.64 r7, r20, r1");
+	if (f->mem.kind == QHB_X86SEM_MOVS) {
+		bad |= emit(p, &n, "add.64 r20, r6, r19");
+		bad |= emit(p, &n, "sel.64 r6, r20, r1");
+	}
+	bad |= emit(p, &n, "add.64 r20, r1, #-1");
+	bad |= emit(p, &n, "sel.64 r1, r20, r1");
+	return bad ? 0 : n;
+}
+
+/* The searched sequence q (over the register view) inside the memory
+ * access: the address, a load into QHB_X86SEM_MEMREG, q, a store back.
+ * Returns the length, 0 when it does not fit. */
+static unsigned wrap_memory(const struct qhb_x86sem_form *f,
+    const struct qhb_pcpu_insn *q, unsigned nq, struct qhb_pcpu_insn *p)
+{
+	const struct qhb_x86sem_mem *m = &f->mem;
+	unsigned W = m->bits, n = 0, areg = QHB_X86SEM_ADDRREG;
+	long long disp = m->disp;
+	int bad = 0;
+
+	if (m->index == QHB_X86SEM_NOREG && m->base != QHB_X86SEM_NOREG &&
+	    (!m->write || !(f->wregs & (1u << m->base)))) {
+		/* base + disp in the load and store themselves */
+		areg = m->base;
+	} else {
+		if (m->index != QHB_X86SEM_NOREG)
+			bad |= emit(p, &n, "shl.64 r%u, r%u, #%u", areg, m->index,
+			    m->shift);
+		if (m->base != QHB_X86SEM_NOREG)
+			bad |= emit(p, &n, m->index != QHB_X86SEM_NOREG ?
+			    "add.64 r%u, r%u, r%u" : "mov.64 r%u, r%u, r%u", areg,
+			    m->base, areg);
+		if (m->base == QHB_X86SEM_NOREG && m->index == QHB_X86SEM_NOREG)
+			bad |= emit(p, &n, "and.64 r%u, r%u, #0", areg, areg);
+	}
+	if (m->read)
+		bad |= emit(p, &n, "ld.%u r%u, r%u, #%lld", W, QHB_X86SEM_MEMREG,
+		    areg, disp);
+	for (unsigned i = 0; i < nq && !bad; i++) {
+		if (n >= QHB_PCPU_MAXPROG)
+			return 0;
+		p[n++] = q[i];
+	}
+	if (m->write)
+		bad |= emit(p, &n, "st.%u r%u, r%u, #%lld", W, areg,
+		    QHB_X86SEM_MEMREG, disp);
+	return bad ? 0 : n;
+}
+
 int qhb_synth_form(const struct qhb_x86sem_form *f,
     const struct qhb_synth_opts *o, struct qhb_synth_result *r,
     struct qhb_err *e)
@@ -745,6 +910,28 @@ int qhb_synth_form(const struct qhb_x86sem_form *f,
 	s->f = f;
 	s->z = &z;
 	s->budget = o->budget;
+	if (is_string(f)) {
+		char why[128] = "";
+		int pr;
+
+		r->iterations = 1;
+		if ((r->n = string_program(f, r->prog)) == 0) {
+			qhb_err_set(e, "%s: the string program does not fit",
+			    f->text);
+			goto out;
+		}
+		pr = z_check(&z, r->prog, r->n, 1, o->timeout_ms, NULL,
+		    &r->solver_seconds, why, sizeof(why));
+		if (pr == 1)
+			r->status = QHB_SYNTH_PROVEN;
+		else
+			snprintf(r->reason, sizeof(r->reason), "%s", pr < 0 ? why :
+			    "the string program is not equivalent");
+		if (pr != 1)
+			r->n = 0;
+		rv = 0;
+		goto out;
+	}
 	s->seencap = 1u << 20;
 	if ((s->seen = malloc(s->seencap * sizeof(uint64_t))) == NULL ||
 	    make_pool(s) < 0) {
@@ -782,8 +969,28 @@ int qhb_synth_form(const struct qhb_x86sem_form *f,
 		}
 		n = prog_of(s, g, p);
 		r->iterations++;
-		pr = z_check(&z, p, n, o->timeout_ms, &in, &r->solver_seconds,
-		    why, sizeof(why));
+		pr = z_check(&z, p, n, 0, o->timeout_ms, &in,
+		    &r->solver_seconds, why, sizeof(why));
+		if (pr == 1 && has_mem(f)) {
+			/* the register view holds: now the whole program */
+			if ((r->n = wrap_memory(f, p, n, r->prog)) == 0) {
+				snprintf(r->reason, sizeof(r->reason), "the memory "
+				    "access does not fit in %d instructions",
+				    QHB_PCPU_MAXPROG);
+				break;
+			}
+			pr = z_check(&z, r->prog, r->n, 1, o->timeout_ms, NULL,
+			    &r->solver_seconds, why, sizeof(why));
+			if (pr == 1) {
+				r->status = QHB_SYNTH_PROVEN;
+			} else {
+				snprintf(r->reason, sizeof(r->reason), "%s",
+				    pr < 0 ? why : "the program with its memory "
+				    "access is not equivalent");
+				r->n = 0;
+			}
+			break;
+		}
 		if (pr == 1) {
 			r->status = QHB_SYNTH_PROVEN;
 			memcpy(r->prog, p, n * sizeof(*p));

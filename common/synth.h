@@ -12,6 +12,13 @@
  * flags, and each of those flags wherever x86 defines it) or returns an
  * input where it does not, which becomes a new test state.
  *
+ * A form with a memory operand is searched with the operand seen as the
+ * register QHB_X86SEM_MEMREG; the sequence found is then wrapped in the
+ * address computation, a load and a store, and that whole program is
+ * proven against the form with memory as an array (registers, flags and
+ * every byte of memory).  The string operations' programs are fixed ones,
+ * proven the same way.
+ *
  * Also here: the Pixel CPU's semantics as Z3 formulas, op by op the
  * reference interpreter's (pixelcpu.c).
  */
@@ -39,7 +46,7 @@ enum qhb_synth_status { QHB_SYNTH_PROVEN, QHB_SYNTH_FAILED };
 
 struct qhb_synth_result {
 	enum qhb_synth_status status;
-	struct qhb_pcpu_insn prog[QHB_SYNTH_MAXLEN];
+	struct qhb_pcpu_insn prog[QHB_PCPU_MAXPROG];
 	unsigned n;
 	double seconds;           /* wall time of search and proofs */
 	double solver_seconds;    /* of which in Z3 */
@@ -67,8 +74,11 @@ int qhb_synth_prove(const struct qhb_x86sem_form *f,
 const char *qhb_synth_z3_version(char *buf, size_t size);
 
 /* The Pixel CPU as Z3 formulas: runs p symbolically on st[0..31], 64-bit
- * terms, in place.  Exposed for the unit tests. */
+ * terms, in place.  Exposed for the unit tests.  Loads read 0. */
 void qhb_synth_pcpu_z3(Z3_context c, const struct qhb_pcpu_insn *p,
     size_t n, Z3_ast st[QHB_PCPU_NREG]);
+/* The same against the memory *mem (qhb_x86sem_mem_sort), in place. */
+void qhb_synth_pcpu_z3_mem(Z3_context c, const struct qhb_pcpu_insn *p,
+    size_t n, Z3_ast st[QHB_PCPU_NREG], Z3_ast *mem);
 
 #endif

@@ -90,6 +90,11 @@ static int mnemonic_flags(ZydisMnemonic m)
 	case ZYDIS_MNEMONIC_LEA: case ZYDIS_MNEMONIC_NOT:
 	case ZYDIS_MNEMONIC_BSWAP: case ZYDIS_MNEMONIC_XCHG:
 	case ZYDIS_MNEMONIC_NOP:
+	case ZYDIS_MNEMONIC_PUSH: case ZYDIS_MNEMONIC_POP:
+	case ZYDIS_MNEMONIC_STOSB: case ZYDIS_MNEMONIC_STOSW:
+	case ZYDIS_MNEMONIC_STOSD: case ZYDIS_MNEMONIC_STOSQ:
+	case ZYDIS_MNEMONIC_MOVSB: case ZYDIS_MNEMONIC_MOVSW:
+	case ZYDIS_MNEMONIC_MOVSD: case ZYDIS_MNEMONIC_MOVSQ:
 		return 0;
 	case ZYDIS_MNEMONIC_INC: case ZYDIS_MNEMONIC_DEC:
 		return QHB_PCPU_ALLF & ~QHB_PCPU_CF;
@@ -117,6 +122,110 @@ static int unsupported(struct qhb_x86sem_form *f, const char *why)
 	return 0;
 }
 
+static unsigned width_bit(unsigned bits)
+{
+	return 1u << (bits == 8 ? 0 : bits == 16 ? 1 : bits == 32 ? 2 : 3);
+}
+
+/* rep stos, rep movs: one iteration. */
+static int decode_string(struct qhb_x86sem_form *f,
+    const ZydisDecodedInstruction *in)
+{
+	int movs = in->mnemonic >= ZYDIS_MNEMONIC_MOVSB &&
+	    in->mnemonic <= ZYDIS_MNEMONIC_MOVSW;
+	unsigned w = in->operand_width;
+
+	if (!(in->attributes & ZYDIS_ATTRIB_HAS_REP) ||
+	    (in->attributes & (ZYDIS_ATTRIB_HAS_LOCK | ZYDIS_ATTRIB_HAS_REPNE)))
+		return unsupported(f, "string operation without rep not "
+		    "modelled");
+	if (in->address_width != 64)
+		return unsupported(f, "32-bit address");
+	if (w != 8 && w != 16 && w != 32 && w != 64)
+		return unsupported(f, "operand width not modelled");
+	f->mem.kind = movs ? QHB_X86SEM_MOVS : QHB_X86SEM_STOS;
+	f->mem.read = movs;
+	f->mem.write = 1;
+	f->mem.base = 7;
+	f->mem.bits = w;
+	f->regs = 1u << 1 | 1u << 7 | (movs ? 1u << 6 : 1u << 0);
+	f->wregs = 1u << 1 | 1u << 7 | (movs ? 1u << 6 : 0);
+	f->widths = width_bit(w) | 8;
+	return 0;
+}
+
+/* push r64 / imm, pop r64 */
+static int decode_stack(struct qhb_x86sem_form *f,
+    const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops)
+{
+	int push = in->mnemonic == ZYDIS_MNEMONIC_PUSH;
+	unsigned g, lo, bits;
+
+	if (in->operand_width != 64 || in->operand_count_visible != 1)
+		return unsupported(f, "push/pop of other than 64 bits");
+	if (ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER) {
+		if (reg_gpr(ops[0].reg.value, &g, &lo, &bits) < 0 || bits != 64)
+			return unsupported(f, "push/pop of a non-GPR register");
+		f->regs |= 1u << g;
+		if (!push)
+			f->wregs |= 1u << g;
+	} else if (ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE && push) {
+		f->imm[f->nimm++] = ops[0].imm.value.s;
+	} else {
+		return unsupported(f, "push/pop of a memory operand");
+	}
+	f->mem.kind = push ? QHB_X86SEM_PUSH : QHB_X86SEM_POP;
+	f->mem.read = !push;
+	f->mem.write = push;
+	f->mem.base = 4;
+	f->mem.disp = push ? -8 : 0;
+	f->mem.bits = 64;
+	f->regs |= 1u << 4;
+	f->wregs |= 1u << 4;
+	f->widths |= 8;
+	return 0;
+}
+
+/* An explicit memory operand (not lea's). */
+static int decode_memop(struct qhb_x86sem_form *f,
+    const ZydisDecodedInstruction *in, const ZydisDecodedOperand *o)
+{
+	unsigned g, lo, bits;
+
+	if (f->mem.kind != QHB_X86SEM_REG)
+		return unsupported(f, "two memory operands");
+	if (o->mem.segment == ZYDIS_REGISTER_FS ||
+	    o->mem.segment == ZYDIS_REGISTER_GS)
+		return unsupported(f, "fs or gs segment base not modelled");
+	if (o->mem.base == ZYDIS_REGISTER_RIP ||
+	    o->mem.base == ZYDIS_REGISTER_EIP)
+		return unsupported(f, "rip-relative address");
+	if (in->address_width != 64)
+		return unsupported(f, "32-bit address");
+	if (o->size != 8 && o->size != 16 && o->size != 32 && o->size != 64)
+		return unsupported(f, "memory operand width not modelled");
+	f->mem.base = f->mem.index = QHB_X86SEM_NOREG;
+	if (o->mem.base != ZYDIS_REGISTER_NONE) {
+		if (reg_gpr(o->mem.base, &g, &lo, &bits) < 0 || bits != 64)
+			return unsupported(f, "odd base register");
+		f->mem.base = g;
+	}
+	if (o->mem.index != ZYDIS_REGISTER_NONE) {
+		if (reg_gpr(o->mem.index, &g, &lo, &bits) < 0 || bits != 64)
+			return unsupported(f, "odd index register");
+		f->mem.index = g;
+		f->mem.shift = o->mem.scale == 8 ? 3 : o->mem.scale == 4 ? 2 :
+		    o->mem.scale == 2 ? 1 : 0;
+	}
+	f->mem.kind = QHB_X86SEM_MEMOP;
+	f->mem.disp = o->mem.disp.value;
+	f->mem.bits = o->size;
+	f->mem.read = (o->actions & ZYDIS_OPERAND_ACTION_MASK_READ) != 0;
+	f->mem.write = (o->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) != 0;
+	f->widths |= width_bit(o->size);
+	return 0;
+}
+
 int qhb_x86sem_decode(const void *code, size_t n, struct qhb_x86sem_form *f,
     struct qhb_err *e)
 {
@@ -136,14 +245,22 @@ int qhb_x86sem_decode(const void *code, size_t n, struct qhb_x86sem_form *f,
 	    in.operand_count_visible, f->text, sizeof(f->text), 0, NULL)))
 		return qhb_err_set(e, "cannot format the instruction");
 	f->ok = 1;
+	f->mem.base = f->mem.index = QHB_X86SEM_NOREG;
 	if ((fl = mnemonic_flags(in.mnemonic)) < 0)
 		return unsupported(f, "mnemonic not modelled");
 	f->fwrite = (unsigned)fl;
+	if (in.meta.category == ZYDIS_CATEGORY_STRINGOP)
+		return decode_string(f, &in);
+	if (in.mnemonic == ZYDIS_MNEMONIC_MOVSD)
+		return unsupported(f, "mnemonic not modelled");
 	if (in.attributes & (ZYDIS_ATTRIB_HAS_LOCK | ZYDIS_ATTRIB_HAS_REP |
 	    ZYDIS_ATTRIB_HAS_REPE | ZYDIS_ATTRIB_HAS_REPNE))
 		return unsupported(f, "prefix not modelled");
 	if (in.mnemonic == ZYDIS_MNEMONIC_NOP)
 		return 0;
+	if (in.mnemonic == ZYDIS_MNEMONIC_PUSH ||
+	    in.mnemonic == ZYDIS_MNEMONIC_POP)
+		return decode_stack(f, &in, ops);
 	if (in.mnemonic == ZYDIS_MNEMONIC_BSWAP && in.operand_width == 16)
 		return unsupported(f, "bswap of 16 bits is undefined");
 	for (unsigned i = 0; i < in.operand_count_visible; i++) {
@@ -183,8 +300,8 @@ int qhb_x86sem_decode(const void *code, size_t n, struct qhb_x86sem_form *f,
 				f->imm[f->nimm++] = o->mem.scale == 2 ? 1 :
 				    o->mem.scale == 4 ? 2 : 3;
 		} else if (o->type == ZYDIS_OPERAND_TYPE_MEMORY) {
-			return unsupported(f, "memory operand (the memory model "
-			    "is not in the synthesis yet)");
+			if (decode_memop(f, &in, o) < 0 || !f->ok)
+				return 0;
 		} else {
 			return unsupported(f, "operand type not modelled");
 		}
@@ -297,9 +414,11 @@ static Z3_ast rd(struct sem *s, const struct opnd *op)
 static void wr(struct sem *s, const struct opnd *op, Z3_ast v)
 {
 	Z3_context c = s->c;
-	Z3_ast *r = &s->o->reg[op->gpr];
+	Z3_ast *r = &s->o->reg[op->gpr & 15];
 
-	if (op->bits == 64)
+	if (op->kind == 3)
+		s->o->memval = v;
+	else if (op->bits == 64)
 		*r = v;
 	else if (op->bits == 32)
 		*r = Z3_mk_zero_ext(c, 32, v);
@@ -383,10 +502,56 @@ static int get_opnd(const ZydisDecodedOperand *z, unsigned width,
 		return 0;
 	}
 	if (z->type == ZYDIS_OPERAND_TYPE_MEMORY) {
+		/* lea's address (2), or a memory operand, seen as a register */
 		op->kind = 2;
+		if (z->mem.type != ZYDIS_MEMOP_TYPE_AGEN) {
+			op->kind = 3;
+			op->gpr = QHB_X86SEM_MEMREG;
+			op->bits = z->size;
+		}
 		return 0;
 	}
 	return -1;
+}
+
+Z3_sort qhb_x86sem_mem_sort(Z3_context c)
+{
+	return Z3_mk_array_sort(c, Z3_mk_bv_sort(c, 64), Z3_mk_bv_sort(c, 8));
+}
+
+Z3_ast qhb_x86sem_load(Z3_context c, Z3_ast mem, Z3_ast addr, unsigned n)
+{
+	Z3_ast r = NULL, b;
+
+	for (unsigned i = 0; i < n; i++) {
+		b = Z3_mk_select(c, mem, i ? Z3_mk_bvadd(c, addr, BV(i, 64)) :
+		    addr);
+		r = r ? Z3_mk_concat(c, b, r) : b;
+	}
+	return r;
+}
+
+Z3_ast qhb_x86sem_store(Z3_context c, Z3_ast mem, Z3_ast addr, Z3_ast v,
+    unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		mem = Z3_mk_store(c, mem, i ? Z3_mk_bvadd(c, addr, BV(i, 64)) :
+		    addr, EXT(8 * i + 7, 8 * i, v));
+	return mem;
+}
+
+/* The address of the form's memory access, from the registers in. */
+static Z3_ast address(Z3_context c, const struct qhb_x86sem_mem *m,
+    Z3_ast *in)
+{
+	Z3_ast a = BV((uint64_t)m->disp, 64);
+
+	if (m->base < 16)
+		a = Z3_mk_bvadd(c, in[m->base], a);
+	if (m->index < 16)
+		a = Z3_mk_bvadd(c, a, Z3_mk_bvshl(c, in[m->index],
+		    BV(m->shift, 64)));
+	return a;
 }
 
 static void shift(struct sem *s, ZydisMnemonic m, const struct opnd *dst,
@@ -459,7 +624,7 @@ static void shift(struct sem *s, ZydisMnemonic m, const struct opnd *dst,
 }
 
 int qhb_x86sem_build(Z3_context c, const struct qhb_x86sem_form *f,
-    Z3_ast in[17], struct qhb_x86sem_out *o, struct qhb_err *e)
+    Z3_ast in[], struct qhb_x86sem_out *o, struct qhb_err *e)
 {
 	ZydisDecodedInstruction in_;
 	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
@@ -480,12 +645,28 @@ int qhb_x86sem_build(Z3_context c, const struct qhb_x86sem_form *f,
 		o->reg[i] = in[i];
 	for (int i = 0; i < 6; i++)
 		setf(&s, i, BIT(in[16], flag_pos[i]));
+	o->addr = o->memval = o->mem = NULL;
+	if (f->mem.kind == QHB_X86SEM_STOS || f->mem.kind == QHB_X86SEM_MOVS)
+		return qhb_err_set(e, "%s: a string operation has no register "
+		    "view", f->text);
+	if (f->mem.kind != QHB_X86SEM_REG) {
+		o->addr = address(c, &f->mem, in);
+		o->memval = EXT(f->mem.bits - 1, 0, in[QHB_X86SEM_MEMREG]);
+	}
 	for (unsigned i = 0; i < n && i < 3; i++)
 		if (get_opnd(&ops[i], w, &op[i]) < 0)
 			return qhb_err_set(e, "%s: operand %u not modelled",
 			    f->text, i);
 	switch (m) {
 	case ZYDIS_MNEMONIC_NOP:
+		break;
+	case ZYDIS_MNEMONIC_PUSH:
+		o->reg[4] = Z3_mk_bvsub(c, in[4], BV(8, 64));
+		o->memval = op[0].kind == 1 ? BV(op[0].imm, 64) : in[op[0].gpr];
+		break;
+	case ZYDIS_MNEMONIC_POP:
+		o->reg[4] = Z3_mk_bvadd(c, in[4], BV(8, 64));
+		o->reg[op[0].gpr] = in[QHB_X86SEM_MEMREG];
 		break;
 	case ZYDIS_MNEMONIC_MOV:
 		wr(&s, &op[0], rd(&s, &op[1]));
@@ -615,5 +796,59 @@ int qhb_x86sem_build(Z3_context c, const struct qhb_x86sem_form *f,
 		break;
 	}
 	}
+	return 0;
+}
+
+/* One iteration of rep stos / rep movs. */
+static void build_string(Z3_context c, const struct qhb_x86sem_form *f,
+    Z3_ast *in, Z3_ast mem, struct qhb_x86sem_out *o)
+{
+	unsigned n = f->mem.bits / 8;
+	Z3_ast go = Z3_mk_not(c, Z3_mk_eq(c, in[1], BV(0, 64)));
+	Z3_ast step = Z3_mk_ite(c, ISONE(BIT(in[16], 10)), BV(-(int64_t)n, 64),
+	    BV(n, 64)), v;
+
+	if (f->mem.kind == QHB_X86SEM_STOS)
+		v = EXT(f->mem.bits - 1, 0, in[0]);
+	else
+		v = qhb_x86sem_load(c, mem, in[6], n);
+	o->addr = in[7];
+	o->memval = v;
+	o->mem = Z3_mk_ite(c, go, qhb_x86sem_store(c, mem, in[7], v, n), mem);
+	o->reg[7] = Z3_mk_ite(c, go, Z3_mk_bvadd(c, in[7], step), in[7]);
+	if (f->mem.kind == QHB_X86SEM_MOVS)
+		o->reg[6] = Z3_mk_ite(c, go, Z3_mk_bvadd(c, in[6], step), in[6]);
+	o->reg[1] = Z3_mk_ite(c, go, Z3_mk_bvsub(c, in[1], BV(1, 64)), in[1]);
+}
+
+int qhb_x86sem_build_mem(Z3_context c, const struct qhb_x86sem_form *f,
+    Z3_ast in[], Z3_ast mem, struct qhb_x86sem_out *o, struct qhb_err *e)
+{
+	Z3_ast in2[QHB_PCPU_NREG];
+	unsigned n = f->mem.bits / 8;
+
+	if (!f->ok)
+		return qhb_err_set(e, "%s: not modelled: %s", f->text, f->reason);
+	if (f->mem.kind == QHB_X86SEM_STOS || f->mem.kind == QHB_X86SEM_MOVS) {
+		for (int i = 0; i < 16; i++)
+			o->reg[i] = in[i];
+		for (int i = 0; i < 6; i++) {
+			o->flag[i] = BIT(in[16], flag_pos[i]);
+			o->def[i] = Z3_mk_true(c);
+		}
+		build_string(c, f, in, mem, o);
+		return 0;
+	}
+	memcpy(in2, in, sizeof(in2));
+	if (f->mem.kind != QHB_X86SEM_REG && f->mem.read) {
+		Z3_ast v = qhb_x86sem_load(c, mem, address(c, &f->mem, in), n);
+
+		in2[QHB_X86SEM_MEMREG] = zext_to(c, v, f->mem.bits, 64);
+	}
+	if (qhb_x86sem_build(c, f, in2, o, e) < 0)
+		return -1;
+	o->mem = mem;
+	if (f->mem.kind != QHB_X86SEM_REG && f->mem.write)
+		o->mem = qhb_x86sem_store(c, mem, o->addr, o->memval, n);
 	return 0;
 }

@@ -6,12 +6,21 @@
  * which it is defined (Intel SDM vol. 2; "undefined" is never guessed).
  *
  * Instructions are decoded with Zydis.  The forms modelled are register
- * forms (no memory access): mov, movzx, movsx, movsxd, lea, add, adc, sub,
+ * forms and forms with one memory operand: mov, movzx, movsx, movsxd, lea, add, adc, sub,
  * sbb, and, or, xor, not, neg, inc, dec, cmp, test, shl/sal, shr, sar, rol,
  * ror, imul (two and three operands), bswap, xchg, cmovcc, setcc, nop, in
  * 8, 16, 32 and 64 bits with the partial-register rules (8 and 16-bit
- * writes merge, 32-bit writes zero-extend, ah..bh).  Any other form is
- * decoded but marked unsupported, with the reason.
+ * writes merge, 32-bit writes zero-extend, ah..bh); push and pop of a
+ * 64-bit register; and one iteration of rep stos and rep movs (what QEMU
+ * runs each time it executes the instruction: nothing when rcx is 0, else
+ * one element, rcx decremented, rdi and rsi stepped by DF).  Any other
+ * form is decoded but marked unsupported, with the reason.
+ *
+ * Memory is an array from 64-bit address to byte.  A memory operand is
+ * seen two ways: by qhb_x86sem_build as a register (its value before the
+ * instruction in in[QHB_X86SEM_MEMREG], its value after in memval), which
+ * is what the synthesis searches over; and by qhb_x86sem_build_mem as
+ * loads and stores against the array, which is what the proofs use.
  */
 #ifndef QHB_X86SEM_H
 #define QHB_X86SEM_H
@@ -24,6 +33,27 @@
 #include "err.h"
 
 #define QHB_X86SEM_NIMM 4
+#define QHB_X86SEM_NOREG 16     /* no base or index register */
+#define QHB_X86SEM_MEMREG 18    /* the memory operand seen as a register */
+#define QHB_X86SEM_ADDRREG 19   /* microcode's address register */
+
+enum qhb_x86sem_kind {
+	QHB_X86SEM_REG,         /* no memory access */
+	QHB_X86SEM_MEMOP,       /* one explicit memory operand */
+	QHB_X86SEM_PUSH,        /* push r64: [rsp - 8] written */
+	QHB_X86SEM_POP,         /* pop r64: [rsp] read */
+	QHB_X86SEM_STOS,        /* rep stos, one iteration */
+	QHB_X86SEM_MOVS,        /* rep movs, one iteration */
+};
+
+/* The memory access of a form: address base + (index << shift) + disp. */
+struct qhb_x86sem_mem {
+	int kind;
+	int read, write;
+	unsigned base, index, shift;
+	int64_t disp;
+	unsigned bits;          /* of the access: 8, 16, 32 or 64 */
+};
 
 struct qhb_x86sem_form {
 	uint8_t bytes[16];
@@ -37,12 +67,16 @@ struct qhb_x86sem_form {
 	unsigned widths;        /* bit w set: operands of 8 << w bits occur */
 	int64_t imm[QHB_X86SEM_NIMM];   /* constants of the form */
 	unsigned nimm;
+	struct qhb_x86sem_mem mem;
 };
 
 struct qhb_x86sem_out {
 	Z3_ast reg[16];         /* 64-bit values after the instruction */
 	Z3_ast flag[6];         /* 1-bit CF PF AF ZF SF OF */
 	Z3_ast def[6];          /* Bool: the flag is defined */
+	Z3_ast addr;            /* 64-bit address of the memory operand */
+	Z3_ast memval;          /* its value after (mem.bits), when written */
+	Z3_ast mem;             /* qhb_x86sem_build_mem: the memory after */
 };
 
 /* Decodes the 64-bit mode instruction at code (at most n bytes) into f.
@@ -54,8 +88,24 @@ int qhb_x86sem_decode(const void *code, size_t n, struct qhb_x86sem_form *f,
  * the other branches), 0 when not, -1 when undecodable. */
 int qhb_x86sem_is_exit(const void *code, size_t n);
 /* Builds the semantics of a modelled form: in[0..15] are the 64-bit
- * registers, in[16] rflags.  Returns 0, or -1 with e. */
+ * registers, in[16] rflags, in[QHB_X86SEM_MEMREG] the memory operand's
+ * value (in its low bits).  The string operations have no such view.
+ * Returns 0, or -1 with e. */
 int qhb_x86sem_build(Z3_context c, const struct qhb_x86sem_form *f,
-    Z3_ast in[17], struct qhb_x86sem_out *o, struct qhb_err *e);
+    Z3_ast in[], struct qhb_x86sem_out *o, struct qhb_err *e);
+/* The same against memory mem (an array, qhb_x86sem_mem_sort): o->mem is
+ * the memory after.  Returns 0, or -1 with e. */
+int qhb_x86sem_build_mem(Z3_context c, const struct qhb_x86sem_form *f,
+    Z3_ast in[], Z3_ast mem, struct qhb_x86sem_out *o, struct qhb_err *e);
+
+/*
+ * Functions used for memory as a Z3 array (little endian).
+ */
+Z3_sort qhb_x86sem_mem_sort(Z3_context c);
+/* n bytes at addr, as an 8n-bit vector */
+Z3_ast qhb_x86sem_load(Z3_context c, Z3_ast mem, Z3_ast addr, unsigned n);
+/* mem with the low n bytes of v at addr */
+Z3_ast qhb_x86sem_store(Z3_context c, Z3_ast mem, Z3_ast addr, Z3_ast v,
+    unsigned n);
 
 #endif

@@ -7,9 +7,31 @@
 layout(local_size_x = 64) in;
 layout(std430, binding = 0) readonly buffer Prog { uvec4 insn[]; } prog;
 layout(std430, binding = 1) buffer States { uint v[]; } st;
-layout(push_constant) uniform Push { uint count; uint ninsn; } pc;
+// Memory windows, one a state, pc.stride words apart: base (2 words),
+// size in bytes, fault, then the bytes (common/learnvk.c packs them).
+layout(std430, binding = 2) buffer Mem { uint w[]; } mem;
+layout(push_constant) uniform Push { uint count; uint ninsn; uint stride; } pc;
 
 uvec2 r[32];
+uint mbase;
+
+// The word and shift of the byte at addr in this state's window, or
+// false (the window's fault set) when the byte is outside it.
+bool memword(uvec2 addr, out uint wi, out uint sh)
+{
+	if (pc.stride == 0u)
+		return false;
+	uint b;
+	uint lo = usubBorrow(addr.x, mem.w[mbase], b);
+	uint hi = addr.y - mem.w[mbase + 1u] - b;
+	if (hi != 0u || lo >= mem.w[mbase + 2u]) {
+		mem.w[mbase + 3u] = 1u;
+		return false;
+	}
+	wi = mbase + 4u + (lo >> 2);
+	sh = (lo & 3u) * 8u;
+	return true;
+}
 
 uvec2 shl64(uvec2 a, uint n)
 {
@@ -229,6 +251,26 @@ void step(uvec4 ins)
 	}
 	case 20u: res = uvec2(cond(ins.z, r[16].x) ? 1u : 0u, 0u); break;
 	case 21u: res = ((y.x | y.y) != 0u ? x : r[d]) & M; break;
+	case 22u: case 23u: {
+		uvec2 base = add64(op == 22u ? x : r[d], y, 0u, t);
+		uint wi, sh;
+		for (uint i = 0u; i < W / 8u; i++) {
+			uvec2 ad = add64(base, uvec2(i, 0u), 0u, t);
+			bool inw = memword(ad, wi, sh);
+			if (op == 22u) {
+				uint bv = inw ? (mem.w[wi] >> sh) & 255u : 0u;
+				if (i < 4u) res.x |= bv << (8u * i);
+				else res.y |= bv << (8u * (i - 4u));
+			} else if (inw) {
+				uint bv = (i < 4u ? x.x >> (8u * i) :
+				    x.y >> (8u * (i - 4u))) & 255u;
+				mem.w[wi] = (mem.w[wi] & ~(255u << sh)) | (bv << sh);
+			}
+		}
+		if (op == 23u) return;
+		fm = 0u;
+		break;
+	}
 	default: return;
 	}
 	if (logic) f = zsp(res & M, W);
@@ -247,6 +289,7 @@ void main()
 	if (i >= pc.count)
 		return;
 	uint base = i * 64u;
+	mbase = i * pc.stride;
 	for (uint k = 0u; k < 32u; k++)
 		r[k] = uvec2(st.v[base + 2u * k], st.v[base + 2u * k + 1u]);
 	for (uint p = 0u; p < pc.ninsn; p++)

@@ -29,9 +29,9 @@ learn_forms() {
 }
 
 fallbacks() {
-	qhb-learn -q --library "$lib" --learn 488b03 >"$T_TMP/f"
-	grep -q '"status":"fallback".*"reason":"memory operand' "$T_TMP/f"
-	expect_err 'falls back to QEMU' sh -c "echo '{}' | qhb-learn -q --library '$lib' --eval 488b03"
+	qhb-learn -q --library "$lib" --learn 65488b042510000000 >"$T_TMP/f"
+	grep -q '"status":"fallback".*"reason":"fs or gs segment base' "$T_TMP/f"
+	expect_err 'falls back to QEMU' sh -c "echo '{}' | qhb-learn -q --library '$lib' --eval 65488b042510000000"
 }
 
 eval_states() {

@@ -13,7 +13,8 @@ static struct qhb_pcpu_insn mk(unsigned op, unsigned w, unsigned fm,
     unsigned d, unsigned a, unsigned b)
 {
 	struct qhb_pcpu_insn in = { .op = (uint8_t)op, .w = (uint8_t)w,
-	    .fmask = (uint8_t)fm, .d = (uint8_t)d, .a = (uint8_t)a,
+	    .fmask = (uint8_t)(op == QHB_PCPU_LD || op == QHB_PCPU_ST ? 0 : fm),
+	    .d = (uint8_t)d, .a = (uint8_t)a,
 	    .b = (uint8_t)b };
 
 	return in;
@@ -164,6 +165,35 @@ static void test_z3_matches(void)
 	Z3_del_context(c);
 }
 
+/* Loads and stores: little endian, W / 8 bytes, the window's bounds. */
+static void test_memory(void)
+{
+	uint8_t bytes[16];
+	struct qhb_pcpu_mem m = { 0x1000, sizeof(bytes), 0, bytes };
+	struct qhb_pcpu_state s = { { 0 } };
+	struct qhb_pcpu_insn p[2];
+	struct qhb_err e;
+
+	for (int i = 0; i < 16; i++)
+		bytes[i] = (uint8_t)(0x10 + i);
+	s.r[7] = 0x1000;
+	s.r[0] = 0x1122334455667788ULL;
+	CHECK(qhb_pcpu_parse("ld.32 r1, r7, #2", &p[0], &e) == 0);
+	CHECK(qhb_pcpu_parse("st.16 r7, r0, #14", &p[1], &e) == 0);
+	qhb_pcpu_run_mem(p, 2, &s, &m);
+	CHECK(s.r[1] == 0x15141312);
+	CHECK(bytes[14] == 0x88 && bytes[15] == 0x77 && m.fault == 0);
+	/* one byte past the window: read as 0, not written, a fault */
+	CHECK(qhb_pcpu_parse("ld.16 r2, r7, #15", &p[0], &e) == 0);
+	CHECK(qhb_pcpu_parse("st.64 r7, r0, #-1", &p[1], &e) == 0);
+	qhb_pcpu_run_mem(p, 2, &s, &m);
+	CHECK(s.r[2] == 0x77 && m.fault == 1);
+	CHECK(bytes[0] == 0x77 && bytes[5] == 0x22 && bytes[6] == 0x11 &&
+	    bytes[7] == 0x17);
+	CHECK(qhb_pcpu_parse("ld.8f r2, r7, #0", &p[0], &e) == 0);
+	CHECK(qhb_pcpu_check(p, 1, &e) < 0 && strstr(e.msg, "no flags"));
+}
+
 /* The Vulkan driver (lavapipe) leaks a little at exit; this binary's
  * leaks are not what the sanitizer build should count. */
 const char *__asan_default_options(void);
@@ -182,6 +212,9 @@ static void test_gpu_matches(void)
 	enum { NS = 512 };
 	struct qhb_pcpu_state *cpu = malloc(NS * sizeof(*cpu));
 	struct qhb_pcpu_state *gpu = malloc(NS * sizeof(*gpu));
+	/* windows of 40 bytes at 16: registers below 70 point in or near */
+	static uint8_t cbytes[NS][40], gbytes[NS][40];
+	static struct qhb_pcpu_mem cmem[NS], gmem[NS];
 	struct qhb_pcpu_insn p[8];
 	uint64_t seed = 7;
 	int bad = 0;
@@ -221,9 +254,18 @@ static void test_gpu_matches(void)
 				cpu[i].r[r] = x;
 			}
 		memcpy(gpu, cpu, NS * sizeof(*cpu));
+		for (int i = 0; i < NS; i++) {
+			for (int b = 0; b < 40; b++)
+				cbytes[i][b] = (uint8_t)rng(&seed);
+			cmem[i] = (struct qhb_pcpu_mem){ 16, i % 8 ? 40 : 36, 0,
+			    cbytes[i] };
+			gmem[i] = cmem[i];
+			gmem[i].bytes = gbytes[i];
+		}
+		memcpy(gbytes, cbytes, sizeof(gbytes));
 		for (int i = 0; i < NS; i++)
-			qhb_pcpu_run(p, n, &cpu[i]);
-		if (qhb_learnvk_run(vk, p, n, gpu, NS, NULL, &e) < 0) {
+			qhb_pcpu_run_mem(p, n, &cpu[i], &cmem[i]);
+		if (qhb_learnvk_run(vk, p, n, gpu, gmem, NS, NULL, &e) < 0) {
 			unit_fail(__FILE__, __LINE__, "%s", e.msg);
 			break;
 		}
@@ -241,6 +283,14 @@ static void test_gpu_matches(void)
 					bad = 1;
 					break;
 				}
+		for (int i = 0; i < NS && !bad; i++)
+			if (cmem[i].fault != gmem[i].fault ||
+			    memcmp(cbytes[i], gbytes[i], 40) != 0) {
+				unit_fail(__FILE__, __LINE__, "program %d: state %d: "
+				    "memory or fault differs (cpu fault %u, gpu %u)",
+				    k, i, cmem[i].fault, gmem[i].fault);
+				bad = 1;
+			}
 	}
 	free(cpu);
 	free(gpu);
@@ -252,5 +302,6 @@ void unit_main(void)
 	UNIT_RUN(test_flags);
 	UNIT_RUN(test_text);
 	UNIT_RUN(test_z3_matches);
+	UNIT_RUN(test_memory);
 	UNIT_RUN(test_gpu_matches);
 }

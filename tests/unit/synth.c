@@ -35,6 +35,13 @@ static void test_forms(void)
 		{ "setz al", { 0x0f, 0x94, 0xc0 }, 3 },
 		{ "sar eax, cl", { 0xd3, 0xf8 }, 2 },
 		{ "nop", { 0x90 }, 1 },
+		{ "mov rax, [rbx]", { 0x48, 0x8b, 0x03 }, 3 },
+		{ "add [rax], rbx", { 0x48, 0x01, 0x18 }, 3 },
+		{ "mov rcx, [rbx+rax*8]", { 0x48, 0x8b, 0x0c, 0xc3 }, 4 },
+		{ "push rbx", { 0x53 }, 1 },
+		{ "pop rbx", { 0x5b }, 1 },
+		{ "rep stosb", { 0xf3, 0xaa }, 2 },
+		{ "rep movsq", { 0xf3, 0x48, 0xa5 }, 3 },
 	};
 	struct qhb_synth_result r;
 
@@ -43,9 +50,32 @@ static void test_forms(void)
 		CHECKF(r.status == QHB_SYNTH_PROVEN, "%s: %s", t[i].text,
 		    r.reason);
 	}
-	/* memory forms fall back, with the reason */
-	CHECK(learn("mov rax, [rbx]", (const uint8_t *)"\x48\x8b\x03", 3, &r) == 0);
-	CHECK(r.status == QHB_SYNTH_FAILED && strstr(r.reason, "memory"));
+	/* a segment base is not in the state: a fallback, with the reason */
+	CHECK(learn("mov rax, gs:[0x0000000000000010]", (const uint8_t *)
+	    "\x65\x48\x8b\x04\x25\x10\x00\x00\x00", 9, &r) == 0);
+	CHECK(r.status == QHB_SYNTH_FAILED && strstr(r.reason, "gs segment"));
+}
+
+/* A store one byte off is not mov [rdi], eax: memory is compared. */
+static void test_refute_memory(void)
+{
+	struct qhb_x86sem_form f;
+	struct qhb_pcpu_insn p[2];
+	struct qhb_err e = { 0 };
+	double secs;
+	int proven;
+
+	CHECK(qhb_x86sem_decode("\x89\x07", 2, &f, &e) == 0);
+	CHECK(qhb_pcpu_parse("mov.32 r18, r0, r0", &p[0], &e) == 0);
+	CHECK(qhb_pcpu_parse("st.32 r7, r18, #1", &p[1], &e) == 0);
+	CHECK(qhb_synth_prove(&f, p, 2, 20000, &proven, &secs, &e) == 0);
+	CHECK(!proven);
+	CHECK(qhb_pcpu_parse("st.16 r7, r18, #0", &p[1], &e) == 0);
+	CHECK(qhb_synth_prove(&f, p, 2, 20000, &proven, &secs, &e) == 0);
+	CHECK(!proven);
+	CHECK(qhb_pcpu_parse("st.32 r7, r18, #0", &p[1], &e) == 0);
+	CHECK(qhb_synth_prove(&f, p, 2, 20000, &proven, &secs, &e) == 0);
+	CHECK(proven);
 }
 
 /* A program without the flags is not add eax, ebx; the right one is. */
@@ -113,5 +143,6 @@ void unit_main(void)
 {
 	UNIT_RUN(test_forms);
 	UNIT_RUN(test_refute);
+	UNIT_RUN(test_refute_memory);
 	UNIT_RUN(test_library);
 }
