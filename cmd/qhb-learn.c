@@ -282,6 +282,7 @@ static int eval_gpu(const struct learn_opts *o, const struct qhb_x86sem_form *f,
 {
 	struct qhb_err e = { 0 };
 	struct qhb_pcpu_state *s = NULL;
+	struct qhb_pcpu_mem *m = NULL;
 	struct qhb_vk *vk;
 	size_t n = 0;
 	uint64_t ns = 0;
@@ -300,12 +301,12 @@ static int eval_gpu(const struct learn_opts *o, const struct qhb_x86sem_form *f,
 			goto out;
 		}
 		qhb_learn_states_random(s, n);
-	} else if (qhb_learn_states_read(stdin, &s, &n, &e) < 0) {
+	} else if (qhb_learn_states_read(stdin, &s, &m, &n, &e) < 0) {
 		qhb_err_path(&e, "<stdin>");
 		report(&e);
 		goto out;
 	}
-	if (qhb_learnvk_run(vk, en->prog, en->n, s, NULL, n, &ns, &e) < 0) {
+	if (qhb_learnvk_run(vk, en->prog, en->n, s, m, n, &ns, &e) < 0) {
 		report(&e);
 		goto out;
 	}
@@ -317,11 +318,15 @@ static int eval_gpu(const struct learn_opts *o, const struct qhb_x86sem_form *f,
 		    1e9 / (double)ns : 0.0);
 	} else {
 		for (size_t i = 0; i < n; i++)
-			if (qhb_learn_state_write(stdout, &s[i]) < 0)
+			if (qhb_learn_state_write(stdout, &s[i], m ? &m[i] :
+			    NULL) < 0)
 				break;
 	}
 	rval = 0;
 out:
+	for (size_t i = 0; m != NULL && i < n; i++)
+		free(m[i].bytes);
+	free(m);
 	free(s);
 	qhb_vk_close(vk);
 	return rval;

@@ -220,7 +220,12 @@ int qhb_learn_form(struct qhb_learn_lib *l, const struct qhb_x86sem_form *f,
 	int g;
 
 	*learned = 0;
-	if ((g = qhb_learn_get(l, f, out, e)) != 0)
+	qhb_learn_key(f, key);
+	/* a fallback of an older model is tried again: what it lacked may
+	 * be modelled now */
+	if ((g = qhb_learn_get(l, f, out, e)) != 0 && (g < 0 || out->proven ||
+	    json_integer_value(json_object_get(json_object_get(l->forms, key),
+	    "model")) >= QHB_LEARN_MODEL))
 		return g < 0 ? -1 : 0;
 	if (qhb_synth_form(f, o, &r, e) < 0)
 		return -1;
@@ -231,17 +236,16 @@ int qhb_learn_form(struct qhb_learn_lib *l, const struct qhb_x86sem_form *f,
 		qhb_pcpu_format(&r.prog[i], text, sizeof(text));
 		json_array_append_new(mc, json_string(text));
 	}
-	v = json_pack("{s:s,s:s,s:s,s:o,s:f,s:f,s:s,s:i,s:i}", "form", f->text,
+	v = json_pack("{s:s,s:s,s:s,s:o,s:f,s:f,s:s,s:i,s:i,s:i}", "form", f->text,
 	    "bytes", hex, "status", r.status == QHB_SYNTH_PROVEN ? "proven" :
 	    "fallback", "microcode", mc, "solver_seconds", r.solver_seconds,
 	    "synth_seconds", r.seconds, "z3", qhb_synth_z3_version(z3v,
 	    sizeof(z3v)), "candidates", (int)r.iterations, "tests",
-	    (int)r.tests);
+	    (int)r.tests, "model", QHB_LEARN_MODEL);
 	if (v == NULL)
 		return qhb_err_set(e, "out of memory");
 	if (r.status != QHB_SYNTH_PROVEN)
 		json_object_set_new(v, "reason", json_string(r.reason));
-	qhb_learn_key(f, key);
 	if (json_object_set_new(l->forms, key, v) < 0)
 		return qhb_err_set(e, "out of memory");
 	l->dirty = 1;
@@ -310,8 +314,25 @@ int qhb_learn_verify(struct qhb_learn_lib *l, unsigned timeout_ms,
 	return 0;
 }
 
+static const struct { const char *name; int reg; } extra_regs[] = {
+	{ "rflags", QHB_PCPU_FLAGS }, { "fs_base", QHB_PCPU_FSBASE },
+	{ "gs_base", QHB_PCPU_GSBASE }, { "rip", QHB_PCPU_RIP },
+};
+
+static int hex_value(json_t *v, uint64_t *u)
+{
+	const char *t = json_string_value(v);
+	char *end;
+
+	errno = 0;
+	if (t == NULL || (*u = strtoull(t, &end, 16), errno) || end == t ||
+	    *end != 0)
+		return -1;
+	return 0;
+}
+
 int qhb_learn_state_parse(const char *line, struct qhb_pcpu_state *s,
-    struct qhb_err *e)
+    struct qhb_pcpu_mem *m, struct qhb_err *e)
 {
 	json_error_t je;
 	json_t *o, *v;
@@ -319,6 +340,7 @@ int qhb_learn_state_parse(const char *line, struct qhb_pcpu_state *s,
 	int rv = 0;
 
 	memset(s, 0, sizeof(*s));
+	memset(m, 0, sizeof(*m));
 	if ((o = json_loads(line, 0, &je)) == NULL)
 		return qhb_err_set(e, "%s", je.text);
 	if (!json_is_object(o)) {
@@ -327,39 +349,83 @@ int qhb_learn_state_parse(const char *line, struct qhb_pcpu_state *s,
 	}
 	json_object_foreach(o, key, v) {
 		int r = -1;
-		const char *t;
-		char *end;
 
 		for (int i = 0; i < 16; i++)
 			if (strcmp(key, reg_names[i]) == 0)
 				r = i;
-		if (strcmp(key, "rflags") == 0)
-			r = QHB_PCPU_FLAGS;
+		for (size_t i = 0; i < sizeof(extra_regs) / sizeof(extra_regs[0]);
+		    i++)
+			if (strcmp(key, extra_regs[i].name) == 0)
+				r = extra_regs[i].reg;
+		if (strcmp(key, "mem_base") == 0) {
+			if (hex_value(v, &m->base) < 0) {
+				rv = qhb_err_set(e, "mem_base: expected a hex "
+				    "string");
+				break;
+			}
+			continue;
+		}
+		if (strcmp(key, "mem") == 0) {
+			const char *t = json_string_value(v);
+			size_t n = t ? strlen(t) : 0;
+
+			if (t == NULL || n % 2 || n / 2 > QHB_LEARN_MAXMEM ||
+			    strspn(t, "0123456789abcdefABCDEF") != n) {
+				rv = qhb_err_set(e, "mem: expected up to %d bytes "
+				    "in hex", QHB_LEARN_MAXMEM);
+				break;
+			}
+			free(m->bytes);
+			if ((m->bytes = malloc(n / 2 + 1)) == NULL) {
+				rv = qhb_err_set(e, "out of memory");
+				break;
+			}
+			m->size = (uint32_t)(n / 2);
+			for (size_t i = 0; i < n / 2; i++)
+				m->bytes[i] = (uint8_t)strtoul((char[]){ t[2 * i],
+				    t[2 * i + 1], 0 }, NULL, 16);
+			continue;
+		}
 		if (r < 0) {
-			rv = qhb_err_set(e, "key \"%.32s\": expected rax..r15 "
-			    "or rflags", key);
+			rv = qhb_err_set(e, "key \"%.32s\": expected rax..r15, "
+			    "rflags, fs_base, gs_base, rip, mem_base or mem", key);
 			break;
 		}
-		t = json_string_value(v);
-		errno = 0;
-		if (t == NULL || (s->r[r] = strtoull(t, &end, 16), errno) ||
-		    end == t || *end != 0) {
+		if (hex_value(v, &s->r[r]) < 0) {
 			rv = qhb_err_set(e, "%s: expected a hex string", key);
 			break;
 		}
 	}
 	json_decref(o);
+	if (rv < 0) {
+		free(m->bytes);
+		memset(m, 0, sizeof(*m));
+	}
 	return rv;
 }
 
-int qhb_learn_state_write(FILE *out, const struct qhb_pcpu_state *s)
+int qhb_learn_state_write(FILE *out, const struct qhb_pcpu_state *s,
+    const struct qhb_pcpu_mem *m)
 {
 	for (int i = 0; i < 16; i++)
 		if (fprintf(out, "%s\"%s\":\"0x%" PRIx64 "\"", i ? "," : "{",
 		    reg_names[i], s->r[i]) < 0)
 			return -1;
-	return fprintf(out, ",\"rflags\":\"0x%" PRIx64 "\"}\n",
-	    s->r[QHB_PCPU_FLAGS]) < 0 ? -1 : 0;
+	if (fprintf(out, ",\"rflags\":\"0x%" PRIx64 "\"",
+	    s->r[QHB_PCPU_FLAGS]) < 0)
+		return -1;
+	if (m != NULL && m->bytes != NULL) {
+		if (fprintf(out, ",\"mem_base\":\"0x%" PRIx64 "\",\"mem\":\"",
+		    m->base) < 0)
+			return -1;
+		for (uint32_t i = 0; i < m->size; i++)
+			if (fprintf(out, "%02x", m->bytes[i]) < 0)
+				return -1;
+		if (fprintf(out, "\",\"fault\":%s", m->fault ? "true" :
+		    "false") < 0)
+			return -1;
+	}
+	return fputs("}\n", out) == EOF ? -1 : 0;
 }
 
 int qhb_learn_eval(FILE *in, FILE *out, const struct qhb_pcpu_insn *p,
@@ -372,19 +438,22 @@ int qhb_learn_eval(FILE *in, FILE *out, const struct qhb_pcpu_insn *p,
 
 	while (getline(&line, &cap, in) > 0) {
 		struct qhb_pcpu_state s;
+		struct qhb_pcpu_mem m;
 
 		lineno++;
 		if (line[strspn(line, " \t\r\n")] == 0)
 			continue;
-		if (qhb_learn_state_parse(line, &s, e) < 0) {
+		if (qhb_learn_state_parse(line, &s, &m, e) < 0) {
 			char msg[sizeof(e->msg)];
 
 			snprintf(msg, sizeof(msg), "%s", e->msg);
 			rv = qhb_err_set(e, "line %" PRIu64 ": %s", lineno, msg);
 			break;
 		}
-		qhb_pcpu_run(p, n, &s);
-		if (qhb_learn_state_write(out, &s) < 0) {
+		qhb_pcpu_run_mem(p, n, &s, &m);
+		rv = qhb_learn_state_write(out, &s, &m);
+		free(m.bytes);
+		if (rv < 0) {
 			rv = qhb_err_sys(e, "write");
 			break;
 		}
@@ -438,9 +507,10 @@ void qhb_learn_states_random(struct qhb_pcpu_state *s, size_t n)
 }
 
 int qhb_learn_states_read(FILE *in, struct qhb_pcpu_state **states,
-    size_t *count, struct qhb_err *e)
+    struct qhb_pcpu_mem **mems, size_t *count, struct qhb_err *e)
 {
 	struct qhb_pcpu_state *s = NULL;
+	struct qhb_pcpu_mem *m = NULL;
 	size_t n = 0, cap = 0, lcap = 0;
 	char *line = NULL;
 	uint64_t lineno = 0;
@@ -451,16 +521,20 @@ int qhb_learn_states_read(FILE *in, struct qhb_pcpu_state **states,
 		if (line[strspn(line, " \t\r\n")] == 0)
 			continue;
 		if (n == cap) {
-			void *p = realloc(s, (cap = cap ? cap * 2 : 1024) *
-			    sizeof(*s));
+			size_t nc = cap ? cap * 2 : 1024;
+			void *p = realloc(s, nc * sizeof(*s)), *q;
 
-			if (p == NULL) {
+			if (p != NULL)
+				s = p;
+			q = p ? realloc(m, nc * sizeof(*m)) : NULL;
+			if (q == NULL) {
 				rv = qhb_err_set(e, "out of memory");
 				break;
 			}
-			s = p;
+			m = q;
+			cap = nc;
 		}
-		if (qhb_learn_state_parse(line, &s[n], e) < 0) {
+		if (qhb_learn_state_parse(line, &s[n], &m[n], e) < 0) {
 			char msg[sizeof(e->msg)];
 
 			snprintf(msg, sizeof(msg), "%s", e->msg);
@@ -473,10 +547,14 @@ int qhb_learn_states_read(FILE *in, struct qhb_pcpu_state **states,
 		rv = qhb_err_sys(e, "read");
 	free(line);
 	if (rv < 0) {
+		for (size_t i = 0; i < n; i++)
+			free(m[i].bytes);
 		free(s);
+		free(m);
 		return -1;
 	}
 	*states = s;
+	*mems = m;
 	*count = n;
 	return 0;
 }

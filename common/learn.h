@@ -7,7 +7,10 @@
  *   {"qhb-microcode": 1, "forms": {"<xxh3 hex>": {"form": "add eax, ebx",
  *    "bytes": "01d8", "status": "proven" | "fallback", "microcode":
  *    ["add.32f r0, r0, r3"], "reason": "...", "solver_seconds": 0.001,
- *    "synth_seconds": 0.01, "z3": "4.8.12.0"}}}
+ *    "synth_seconds": 0.01, "z3": "4.8.12.0", "model": 2}}}
+ *
+ * "model" is QHB_LEARN_MODEL when the entry was learned (absent: 1, the
+ * register forms only): a fallback of an older model is learned again.
  *
  * struct qhb_learn_lib owns its JSON tree; qhb_learn_lib_close frees it.
  * The file is replaced atomically (a temporary file in the same directory,
@@ -24,6 +27,9 @@
 #include "pixelcpu.h"
 #include "synth.h"
 #include "x86sem.h"
+
+/* 2: memory operands, push/pop, rep stos/movs, rip, fs and gs bases */
+#define QHB_LEARN_MODEL 2
 
 struct qhb_learn_lib {
 	void *root;               /* json_t * */
@@ -79,21 +85,32 @@ int qhb_learn_verify(struct qhb_learn_lib *l, unsigned timeout_ms,
 
 /*
  * Functions used for states as JSON lines: {"rax": "0x1", ..., "rflags":
- * "0x202"}; missing keys are 0.
+ * "0x202"}; missing keys are 0.  Also "fs_base", "gs_base", "rip" (the
+ * address of the next instruction), and a memory window: "mem_base" and
+ * "mem", its bytes in hex (at most QHB_LEARN_MAXMEM); the output then
+ * adds the window after the run and "fault": true when an access fell
+ * outside it.
  */
+#define QHB_LEARN_MAXMEM 65536
+
+/* Parses one line into s and m (m->bytes malloc'ed when the line has a
+ * window, else NULL; the caller frees it).  Returns 0, or -1 with e and
+ * nothing allocated. */
 int qhb_learn_state_parse(const char *line, struct qhb_pcpu_state *s,
-    struct qhb_err *e);
-/* Writes the 16 registers and rflags as one JSON line, with '\n'. */
-int qhb_learn_state_write(FILE *out, const struct qhb_pcpu_state *s);
+    struct qhb_pcpu_mem *m, struct qhb_err *e);
+/* Writes a state (and m's window when m->bytes) as one JSON line. */
+int qhb_learn_state_write(FILE *out, const struct qhb_pcpu_state *s,
+    const struct qhb_pcpu_mem *m);
 /* Runs p on every state line of in, writes the results to out.  Returns
  * 0, or -1 with e (the line number in e->off). */
 int qhb_learn_eval(FILE *in, FILE *out, const struct qhb_pcpu_insn *p,
     size_t n, struct qhb_err *e);
 
-/* Reads every state line of in into *states (malloc'ed, the caller
- * frees), *count of them.  Returns 0, or -1 with e (nothing allocated). */
+/* Reads every state line of in into *states and *mems (malloc'ed, the
+ * caller frees both and each window's bytes), *count of them.  Returns 0,
+ * or -1 with e (nothing allocated). */
 int qhb_learn_states_read(FILE *in, struct qhb_pcpu_state **states,
-    size_t *count, struct qhb_err *e);
+    struct qhb_pcpu_mem **mems, size_t *count, struct qhb_err *e);
 /* Fills n states with pseudo-random registers (a fixed sequence). */
 void qhb_learn_states_random(struct qhb_pcpu_state *s, size_t n);
 

@@ -5,8 +5,10 @@
  *
  * A state is 32 registers of 64 bits: r0..r15 are the x86 general
  * registers in encoding order (rax rcx rdx rbx rsp rbp rsi rdi r8..r15),
- * r16 is rflags (only CF PF AF ZF SF OF are ever written), r17..r31 are
- * scratch.  An instruction is 16 bytes (struct qhb_pcpu_insn, little
+ * r16 is rflags (only CF PF AF ZF SF OF are ever written), r17..r28 are
+ * scratch, and r29 r30 r31 hold the fs base, the gs base and rip (the
+ * address of the next instruction, as x86's rip-relative operands see
+ * it): inputs that learned microcode reads and never writes.  An instruction is 16 bytes (struct qhb_pcpu_insn, little
  * endian, the bytecode as it is stored and as the shader reads it):
  *
  *   byte 0 op, 1 d, 2 a, 3 b, 4 w (width 8 << w bits), 5 fmask (flags the
@@ -38,6 +40,9 @@
 #define QHB_PCPU_NREG 32
 #define QHB_PCPU_FLAGS 16     /* the register holding rflags */
 #define QHB_PCPU_SCRATCH 17   /* first scratch register */
+#define QHB_PCPU_FSBASE 29
+#define QHB_PCPU_GSBASE 30
+#define QHB_PCPU_RIP 31
 
 /* fmask bits, and their rflags positions */
 enum {

@@ -333,7 +333,7 @@ static int z_check(struct z *z, const struct qhb_pcpu_insn *p, size_t n,
     char *why, size_t whysize)
 {
 	Z3_context c = z->c;
-	Z3_ast st[QHB_PCPU_NREG], diff[16 + 1 + 6 + 1], a2[2], mem = z->mem;
+	Z3_ast st[QHB_PCPU_NREG], diff[16 + 3 + 1 + 6 + 1], a2[2], mem = z->mem;
 	const struct qhb_x86sem_out *xo = full ? &z->xm : &z->x;
 	Z3_solver s;
 	Z3_params prm;
@@ -347,6 +347,8 @@ static int z_check(struct z *z, const struct qhb_pcpu_insn *p, size_t n,
 	qhb_synth_pcpu_z3_mem(c, p, n, st, &mem);
 	for (int i = 0; i < 16; i++)
 		diff[nd++] = Z3_mk_not(c, Z3_mk_eq(c, st[i], xo->reg[i]));
+	for (int i = QHB_PCPU_FSBASE; i <= QHB_PCPU_RIP; i++)
+		diff[nd++] = Z3_mk_not(c, Z3_mk_eq(c, st[i], z->in[i]));
 	if (full)
 		diff[nd++] = Z3_mk_not(c, Z3_mk_eq(c, Z3_mk_select(c, mem,
 		    z->probe), Z3_mk_select(c, xo->mem, z->probe)));
@@ -532,6 +534,8 @@ static int make_pool(struct search *s)
 	}
 	src[ns++] = QHB_PCPU_SCRATCH;
 	dst[nd++] = QHB_PCPU_SCRATCH;
+	if (f->rip)
+		src[ns++] = QHB_PCPU_RIP;
 	if (has_mem(f)) {
 		src[ns++] = QHB_X86SEM_MEMREG;
 		if (f->mem.write)
@@ -848,24 +852,31 @@ static unsigned wrap_memory(const struct qhb_x86sem_form *f,
     const struct qhb_pcpu_insn *q, unsigned nq, struct qhb_pcpu_insn *p)
 {
 	const struct qhb_x86sem_mem *m = &f->mem;
-	unsigned W = m->bits, n = 0, areg = QHB_X86SEM_ADDRREG;
+	unsigned W = m->bits, n = 0, areg = QHB_X86SEM_ADDRREG, t[2], nt = 0;
 	long long disp = m->disp;
 	int bad = 0;
 
-	if (m->index == QHB_X86SEM_NOREG && m->base != QHB_X86SEM_NOREG &&
-	    (!m->write || !(f->wregs & (1u << m->base)))) {
-		/* base + disp in the load and store themselves */
-		areg = m->base;
+	/* the plain terms of the address: segment base, base register */
+	if (m->seg != QHB_X86SEM_NOREG)
+		t[nt++] = m->seg;
+	if (m->base != QHB_X86SEM_NOREG)
+		t[nt++] = m->base;
+	if (m->index == QHB_X86SEM_NOREG && nt == 1 && (!m->write ||
+	    t[0] >= 16 || !(f->wregs & (1u << t[0])))) {
+		/* one register + disp: in the load and store themselves */
+		areg = t[0];
 	} else {
 		if (m->index != QHB_X86SEM_NOREG)
 			bad |= emit(p, &n, "shl.64 r%u, r%u, #%u", areg, m->index,
 			    m->shift);
-		if (m->base != QHB_X86SEM_NOREG)
-			bad |= emit(p, &n, m->index != QHB_X86SEM_NOREG ?
-			    "add.64 r%u, r%u, r%u" : "mov.64 r%u, r%u, r%u", areg,
-			    m->base, areg);
-		if (m->base == QHB_X86SEM_NOREG && m->index == QHB_X86SEM_NOREG)
+		else if (nt > 0)
+			bad |= emit(p, &n, "mov.64 r%u, r%u, r%u", areg, t[--nt],
+			    areg);
+		else
 			bad |= emit(p, &n, "and.64 r%u, r%u, #0", areg, areg);
+		while (nt > 0)
+			bad |= emit(p, &n, "add.64 r%u, r%u, r%u", areg, areg,
+			    t[--nt]);
 	}
 	if (m->read)
 		bad |= emit(p, &n, "ld.%u r%u, r%u, #%lld", W, QHB_X86SEM_MEMREG,

@@ -194,18 +194,20 @@ static int decode_memop(struct qhb_x86sem_form *f,
 
 	if (f->mem.kind != QHB_X86SEM_REG)
 		return unsupported(f, "two memory operands");
-	if (o->mem.segment == ZYDIS_REGISTER_FS ||
-	    o->mem.segment == ZYDIS_REGISTER_GS)
-		return unsupported(f, "fs or gs segment base not modelled");
-	if (o->mem.base == ZYDIS_REGISTER_RIP ||
-	    o->mem.base == ZYDIS_REGISTER_EIP)
-		return unsupported(f, "rip-relative address");
 	if (in->address_width != 64)
 		return unsupported(f, "32-bit address");
 	if (o->size != 8 && o->size != 16 && o->size != 32 && o->size != 64)
 		return unsupported(f, "memory operand width not modelled");
-	f->mem.base = f->mem.index = QHB_X86SEM_NOREG;
-	if (o->mem.base != ZYDIS_REGISTER_NONE) {
+	f->mem.seg = f->mem.base = f->mem.index = QHB_X86SEM_NOREG;
+	if (o->mem.segment == ZYDIS_REGISTER_FS)
+		f->mem.seg = QHB_PCPU_FSBASE;
+	else if (o->mem.segment == ZYDIS_REGISTER_GS)
+		f->mem.seg = QHB_PCPU_GSBASE;
+	if (o->mem.base == ZYDIS_REGISTER_RIP) {
+		f->mem.base = QHB_PCPU_RIP;
+	} else if (o->mem.base == ZYDIS_REGISTER_EIP) {
+		return unsupported(f, "32-bit address");
+	} else if (o->mem.base != ZYDIS_REGISTER_NONE) {
 		if (reg_gpr(o->mem.base, &g, &lo, &bits) < 0 || bits != 64)
 			return unsupported(f, "odd base register");
 		f->mem.base = g;
@@ -240,12 +242,16 @@ int qhb_x86sem_decode(const void *code, size_t n, struct qhb_x86sem_form *f,
 		    "undecodable bytes");
 	f->len = in.length;
 	memcpy(f->bytes, code, in.length);
+	/* rip-relative operands as [rip+disp], never as the address they
+	 * would have at 0, which an absolute operand could share */
 	if (!ZYAN_SUCCESS(ZydisFormatterInit(&fmt, ZYDIS_FORMATTER_STYLE_INTEL)) ||
+	    !ZYAN_SUCCESS(ZydisFormatterSetProperty(&fmt,
+	    ZYDIS_FORMATTER_PROP_FORCE_RELATIVE_RIPREL, ZYAN_TRUE)) ||
 	    !ZYAN_SUCCESS(ZydisFormatterFormatInstruction(&fmt, &in, ops,
 	    in.operand_count_visible, f->text, sizeof(f->text), 0, NULL)))
 		return qhb_err_set(e, "cannot format the instruction");
 	f->ok = 1;
-	f->mem.base = f->mem.index = QHB_X86SEM_NOREG;
+	f->mem.seg = f->mem.base = f->mem.index = QHB_X86SEM_NOREG;
 	if ((fl = mnemonic_flags(in.mnemonic)) < 0)
 		return unsupported(f, "mnemonic not modelled");
 	f->fwrite = (unsigned)fl;
@@ -281,10 +287,11 @@ int qhb_x86sem_decode(const void *code, size_t n, struct qhb_x86sem_form *f,
 				    o->imm.value.s : (int64_t)o->imm.value.u;
 		} else if (o->type == ZYDIS_OPERAND_TYPE_MEMORY &&
 		    in.mnemonic == ZYDIS_MNEMONIC_LEA) {
-			if (o->mem.base == ZYDIS_REGISTER_RIP ||
-			    o->mem.base == ZYDIS_REGISTER_EIP)
-				return unsupported(f, "rip-relative address");
-			if (o->mem.base != ZYDIS_REGISTER_NONE) {
+			if (o->mem.base == ZYDIS_REGISTER_EIP)
+				return unsupported(f, "32-bit address");
+			if (o->mem.base == ZYDIS_REGISTER_RIP)
+				f->rip = 1;
+			else if (o->mem.base != ZYDIS_REGISTER_NONE) {
 				if (reg_gpr(o->mem.base, &g, &lo, &bits) < 0)
 					return unsupported(f, "odd base register");
 				f->regs |= 1u << g;
@@ -546,9 +553,11 @@ static Z3_ast address(Z3_context c, const struct qhb_x86sem_mem *m,
 {
 	Z3_ast a = BV((uint64_t)m->disp, 64);
 
-	if (m->base < 16)
+	if (m->seg != QHB_X86SEM_NOREG)
+		a = Z3_mk_bvadd(c, in[m->seg], a);
+	if (m->base != QHB_X86SEM_NOREG)
 		a = Z3_mk_bvadd(c, in[m->base], a);
-	if (m->index < 16)
+	if (m->index != QHB_X86SEM_NOREG)
 		a = Z3_mk_bvadd(c, a, Z3_mk_bvshl(c, in[m->index],
 		    BV(m->shift, 64)));
 	return a;
@@ -684,7 +693,9 @@ int qhb_x86sem_build(Z3_context c, const struct qhb_x86sem_form *f,
 		    z->mem.scale == 4 ? 2 : z->mem.scale == 2 ? 1 : 0;
 		Z3_ast ad = BV((uint64_t)z->mem.disp.value, 64);
 
-		if (z->mem.base != ZYDIS_REGISTER_NONE) {
+		if (z->mem.base == ZYDIS_REGISTER_RIP) {
+			ad = Z3_mk_bvadd(c, ad, in[QHB_PCPU_RIP]);
+		} else if (z->mem.base != ZYDIS_REGISTER_NONE) {
 			reg_gpr(z->mem.base, &g, &lo, &bits);
 			ad = Z3_mk_bvadd(c, ad, zext_to(c,
 			    EXT(bits - 1, 0, in[g]), bits, 64));

@@ -33,7 +33,7 @@
 #include "err.h"
 
 #define QHB_X86SEM_NIMM 4
-#define QHB_X86SEM_NOREG 16     /* no base or index register */
+#define QHB_X86SEM_NOREG 32     /* no segment, base or index register */
 #define QHB_X86SEM_MEMREG 18    /* the memory operand seen as a register */
 #define QHB_X86SEM_ADDRREG 19   /* microcode's address register */
 
@@ -46,11 +46,13 @@ enum qhb_x86sem_kind {
 	QHB_X86SEM_MOVS,        /* rep movs, one iteration */
 };
 
-/* The memory access of a form: address base + (index << shift) + disp. */
+/* The memory access of a form: address seg + base + (index << shift) +
+ * disp, where seg is QHB_PCPU_FSBASE, QHB_PCPU_GSBASE or NOREG, and base
+ * a GPR, QHB_PCPU_RIP or NOREG. */
 struct qhb_x86sem_mem {
 	int kind;
 	int read, write;
-	unsigned base, index, shift;
+	unsigned seg, base, index, shift;
 	int64_t disp;
 	unsigned bits;          /* of the access: 8, 16, 32 or 64 */
 };
@@ -67,6 +69,7 @@ struct qhb_x86sem_form {
 	unsigned widths;        /* bit w set: operands of 8 << w bits occur */
 	int64_t imm[QHB_X86SEM_NIMM];   /* constants of the form */
 	unsigned nimm;
+	int rip;                /* lea reads rip (QHB_PCPU_RIP) */
 	struct qhb_x86sem_mem mem;
 };
 

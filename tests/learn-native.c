@@ -1,20 +1,30 @@
 /*
  * learn-native -- runs every proven form of a microcode library natively
  * on this machine's x86-64 CPU (its bytes in an executable page, between a
- * load and a store of all registers and rflags) on random and edge-case
- * states, and requires the Pixel CPU interpreter to give the same
- * registers and the same flags wherever x86 defines them (and the Z3 model
- * of x86sem to agree with the CPU as well).  Forms that name rsp are
- * skipped (the harness needs its stack).
+ * load and a store of all 16 registers and rflags) on random and
+ * edge-case states, and requires the Pixel CPU interpreter to give the
+ * same registers, the same flags wherever x86 defines them, and the same
+ * memory (and the Z3 model of x86sem to agree with the CPU as well).
+ *
+ * Memory forms get their address registers pointed into a window of a
+ * buffer filled with random bytes (the Pixel CPU gets the same window);
+ * rip-relative forms get their code page mapped where the operand lands
+ * in the window; gs-relative ones the gs base (arch_prctl).  fs-relative
+ * forms are skipped: fs is this process's thread pointer.  rep stos/movs
+ * run natively with rcx from 0 to 17 against the one-iteration microcode
+ * run as many times (QEMU runs the instruction once per iteration).
  *
  * usage: learn-native LIBRARY [STATES]    prints one summary line;
  * exit 1 on any mismatch.  Built by tests/integration/learn.sh.
  */
+#include <asm/prctl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <z3.h>
@@ -23,7 +33,17 @@
 #include "pixelcpu.h"
 #include "x86sem.h"
 
+#define BUFSIZE 65536
+#define WINOFF 32768
+#define WINSIZE 8192
+#define RESERVE (8ULL << 30)    /* rip +- 2 GiB around buf */
+
 static const unsigned flag_pos[6] = { 0, 2, 4, 6, 7, 11 };
+
+/* What the harness keeps at fixed addresses while the instruction runs. */
+static struct {
+	uint64_t rsp, state, rax, flags;
+} g;
 
 static uint64_t rng(uint64_t *x)
 {
@@ -33,20 +53,38 @@ static uint64_t rng(uint64_t *x)
 	return *x;
 }
 
-/* machine code: void run(uint64_t st[17]) */
-static size_t emit(uint8_t *p, const uint8_t *insn, unsigned len)
+static size_t put64(uint8_t *p, size_t n, uint64_t v)
 {
-	static const uint8_t pro[] = { 0x53, 0x55, 0x41, 0x54, 0x41, 0x55,
-	    0x41, 0x56, 0x41, 0x57, 0x57, 0xff, 0xb7, 0x80, 0, 0, 0, 0x9d };
-	static const uint8_t epi[] = { 0x58, 0x48, 0x89, 0x47, 0x38, 0x58,
-	    0x48, 0x89, 0x87, 0x80, 0, 0, 0, 0x5f, 0x41, 0x5f, 0x41, 0x5e,
-	    0x41, 0x5d, 0x41, 0x5c, 0x5d, 0x5b, 0xc3 };
+	memcpy(p + n, &v, 8);
+	return n + 8;
+}
+
+/*
+ * Machine code: void run(uint64_t st[17]).  Saves the callee-saved
+ * registers, rsp and st in g, loads rflags and the 16 registers from st
+ * (rsp included), runs the instruction at p + *at, then saves rax, the
+ * flags (lahf, seto: no stack needed) and the other registers, restores
+ * rsp and returns.  Returns the length; *at is the instruction's offset.
+ */
+static size_t emit(uint8_t *p, const uint8_t *insn, unsigned len, size_t *at)
+{
+	static const uint8_t pushes[] = { 0x53, 0x55, 0x41, 0x54, 0x41, 0x55,
+	    0x41, 0x56, 0x41, 0x57 };
+	static const uint8_t pops[] = { 0x41, 0x5f, 0x41, 0x5e, 0x41, 0x5d,
+	    0x41, 0x5c, 0x5d, 0x5b };
 	size_t n = 0;
 
-	memcpy(p, pro, sizeof(pro));
-	n += sizeof(pro);
+	memcpy(p, pushes, sizeof(pushes));
+	n += sizeof(pushes);
+	memcpy(p + n, (const uint8_t[]){ 0x48, 0x89, 0xe0, 0x48, 0xa3 }, 5);
+	n = put64(p, n + 5, (uint64_t)(uintptr_t)&g.rsp);     /* rsp */
+	memcpy(p + n, (const uint8_t[]){ 0x48, 0x89, 0xf8, 0x48, 0xa3 }, 5);
+	n = put64(p, n + 5, (uint64_t)(uintptr_t)&g.state);   /* st */
+	/* push qword [rdi+128]; popfq */
+	memcpy(p + n, (const uint8_t[]){ 0xff, 0xb7, 0x80, 0, 0, 0, 0x9d }, 7);
+	n += 7;
 	for (unsigned i = 0; i < 16; i++) {
-		if (i == 4 || i == 7)
+		if (i == 7)
 			continue;
 		p[n++] = i >= 8 ? 0x4c : 0x48;
 		p[n++] = 0x8b;
@@ -55,21 +93,33 @@ static size_t emit(uint8_t *p, const uint8_t *insn, unsigned len)
 	}
 	memcpy(p + n, (const uint8_t[]){ 0x48, 0x8b, 0x7f, 0x38 }, 4);
 	n += 4;
+	*at = n;
 	memcpy(p + n, insn, len);
 	n += len;
-	memcpy(p + n, (const uint8_t[]){ 0x9c, 0x57, 0x48, 0x8b, 0x7c, 0x24,
-	    0x10 }, 7);
-	n += 7;
-	for (unsigned i = 0; i < 16; i++) {
-		if (i == 4 || i == 7)
-			continue;
+	p[n++] = 0x48;                                  /* mov [g.rax], rax */
+	p[n++] = 0xa3;
+	n = put64(p, n, (uint64_t)(uintptr_t)&g.rax);
+	memcpy(p + n, (const uint8_t[]){ 0x9f, 0x0f, 0x90, 0xc0, 0x66, 0xa3 },
+	    6);                                         /* lahf; seto al */
+	n = put64(p, n + 6, (uint64_t)(uintptr_t)&g.flags);
+	p[n++] = 0x48;                                  /* mov rax, [g.state] */
+	p[n++] = 0xa1;
+	n = put64(p, n, (uint64_t)(uintptr_t)&g.state);
+	for (unsigned i = 1; i < 16; i++) {
 		p[n++] = i >= 8 ? 0x4c : 0x48;
 		p[n++] = 0x89;
-		p[n++] = (uint8_t)(0x47 | (i & 7) << 3);
+		p[n++] = (uint8_t)(0x40 | (i & 7) << 3);
 		p[n++] = (uint8_t)(8 * i);
 	}
-	memcpy(p + n, epi, sizeof(epi));
-	return n + sizeof(epi);
+	p[n++] = 0x48;                                  /* mov rax, [g.rsp] */
+	p[n++] = 0xa1;
+	n = put64(p, n, (uint64_t)(uintptr_t)&g.rsp);
+	memcpy(p + n, (const uint8_t[]){ 0x48, 0x89, 0xc4, 0xfc }, 4);
+	n += 4;                                         /* mov rsp, rax; cld */
+	memcpy(p + n, pops, sizeof(pops));
+	n += sizeof(pops);
+	p[n++] = 0xc3;
+	return n;
 }
 
 static const uint64_t edge[] = { 0, 1, 2, 7, 8, 9, 15, 16, 31, 32, 33, 63,
@@ -77,95 +127,180 @@ static const uint64_t edge[] = { 0, 1, 2, 7, 8, 9, 15, 16, 31, 32, 33, 63,
 	0xffffffff, 0x100000000ULL, 0x7fffffffffffffffULL,
 	0x8000000000000000ULL, ~0ULL, 0x8080808080808080ULL };
 
-int main(int argc, char **argv)
+struct counts {
+	unsigned forms, memforms, skipped, mism, semmism;
+	uint64_t states;
+};
+
+/* Points the form's memory access at target t (a window address) by
+ * choosing one of its address terms; 0, or -1 when it cannot. */
+static int place(const struct qhb_x86sem_mem *m, uint64_t *r, uint64_t t)
 {
-	struct qhb_learn_lib lib;
+	uint64_t rest = (uint64_t)m->disp;
+	unsigned sh = m->shift;
+
+	if (m->seg != QHB_X86SEM_NOREG)
+		rest += r[m->seg];
+	if (m->base != QHB_X86SEM_NOREG && m->base != QHB_PCPU_RIP &&
+	    m->base != m->index) {
+		if (m->index != QHB_X86SEM_NOREG) {
+			r[m->index] &= 0xfff;
+			rest += r[m->index] << sh;
+		}
+		r[m->base] = t - rest;
+		return 0;
+	}
+	if (m->base == m->index && m->index != QHB_X86SEM_NOREG) {
+		r[m->index] = (t - rest) / (1 + (1ULL << sh));
+		return 0;
+	}
+	if (m->base == QHB_PCPU_RIP)
+		rest += r[QHB_PCPU_RIP];
+	if (m->index != QHB_X86SEM_NOREG) {
+		r[m->index] = (t - rest) >> sh;
+		return 0;
+	}
+	if (m->seg == QHB_PCPU_GSBASE) {
+		r[QHB_PCPU_GSBASE] = t - (rest - r[QHB_PCPU_GSBASE]);
+		return 0;
+	}
+	return m->base == QHB_PCPU_RIP ? 0 : -1;
+}
+
+static uint64_t addr_of(const struct qhb_x86sem_mem *m, const uint64_t *r)
+{
+	uint64_t a = (uint64_t)m->disp;
+
+	if (m->seg != QHB_X86SEM_NOREG)
+		a += r[m->seg];
+	if (m->base != QHB_X86SEM_NOREG)
+		a += r[m->base];
+	if (m->index != QHB_X86SEM_NOREG)
+		a += r[m->index] << m->shift;
+	return a;
+}
+
+/* Checks one form on nstates states.  Returns 0, or -1 when it had to be
+ * skipped. */
+static int check_form(const struct qhb_x86sem_form *f,
+    const struct qhb_learn_entry *en, uint8_t *buf, unsigned nstates,
+    uint64_t *seed, struct counts *k)
+{
+	const struct qhb_x86sem_mem *m = &f->mem;
+	int string = m->kind == QHB_X86SEM_STOS || m->kind == QHB_X86SEM_MOVS;
+	uint64_t win = (uint64_t)(uintptr_t)buf + WINOFF;
+	static uint8_t pwin[WINSIZE];
+	uint8_t *code;
+	size_t at, len, codeoff = 0;
+	uint64_t codeaddr = 0, rip;
+	void (*run)(uint64_t *);
+	struct qhb_x86sem_out o;
 	struct qhb_err e = { 0 };
-	unsigned nstates = argc > 2 ? (unsigned)atoi(argv[2]) : 500;
-	unsigned forms = 0, skipped = 0, mism = 0, semmism = 0;
-	uint64_t states = 0, seed = 0x1234567887654321ULL;
-	uint8_t *page;
-	const char *key;
-	json_t *v;
+	Z3_config cfg;
+	Z3_context c;
+	Z3_ast in[QHB_PCPU_NREG];
+	int rv = -1;
 
-	if (argc < 2) {
-		fprintf(stderr, "usage: learn-native LIBRARY [STATES]\n");
-		return 1;
-	}
-	if (qhb_learn_lib_open(&lib, argv[1], &e) < 0) {
-		fprintf(stderr, "learn-native: %s: %s\n", argv[1], e.msg);
-		return 1;
-	}
-	page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE |
-	    MAP_ANONYMOUS, -1, 0);
-	if (page == MAP_FAILED)
-		return 1;
-	json_object_foreach((json_t *)lib.forms, key, v) {
-		struct qhb_learn_entry en;
-		struct qhb_x86sem_form f;
-		struct qhb_x86sem_out o;
-		uint8_t bytes[16];
-		const char *hex = json_string_value(json_object_get(v, "bytes"));
-		Z3_config cfg;
-		Z3_context c;
-		Z3_ast in[QHB_PCPU_NREG];
-		void (*run)(uint64_t *);
-		unsigned n = 0;
+	if (m->seg == QHB_PCPU_FSBASE)
+		return -1;
+	/* the code page: anywhere, or where a rip-relative operand lands
+	 * in the window */
+	if (m->base == QHB_PCPU_RIP) {
+		size_t end;
+		uint8_t tmp[512];
 
-		if (hex == NULL)
-			continue;
-		for (; hex[2 * n] && n < 15; n++)
-			sscanf(hex + 2 * n, "%2hhx", &bytes[n]);
-		if (qhb_x86sem_decode(bytes, n, &f, &e) < 0 ||
-		    json_object_get(v, "microcode") == NULL)
-			continue;
-		if (qhb_learn_get(&lib, &f, &en, &e) != 1 || !en.proven)
-			continue;
-		if (f.regs & (1u << 4)) {
-			skipped++;
-			continue;
-		}
-		forms++;
-		mprotect(page, 4096, PROT_READ | PROT_WRITE);
-		emit(page, f.bytes, f.len);
-		mprotect(page, 4096, PROT_READ | PROT_EXEC);
-		run = (void (*)(uint64_t *))(void *)page;
-		cfg = Z3_mk_config();
-		c = Z3_mk_context(cfg);
-		Z3_del_config(cfg);
+		len = emit(tmp, f->bytes, f->len, &at);
+		end = at + f->len;
+		codeaddr = (win + 4096 - (uint64_t)m->disp - end) & ~4095ULL;
+	}
+	if (codeaddr == 0)
+		codeaddr = (uint64_t)(uintptr_t)buf + BUFSIZE + 65536;
+	/* inside the reservation around buf, never over buf */
+	if (codeaddr < (uint64_t)(uintptr_t)buf - RESERVE / 2 + 4096 ||
+	    codeaddr > (uint64_t)(uintptr_t)buf + RESERVE / 2 - 65536 ||
+	    (codeaddr + 8192 > (uint64_t)(uintptr_t)buf &&
+	    codeaddr < (uint64_t)(uintptr_t)buf + BUFSIZE))
+		return -1;
+	code = mmap((void *)(uintptr_t)codeaddr, 8192, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	if (code == MAP_FAILED)
+		return -1;
+	len = emit(code + codeoff, f->bytes, f->len, &at);
+	(void)len;
+	rip = (uint64_t)(uintptr_t)code + at + f->len;
+	mprotect(code, 8192, PROT_READ | PROT_EXEC);
+	run = (void (*)(uint64_t *))(void *)code;
+	cfg = Z3_mk_config();
+	c = Z3_mk_context(cfg);
+	Z3_del_config(cfg);
+	for (int i = 0; i < QHB_PCPU_NREG; i++) {
+		char nm[8];
+
+		snprintf(nm, sizeof(nm), "r%d", i);
+		in[i] = Z3_mk_const(c, Z3_mk_string_symbol(c, nm),
+		    Z3_mk_bv_sort(c, 64));
+	}
+	if (!string && qhb_x86sem_build(c, f, in, &o, &e) < 0) {
+		fprintf(stderr, "%s: %s\n", f->text, e.msg);
+		goto out;
+	}
+	k->forms++;
+	if (m->kind != QHB_X86SEM_REG)
+		k->memforms++;
+	for (unsigned s = 0; s < nstates; s++) {
+		uint64_t nat[17], def = 0, semflags = 0, u, ea = 0, runs = 1;
+		struct qhb_pcpu_state st;
+		struct qhb_pcpu_mem pm = { win, WINSIZE, 0, pwin };
+		Z3_ast to[QHB_PCPU_NREG];
+		int bad = 0;
+
 		for (int i = 0; i < QHB_PCPU_NREG; i++) {
-			char nm[8];
+			uint64_t x = rng(seed);
 
-			snprintf(nm, sizeof(nm), "r%d", i);
-			in[i] = Z3_mk_const(c, Z3_mk_string_symbol(c, nm),
-			    Z3_mk_bv_sort(c, 64));
+			if (s % 3 == 1)
+				x = edge[x % (sizeof(edge) / 8)];
+			else if (s % 3 == 2)
+				x &= (1ULL << (x % 64)) - 1;
+			st.r[i] = x;
 		}
-		if (qhb_x86sem_build(c, &f, in, &o, &e) < 0) {
-			fprintf(stderr, "%s: %s\n", f.text, e.msg);
-			return 1;
-		}
-		for (unsigned k = 0; k < nstates; k++) {
-			uint64_t nat[17];
-			struct qhb_pcpu_state s;
-			Z3_ast to[QHB_PCPU_NREG];
-			uint64_t def = 0, semflags = 0, u;
-			int bad = 0;
-
-			for (int i = 0; i < QHB_PCPU_NREG; i++) {
-				uint64_t x = rng(&seed);
-
-				if (k % 3 == 1)
-					x = edge[x % (sizeof(edge) / 8)];
-				else if (k % 3 == 2)
-					x &= (1ULL << (x % 64)) - 1;
-				s.r[i] = x;
+		st.r[QHB_PCPU_FLAGS] = (rng(seed) & QHB_RFLAGS_ARITH) | 2 |
+		    (string && rng(seed) % 2 ? 0x400 : 0);
+		st.r[QHB_PCPU_RIP] = rip;
+		st.r[QHB_PCPU_FSBASE] = 0;
+		st.r[QHB_PCPU_GSBASE] = rng(seed) & 0xffff;
+		for (int i = 0; i < WINSIZE; i++)
+			pwin[i] = (uint8_t)rng(seed);
+		if (string) {
+			runs = st.r[1] = s % 7 == 6 ? 17 : s % 5;
+			st.r[7] = win + 4096 + rng(seed) % 256;
+			st.r[6] = win + 1024 + rng(seed) % 256;
+			if (runs == 0)
+				runs = 1;
+		} else if (m->kind != QHB_X86SEM_REG) {
+			if (place(m, st.r, win + 2048 + rng(seed) % 2048) < 0)
+				goto out;
+			ea = addr_of(m, st.r);
+			if (ea - win > WINSIZE - 8) {
+				fprintf(stderr, "%s: cannot place the operand "
+				    "(%#" PRIx64 ")\n", f->text, ea);
+				goto out;
 			}
-			s.r[QHB_PCPU_FLAGS] = (rng(&seed) & QHB_RFLAGS_ARITH) | 2;
-			memcpy(nat, s.r, sizeof(nat));
-			nat[4] = 0;
-			s.r[4] = 0;
+		}
+		if (m->seg == QHB_PCPU_GSBASE &&
+		    syscall(SYS_arch_prctl, ARCH_SET_GS, st.r[QHB_PCPU_GSBASE]))
+			goto out;
+		memcpy(buf + WINOFF, pwin, WINSIZE);
+		memcpy(nat, st.r, sizeof(nat));
+		/* the Z3 model of x86 (register view; in[18] the operand
+		 * as loaded) */
+		if (!string) {
+			if (m->kind != QHB_X86SEM_REG && m->read) {
+				u = 0;
+				memcpy(&u, pwin + (ea - win), m->bits / 8);
+				st.r[QHB_X86SEM_MEMREG] = u;
+			}
 			for (int i = 0; i < QHB_PCPU_NREG; i++)
-				to[i] = Z3_mk_unsigned_int64(c, s.r[i],
+				to[i] = Z3_mk_unsigned_int64(c, st.r[i],
 				    Z3_mk_bv_sort(c, 64));
 			for (int i = 0; i < 6; i++) {
 				Z3_ast d = Z3_simplify(c, Z3_substitute(c,
@@ -179,39 +314,117 @@ int main(int argc, char **argv)
 				    in, to)), &u);
 				semflags |= u << flag_pos[i];
 			}
-			run(nat);
-			qhb_pcpu_run(en.prog, en.n, &s);
-			states++;
+		} else {
+			def = QHB_RFLAGS_ARITH;
+		}
+		run(nat);
+		nat[0] = g.rax;
+		nat[16] = (g.flags >> 8 & 0xd5) | (g.flags & 1) << 11;
+		for (uint64_t i = 0; i < runs; i++)
+			qhb_pcpu_run_mem(en->prog, en->n, &st, &pm);
+		k->states++;
+		for (int i = 0; i < 16; i++)
+			if (st.r[i] != nat[i])
+				bad = 1;
+		if ((st.r[QHB_PCPU_FLAGS] ^ nat[16]) & def)
+			bad = 1;
+		if (pm.fault || memcmp(pwin, buf + WINOFF, WINSIZE) != 0)
+			bad = 1;
+		if (!string) {
 			for (int i = 0; i < 16; i++) {
-				if (i == 4)
-					continue;
-				if (s.r[i] != nat[i])
-					bad = 1;
 				Z3_get_numeral_uint64(c, Z3_simplify(c,
 				    Z3_substitute(c, o.reg[i], QHB_PCPU_NREG,
 				    in, to)), &u);
 				if (u != nat[i])
-					semmism++;
+					k->semmism++;
 			}
-			if ((s.r[QHB_PCPU_FLAGS] ^ nat[16]) & def)
-				bad = 1;
 			if ((semflags ^ nat[16]) & def)
-				semmism++;
-			if (bad) {
-				if (mism < 10)
-					fprintf(stderr, "mismatch: %s: state %u: "
-					    "rflags native %#" PRIx64 " pixel %#"
-					    PRIx64 " defined %#" PRIx64 "\n",
-					    f.text, k, nat[16],
-					    s.r[QHB_PCPU_FLAGS], def);
-				mism++;
+				k->semmism++;
+			if (m->kind != QHB_X86SEM_REG && m->write) {
+				uint64_t w = 0, mask = m->bits == 64 ? ~0ULL :
+				    (1ULL << m->bits) - 1;
+
+				Z3_get_numeral_uint64(c, Z3_simplify(c,
+				    Z3_substitute(c, o.memval, QHB_PCPU_NREG,
+				    in, to)), &u);
+				memcpy(&w, buf + WINOFF + (ea - win), m->bits / 8);
+				if ((u & mask) != w)
+					k->semmism++;
 			}
 		}
-		Z3_del_context(c);
+		if (bad) {
+			if (k->mism < 10)
+				fprintf(stderr, "mismatch: %s: state %u: rflags "
+				    "native %#" PRIx64 " pixel %#" PRIx64
+				    " defined %#" PRIx64 "%s\n", f->text, s,
+				    nat[16], st.r[QHB_PCPU_FLAGS], def,
+				    pm.fault ? ", outside the window" : "");
+			k->mism++;
+		}
 	}
-	printf("forms %u skipped-rsp %u states %" PRIu64 " mismatches %u "
-	    "x86sem-mismatches %u\n", forms, skipped, states, mism, semmism);
+	rv = 0;
+out:
+	Z3_del_context(c);
+	mmap(code, 8192, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED |
+	    MAP_NORESERVE, -1, 0);
+	if (rv < 0)
+		k->forms--, k->memforms -= m->kind != QHB_X86SEM_REG;
+	return rv;
+}
+
+int main(int argc, char **argv)
+{
+	struct qhb_learn_lib lib;
+	struct qhb_err e = { 0 };
+	unsigned nstates = argc > 2 ? (unsigned)atoi(argv[2]) : 500;
+	struct counts k = { 0 };
+	uint64_t seed = 0x1234567887654321ULL;
+	uint8_t *buf, *res;
+	const char *key;
+	json_t *v;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: learn-native LIBRARY [STATES]\n");
+		return 1;
+	}
+	if (qhb_learn_lib_open(&lib, argv[1], &e) < 0) {
+		fprintf(stderr, "learn-native: %s: %s\n", argv[1], e.msg);
+		return 1;
+	}
+	res = mmap(NULL, RESERVE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
+	    MAP_NORESERVE, -1, 0);
+	if (res == MAP_FAILED)
+		return 1;
+	buf = mmap(res + RESERVE / 2, BUFSIZE, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	if (buf == MAP_FAILED)
+		return 1;
+	json_object_foreach((json_t *)lib.forms, key, v) {
+		struct qhb_learn_entry en;
+		struct qhb_x86sem_form f;
+		uint8_t bytes[16];
+		const char *hex = json_string_value(json_object_get(v, "bytes"));
+		unsigned n = 0;
+
+		if (hex == NULL)
+			continue;
+		for (; hex[2 * n] && n < 15; n++)
+			sscanf(hex + 2 * n, "%2hhx", &bytes[n]);
+		if (qhb_x86sem_decode(bytes, n, &f, &e) < 0 ||
+		    json_object_get(v, "microcode") == NULL)
+			continue;
+		if (qhb_learn_get(&lib, &f, &en, &e) != 1 || !en.proven)
+			continue;
+		if (check_form(&f, &en, buf, nstates, &seed, &k) < 0) {
+			if (getenv("LEARN_NATIVE_VERBOSE"))
+				fprintf(stderr, "skipped: %s\n", f.text);
+			k.skipped++;
+		}
+	}
+	printf("forms %u memory %u skipped %u states %" PRIu64 " mismatches %u "
+	    "x86sem-mismatches %u\n", k.forms, k.memforms, k.skipped, k.states,
+	    k.mism, k.semmism);
 	qhb_learn_lib_close(&lib);
-	munmap(page, 4096);
-	return mism || semmism ? 1 : 0;
+	munmap(res, RESERVE);
+	return k.mism || k.semmism ? 1 : 0;
 }

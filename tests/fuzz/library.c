@@ -3,7 +3,7 @@
  * bytes must give a library or a clean error; a parsed library's entries
  * are looked up and its microcode run on a state, without a crash, a hang
  * or a leak (no Z3 here: --verify's proofs are not fuzzed).  Also the
- * --eval state line parser.  Seeds in tests/fuzz/library/.
+ * --eval state line parser, its memory window included.  Seeds in tests/fuzz/library/.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,6 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct qhb_learn_lib l;
 	struct qhb_err e = { 0 };
 	struct qhb_pcpu_state s;
+	struct qhb_pcpu_mem m;
 	char *line;
 
 	memset(&l, 0, sizeof(l));
@@ -53,7 +54,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(line, data, size);
 	line[size] = 0;
-	qhb_learn_state_parse(line, &s, &e);
+	if (qhb_learn_state_parse(line, &s, &m, &e) == 0) {
+		/* a parsed window is one the interpreter may use */
+		struct qhb_pcpu_insn st = { .op = QHB_PCPU_ST, .d = 7, .a = 0,
+		    .w = 3, .bimm = 1 };
+
+		qhb_pcpu_run_mem(&st, 1, &s, &m);
+		free(m.bytes);
+	}
 	free(line);
 	return 0;
 }

@@ -9,14 +9,19 @@
 top=$(cd "$(dirname "$0")/../.." && pwd)
 lib=$T_TMP/lib.json
 # A handful of forms: 32/64/16/8-bit ALU, flags, partial registers, inc
-# (CF kept), shifts by cl, imul, conditions, lea, xchg.
+# (CF kept), shifts by cl, imul, conditions, lea, xchg; then memory:
+# loads, stores, read-modify-write, base+index*8, push, pop, rep stosb,
+# rep movsq, gs- and rip-relative.
 forms="01d8 4801d8 6601d8 00d8 ffc0 48f7d8 4839d8 85c0 0fb6c3 4863c3
-d3e0 d3f8 48c1e803 480fafc3 0fc8 0f94c0 480f4cc3 488d04cb 4893 83e001 90"
+d3e0 d3f8 48c1e803 480fafc3 0fc8 0f94c0 480f4cc3 488d04cb 4893 83e001 90
+4c8b2f 4c892f 488b0cc3 480118 0fb610 53 5b f3aa f348a5 65488b042528000000
+833dd5c8bcff00"
 
 learn_forms() {
 	qhb-learn -q --library "$lib" --budget 30000000 --learn $forms >"$T_TMP/l"
-	test "$(wc -l <"$T_TMP/l")" -eq 21
-	test "$(grep -c '"status":"proven"' "$T_TMP/l")" -eq 21
+	test "$(wc -l <"$T_TMP/l")" -eq 32
+	test "$(grep -c '"status":"proven"' "$T_TMP/l")" -eq 32
+	grep -q '"form":"mov rcx, \[rbx+rax\*8\]".*"microcode":\["shl.64 r19, r0, #3","add.64 r19, r19, r3","ld.64 r18, r19, #0",' "$T_TMP/l"
 	grep -q '"form":"add ax, bx".*"microcode":\["add.16f r17, r0, r3","ins.16 r0, r17, #0"\]' "$T_TMP/l"
 	grep -q '"z3": "4\.' "$lib"
 	# a second run reuses the library
@@ -24,14 +29,14 @@ learn_forms() {
 	test "$(grep -c '"learned":false' "$T_TMP/l2")" -eq 2
 	# and it proves again
 	qhb-learn -q --library "$lib" --verify >"$T_TMP/v"
-	test "$(grep -c '"proven":true' "$T_TMP/v")" -eq 21
+	test "$(grep -c '"proven":true' "$T_TMP/v")" -eq 32
 	! grep -q '"proven":false' "$T_TMP/v"
 }
 
 fallbacks() {
-	qhb-learn -q --library "$lib" --learn 65488b042510000000 >"$T_TMP/f"
-	grep -q '"status":"fallback".*"reason":"fs or gs segment base' "$T_TMP/f"
-	expect_err 'falls back to QEMU' sh -c "echo '{}' | qhb-learn -q --library '$lib' --eval 65488b042510000000"
+	qhb-learn -q --library "$lib" --learn 0f31 >"$T_TMP/f"
+	grep -q '"form":"rdtsc",.*"status":"fallback".*"reason":"mnemonic not modelled"' "$T_TMP/f"
+	expect_err 'falls back to QEMU' sh -c "echo '{}' | qhb-learn -q --library '$lib' --eval 0f31"
 }
 
 eval_states() {
@@ -43,6 +48,16 @@ eval_states() {
 	# partial registers: add ax, bx keeps the upper bits
 	echo '{"rax":"0xaaaaaaaaaaaaffff","rbx":"0x2"}' |
 		qhb-learn -q --library "$lib" --eval 6601d8 | grep -q '"rax":"0xaaaaaaaaaaaa0001"'
+	# memory: a store into the window; one that leaves it is a fault
+	printf '%s\n' '{"rdi":"0x1004","r13":"0x1122334455667788","mem_base":"0x1000","mem":"000102030405060708090a0b0c0d0e0f"}' \
+		'{"rdi":"0x100c","r13":"0x1122334455667788","mem_base":"0x1000","mem":"000102030405060708090a0b0c0d0e0f"}' |
+		qhb-learn -q --library "$lib" --eval 4c892f >"$T_TMP/m"
+	sed -n 1p "$T_TMP/m" | grep -q '"mem_base":"0x1000","mem":"0001020388776655443322110c0d0e0f","fault":false}$'
+	sed -n 2p "$T_TMP/m" | grep -q '"mem":"000102030405060708090a0b88776655","fault":true}$'
+	# one iteration of rep movsb
+	echo '{"rsi":"0x1000","rdi":"0x1008","rcx":"0x3","mem_base":"0x1000","mem":"00010203040506070809"}' |
+		qhb-learn -q --library "$lib" --eval f3a4 >"$T_TMP/m"
+	grep -q '"rcx":"0x2",.*"rsi":"0x1001","rdi":"0x1009",.*"mem":"00010203040506070009","fault":false}$' "$T_TMP/m"
 }
 
 native() {
@@ -51,7 +66,8 @@ native() {
 		-ljansson -lz3 -lZydis -lxxhash -lm
 	"$T_TMP/native" "$lib" 400 >"$T_TMP/n"
 	cat "$T_TMP/n"
-	grep -q '^forms 21 .* mismatches 0 x86sem-mismatches 0$' "$T_TMP/n"
+	# the forms above and rep movsb of eval_states
+	grep -q '^forms 33 memory 12 skipped 0 .* mismatches 0 x86sem-mismatches 0$' "$T_TMP/n"
 }
 
 # The Vulkan interpreter (lavapipe here) gives the CPU interpreter's
@@ -66,17 +82,26 @@ cpu_vs_gpu() {
 		echo "no Vulkan device: skipped"
 		return 0
 	fi
+	# every third state has its registers near a 64-byte window at
+	# 0x10000 (rcx, and rax in half of them, 0 to 3), so that loads and stores land in and out
 	awk 'BEGIN { srand(8); split("0 1 7f 80 ff 7fff 8000 ffffffff 80000000 7fffffffffffffff 8000000000000000 ffffffffffffffff 1f 20 3f 40", e)
-		n = split("rax rcx rdx rbx rbp rsi rdi r8 r9 r10 r11", r)
+		n = split("rax rcx rdx rbx rsp rbp rsi rdi r8 r9 r10 r11 r12 r13 gs_base rip", r)
 		for (i = 0; i < 200; i++) { s = "{"
-			for (k = 1; k <= n; k++) { v = i % 2 ? e[int(rand() * 16) + 1] : sprintf("%x%07x", int(rand() * 2^28), int(rand() * 2^28))
+			for (k = 1; k <= n; k++) { v = i % 3 == 1 ? e[int(rand() * 16) + 1] : sprintf("%x%07x", int(rand() * 2^28), int(rand() * 2^28))
+				if (i % 3 == 2) v = sprintf("%x", r[k] == "rcx" || (r[k] == "rax" && i % 6 == 5) ? int(rand() * 4) : r[k] == "gs_base" ? 65536 - 40 + int(rand() * 48) : r[k] == "rip" ? 65536 + 4405035 + int(rand() * 60) : 65536 + int(rand() * 72) - 8)
 				s = s sprintf("\"%s\":\"0x%s\",", r[k], v) }
-			print s sprintf("\"rflags\":\"0x%x\"}", int(rand() * 4096)) } }' >"$T_TMP/states"
+			m = ""; for (k = 0; k < 64; k++) m = m sprintf("%02x", int(rand() * 256))
+			print s sprintf("\"rflags\":\"0x%x\",\"mem_base\":\"0x10000\",\"mem\":\"%s\"}", int(rand() * 4096), m) } }' >"$T_TMP/states"
 	for f in $forms; do
 		qhb-learn -q --library "$lib" --eval "$f" <"$T_TMP/states" >"$T_TMP/c"
 		qvk -q --library "$lib" --eval "$f" --gpu <"$T_TMP/states" >"$T_TMP/g"
 		test "$(wc -l <"$T_TMP/c")" -eq 200
 		cmp "$T_TMP/c" "$T_TMP/g" || die "cpu and gpu differ on $f"
+		# each memory form touched its window, in and out
+		case $f in 4c8b2f|4c892f|488b0cc3|480118|0fb610|53|5b|f3aa|f348a5|65*|833d*)
+			grep -q '"fault":false' "$T_TMP/c" || die "$f: never in its window"
+			grep -q '"fault":true' "$T_TMP/c" || die "$f: never outside" ;;
+		esac
 	done
 	qvk -q --library "$lib" --eval 01d8 --gpu --bench 10000 | grep -q '"pixel_ips":[1-9]'
 }
@@ -105,6 +130,7 @@ errors() {
 	expect_err 'expected up to 15 bytes in hex' qhb-learn --library "$lib" --learn 0g
 	expect_err 'undecodable' qhb-learn --library "$lib" --learn 0f
 	expect_err 'line 2' sh -c "printf '{}\n{\"rax\": 5}\n' | qhb-learn -q --library '$lib' --eval 01d8"
+	expect_err 'mem: expected up to 65536 bytes in hex' sh -c "echo '{\"mem\": \"0g\"}' | qhb-learn -q --library '$lib' --eval 01d8"
 	echo '{"qhb-microcode": 1, "forms": []}' >"$T_TMP/bad.json"
 	expect_err 'bad.json: expected' qhb-learn --library "$T_TMP/bad.json" --verify
 	expect_err 'stdout' sh -c "echo '{}' | qhb-learn -q --library '$lib' --eval 01d8 >/dev/full"
