@@ -892,6 +892,38 @@ static unsigned wrap_memory(const struct qhb_x86sem_form *f,
 	return bad ? 0 : n;
 }
 
+/* Programs for forms the search may not reach in its budget, over the
+ * register view: lea of a 64- or 32-bit register (the address in r19,
+ * then its displacement added), push of an immediate.  Returns the
+ * length, 0 when the form has none. */
+static unsigned fixed_program(const struct qhb_x86sem_form *f,
+    struct qhb_pcpu_insn *p)
+{
+	const struct qhb_x86sem_mem *m = &f->mem;
+	unsigned n = 0, a = QHB_X86SEM_ADDRREG;
+	int bad = 0;
+
+	if (f->lea_bits == 64 || f->lea_bits == 32) {
+		if (m->index != QHB_X86SEM_NOREG)
+			bad |= emit(p, &n, "shl.64 r%u, r%u, #%u", a, m->index,
+			    m->shift);
+		else
+			bad |= emit(p, &n, "and.64 r%u, r%u, #0", a, a);
+		if (m->base != QHB_X86SEM_NOREG)
+			bad |= emit(p, &n, "add.64 r%u, r%u, r%u", a, a, m->base);
+		bad |= emit(p, &n, "add.%u r%u, r%u, #%lld", f->lea_bits,
+		    f->lea_dst, a, (long long)m->disp);
+		return bad ? 0 : n;
+	}
+	if (m->kind == QHB_X86SEM_PUSH && f->regs == 1u << 4 && f->nimm == 1) {
+		bad |= emit(p, &n, "and.64 r18, r18, #0");
+		bad |= emit(p, &n, "or.64 r18, r18, #%lld", (long long)f->imm[0]);
+		bad |= emit(p, &n, "sub.64 r4, r4, #8");
+		return bad ? 0 : n;
+	}
+	return 0;
+}
+
 int qhb_synth_form(const struct qhb_x86sem_form *f,
     const struct qhb_synth_opts *o, struct qhb_synth_result *r,
     struct qhb_err *e)
@@ -904,7 +936,7 @@ int qhb_synth_form(const struct qhb_x86sem_form *f,
 	double t0 = now();
 	unsigned max_len = o->max_len > QHB_SYNTH_MAXLEN ? QHB_SYNTH_MAXLEN :
 	    o->max_len;
-	int rv = -1, zopen = 0;
+	int rv = -1, zopen = 0, tried = 0;
 
 	memset(r, 0, sizeof(*r));
 	r->status = QHB_SYNTH_FAILED;
@@ -915,8 +947,15 @@ int qhb_synth_form(const struct qhb_x86sem_form *f,
 		rv = 0;
 		goto out;
 	}
-	if (z_open(&z, f, e) < 0)
+	if (z_open(&z, f, e) < 0) {
+		/* a form the decoder took but the semantics cannot build
+		 * falls back, with the reason, rather than end the run */
+		if (strstr(e->msg, "Z3") != NULL)
+			goto out;
+		snprintf(r->reason, sizeof(r->reason), "%.120s", e->msg);
+		rv = 0;
 		goto out;
+	}
 	zopen = 1;
 	s->f = f;
 	s->z = &z;
@@ -971,14 +1010,18 @@ int qhb_synth_form(const struct qhb_x86sem_form *f,
 			qhb_err_set(e, "out of memory");
 			goto out;
 		}
-		if (g < 0) {
+		if (g < 0 && !tried && (n = fixed_program(f, p)) > 0) {
+			/* the search gave up: a fixed program, proven the same */
+			tried = 1;
+		} else if (g < 0) {
 			snprintf(r->reason, sizeof(r->reason), g == -1 ?
 			    "no sequence of up to %u Pixel CPU instructions" :
 			    "search budget spent (sequences of up to %u)",
 			    max_len);
 			break;
+		} else {
+			n = prog_of(s, g, p);
 		}
-		n = prog_of(s, g, p);
 		r->iterations++;
 		pr = z_check(&z, p, n, 0, o->timeout_ms, &in,
 		    &r->solver_seconds, why, sizeof(why));

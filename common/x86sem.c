@@ -76,6 +76,15 @@ static int cond_code(ZydisMnemonic m)
 	return -1;
 }
 
+/* cbw cwde cdqe (rax from its lower half), cwd cdq cqo (rdx from rax's
+ * sign) */
+static int is_sign_fill(ZydisMnemonic m)
+{
+	return m == ZYDIS_MNEMONIC_CBW || m == ZYDIS_MNEMONIC_CWDE ||
+	    m == ZYDIS_MNEMONIC_CDQE || m == ZYDIS_MNEMONIC_CWD ||
+	    m == ZYDIS_MNEMONIC_CDQ || m == ZYDIS_MNEMONIC_CQO;
+}
+
 static int is_cmov(ZydisMnemonic m)
 {
 	return m >= ZYDIS_MNEMONIC_CMOVB && m <= ZYDIS_MNEMONIC_CMOVZ;
@@ -90,16 +99,26 @@ static int mnemonic_flags(ZydisMnemonic m)
 	case ZYDIS_MNEMONIC_LEA: case ZYDIS_MNEMONIC_NOT:
 	case ZYDIS_MNEMONIC_BSWAP: case ZYDIS_MNEMONIC_XCHG:
 	case ZYDIS_MNEMONIC_NOP:
+	case ZYDIS_MNEMONIC_CBW: case ZYDIS_MNEMONIC_CWDE:
+	case ZYDIS_MNEMONIC_CDQE: case ZYDIS_MNEMONIC_CWD:
+	case ZYDIS_MNEMONIC_CDQ: case ZYDIS_MNEMONIC_CQO:
 	case ZYDIS_MNEMONIC_PUSH: case ZYDIS_MNEMONIC_POP:
 	case ZYDIS_MNEMONIC_STOSB: case ZYDIS_MNEMONIC_STOSW:
 	case ZYDIS_MNEMONIC_STOSD: case ZYDIS_MNEMONIC_STOSQ:
 	case ZYDIS_MNEMONIC_MOVSB: case ZYDIS_MNEMONIC_MOVSW:
 	case ZYDIS_MNEMONIC_MOVSD: case ZYDIS_MNEMONIC_MOVSQ:
 		return 0;
+	case ZYDIS_MNEMONIC_PAUSE:
+	case ZYDIS_MNEMONIC_PREFETCH: case ZYDIS_MNEMONIC_PREFETCHNTA:
+	case ZYDIS_MNEMONIC_PREFETCHT0: case ZYDIS_MNEMONIC_PREFETCHT1:
+	case ZYDIS_MNEMONIC_PREFETCHT2: case ZYDIS_MNEMONIC_PREFETCHW:
+		return 0x100;   /* hints: no architectural effect, as nop */
 	case ZYDIS_MNEMONIC_INC: case ZYDIS_MNEMONIC_DEC:
 		return QHB_PCPU_ALLF & ~QHB_PCPU_CF;
 	case ZYDIS_MNEMONIC_ROL: case ZYDIS_MNEMONIC_ROR:
 		return QHB_PCPU_CF | QHB_PCPU_OF;
+	case ZYDIS_MNEMONIC_BT:
+		return QHB_PCPU_ALLF & ~QHB_PCPU_ZF;
 	case ZYDIS_MNEMONIC_ADD: case ZYDIS_MNEMONIC_ADC:
 	case ZYDIS_MNEMONIC_SUB: case ZYDIS_MNEMONIC_SBB:
 	case ZYDIS_MNEMONIC_AND: case ZYDIS_MNEMONIC_OR:
@@ -252,18 +271,42 @@ int qhb_x86sem_decode(const void *code, size_t n, struct qhb_x86sem_form *f,
 		return qhb_err_set(e, "cannot format the instruction");
 	f->ok = 1;
 	f->mem.seg = f->mem.base = f->mem.index = QHB_X86SEM_NOREG;
+	if (in.mnemonic == ZYDIS_MNEMONIC_DIV ||
+	    in.mnemonic == ZYDIS_MNEMONIC_IDIV)
+		return unsupported(f, "divide not modelled (its #DE and its "
+		    "double-width dividend)");
+	if (in.mnemonic == ZYDIS_MNEMONIC_MUL || (in.mnemonic ==
+	    ZYDIS_MNEMONIC_IMUL && in.operand_count_visible == 1))
+		return unsupported(f, "one-operand multiply not modelled (its "
+		    "double-width product)");
 	if ((fl = mnemonic_flags(in.mnemonic)) < 0)
 		return unsupported(f, "mnemonic not modelled");
-	f->fwrite = (unsigned)fl;
+	f->fwrite = (unsigned)fl & QHB_PCPU_ALLF;
 	if (in.meta.category == ZYDIS_CATEGORY_STRINGOP)
 		return decode_string(f, &in);
 	if (in.mnemonic == ZYDIS_MNEMONIC_MOVSD)
 		return unsupported(f, "mnemonic not modelled");
-	if (in.attributes & (ZYDIS_ATTRIB_HAS_LOCK | ZYDIS_ATTRIB_HAS_REP |
-	    ZYDIS_ATTRIB_HAS_REPE | ZYDIS_ATTRIB_HAS_REPNE))
+	/* lock: one CPU's view of a locked access is the access */
+	if (in.attributes & (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE |
+	    ZYDIS_ATTRIB_HAS_REPNE))
 		return unsupported(f, "prefix not modelled");
-	if (in.mnemonic == ZYDIS_MNEMONIC_NOP)
+	if (in.mnemonic == ZYDIS_MNEMONIC_NOP || fl == 0x100)
 		return 0;
+	if (is_sign_fill(in.mnemonic)) {
+		unsigned w = in.operand_width;
+
+		f->regs = 1u << 0 | 1u << 2;
+		f->wregs = in.mnemonic == ZYDIS_MNEMONIC_CWD ||
+		    in.mnemonic == ZYDIS_MNEMONIC_CDQ ||
+		    in.mnemonic == ZYDIS_MNEMONIC_CQO ? 1u << 2 : 1u << 0;
+		f->widths = width_bit(w) | width_bit(w / 2);
+		return 0;
+	}
+	if (in.mnemonic == ZYDIS_MNEMONIC_BT &&
+	    ops[0].type == ZYDIS_OPERAND_TYPE_MEMORY &&
+	    ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER)
+		return unsupported(f, "bt of memory by a register (its offset "
+		    "reaches beyond the operand)");
 	if (in.mnemonic == ZYDIS_MNEMONIC_PUSH ||
 	    in.mnemonic == ZYDIS_MNEMONIC_POP)
 		return decode_stack(f, &in, ops);
@@ -289,17 +332,28 @@ int qhb_x86sem_decode(const void *code, size_t n, struct qhb_x86sem_form *f,
 		    in.mnemonic == ZYDIS_MNEMONIC_LEA) {
 			if (o->mem.base == ZYDIS_REGISTER_EIP)
 				return unsupported(f, "32-bit address");
-			if (o->mem.base == ZYDIS_REGISTER_RIP)
+			if (o->mem.base == ZYDIS_REGISTER_RIP) {
 				f->rip = 1;
-			else if (o->mem.base != ZYDIS_REGISTER_NONE) {
+				f->mem.base = QHB_PCPU_RIP;
+			} else if (o->mem.base != ZYDIS_REGISTER_NONE) {
 				if (reg_gpr(o->mem.base, &g, &lo, &bits) < 0)
 					return unsupported(f, "odd base register");
 				f->regs |= 1u << g;
+				f->mem.base = g;
 			}
 			if (o->mem.index != ZYDIS_REGISTER_NONE) {
 				if (reg_gpr(o->mem.index, &g, &lo, &bits) < 0)
 					return unsupported(f, "odd index register");
 				f->regs |= 1u << g;
+				f->mem.index = g;
+				f->mem.shift = o->mem.scale == 8 ? 3 :
+				    o->mem.scale == 4 ? 2 : o->mem.scale == 2 ? 1 : 0;
+			}
+			f->mem.disp = o->mem.disp.value;
+			if (in.address_width == 64 && reg_gpr(ops[0].reg.value, &g,
+			    &lo, &bits) == 0 && (bits == 64 || bits == 32)) {
+				f->lea_bits = bits;
+				f->lea_dst = g;
 			}
 			if (f->nimm < QHB_X86SEM_NIMM)
 				f->imm[f->nimm++] = o->mem.disp.value;
@@ -666,9 +720,36 @@ int qhb_x86sem_build(Z3_context c, const struct qhb_x86sem_form *f,
 		if (get_opnd(&ops[i], w, &op[i]) < 0)
 			return qhb_err_set(e, "%s: operand %u not modelled",
 			    f->text, i);
+	if (mnemonic_flags(m) == 0x100)
+		return 0;
 	switch (m) {
 	case ZYDIS_MNEMONIC_NOP:
 		break;
+	case ZYDIS_MNEMONIC_CBW: case ZYDIS_MNEMONIC_CWDE:
+	case ZYDIS_MNEMONIC_CDQE: {
+		struct opnd d = { 0, 0, 0, w, 0, NULL };
+
+		wr(&s, &d, sext_to(c, EXT(w / 2 - 1, 0, in[0]), w / 2, w));
+		break;
+	}
+	case ZYDIS_MNEMONIC_CWD: case ZYDIS_MNEMONIC_CDQ:
+	case ZYDIS_MNEMONIC_CQO: {
+		struct opnd d = { 0, 2, 0, w, 0, NULL };
+
+		wr(&s, &d, Z3_mk_bvashr(c, EXT(w - 1, 0, in[0]), BV(w - 1, w)));
+		break;
+	}
+	case ZYDIS_MNEMONIC_BT: {
+		Z3_ast pos = op[1].kind == 1 ? BV(op[1].imm & (w - 1), w) :
+		    Z3_mk_bvand(c, rd(&s, &op[1]), BV(w - 1, w));
+
+		setf(&s, F_CF, BIT(Z3_mk_bvlshr(c, rd(&s, &op[0]), pos), 0));
+		undef(&s, F_OF);
+		undef(&s, F_SF);
+		undef(&s, F_AF);
+		undef(&s, F_PF);
+		break;
+	}
 	case ZYDIS_MNEMONIC_PUSH:
 		o->reg[4] = Z3_mk_bvsub(c, in[4], BV(8, 64));
 		o->memval = op[0].kind == 1 ? BV(op[0].imm, 64) : in[op[0].gpr];

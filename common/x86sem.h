@@ -70,6 +70,8 @@ struct qhb_x86sem_form {
 	int64_t imm[QHB_X86SEM_NIMM];   /* constants of the form */
 	unsigned nimm;
 	int rip;                /* lea reads rip (QHB_PCPU_RIP) */
+	unsigned lea_bits, lea_dst;     /* lea: its register, whose address
+	                                 * terms are in mem (kind REG) */
 	struct qhb_x86sem_mem mem;
 };
 

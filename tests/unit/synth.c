@@ -27,7 +27,7 @@ static int learn(const char *text, const uint8_t *b, size_t n,
 
 static void test_forms(void)
 {
-	static const struct { const char *text; uint8_t b[8]; size_t n; } t[] = {
+	static const struct { const char *text; uint8_t b[16]; size_t n; } t[] = {
 		{ "add eax, ebx", { 0x01, 0xd8 }, 2 },
 		{ "add ax, bx", { 0x66, 0x01, 0xd8 }, 3 },
 		{ "inc eax", { 0xff, 0xc0 }, 2 },
@@ -42,6 +42,10 @@ static void test_forms(void)
 		{ "pop rbx", { 0x5b }, 1 },
 		{ "rep stosb", { 0xf3, 0xaa }, 2 },
 		{ "rep movsq", { 0xf3, 0x48, 0xa5 }, 3 },
+		{ "mov rax, gs:[0x0000000000000010]", { 0x65, 0x48, 0x8b, 0x04,
+		    0x25, 0x10, 0x00, 0x00, 0x00 }, 9 },
+		{ "cdqe", { 0x48, 0x98 }, 2 },
+		{ "pause", { 0xf3, 0x90 }, 2 },
 	};
 	struct qhb_synth_result r;
 
@@ -50,10 +54,12 @@ static void test_forms(void)
 		CHECKF(r.status == QHB_SYNTH_PROVEN, "%s: %s", t[i].text,
 		    r.reason);
 	}
-	/* a segment base is not in the state: a fallback, with the reason */
-	CHECK(learn("mov rax, gs:[0x0000000000000010]", (const uint8_t *)
-	    "\x65\x48\x8b\x04\x25\x10\x00\x00\x00", 9, &r) == 0);
-	CHECK(r.status == QHB_SYNTH_FAILED && strstr(r.reason, "gs segment"));
+	/* the time stamp counter is not in the state: a fallback, with the
+	 * reason; so is a divide */
+	CHECK(learn("rdtsc", (const uint8_t *)"\x0f\x31", 2, &r) == 0);
+	CHECK(r.status == QHB_SYNTH_FAILED && strstr(r.reason, "not modelled"));
+	CHECK(learn("div rcx", (const uint8_t *)"\x48\xf7\xf1", 3, &r) == 0);
+	CHECK(r.status == QHB_SYNTH_FAILED && strstr(r.reason, "divide"));
 }
 
 /* A store one byte off is not mov [rdi], eax: memory is compared. */
@@ -76,6 +82,13 @@ static void test_refute_memory(void)
 	CHECK(qhb_pcpu_parse("st.32 r7, r18, #0", &p[1], &e) == 0);
 	CHECK(qhb_synth_prove(&f, p, 2, 20000, &proven, &secs, &e) == 0);
 	CHECK(proven);
+	/* no empty program is a mov or a lea */
+	CHECK(qhb_x86sem_decode("\x89\xd8", 2, &f, &e) == 0);
+	CHECK(qhb_synth_prove(&f, p, 0, 20000, &proven, &secs, &e) == 0);
+	CHECK(!proven);
+	CHECK(qhb_x86sem_decode("\x48\x8d\x44\xcb\x10", 5, &f, &e) == 0);
+	CHECK(qhb_synth_prove(&f, p, 0, 20000, &proven, &secs, &e) == 0);
+	CHECK(!proven);
 }
 
 /* A program without the flags is not add eax, ebx; the right one is. */
