@@ -1,14 +1,16 @@
 #!/bin/sh
-# Benchmark of qhb-learn on a fixed list of 99 x86-64 register forms (every
-# mnemonic of issue 8 that has a register form, in 8, 16, 32 and 64 bits,
-# register, immediate and cl operands): forms proven and fallen back,
-# median and total synthesis and solver time per new form, the native
-# check of every proven form on this CPU (tests/learn-native.c), and the C
-# interpreter's speed on one core over 1M states.  The trace-driven
-# With the demo guest built (make guest), a traced boot to QHB-READY: its
-# hot blocks learned (--hot 10000), the measured coverage (--report), and
-# the native check of every form learned from it.  With a Vulkan device
-# (or "gpu" as the first argument), the Vulkan interpreter over 1M states.
+# Benchmark of qhb-learn on a fixed list of x86-64 forms (every mnemonic
+# of issue 8 that has a register form, in 8, 16, 32 and 64 bits,
+# register, immediate and cl operands; then memory forms: loads, stores,
+# read-modify-write, push, pop, rep stos/movs, rip- and gs-relative):
+# forms proven and fallen back, median and total synthesis and solver
+# time per new form, the native check of every proven form on this CPU
+# (tests/learn-native.c), and the C interpreter's speed on one core over
+# 1M states.  With the demo guest built (make guest), a traced boot to
+# QHB-READY: its blocks learned (--hot 10000, then --hot 1: every block),
+# the measured coverage (--report) after each, and the native check of
+# every form learned from it.  With a Vulkan device (or "gpu" as the first
+# argument), the Vulkan interpreter over 1M states.
 #
 #   make bench     (or: sh bench/learn.sh [gpu])
 set -eu
@@ -25,7 +27,9 @@ fec0 48ffc8 ffc9 4839d8 83f801 38d8 6683f810 85c0 4885d8 a801 84d8
 48c1e003 d1e0 d3e0 66d3e0 d2e0 48c1e80c d3e8 d0e8 48c1f83f d3f8 d2f8 
 48c1c00d d3c0 c1c808 d2c8 66c1c008 480fafc3 0fafc3 660fafc3 486bc318 
 6bc3fd 0fc8 480fc8 4893 93 6693 480f44c3 0f45c3 480f4cc3 0f46c3 
-660f48c3 0f94c0 0f95c3 0f9cc1 0f97c2 0f96c0 0f9fc0 90 0f1f00"
+660f48c3 0f94c0 0f95c3 0f9cc1 0f97c2 0f96c0 0f9fc0 90 0f1f00
+4c8b2f 4c892f 488b0cc3 49030424 0fb610 803800 66894210 480118 53 5b 6a08
+f3aa f3a4 f348ab f348a5 488b0578b41b00 65488b042528000000 f0ff08 4898"
 
 t0=$(date +%s.%N)
 "$bin/qhb-learn" -q --library "$work/lib.json" --learn $forms >"$work/l"
@@ -55,7 +59,7 @@ cc -O2 -std=gnu11 -D_GNU_SOURCE -iquote "$top/common" -o "$work/native" \
 	"$top/tests/learn-native.c" "$top/build/obj/libqhb.a" \
 	-ljansson -lz3 -lZydis -lxxhash -lm
 echo "native check: $("$work/native" "$work/lib.json" 1000)"
-for f in 01d8 6601d8 0f94c0 480f4cc3; do
+for f in 01d8 6601d8 0f94c0 480f4cc3 488b0cc3 480118 f3a4; do
 	"$bin/qhb-learn" -q --library "$work/lib.json" --eval $f --bench 1000000
 	if [ "${1:-}" = gpu ] || echo '{}' | "$bin/qhb-learn" --library \
 	    "$work/lib.json" --eval 90 --gpu 2>&1 >/dev/null | grep -q 'Vulkan)$'; then
@@ -82,11 +86,26 @@ if [ -f "$guest/vmlinuz" ] && command -v qemu-system-x86_64 >/dev/null; then
 	kill -TERM $pid
 	wait $pid 2>/dev/null || true
 	echo "boot trace: $("$bin/qhb-trace" --format summary boot.qhb)"
+	for hot in 10000 1; do
+		t0=$(date +%s.%N)
+		"$bin/qhb-learn" -q --library boot-lib.json --hot $hot \
+		    --budget 30000000 boot.qhb
+		t1=$(date +%s.%N)
+		echo "--hot $hot: learned in $(echo "$t1 - $t0" | bc) s"
+		"$bin/qhb-learn" --library boot-lib.json --report --top 10 boot.qhb
+	done
+	python3 - boot-lib.json <<'END'
+import json, statistics, sys
+d = json.load(open(sys.argv[1]))["forms"]
+p = [v for v in d.values() if v["status"] == "proven"]
+print("boot library: %d forms, %d proven; synthesis per proven form median"
+      " %.4f s, Z3 median %.4f s" % (len(d), len(p),
+      statistics.median(v["synth_seconds"] for v in p),
+      statistics.median(v["solver_seconds"] for v in p)))
+END
 	t0=$(date +%s.%N)
-	"$bin/qhb-learn" -q --library boot-lib.json --hot 10000 \
-	    --budget 30000000 boot.qhb
+	"$bin/qhb-learn" -q --library boot-lib.json --verify >/dev/null
 	t1=$(date +%s.%N)
-	echo "learned in $(echo "$t1 - $t0" | bc) s"
-	"$bin/qhb-learn" --library boot-lib.json --report --top 10 boot.qhb
-	echo "native check: $("$work/native" boot-lib.json 60)"
+	echo "--verify of the boot library: $(echo "$t1 - $t0" | bc) s"
+	echo "native check: $("$work/native" boot-lib.json 30)"
 fi
