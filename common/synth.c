@@ -915,6 +915,29 @@ static unsigned fixed_program(const struct qhb_x86sem_form *f,
 		    f->lea_dst, a, (long long)m->disp);
 		return bad ? 0 : n;
 	}
+	if (f->cmpxchg_src < 16 && m->kind == QHB_X86SEM_MEMOP) {
+		/* flags of cmp acc, [m]; acc from [m] when they differ (a
+		 * 32-bit write zero-extends, 8 and 16 merge); [m] from src
+		 * when equal, else written back */
+		unsigned W = m->bits;
+
+		bad |= emit(p, &n, "sub.%uf r17, r0, r18", W);
+		bad |= emit(p, &n, "cc.8 r20, r0, #4");
+		bad |= emit(p, &n, "cc.8 r21, r0, #5");
+		if (W == 64) {
+			bad |= emit(p, &n, "sel.64 r0, r18, r21");
+		} else {
+			if (W == 32) {
+				bad |= emit(p, &n, "mov.32 r22, r18, r18");
+			} else {
+				bad |= emit(p, &n, "mov.64 r22, r0, r0");
+				bad |= emit(p, &n, "ins.%u r22, r18, #0", W);
+			}
+			bad |= emit(p, &n, "sel.64 r0, r22, r21");
+		}
+		bad |= emit(p, &n, "sel.%u r18, r%u, r20", W, f->cmpxchg_src);
+		return bad ? 0 : n;
+	}
 	if (m->kind == QHB_X86SEM_PUSH && f->regs == 1u << 4 && f->nimm == 1) {
 		bad |= emit(p, &n, "and.64 r18, r18, #0");
 		bad |= emit(p, &n, "or.64 r18, r18, #%lld", (long long)f->imm[0]);
@@ -1001,8 +1024,10 @@ int qhb_synth_form(const struct qhb_x86sem_form *f,
 		}
 	}
 	for (;;) {
-		struct qhb_pcpu_insn p[QHB_SYNTH_MAXLEN];
-		int g = search_once(s, max_len), pr;
+		struct qhb_pcpu_insn p[QHB_PCPU_MAXPROG];
+		/* cmpxchg is past any search: its fixed program first */
+		int g = !tried && f->cmpxchg_src < 16 ? -2 :
+		    search_once(s, max_len), pr;
 		unsigned n;
 		char why[128] = "";
 

@@ -126,6 +126,7 @@ static int mnemonic_flags(ZydisMnemonic m)
 	case ZYDIS_MNEMONIC_TEST: case ZYDIS_MNEMONIC_NEG:
 	case ZYDIS_MNEMONIC_SHL: case ZYDIS_MNEMONIC_SHR:
 	case ZYDIS_MNEMONIC_SAR: case ZYDIS_MNEMONIC_IMUL:
+	case ZYDIS_MNEMONIC_CMPXCHG:
 		return QHB_PCPU_ALLF;
 	default:
 		if (is_cmov(m) || cond_code(m) >= 0)
@@ -256,6 +257,7 @@ int qhb_x86sem_decode(const void *code, size_t n, struct qhb_x86sem_form *f,
 	int fl;
 
 	memset(f, 0, sizeof(*f));
+	f->cmpxchg_src = 16;
 	if (decode(code, n, &in, ops) < 0)
 		return qhb_err_set(e, "expected an x86-64 instruction, got "
 		    "undecodable bytes");
@@ -301,6 +303,18 @@ int qhb_x86sem_decode(const void *code, size_t n, struct qhb_x86sem_form *f,
 		    in.mnemonic == ZYDIS_MNEMONIC_CQO ? 1u << 2 : 1u << 0;
 		f->widths = width_bit(w) | width_bit(w / 2);
 		return 0;
+	}
+	if (in.mnemonic == ZYDIS_MNEMONIC_CMPXCHG) {
+		unsigned g, lo, bits;
+
+		if (ops[0].type != ZYDIS_OPERAND_TYPE_MEMORY ||
+		    reg_gpr(ops[1].reg.value, &g, &lo, &bits) < 0 || lo != 0)
+			return unsupported(f, "cmpxchg of a register or a high "
+			    "byte not modelled");
+		/* the accumulator, an operand Zydis does not show */
+		f->regs |= 1u << 0;
+		f->wregs |= 1u << 0;
+		f->cmpxchg_src = g;
 	}
 	if (in.mnemonic == ZYDIS_MNEMONIC_BT &&
 	    ops[0].type == ZYDIS_OPERAND_TYPE_MEMORY &&
@@ -737,6 +751,18 @@ int qhb_x86sem_build(Z3_context c, const struct qhb_x86sem_form *f,
 		struct opnd d = { 0, 2, 0, w, 0, NULL };
 
 		wr(&s, &d, Z3_mk_bvashr(c, EXT(w - 1, 0, in[0]), BV(w - 1, w)));
+		break;
+	}
+	case ZYDIS_MNEMONIC_CMPXCHG: {
+		struct opnd acc = { 0, 0, 0, w, 0, NULL };
+		Z3_ast d = rd(&s, &op[0]), x = EXT(w - 1, 0, in[0]), keep;
+		Z3_ast eq = Z3_mk_eq(c, x, d);
+
+		arith(&s, x, d, BV(0, 1), 1, w, 1);
+		wr(&s, &op[0], Z3_mk_ite(c, eq, rd(&s, &op[1]), d));
+		keep = o->reg[0];
+		wr(&s, &acc, d);
+		o->reg[0] = Z3_mk_ite(c, eq, keep, o->reg[0]);
 		break;
 	}
 	case ZYDIS_MNEMONIC_BT: {

@@ -72,6 +72,7 @@ struct qhb_x86sem_form {
 	int rip;                /* lea reads rip (QHB_PCPU_RIP) */
 	unsigned lea_bits, lea_dst;     /* lea: its register, whose address
 	                                 * terms are in mem (kind REG) */
+	unsigned cmpxchg_src;           /* cmpxchg [m], r: r (else 16) */
 	struct qhb_x86sem_mem mem;
 };
 

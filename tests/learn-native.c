@@ -286,6 +286,11 @@ static int check_form(const struct qhb_x86sem_form *f,
 				goto out;
 			}
 		}
+		/* every fourth state: the operand equals rax (cmpxchg's
+		 * success, cmp's equality) */
+		if (!string && m->kind != QHB_X86SEM_REG && m->read &&
+		    s % 4 == 3)
+			memcpy(pwin + (ea - win), &st.r[0], m->bits / 8);
 		if (m->seg == QHB_PCPU_GSBASE &&
 		    syscall(SYS_arch_prctl, ARCH_SET_GS, st.r[QHB_PCPU_GSBASE]))
 			goto out;
