@@ -7,7 +7,7 @@
  *   {"qhb-microcode": 1, "forms": {"<xxh3 hex>": {"form": "add eax, ebx",
  *    "bytes": "01d8", "status": "proven" | "fallback", "microcode":
  *    ["add.32f r0, r0, r3"], "reason": "...", "solver_seconds": 0.001,
- *    "synth_seconds": 0.01, "z3": "4.8.12.0", "model": 2}}}
+ *    "synth_seconds": 0.01, "z3": "4.8.12.0", "model": 3}}}
  *
  * "model" is QHB_LEARN_MODEL when the entry was learned (absent: 1, the
  * register forms only): a fallback of an older model is learned again.
@@ -28,8 +28,9 @@
 #include "synth.h"
 #include "x86sem.h"
 
-/* 2: memory operands, push/pop, rep stos/movs, rip, fs and gs bases */
-#define QHB_LEARN_MODEL 2
+/* 2: memory operands, push/pop, rep stos/movs, rip, fs and gs bases;
+ * 3: pause, prefetch, cbw..cqo, bt, cmpxchg, fixed lea and push imm */
+#define QHB_LEARN_MODEL 3
 
 struct qhb_learn_lib {
 	void *root;               /* json_t * */
