@@ -425,6 +425,9 @@ int qhb_learn_state_write(FILE *out, const struct qhb_pcpu_state *s,
 		    "false") < 0)
 			return -1;
 	}
+	if (s->r[QHB_PCPU_FAULT] != 0 && fputs(",\"divide_error\":true", out) ==
+	    EOF)
+		return -1;
 	return fputs("}\n", out) == EOF ? -1 : 0;
 }
 

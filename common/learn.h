@@ -7,7 +7,7 @@
  *   {"qhb-microcode": 1, "forms": {"<xxh3 hex>": {"form": "add eax, ebx",
  *    "bytes": "01d8", "status": "proven" | "fallback", "microcode":
  *    ["add.32f r0, r0, r3"], "reason": "...", "solver_seconds": 0.001,
- *    "synth_seconds": 0.01, "z3": "4.8.12.0", "model": 3}}}
+ *    "synth_seconds": 0.01, "z3": "4.8.12.0", "model": 4}}}
  *
  * "model" is QHB_LEARN_MODEL when the entry was learned (absent: 1, the
  * register forms only): a fallback of an older model is learned again.
@@ -29,8 +29,9 @@
 #include "x86sem.h"
 
 /* 2: memory operands, push/pop, rep stos/movs, rip, fs and gs bases;
- * 3: pause, prefetch, cbw..cqo, bt, cmpxchg, fixed lea and push imm */
-#define QHB_LEARN_MODEL 3
+ * 3: pause, prefetch, cbw..cqo, bt, cmpxchg, fixed lea and push imm;
+ * 4: div */
+#define QHB_LEARN_MODEL 4
 
 struct qhb_learn_lib {
 	void *root;               /* json_t * */
@@ -90,7 +91,8 @@ int qhb_learn_verify(struct qhb_learn_lib *l, unsigned timeout_ms,
  * address of the next instruction), and a memory window: "mem_base" and
  * "mem", its bytes in hex (at most QHB_LEARN_MAXMEM); the output then
  * adds the window after the run and "fault": true when an access fell
- * outside it.
+ * outside it.  "divide_error": true says a div raised x86's #DE (r28);
+ * the other values are then not x86's.
  */
 #define QHB_LEARN_MAXMEM 65536
 

@@ -11,7 +11,7 @@
 static const char *const op_names[QHB_PCPU_NOPS] = {
 	"mov", "add", "adc", "sub", "sbb", "and", "or", "xor", "not", "neg",
 	"shl", "shr", "sar", "rol", "ror", "mul", "sext", "ins", "ext",
-	"bswap", "cc", "sel", "ld", "st", "nop",
+	"bswap", "cc", "sel", "ld", "st", "divu", "remu", "nop",
 };
 
 const char *qhb_pcpu_opname(unsigned op)
@@ -203,6 +203,19 @@ void qhb_pcpu_step_mem(const struct qhb_pcpu_insn *in,
 			r |= (uint64_t)(b ? *b : 0) << (8 * i);
 		}
 		break;
+	case QHB_PCPU_DIVU: case QHB_PCPU_REMU: {
+		unsigned __int128 n = ((unsigned __int128)(s->r[in->d] & M) << W) |
+		    xm, q;
+
+		fm = 0;
+		if (ym == 0 || (q = n / ym) >> W != 0) {
+			s->r[QHB_PCPU_FAULT] = 1;
+			r = 0;
+			break;
+		}
+		r = in->op == QHB_PCPU_DIVU ? (uint64_t)q : (uint64_t)(n % ym);
+		break;
+	}
 	case QHB_PCPU_ST:
 		for (unsigned i = 0; i < W / 8; i++) {
 			uint8_t *b = mem_byte(m, s->r[in->d] + y + i);

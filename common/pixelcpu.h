@@ -6,9 +6,15 @@
  * A state is 32 registers of 64 bits: r0..r15 are the x86 general
  * registers in encoding order (rax rcx rdx rbx rsp rbp rsi rdi r8..r15),
  * r16 is rflags (only CF PF AF ZF SF OF are ever written), r17..r28 are
- * scratch, and r29 r30 r31 hold the fs base, the gs base and rip (the
- * address of the next instruction, as x86's rip-relative operands see
- * it): inputs that learned microcode reads and never writes.  An instruction is 16 bytes (struct qhb_pcpu_insn, little
+ * scratch, r28 the fault register, and r29 r30 r31 hold the fs base, the
+ * gs base and rip (the address of the next instruction, as x86's
+ * rip-relative operands see it): inputs that learned microcode reads and
+ * never writes.
+ *
+ * DIVU and REMU divide the 2W-bit r[d]:x (r[d]'s low W bits high) by y's
+ * low W bits, unsigned.  When y is 0 or the quotient needs more than W
+ * bits (x86's #DE), the result is 0 and r28 is set to 1: the state
+ * faulted, and what x86 would do is not computed.  An instruction is 16 bytes (struct qhb_pcpu_insn, little
  * endian, the bytecode as it is stored and as the shader reads it):
  *
  *   byte 0 op, 1 d, 2 a, 3 b, 4 w (width 8 << w bits), 5 fmask (flags the
@@ -40,6 +46,7 @@
 #define QHB_PCPU_NREG 32
 #define QHB_PCPU_FLAGS 16     /* the register holding rflags */
 #define QHB_PCPU_SCRATCH 17   /* first scratch register */
+#define QHB_PCPU_FAULT 28     /* 1 after a divide error */
 #define QHB_PCPU_FSBASE 29
 #define QHB_PCPU_GSBASE 30
 #define QHB_PCPU_RIP 31
@@ -77,6 +84,8 @@ enum qhb_pcpu_op {
 	QHB_PCPU_SEL,     /* y != 0 ? x : r[d] */
 	QHB_PCPU_LD,      /* the W bits at address x + y, zero-extended */
 	QHB_PCPU_ST,      /* x's low W bits to address r[d] + y; no register */
+	QHB_PCPU_DIVU,    /* (r[d]:x) / y, 2W by W bits; see below */
+	QHB_PCPU_REMU,    /* (r[d]:x) % y */
 	QHB_PCPU_NOP,
 	QHB_PCPU_NOPS
 };

@@ -210,6 +210,22 @@ static void z_step(Z3_context c, const struct qhb_pcpu_insn *in, Z3_ast *st,
 		r = mem != NULL ? qhb_x86sem_load(c, *mem, Z3_mk_bvadd(c, x, y),
 		    W / 8) : BV(0, W);
 		break;
+	case QHB_PCPU_DIVU: case QHB_PCPU_REMU: {
+		/* the same terms as x86sem's div, so that Z3 sees them equal */
+		Z3_ast n = Z3_mk_concat(c, EXT(W - 1, 0, st[in->d]), xm);
+		Z3_ast dv = Z3_mk_zero_ext(c, W, ym), q = Z3_mk_bvudiv(c, n, dv);
+		Z3_ast a2[2], bad;
+
+		fm = 0;
+		a2[0] = Z3_mk_eq(c, ym, BV(0, W));
+		a2[1] = Z3_mk_not(c, Z3_mk_eq(c, EXT(2 * W - 1, W, q), BV(0, W)));
+		bad = Z3_mk_or(c, 2, a2);
+		r = Z3_mk_ite(c, bad, BV(0, W), EXT(W - 1, 0,
+		    in->op == QHB_PCPU_DIVU ? q : Z3_mk_bvurem(c, n, dv)));
+		st[QHB_PCPU_FAULT] = Z3_mk_ite(c, bad, BV(1, 64),
+		    st[QHB_PCPU_FAULT]);
+		break;
+	}
 	case QHB_PCPU_ST:
 		if (mem != NULL)
 			*mem = qhb_x86sem_store(c, *mem, Z3_mk_bvadd(c, st[in->d],
@@ -364,6 +380,13 @@ static int z_check(struct z *z, const struct qhb_pcpu_insn *p, size_t n,
 		    flag_pos[i]), xo->flag[i]));
 		diff[nd++] = Z3_mk_and(c, 2, a2);
 	}
+	/* a fault (div's #DE) must set r28 and then defines nothing else */
+	a2[0] = Z3_mk_not(c, xo->fault);
+	a2[1] = Z3_mk_or(c, nd, diff);
+	diff[0] = Z3_mk_and(c, 2, a2);
+	diff[1] = Z3_mk_not(c, Z3_mk_eq(c, st[QHB_PCPU_FAULT], Z3_mk_ite(c,
+	    xo->fault, BV(1, 64), z->in[QHB_PCPU_FAULT])));
+	nd = 2;
 	s = Z3_mk_solver_for_logic(c, Z3_mk_string_symbol(c, full ? "QF_ABV" :
 	    "QF_BV"));
 	Z3_solver_inc_ref(c, s);
@@ -556,7 +579,8 @@ static int make_pool(struct search *s)
 	fms[0] = 0;
 	if (f->fwrite)
 		fms[nfm++] = f->fwrite;
-	for (unsigned op = 0; op < QHB_PCPU_NOP; op++) {
+	/* loads, stores and divides come from fixed programs only */
+	for (unsigned op = 0; op < QHB_PCPU_LD; op++) {
 		int flags_op = op <= QHB_PCPU_MUL && op != QHB_PCPU_NOT;
 		int unary = op == QHB_PCPU_MOV || op == QHB_PCPU_NOT ||
 		    op == QHB_PCPU_NEG || op == QHB_PCPU_SEXT ||
@@ -915,6 +939,32 @@ static unsigned fixed_program(const struct qhb_x86sem_form *f,
 		    f->lea_dst, a, (long long)m->disp);
 		return bad ? 0 : n;
 	}
+	if (f->div_src < QHB_PCPU_NREG) {
+		/* rax, rdx (ah) := quotient, remainder of rdx:rax (ax) */
+		unsigned W = f->div_bits, d = f->div_src;
+
+		if (W == 8) {
+			bad |= emit(p, &n, "ext.8 r20, r0, #8");
+			bad |= emit(p, &n, "divu.8 r20, r0, r%u", d);
+			bad |= emit(p, &n, "ext.8 r21, r0, #8");
+			bad |= emit(p, &n, "remu.8 r21, r0, r%u", d);
+			bad |= emit(p, &n, "ins.8 r0, r20, #0");
+			bad |= emit(p, &n, "ins.8 r0, r21, #8");
+			return bad ? 0 : n;
+		}
+		bad |= emit(p, &n, "mov.64 r20, r2, r2");
+		bad |= emit(p, &n, "divu.%u r20, r0, r%u", W, d);
+		bad |= emit(p, &n, "mov.64 r21, r2, r2");
+		bad |= emit(p, &n, "remu.%u r21, r0, r%u", W, d);
+		if (W == 16) {
+			bad |= emit(p, &n, "ins.16 r0, r20, #0");
+			bad |= emit(p, &n, "ins.16 r2, r21, #0");
+		} else {
+			bad |= emit(p, &n, "mov.%u r0, r20, r20", W);
+			bad |= emit(p, &n, "mov.%u r2, r21, r21", W);
+		}
+		return bad ? 0 : n;
+	}
 	if (f->cmpxchg_src < 16 && m->kind == QHB_X86SEM_MEMOP) {
 		/* flags of cmp acc, [m]; acc from [m] when they differ (a
 		 * 32-bit write zero-extends, 8 and 16 merge); [m] from src
@@ -1025,8 +1075,10 @@ int qhb_synth_form(const struct qhb_x86sem_form *f,
 	}
 	for (;;) {
 		struct qhb_pcpu_insn p[QHB_PCPU_MAXPROG];
-		/* cmpxchg is past any search: its fixed program first */
-		int g = !tried && f->cmpxchg_src < 16 ? -2 :
+		/* cmpxchg and div are past any search: their fixed
+		 * programs first */
+		int g = !tried && (f->cmpxchg_src < 16 ||
+		    f->div_src < QHB_PCPU_NREG) ? -2 :
 		    search_once(s, max_len), pr;
 		unsigned n;
 		char why[128] = "";

@@ -126,7 +126,7 @@ static int mnemonic_flags(ZydisMnemonic m)
 	case ZYDIS_MNEMONIC_TEST: case ZYDIS_MNEMONIC_NEG:
 	case ZYDIS_MNEMONIC_SHL: case ZYDIS_MNEMONIC_SHR:
 	case ZYDIS_MNEMONIC_SAR: case ZYDIS_MNEMONIC_IMUL:
-	case ZYDIS_MNEMONIC_CMPXCHG:
+	case ZYDIS_MNEMONIC_CMPXCHG: case ZYDIS_MNEMONIC_DIV:
 		return QHB_PCPU_ALLF;
 	default:
 		if (is_cmov(m) || cond_code(m) >= 0)
@@ -258,6 +258,7 @@ int qhb_x86sem_decode(const void *code, size_t n, struct qhb_x86sem_form *f,
 
 	memset(f, 0, sizeof(*f));
 	f->cmpxchg_src = 16;
+	f->div_src = QHB_X86SEM_NOREG;
 	if (decode(code, n, &in, ops) < 0)
 		return qhb_err_set(e, "expected an x86-64 instruction, got "
 		    "undecodable bytes");
@@ -273,10 +274,8 @@ int qhb_x86sem_decode(const void *code, size_t n, struct qhb_x86sem_form *f,
 		return qhb_err_set(e, "cannot format the instruction");
 	f->ok = 1;
 	f->mem.seg = f->mem.base = f->mem.index = QHB_X86SEM_NOREG;
-	if (in.mnemonic == ZYDIS_MNEMONIC_DIV ||
-	    in.mnemonic == ZYDIS_MNEMONIC_IDIV)
-		return unsupported(f, "divide not modelled (its #DE and its "
-		    "double-width dividend)");
+	if (in.mnemonic == ZYDIS_MNEMONIC_IDIV)
+		return unsupported(f, "signed divide not modelled");
 	if (in.mnemonic == ZYDIS_MNEMONIC_MUL || (in.mnemonic ==
 	    ZYDIS_MNEMONIC_IMUL && in.operand_count_visible == 1))
 		return unsupported(f, "one-operand multiply not modelled (its "
@@ -315,6 +314,22 @@ int qhb_x86sem_decode(const void *code, size_t n, struct qhb_x86sem_form *f,
 		f->regs |= 1u << 0;
 		f->wregs |= 1u << 0;
 		f->cmpxchg_src = g;
+	}
+	if (in.mnemonic == ZYDIS_MNEMONIC_DIV) {
+		unsigned g, lo, bits;
+
+		if (ops[0].type == ZYDIS_OPERAND_TYPE_MEMORY) {
+			f->div_src = QHB_X86SEM_MEMREG;
+		} else if (reg_gpr(ops[0].reg.value, &g, &lo, &bits) < 0 ||
+		    lo != 0) {
+			return unsupported(f, "div by a high byte not modelled");
+		} else {
+			f->div_src = g;
+		}
+		f->div_bits = in.operand_width;
+		/* rdx:rax (ax for 8 bits), operands Zydis does not show */
+		f->regs |= 1u << 0 | (in.operand_width > 8 ? 1u << 2 : 0);
+		f->wregs |= 1u << 0 | (in.operand_width > 8 ? 1u << 2 : 0);
 	}
 	if (in.mnemonic == ZYDIS_MNEMONIC_BT &&
 	    ops[0].type == ZYDIS_OPERAND_TYPE_MEMORY &&
@@ -723,6 +738,7 @@ int qhb_x86sem_build(Z3_context c, const struct qhb_x86sem_form *f,
 	for (int i = 0; i < 6; i++)
 		setf(&s, i, BIT(in[16], flag_pos[i]));
 	o->addr = o->memval = o->mem = NULL;
+	o->fault = Z3_mk_false(c);
 	if (f->mem.kind == QHB_X86SEM_STOS || f->mem.kind == QHB_X86SEM_MOVS)
 		return qhb_err_set(e, "%s: a string operation has no register "
 		    "view", f->text);
@@ -751,6 +767,27 @@ int qhb_x86sem_build(Z3_context c, const struct qhb_x86sem_form *f,
 		struct opnd d = { 0, 2, 0, w, 0, NULL };
 
 		wr(&s, &d, Z3_mk_bvashr(c, EXT(w - 1, 0, in[0]), BV(w - 1, w)));
+		break;
+	}
+	case ZYDIS_MNEMONIC_DIV: {
+		struct opnd ra = { 0, 0, 0, w, 0, NULL };
+		struct opnd rdx = { 0, 2, 0, w, 0, NULL };
+		Z3_ast hi = w == 8 ? EXT(15, 8, in[0]) : EXT(w - 1, 0, in[2]);
+		Z3_ast n = Z3_mk_concat(c, hi, EXT(w - 1, 0, in[0]));
+		Z3_ast dv = Z3_mk_zero_ext(c, w, rd(&s, &op[0]));
+		Z3_ast q = Z3_mk_bvudiv(c, n, dv), a2[2];
+
+		a2[0] = Z3_mk_eq(c, EXT(w - 1, 0, dv), BV(0, w));
+		a2[1] = Z3_mk_not(c, Z3_mk_eq(c, EXT(2 * w - 1, w, q), BV(0, w)));
+		o->fault = Z3_mk_or(c, 2, a2);
+		if (w == 8) {
+			rdx.gpr = 0;
+			rdx.lo = 8;
+		}
+		wr(&s, &ra, EXT(w - 1, 0, q));
+		wr(&s, &rdx, EXT(w - 1, 0, Z3_mk_bvurem(c, n, dv)));
+		for (int i = 0; i < 6; i++)
+			undef(&s, i);
 		break;
 	}
 	case ZYDIS_MNEMONIC_CMPXCHG: {
@@ -954,6 +991,7 @@ int qhb_x86sem_build_mem(Z3_context c, const struct qhb_x86sem_form *f,
 			o->flag[i] = BIT(in[16], flag_pos[i]);
 			o->def[i] = Z3_mk_true(c);
 		}
+		o->fault = Z3_mk_false(c);
 		build_string(c, f, in, mem, o);
 		return 0;
 	}

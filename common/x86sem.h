@@ -8,7 +8,7 @@
  * Instructions are decoded with Zydis.  The forms modelled are register
  * forms and forms with one memory operand: mov, movzx, movsx, movsxd, lea, add, adc, sub,
  * sbb, and, or, xor, not, neg, inc, dec, cmp, test, shl/sal, shr, sar, rol,
- * ror, imul (two and three operands), bswap, xchg, cmovcc, setcc, nop, in
+ * ror, imul (two and three operands), div, bswap, xchg, cmovcc, setcc, nop, in
  * 8, 16, 32 and 64 bits with the partial-register rules (8 and 16-bit
  * writes merge, 32-bit writes zero-extend, ah..bh); push and pop of a
  * 64-bit register; and one iteration of rep stos and rep movs (what QEMU
@@ -73,6 +73,9 @@ struct qhb_x86sem_form {
 	unsigned lea_bits, lea_dst;     /* lea: its register, whose address
 	                                 * terms are in mem (kind REG) */
 	unsigned cmpxchg_src;           /* cmpxchg [m], r: r (else 16) */
+	unsigned div_src;               /* div: its divisor's register,
+	                                 * QHB_X86SEM_MEMREG (else NOREG) */
+	unsigned div_bits;              /* div: its operand width */
 	struct qhb_x86sem_mem mem;
 };
 
@@ -83,6 +86,8 @@ struct qhb_x86sem_out {
 	Z3_ast addr;            /* 64-bit address of the memory operand */
 	Z3_ast memval;          /* its value after (mem.bits), when written */
 	Z3_ast mem;             /* qhb_x86sem_build_mem: the memory after */
+	Z3_ast fault;           /* Bool: the instruction faults (div's #DE);
+	                         * then nothing else is defined */
 };
 
 /* Decodes the 64-bit mode instruction at code (at most n bytes) into f.

@@ -149,6 +149,31 @@ void smul(uvec2 a, uvec2 b, out uvec2 lo, out uvec2 hi)
 	hi = h;
 }
 
+bool ge64(uvec2 a, uvec2 b)
+{
+	return a.y > b.y || (a.y == b.y && a.x >= b.x);
+}
+
+// (hi:lo) / d and % d for W-bit hi, lo, d, by restoring division; false
+// when d is 0 or the quotient needs more than W bits (hi >= d).
+bool divmod(uvec2 hi, uvec2 lo, uvec2 d, uint W, out uvec2 q, out uvec2 rem)
+{
+	uint t;
+	q = uvec2(0u);
+	rem = hi;
+	if ((d.x | d.y) == 0u || ge64(hi, d))
+		return false;
+	for (uint i = W; i-- > 0u;) {
+		uint carry = bitof(rem, W - 1u);
+		rem = (shl64(rem, 1u) | uvec2(bitof(lo, i), 0u)) & mask(W);
+		if (carry != 0u || ge64(rem, d)) {
+			rem = sub64(rem, d, 0u, t) & mask(W);
+			if (i < 32u) q.x |= 1u << i; else q.y |= 1u << (i - 32u);
+		}
+	}
+	return true;
+}
+
 void step(uvec4 ins)
 {
 	uint op = ins.x & 255u, d = (ins.x >> 8) & 255u, a = (ins.x >> 16) & 255u;
@@ -251,6 +276,17 @@ void step(uvec4 ins)
 	}
 	case 20u: res = uvec2(cond(ins.z, r[16].x) ? 1u : 0u, 0u); break;
 	case 21u: res = ((y.x | y.y) != 0u ? x : r[d]) & M; break;
+	case 24u: case 25u: {
+		uvec2 q, rem;
+		fm = 0u;
+		if (!divmod(r[d] & M, xm, ym, W, q, rem)) {
+			r[28] = uvec2(1u, 0u);
+			res = uvec2(0u);
+		} else {
+			res = op == 24u ? q : rem;
+		}
+		break;
+	}
 	case 22u: case 23u: {
 		uvec2 base = add64(op == 22u ? x : r[d], y, 0u, t);
 		uint wi, sh;

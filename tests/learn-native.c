@@ -10,7 +10,8 @@
  * buffer filled with random bytes (the Pixel CPU gets the same window);
  * rip-relative forms get their code page mapped where the operand lands
  * in the window; gs-relative ones the gs base (arch_prctl).  fs-relative
- * forms are skipped: fs is this process's thread pointer.  rep stos/movs
+ * forms are skipped: fs is this process's thread pointer.  div gets a
+ * divisor and a high half that raise no #DE.  rep stos/movs
  * run natively with rcx from 0 to 17 against the one-iteration microcode
  * run as many times (QEMU runs the instruction once per iteration).
  *
@@ -180,6 +181,34 @@ static uint64_t addr_of(const struct qhb_x86sem_mem *m, const uint64_t *r)
 	return a;
 }
 
+/* div: a divisor of at least 1 and a high half below it, so that the
+ * CPU raises no #DE (the proofs cover that case: r28 is set). */
+static void no_divide_error(const struct qhb_x86sem_form *f, uint64_t *r,
+    uint8_t *operand)
+{
+	unsigned w = f->div_bits;
+	uint64_t mask = w == 64 ? ~0ULL : (1ULL << w) - 1, d = 0, hi;
+
+	if (f->div_src == QHB_X86SEM_MEMREG)
+		memcpy(&d, operand, w / 8);
+	else
+		d = r[f->div_src] & mask;
+	if (d == 0) {
+		d = 1;
+		if (f->div_src == QHB_X86SEM_MEMREG)
+			operand[0] = 1;
+		else
+			r[f->div_src] |= 1;
+	}
+	if (w == 8) {
+		hi = (r[0] >> 8 & 0xff) % d;
+		r[0] = (r[0] & ~0xff00ULL) | hi << 8;
+	} else {
+		hi = (r[2] & mask) % d;
+		r[2] = (r[2] & ~mask) | hi;
+	}
+}
+
 /* Checks one form on nstates states.  Returns 0, or -1 when it had to be
  * skipped. */
 static int check_form(const struct qhb_x86sem_form *f,
@@ -201,7 +230,9 @@ static int check_form(const struct qhb_x86sem_form *f,
 	Z3_ast in[QHB_PCPU_NREG];
 	int rv = -1;
 
-	if (m->seg == QHB_PCPU_FSBASE)
+	/* fs is this process's thread pointer; div rdx (edx, dx) always
+	 * raises #DE: its high half is its divisor */
+	if (m->seg == QHB_PCPU_FSBASE || (f->div_src == 2 && f->div_bits > 8))
 		return -1;
 	/* the code page: anywhere, or where a rip-relative operand lands
 	 * in the window */
@@ -291,6 +322,8 @@ static int check_form(const struct qhb_x86sem_form *f,
 		if (!string && m->kind != QHB_X86SEM_REG && m->read &&
 		    s % 4 == 3)
 			memcpy(pwin + (ea - win), &st.r[0], m->bits / 8);
+		if (f->div_src < QHB_PCPU_NREG)
+			no_divide_error(f, st.r, pwin + (ea - win));
 		if (m->seg == QHB_PCPU_GSBASE &&
 		    syscall(SYS_arch_prctl, ARCH_SET_GS, st.r[QHB_PCPU_GSBASE]))
 			goto out;

@@ -190,6 +190,24 @@ static void test_memory(void)
 	CHECK(s.r[2] == 0x77 && m.fault == 1);
 	CHECK(bytes[0] == 0x77 && bytes[5] == 0x22 && bytes[6] == 0x11 &&
 	    bytes[7] == 0x17);
+	/* divides: 2W by W bits; a zero divisor or a quotient too wide is
+	 * a fault, in r28 */
+	s.r[2] = 3;
+	s.r[0] = 5;
+	s.r[3] = 7;
+	CHECK(qhb_pcpu_parse("divu.64 r2, r0, r3", &p[0], &e) == 0);
+	qhb_pcpu_run(p, 1, &s);
+	CHECK(s.r[2] == (uint64_t)((((unsigned __int128)3 << 64) | 5) / 7));
+	CHECK(s.r[QHB_PCPU_FAULT] == 0);
+	s.r[2] = 0x1234;
+	s.r[3] = 0x15000;
+	CHECK(qhb_pcpu_parse("remu.16 r2, r0, r3", &p[0], &e) == 0);
+	qhb_pcpu_run(p, 1, &s);
+	CHECK(s.r[2] == ((0x1234u << 16) | 5) % 0x5000 &&
+	    s.r[QHB_PCPU_FAULT] == 0);
+	s.r[2] = 0x5000;
+	qhb_pcpu_run(p, 1, &s);
+	CHECK(s.r[2] == 0 && s.r[QHB_PCPU_FAULT] == 1);
 	CHECK(qhb_pcpu_parse("ld.8f r2, r7, #0", &p[0], &e) == 0);
 	CHECK(qhb_pcpu_check(p, 1, &e) < 0 && strstr(e.msg, "no flags"));
 }

@@ -46,6 +46,9 @@ static void test_forms(void)
 		    0x25, 0x10, 0x00, 0x00, 0x00 }, 9 },
 		{ "cdqe", { 0x48, 0x98 }, 2 },
 		{ "pause", { 0xf3, 0x90 }, 2 },
+		{ "div rcx", { 0x48, 0xf7, 0xf1 }, 3 },
+		{ "div cl", { 0xf6, 0xf1 }, 2 },
+		{ "div [rsp+0x20]", { 0x48, 0xf7, 0x74, 0x24, 0x20 }, 5 },
 	};
 	struct qhb_synth_result r;
 
@@ -58,7 +61,7 @@ static void test_forms(void)
 	 * reason; so is a divide */
 	CHECK(learn("rdtsc", (const uint8_t *)"\x0f\x31", 2, &r) == 0);
 	CHECK(r.status == QHB_SYNTH_FAILED && strstr(r.reason, "not modelled"));
-	CHECK(learn("div rcx", (const uint8_t *)"\x48\xf7\xf1", 3, &r) == 0);
+	CHECK(learn("idiv rcx", (const uint8_t *)"\x48\xf7\xf9", 3, &r) == 0);
 	CHECK(r.status == QHB_SYNTH_FAILED && strstr(r.reason, "divide"));
 }
 
@@ -82,6 +85,31 @@ static void test_refute_memory(void)
 	CHECK(qhb_pcpu_parse("st.32 r7, r18, #0", &p[1], &e) == 0);
 	CHECK(qhb_synth_prove(&f, p, 2, 20000, &proven, &secs, &e) == 0);
 	CHECK(proven);
+	/* div: quotient and remainder swapped is wrong; so is a divide that
+	 * does not flag #DE (a 128 by 64-bit remainder never faults when
+	 * computed as the low half of a wide one) */
+	{
+		struct qhb_pcpu_insn q[6];
+		static const char *const prog[6] = { "mov.64 r20, r2, r2",
+		    "divu.64 r20, r0, r1", "mov.64 r21, r2, r2",
+		    "remu.64 r21, r0, r1", "mov.64 r0, r20, r20",
+		    "mov.64 r2, r21, r21" };
+
+		CHECK(qhb_x86sem_decode("\x48\xf7\xf1", 3, &f, &e) == 0);
+		for (int i = 0; i < 6; i++)
+			CHECK(qhb_pcpu_parse(prog[i], &q[i], &e) == 0);
+		CHECK(qhb_synth_prove(&f, q, 6, 20000, &proven, &secs, &e) == 0);
+		CHECK(proven);
+		CHECK(qhb_pcpu_parse("mov.64 r0, r21, r21", &q[4], &e) == 0);
+		CHECK(qhb_synth_prove(&f, q, 6, 20000, &proven, &secs, &e) == 0);
+		CHECK(!proven);
+		CHECK(qhb_pcpu_parse("mov.64 r0, r20, r20", &q[4], &e) == 0);
+		/* no fault raised: a divide by rcx | 1 */
+		CHECK(qhb_pcpu_parse("or.64 r22, r1, #1", &q[0], &e) == 0);
+		CHECK(qhb_pcpu_parse("divu.64 r20, r0, r22", &q[1], &e) == 0);
+		CHECK(qhb_synth_prove(&f, q, 6, 20000, &proven, &secs, &e) == 0);
+		CHECK(!proven);
+	}
 	/* no empty program is a mov or a lea */
 	CHECK(qhb_x86sem_decode("\x89\xd8", 2, &f, &e) == 0);
 	CHECK(qhb_synth_prove(&f, p, 0, 20000, &proven, &secs, &e) == 0);
