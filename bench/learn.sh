@@ -29,7 +29,8 @@ fec0 48ffc8 ffc9 4839d8 83f801 38d8 6683f810 85c0 4885d8 a801 84d8
 6bc3fd 0fc8 480fc8 4893 93 6693 480f44c3 0f45c3 480f4cc3 0f46c3 
 660f48c3 0f94c0 0f95c3 0f9cc1 0f97c2 0f96c0 0f9fc0 90 0f1f00
 4c8b2f 4c892f 488b0cc3 49030424 0fb610 803800 66894210 480118 53 5b 6a08
-f3aa f3a4 f348ab f348a5 488b0578b41b00 65488b042528000000 f0ff08 4898"
+f3aa f3a4 f348ab f348a5 488b0578b41b00 65488b042528000000 f0ff08 4898
+48f7f1 f6f1 48f7742420 f00fb117"
 
 t0=$(date +%s.%N)
 "$bin/qhb-learn" -q --library "$work/lib.json" --learn $forms >"$work/l"
@@ -59,7 +60,7 @@ cc -O2 -std=gnu11 -D_GNU_SOURCE -iquote "$top/common" -o "$work/native" \
 	"$top/tests/learn-native.c" "$top/build/obj/libqhb.a" \
 	-ljansson -lz3 -lZydis -lxxhash -lm
 echo "native check: $("$work/native" "$work/lib.json" 1000)"
-for f in 01d8 6601d8 0f94c0 480f4cc3 488b0cc3 480118 f3a4; do
+for f in 01d8 6601d8 0f94c0 480f4cc3 488b0cc3 480118 f3a4 48f7f1; do
 	"$bin/qhb-learn" -q --library "$work/lib.json" --eval $f --bench 1000000
 	if [ "${1:-}" = gpu ] || echo '{}' | "$bin/qhb-learn" --library \
 	    "$work/lib.json" --eval 90 --gpu 2>&1 >/dev/null | grep -q 'Vulkan)$'; then

@@ -161,11 +161,17 @@ static int place(const struct qhb_x86sem_mem *m, uint64_t *r, uint64_t t)
 		r[m->index] = (t - rest) >> sh;
 		return 0;
 	}
+	if (m->base == QHB_PCPU_RIP) {
+		/* the code page is placed for rip; a gs base stays small */
+		if (m->seg == QHB_PCPU_GSBASE)
+			r[QHB_PCPU_GSBASE] &= 0x7ff;
+		return 0;
+	}
 	if (m->seg == QHB_PCPU_GSBASE) {
 		r[QHB_PCPU_GSBASE] = t - (rest - r[QHB_PCPU_GSBASE]);
 		return 0;
 	}
-	return m->base == QHB_PCPU_RIP ? 0 : -1;
+	return -1;
 }
 
 static uint64_t addr_of(const struct qhb_x86sem_mem *m, const uint64_t *r)
