@@ -85,9 +85,8 @@ static void test_refute_memory(void)
 	CHECK(qhb_pcpu_parse("st.32 r7, r18, #0", &p[1], &e) == 0);
 	CHECK(qhb_synth_prove(&f, p, 2, 20000, &proven, &secs, &e) == 0);
 	CHECK(proven);
-	/* div: quotient and remainder swapped is wrong; so is a divide that
-	 * does not flag #DE (a 128 by 64-bit remainder never faults when
-	 * computed as the low half of a wide one) */
+	/* div: its program proven; the quotient and the remainder swapped
+	 * refuted, and so is a program that never flags #DE */
 	{
 		struct qhb_pcpu_insn q[6];
 		static const char *const prog[6] = { "mov.64 r20, r2, r2",
@@ -104,9 +103,8 @@ static void test_refute_memory(void)
 		CHECK(qhb_synth_prove(&f, q, 6, 20000, &proven, &secs, &e) == 0);
 		CHECK(!proven);
 		CHECK(qhb_pcpu_parse("mov.64 r0, r20, r20", &q[4], &e) == 0);
-		/* no fault raised: a divide by rcx | 1 */
-		CHECK(qhb_pcpu_parse("or.64 r22, r1, #1", &q[0], &e) == 0);
-		CHECK(qhb_pcpu_parse("divu.64 r20, r0, r22", &q[1], &e) == 0);
+		/* no fault raised: the quotient taken as rax */
+		CHECK(qhb_pcpu_parse("mov.64 r20, r0, r0", &q[1], &e) == 0);
 		CHECK(qhb_synth_prove(&f, q, 6, 20000, &proven, &secs, &e) == 0);
 		CHECK(!proven);
 	}
