@@ -60,7 +60,7 @@ static void help(void)
 	    "  --verify          prove every proven form of the library again\n"
 	    "  --max-len N       longest sequence searched (1 to %d, default 3)\n"
 	    "  --budget N        instruction evaluations per form (default 4e8)\n"
-	    "  --timeout MS      per Z3 query (default 20000)\n"
+	    "  --timeout MS      per Z3 query (default 60000)\n"
 	    "  -q                no progress on stderr\n"
 	    "  -h, --help        this help\n"
 	    "  -V, --version     the version\n", QHB_SYNTH_MAXLEN);
@@ -235,9 +235,12 @@ static void verify_cb(void *arg, const char *key, const char *form, int ok,
 {
 	(void)arg;
 	printf("{\"key\":\"%s\",\"form\":\"%s\",\"proven\":%s,\"seconds\":%.6f}\n",
-	    key, form, ok ? "true" : "false", secs);
-	if (!ok)
+	    key, form, ok == 1 ? "true" : "false", secs);
+	if (ok == 0)
 		warnx("%s (%s): the proof fails", form, key);
+	else if (ok < 0)
+		warnx("%s (%s): Z3 gave up (a longer --timeout may prove it)",
+		    form, key);
 }
 
 /* Learning from a trace, or --report.  Returns the exit status. */

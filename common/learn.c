@@ -306,7 +306,7 @@ int qhb_learn_verify(struct qhb_learn_lib *l, unsigned timeout_ms,
 			return -1;
 		}
 		(*total)++;
-		if (!ok)
+		if (ok != 1)
 			(*bad)++;
 		if (cb != NULL)
 			cb(arg, key, f.text, ok, secs);

@@ -78,7 +78,7 @@ int qhb_learn_form(struct qhb_learn_lib *l, const struct qhb_x86sem_form *f,
     const struct qhb_synth_opts *o, struct qhb_learn_entry *out,
     int *learned, struct qhb_err *e);
 /* Proves every "proven" entry again.  cb (may be NULL) hears of each one:
- * ok 1 proven again, 0 not.  Counts into *total and *bad.  Returns 0, or
+ * ok 1 proven again, 0 refuted, -1 Z3 gave up (its timeout).  Counts into *total and *bad.  Returns 0, or
  * -1 with e for a malformed entry or a Z3 failure. */
 int qhb_learn_verify(struct qhb_learn_lib *l, unsigned timeout_ms,
     void (*cb)(void *arg, const char *key, const char *form, int ok,

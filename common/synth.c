@@ -40,7 +40,7 @@ void qhb_synth_opts_init(struct qhb_synth_opts *o)
 {
 	o->max_len = 3;
 	o->budget = 400000000;
-	o->timeout_ms = 20000;
+	o->timeout_ms = 60000;
 }
 
 /*
@@ -436,7 +436,7 @@ int qhb_synth_prove(const struct qhb_x86sem_form *f,
 		return -1;
 	rv = z_check(&z, p, n, has_mem(f), timeout_ms, NULL, seconds, why,
 	    sizeof(why));
-	*proven = rv == 1;
+	*proven = rv == 1 ? 1 : rv == 0 ? 0 : -1;
 	z_close(&z);
 	return 0;
 }

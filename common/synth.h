@@ -39,7 +39,9 @@
 struct qhb_synth_opts {
 	unsigned max_len;         /* longest sequence tried (default 3) */
 	uint64_t budget;          /* instruction evaluations before giving up */
-	unsigned timeout_ms;      /* per Z3 query */
+	unsigned timeout_ms;      /* per Z3 query (default 60000: a proof of a
+	                           * memory form may take seconds, more on a
+	                           * busy machine) */
 };
 
 enum qhb_synth_status { QHB_SYNTH_PROVEN, QHB_SYNTH_FAILED };
@@ -66,7 +68,8 @@ int qhb_synth_form(const struct qhb_x86sem_form *f,
     const struct qhb_synth_opts *o, struct qhb_synth_result *r,
     struct qhb_err *e);
 /* Proves again that p equals the form: *proven is 1 when the negation is
- * unsat, 0 when Z3 finds a counterexample or gives up. */
+ * unsat, 0 when Z3 finds a counterexample, -1 when it gives up (its
+ * timeout). */
 int qhb_synth_prove(const struct qhb_x86sem_form *f,
     const struct qhb_pcpu_insn *p, size_t n, unsigned timeout_ms,
     int *proven, double *seconds, struct qhb_err *e);

@@ -78,13 +78,13 @@ static void test_refute_memory(void)
 	CHECK(qhb_pcpu_parse("mov.32 r18, r0, r0", &p[0], &e) == 0);
 	CHECK(qhb_pcpu_parse("st.32 r7, r18, #1", &p[1], &e) == 0);
 	CHECK(qhb_synth_prove(&f, p, 2, 20000, &proven, &secs, &e) == 0);
-	CHECK(!proven);
+	CHECK(proven == 0);
 	CHECK(qhb_pcpu_parse("st.16 r7, r18, #0", &p[1], &e) == 0);
 	CHECK(qhb_synth_prove(&f, p, 2, 20000, &proven, &secs, &e) == 0);
-	CHECK(!proven);
+	CHECK(proven == 0);
 	CHECK(qhb_pcpu_parse("st.32 r7, r18, #0", &p[1], &e) == 0);
 	CHECK(qhb_synth_prove(&f, p, 2, 20000, &proven, &secs, &e) == 0);
-	CHECK(proven);
+	CHECK(proven == 1);
 	/* div: its program proven; the quotient and the remainder swapped
 	 * refuted, and so is a program that never flags #DE */
 	{
@@ -98,23 +98,23 @@ static void test_refute_memory(void)
 		for (int i = 0; i < 6; i++)
 			CHECK(qhb_pcpu_parse(prog[i], &q[i], &e) == 0);
 		CHECK(qhb_synth_prove(&f, q, 6, 20000, &proven, &secs, &e) == 0);
-		CHECK(proven);
+		CHECK(proven == 1);
 		CHECK(qhb_pcpu_parse("mov.64 r0, r21, r21", &q[4], &e) == 0);
 		CHECK(qhb_synth_prove(&f, q, 6, 20000, &proven, &secs, &e) == 0);
-		CHECK(!proven);
+		CHECK(proven == 0);
 		CHECK(qhb_pcpu_parse("mov.64 r0, r20, r20", &q[4], &e) == 0);
 		/* no fault raised: the quotient taken as rax */
 		CHECK(qhb_pcpu_parse("mov.64 r20, r0, r0", &q[1], &e) == 0);
 		CHECK(qhb_synth_prove(&f, q, 6, 20000, &proven, &secs, &e) == 0);
-		CHECK(!proven);
+		CHECK(proven == 0);
 	}
 	/* no empty program is a mov or a lea */
 	CHECK(qhb_x86sem_decode("\x89\xd8", 2, &f, &e) == 0);
 	CHECK(qhb_synth_prove(&f, p, 0, 20000, &proven, &secs, &e) == 0);
-	CHECK(!proven);
+	CHECK(proven == 0);
 	CHECK(qhb_x86sem_decode("\x48\x8d\x44\xcb\x10", 5, &f, &e) == 0);
 	CHECK(qhb_synth_prove(&f, p, 0, 20000, &proven, &secs, &e) == 0);
-	CHECK(!proven);
+	CHECK(proven == 0);
 }
 
 /* A program without the flags is not add eax, ebx; the right one is. */
@@ -129,14 +129,14 @@ static void test_refute(void)
 	CHECK(qhb_x86sem_decode("\x01\xd8", 2, &f, &e) == 0);
 	CHECK(qhb_pcpu_parse("add.32 r0, r0, r3", &p, &e) == 0);
 	CHECK(qhb_synth_prove(&f, &p, 1, 10000, &proven, &secs, &e) == 0);
-	CHECK(!proven);
+	CHECK(proven == 0);
 	CHECK(qhb_pcpu_parse("add.32f r0, r0, r3", &p, &e) == 0);
 	CHECK(qhb_synth_prove(&f, &p, 1, 10000, &proven, &secs, &e) == 0);
-	CHECK(proven);
+	CHECK(proven == 1);
 	/* 64-bit add does not zero-extend like the 32-bit form */
 	CHECK(qhb_pcpu_parse("add.64f r0, r0, r3", &p, &e) == 0);
 	CHECK(qhb_synth_prove(&f, &p, 1, 10000, &proven, &secs, &e) == 0);
-	CHECK(!proven);
+	CHECK(proven == 0);
 }
 
 static void test_library(void)
