@@ -5,7 +5,7 @@
  *
  * A state is 32 registers of 64 bits: r0..r15 are the x86 general
  * registers in encoding order (rax rcx rdx rbx rsp rbp rsi rdi r8..r15),
- * r16 is rflags (only CF PF AF ZF SF OF are ever written), r17..r28 are
+ * r16 is rflags (only CF PF AF ZF SF OF are ever written), r17..r27 are
  * scratch, r28 the fault register, and r29 r30 r31 hold the fs base, the
  * gs base and rip (the address of the next instruction, as x86's
  * rip-relative operands see it): inputs that learned microcode reads and
