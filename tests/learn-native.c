@@ -9,11 +9,13 @@
  * Memory forms get their address registers pointed into a window of a
  * buffer filled with random bytes (the Pixel CPU gets the same window);
  * rip-relative forms get their code page mapped where the operand lands
- * in the window; gs-relative ones the gs base (arch_prctl).  fs-relative
- * forms are skipped: fs is this process's thread pointer.  div gets a
- * divisor and a high half that raise no #DE.  rep stos/movs
- * run natively with rcx from 0 to 17 against the one-iteration microcode
- * run as many times (QEMU runs the instruction once per iteration).
+ * in the window (not when that is the window itself: small displacements
+ * are skipped); lea rip reads the page's own rip; gs-relative ones the
+ * gs base (arch_prctl).  fs-relative forms are skipped: fs is this
+ * process's thread pointer.  div gets a divisor and a high half that
+ * raise no #DE.  rep stos/movs run natively with rcx from 0 to 17
+ * against the one-iteration microcode run as many times (QEMU runs the
+ * instruction once per iteration).
  *
  * usage: learn-native LIBRARY [STATES]    prints one summary line;
  * exit 1 on any mismatch.  Built by tests/integration/learn.sh.
@@ -242,7 +244,7 @@ static int check_form(const struct qhb_x86sem_form *f,
 		return -1;
 	/* the code page: anywhere, or where a rip-relative operand lands
 	 * in the window */
-	if (m->base == QHB_PCPU_RIP) {
+	if (m->kind != QHB_X86SEM_REG && m->base == QHB_PCPU_RIP) {
 		size_t end;
 		uint8_t tmp[512];
 
