@@ -46,6 +46,14 @@ html() {
 	printf '%s' "$*" | sed 's/&/\&amp;/g; s/</\&lt;/g; s/>/\&gt;/g; s/"/\&quot;/g'
 }
 
+# images PATTERN ALT [CLASS]: an <img> for each render/PATTERN picture.
+images() {
+	for f in "$out"/render/$1; do
+		b=$(basename "$f")
+		echo "<img${3:+ class=\"$3\"} src=\"render/$b\" alt=\"$2 $b\">"
+	done
+}
+
 mkdir -p "$out"
 release=$(sed -n 's/^release //p' "$top/build/guest/kernel-version")
 echo "qhb demo: booting the demo guest (Linux $release, 128 MiB, TCG)"
@@ -253,10 +261,7 @@ fill, other data.</p>
 <h2>Turntable, the kernel's code outlined</h2>
 <div class="row">
 END
-	for f in "$out"/render/turntable-*.png; do
-		b=$(basename "$f")
-		echo "<img src=\"render/$b\" alt=\"turntable view $b\">"
-	done
+	images 'turntable-*.png' 'turntable view'
 	cat <<END
 </div>
 
@@ -271,10 +276,7 @@ tables, tinted in the volume and outlined.</p>
 changed glow and cool down.</p>
 <div class="heat">
 END
-	for f in "$out"/render/heat-*.png; do
-		b=$(basename "$f")
-		echo "<img src=\"render/$b\" alt=\"heat frame $b\">"
-	done
+	images 'heat-*.png' 'heat frame'
 	cat <<END
 </div>
 
@@ -283,10 +285,7 @@ END
 (one PNG each in <code>render/slice-z-*.png</code>, for Fiji's Image
 Sequence import), 64 to a sheet.</p>
 END
-	for f in "$out"/render/slices-*.png; do
-		b=$(basename "$f")
-		echo "<img class=\"half\" src=\"render/$b\" alt=\"slice sheet $b\">"
-	done
+	images 'slices-*.png' 'slice sheet' half
 	cat <<END
 
 <h2>The process table</h2>
