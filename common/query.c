@@ -343,6 +343,11 @@ static int reg_cmp(const void *a, const void *b)
 }
 
 /* Sorts and merges, then appends to out with label and colour. */
+/* Region colours stand apart from qhb-hilbert's class colours (green
+ * text, red code, blue pointers, white fill, grey other), which the
+ * tinted voxels around an outline keep showing. */
+#define REGION_PROCESS "#ff40ff"
+
 static void reg_emit(struct regs *r, json_t *out, const char *label,
     const char *color)
 {
@@ -418,7 +423,7 @@ static json_t *q_regions(struct qhb_linux *l, const char *intent,
 			qhb_err_set(e, "no process with pid %" PRIu64, pid);
 			goto out;
 		}
-		reg_emit(&r, out, label, "#ff3030");
+		reg_emit(&r, out, label, REGION_PROCESS);
 	} else if (strcmp(intent, "kernel code") == 0) {
 		if (qhb_kernel_sym(k, "_etext", &b) || b < k->stext) {
 			qhb_err_set(e, "no symbol _etext");
@@ -426,13 +431,13 @@ static json_t *q_regions(struct qhb_linux *l, const char *intent,
 		}
 		a = k->kaslr_phys;
 		reg_add(&r, 0, a, (b - k->stext + 4095) & ~4095ull);
-		reg_emit(&r, out, "kernel code", "#3080ff");
+		reg_emit(&r, out, "kernel code", "#00e0ff");
 	} else if (strcmp(intent, "kernel stacks") == 0) {
 		if (qhb_linux_tasks(l, &tv, &tn, &partial, e))
 			goto out;
 		for (size_t i = 0; i < tn; i++)
 			stack_pages(l, &tv[i], &r);
-		reg_emit(&r, out, "kernel stacks", "#ffb000");
+		reg_emit(&r, out, "kernel stacks", "#ff9000");
 	} else if (strcmp(intent, "page tables") == 0) {
 		if (qhb_linux_tasks(l, &tv, &tn, &partial, e))
 			goto out;
@@ -444,13 +449,13 @@ static json_t *q_regions(struct qhb_linux *l, const char *intent,
 					qhb_linux_pt_pages(l, root, 0, 255,
 					    reg_add, &r);
 			}
-		reg_emit(&r, out, "page tables", "#30d030");
+		reg_emit(&r, out, "page tables", "#ffe000");
 	} else if (strcmp(intent, "free memory") == 0) {
 		int rc = qhb_linux_free(l, reg_add, &r, e);
 		if (rc < 0)
 			goto out;
 		partial = rc;
-		reg_emit(&r, out, "free memory", "#404040");
+		reg_emit(&r, out, "free memory", "#9050ff");
 	} else if (*intent != '\0' && strlen(intent) <= 16 &&
 	    strchr(intent, ' ') == NULL) {
 		if (qhb_linux_tasks(l, &tv, &tn, &partial, e))
@@ -465,7 +470,7 @@ static json_t *q_regions(struct qhb_linux *l, const char *intent,
 			    intent, intents);
 			goto out;
 		}
-		reg_emit(&r, out, intent, "#ff3030");
+		reg_emit(&r, out, intent, REGION_PROCESS);
 	} else {
 		qhb_err_set(e, "unknown intent '%s': expected %s", intent,
 		    intents);

@@ -426,59 +426,85 @@ static void fill_rect(uint8_t *mask, unsigned w, unsigned h, double x0,
 			mask[(size_t)y * w + x] = 1;
 }
 
+static int same_group(const struct qhb_region *a, const struct qhb_region *b)
+{
+	return strcmp(a->label, b->label) == 0 &&
+	    memcmp(a->rgb, b->rgb, sizeof(a->rgb)) == 0;
+}
+
+/* Marks in mask the picture cells that region g covers: its voxels in
+ * cells of 2^L a side, at most 2^16 cells, projected by cam or, without
+ * one, cut by slice k across axis. */
+static void mask_region(uint8_t *mask, unsigned w, unsigned h,
+    const struct qhb_volume_shape *s, const struct qhb_region *g,
+    const struct qhb_camera *cam, unsigned axis, unsigned k)
+{
+	uint64_t start = g->start, end = g->end, step, a;
+	unsigned dim = s->h.dim, L = 0;
+
+	if (end > s->ram_size)
+		end = s->ram_size;
+	if (start >= end)
+		return;
+	while (L < 20 && (1u << L) < s->h.size[0] &&
+	    ((end - start) / s->unit >> (dim * L)) > 65536)
+		L++;
+	step = s->unit << (dim * L);
+	for (a = start / step * step; a < end; a += step) {
+		uint32_t xyz[3] = { 0, 0, 0 }, S = 1u << L;
+		double lo[3];
+		if (qhb_volume_locate(s, a < start ? start : a, xyz, NULL))
+			continue;
+		for (unsigned j = 0; j < 3; j++)
+			lo[j] = (double)(xyz[j] >> L << L);
+		if (cam == NULL) {
+			unsigned u = axis == 0 ? 1 : 0, vv = axis == 2 ? 1 : 2;
+			if (k < lo[axis] || k >= lo[axis] + S)
+				continue;
+			fill_rect(mask, w, h, lo[u], lo[vv], lo[u] + S,
+			    lo[vv] + S);
+		} else {
+			double p[3], px[2], half;
+			for (unsigned j = 0; j < 3; j++)
+				p[j] = lo[j] + S / 2.0;
+			if (qhb_render_project(cam, p, px))
+				continue;
+			half = 0.6 * S * cam->scale;
+			if (half < 0.5)
+				half = 0.5;
+			fill_rect(mask, w, h, px[0] - half, px[1] - half,
+			    px[0] + half, px[1] + half);
+		}
+	}
+}
+
 int qhb_render_regions(struct qhb_picture *img, const struct qhb_volume *v,
     const struct qhb_regions *r, const struct qhb_camera *cam,
     unsigned axis, unsigned k, struct qhb_err *e)
 {
 	const struct qhb_volume_shape *s = &v->info.shape;
-	unsigned dim = s->h.dim, w = img->w, h = img->h;
+	unsigned w = img->w, h = img->h;
 	uint8_t *mask;
 
 	if ((mask = malloc((size_t)w * h)) == NULL)
 		return qhb_err_sys(e, "malloc");
+	/* Regions that share a label and a colour (a process's many
+	 * physical ranges) are one outline with one label. */
 	for (size_t i = 0; i < r->n; i++) {
 		const struct qhb_region *g = &r->v[i];
-		uint64_t start = g->start, end = g->end, step, a;
-		unsigned L = 0, minx = w, miny = h, any = 0;
+		unsigned minx = w, miny = h, any = 0;
 		uint32_t rgba = g->rgb[0] | g->rgb[1] << 8 |
 		    (uint32_t)g->rgb[2] << 16 | 0xffu << 24;
+		size_t j;
 
-		if (end > s->ram_size)
-			end = s->ram_size;
-		if (start >= end)
+		for (j = 0; j < i && !same_group(&r->v[j], g); j++)
+			;
+		if (j < i)
 			continue;
-		/* Cells of 2^L voxels a side: at most 2^16 of them. */
-		while (L < 20 && (1u << L) < s->h.size[0] &&
-		    ((end - start) / s->unit >> (dim * L)) > 65536)
-			L++;
-		step = s->unit << (dim * L);
 		memset(mask, 0, (size_t)w * h);
-		for (a = start / step * step; a < end; a += step) {
-			uint32_t xyz[3] = { 0, 0, 0 }, S = 1u << L;
-			double lo[3];
-			if (qhb_volume_locate(s, a < start ? start : a, xyz, NULL))
-				continue;
-			for (unsigned j = 0; j < 3; j++)
-				lo[j] = (double)(xyz[j] >> L << L);
-			if (cam == NULL) {
-				unsigned u = axis == 0 ? 1 : 0, vv = axis == 2 ? 1 : 2;
-				if (k < lo[axis] || k >= lo[axis] + S)
-					continue;
-				fill_rect(mask, w, h, lo[u], lo[vv], lo[u] + S,
-				    lo[vv] + S);
-			} else {
-				double p[3], px[2], half;
-				for (unsigned j = 0; j < 3; j++)
-					p[j] = lo[j] + S / 2.0;
-				if (qhb_render_project(cam, p, px))
-					continue;
-				half = 0.6 * S * cam->scale;
-				if (half < 0.5)
-					half = 0.5;
-				fill_rect(mask, w, h, px[0] - half, px[1] - half,
-				    px[0] + half, px[1] + half);
-			}
-		}
+		for (j = i; j < r->n; j++)
+			if (same_group(&r->v[j], g))
+				mask_region(mask, w, h, s, &r->v[j], cam, axis, k);
 		for (unsigned y = 0; y < h; y++)
 			for (unsigned x = 0; x < w; x++) {
 				size_t o = (size_t)y * w + x;

@@ -247,6 +247,22 @@ sheet_overlays() {
 	qhb-render -q --cpu --slices z --regions "$T_TMP/regions.json" \
 		-o "$T_TMP/rs-%d.png" <"$T_TMP/pat.qvol"
 	test -f "$T_TMP/rs-63.png"
+	# two apart with one label: both outlined, labelled once (as if one
+	# of them had no label); with two labels, labelled twice
+	reg2() {
+		printf '[{"start":"0x10000","size":"0x8000","label":"%s","color":"#ff0000"},' "$1"
+		printf '{"start":"0xc0000","size":"0x8000","label":"%s","color":"#ff0000"}]\n' "$2"
+	}
+	for l in ww:ww ww: :ww ww:vv; do
+		reg2 "${l%:*}" "${l#*:}" >"$T_TMP/r2.json"
+		qhb-render -q --cpu --size 96x96 --regions "$T_TMP/r2.json" \
+			-o "$T_TMP/r2-$l.png" <"$T_TMP/pat.qvol"
+	done
+	cmp -s "$T_TMP/r2-ww:ww.png" "$T_TMP/r2-ww:.png" ||
+		cmp -s "$T_TMP/r2-ww:ww.png" "$T_TMP/r2-:ww.png" ||
+		die "two regions of one label are not labelled once"
+	! cmp -s "$T_TMP/r2-ww:ww.png" "$T_TMP/r2-ww:vv.png"
+	! cmp -s "$T_TMP/r2-ww:.png" "$T_TMP/r2-:ww.png"
 }
 
 # Vulkan (lavapipe) against the CPU: the same pictures within 2 levels in
