@@ -11,7 +11,8 @@
  *   value  qhb_volvk_fill_timed(): hilbert_place, then hilbert_value (or,
  *          with QHB_DIAG_VALUE=NAME, bench/diag/NAME.comp dispatched in
  *          its place exactly as common/volvk.c dispatches it).
- * The real shader's volume is checked against the CPU fill.  Built by
+ * The real shader's volume is checked against the CPU fill (a variant's
+ * too with QHB_DIAG_CHECK=1).  Built by
  * bench/hilbert-diag.sh.  Usage: hilbert-diag REPS [SIZES] (SIZES: how many
  * of the three, smallest first; 3 by default).
  *
@@ -197,7 +198,7 @@ int main(int argc, char **argv)
 			goto fail;
 		best = tm.place_ns + tm.fill_ns;
 		const char *check = "not checked (a variant)";
-		if (real) {
+		if (real || getenv("QHB_DIAG_CHECK") != NULL) {
 			ref = aligned_alloc(1 << 21, size);
 			if (ref == NULL)
 				return 1;

@@ -11,7 +11,8 @@
 # first), as QHB_DIAG_VALUE=diag_wr ... hilbert-diag REPEATS SIZES.  On the
 # device machine, carry the built binary and run these lines after the
 # loader set-up of bench/RESULTS.md; `nvidia-smi --query-gpu=clocks.sm
-# --format=csv -lms 50` beside it shows the SM clock.
+# --format=csv -lms 50` beside it shows the SM clock.  On lavapipe, set
+# QHB_DIAG_COLD=1 (else the variants' fills repeat up to 1000 times).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=${QHB_DIAG_OUT:-$top/build/bench}
@@ -39,3 +40,5 @@ QHB_VK_CHUNK=1073741824 QHB_DIAG_PEERS=0 "$out/hilbert-diag" "$reps" "$sizes"
 for v in diag_wr diag_rd diag_rw diag_sh; do
 	QHB_DIAG_VALUE=$v QHB_DIAG_PEERS=0 "$out/hilbert-diag" "$reps" "$sizes"
 done
+# A candidate that writes the same bytes: checked.
+QHB_DIAG_VALUE=diag_two QHB_DIAG_CHECK=1 QHB_DIAG_PEERS=0 "$out/hilbert-diag" "$reps" "$sizes"
