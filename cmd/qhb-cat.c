@@ -48,19 +48,6 @@ static void help(void)
 	    "  -V, --version   the version\n");
 }
 
-static void report(const struct qhb_err *e)
-{
-	char buf[1024];
-
-	warnx("%s", qhb_err_str(e, buf, sizeof(buf)));
-}
-
-static void warn_skip(void *arg, const struct qhb_err *w)
-{
-	(void)arg;
-	report(w);
-}
-
 static void parse_args(struct cat_opts *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -194,7 +181,7 @@ static int cat_file(const struct cat_opts *o, const char *path,
 	qhb_reader_filter(r, o->mode == MODE_RAW ? (1u << QHB_FRAME_SNAP |
 	    1u << QHB_FRAME_SNAP_DELTA) : o->mode == MODE_NRRD ?
 	    (1u << QHB_FRAME_VOLUME | 1u << QHB_FRAME_VOLUME_DELTA) : 0,
-	    warn_skip, NULL);
+	    qhb_err_warn, NULL);
 	qhb_frame_init(&f);
 	while ((rc = qhb_reader_next(r, &f, e)) == 1) {
 		if (o->mode == MODE_JSON)
@@ -236,14 +223,14 @@ int main(int argc, char **argv)
 	if (o.mode != MODE_JSON &&
 	    qhb_outfile_open(&out, o.out_path, !o.force, &e)) {
 		qhb_err_path(&e, o.out_path ? o.out_path : "<stdout>");
-		report(&e);
+		qhb_err_report(&e);
 		return 1;
 	}
 	for (; *files != NULL; files++) {
 		qhb_err_clear(&e);
 		if (cat_file(&o, *files, &im, &vol, &e) == 0)
 			continue;
-		report(&e);
+		qhb_err_report(&e);
 		rval = 1;
 		/* A RAM image with a frame missing would be wrong: stop. */
 		if (o.mode != MODE_JSON)
@@ -258,7 +245,7 @@ int main(int argc, char **argv)
 		if (rval == 0 && (qhb_write_all(out.fd, im.ram, im.size, &e) ||
 		    qhb_outfile_commit(&out, &e))) {
 			qhb_err_path(&e, out.path);
-			report(&e);
+			qhb_err_report(&e);
 			rval = 1;
 		}
 		if (rval != 0)
@@ -274,7 +261,7 @@ int main(int argc, char **argv)
 		if (rval == 0 && (qhb_nrrd_write(out.fd, &vol, &e) ||
 		    qhb_outfile_commit(&out, &e))) {
 			qhb_err_path(&e, out.path);
-			report(&e);
+			qhb_err_report(&e);
 			rval = 1;
 		}
 		if (rval != 0)

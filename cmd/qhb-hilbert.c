@@ -77,19 +77,6 @@ static void help(void)
 	    "  -V, --version     the version\n");
 }
 
-static void report(const struct qhb_err *e)
-{
-	char buf[1024];
-
-	warnx("%s", qhb_err_str(e, buf, sizeof(buf)));
-}
-
-static void warn_skip(void *arg, const struct qhb_err *w)
-{
-	(void)arg;
-	report(w);
-}
-
 static void parse_args(struct hilbert_opts *o, int argc, char **argv)
 {
 	enum { OPT_MAP = 256, OPT_INVERSE, OPT_DIM, OPT_ORDER, OPT_UNIT,
@@ -213,7 +200,7 @@ static void parse_args(struct hilbert_opts *o, int argc, char **argv)
 	}
 	return;
 bad:
-	report(&e);
+	qhb_err_report(&e);
 	exit(1);
 }
 
@@ -327,7 +314,7 @@ static int locate(const struct hilbert_opts *o)
 	    o->ram_size);
 	return 0;
 bad:
-	report(&e);
+	qhb_err_report(&e);
 	return 1;
 }
 
@@ -352,7 +339,7 @@ static int stream(struct hilbert_opts *o)
 		goto fail;
 	}
 	qhb_reader_filter(r, 1u << QHB_FRAME_SNAP | 1u << QHB_FRAME_SNAP_DELTA,
-	    warn_skip, NULL);
+	    qhb_err_warn, NULL);
 	if (qhb_outfile_open(&out, o->out_path, !o->force, &e))
 		goto fail;
 	if ((w = qhb_writer_new(out.fd, out.path, o->level, 0, &e)) == NULL)
@@ -402,7 +389,7 @@ static int stream(struct hilbert_opts *o)
 	rval = 0;
 	goto done;
 fail:
-	report(&e);
+	qhb_err_report(&e);
 	qhb_outfile_abort(&out);
 done:
 	qhb_volumizer_free(v);

@@ -66,13 +66,6 @@ static void help(void)
 	    "  -V, --version     the version\n", QHB_SYNTH_MAXLEN);
 }
 
-static void report(const struct qhb_err *e)
-{
-	char buf[1024];
-
-	warnx("%s", qhb_err_str(e, buf, sizeof(buf)));
-}
-
 static uint64_t num(const char *opt, const char *s, uint64_t lo, uint64_t hi)
 {
 	char *end;
@@ -191,7 +184,7 @@ static int learn_one(struct qhb_learn_lib *lib, const struct learn_opts *o,
 	}
 	if (qhb_x86sem_decode(b, (size_t)n, f, &e) < 0) {
 		qhb_err_path(&e, hex);
-		report(&e);
+		qhb_err_report(&e);
 		return -1;
 	}
 	if ((unsigned)n != f->len) {
@@ -203,7 +196,7 @@ static int learn_one(struct qhb_learn_lib *lib, const struct learn_opts *o,
 		fprintf(stderr, "qhb-learn: %s ...\n", f->text);
 	if (qhb_learn_form(lib, f, &o->synth, en, learned, &e) < 0) {
 		qhb_err_path(&e, f->text);
-		report(&e);
+		qhb_err_report(&e);
 		return -1;
 	}
 	return 0;
@@ -255,17 +248,17 @@ static int trace_mode(const struct learn_opts *o, struct qhb_learn_lib *lib)
 	memset(&t, 0, sizeof(t));
 	if (qhb_trace_read(&t, o->trace, &e) < 0) {
 		qhb_err_path(&e, strcmp(o->trace, "-") ? o->trace : "<stdin>");
-		report(&e);
+		qhb_err_report(&e);
 		goto out;
 	}
 	if (o->report) {
 		if (qhb_learntrace_report(lib, &t, &lo, stdout, &e) < 0) {
-			report(&e);
+			qhb_err_report(&e);
 			goto out;
 		}
 	} else {
 		if (qhb_learntrace_learn(lib, &t, &lo, &st, &e) < 0) {
-			report(&e);
+			qhb_err_report(&e);
 			goto out;
 		}
 		printf("{\"hot_blocks\":%" PRIu64 ",\"forms\":%" PRIu64
@@ -292,7 +285,7 @@ static int eval_gpu(const struct learn_opts *o, const struct qhb_x86sem_form *f,
 	int rval = 1;
 
 	if ((vk = qhb_vk_open(&e)) == NULL) {
-		report(&e);
+		qhb_err_report(&e);
 		return 1;
 	}
 	if (!o->quiet)
@@ -306,11 +299,11 @@ static int eval_gpu(const struct learn_opts *o, const struct qhb_x86sem_form *f,
 		qhb_learn_states_random(s, n);
 	} else if (qhb_learn_states_read(stdin, &s, &m, &n, &e) < 0) {
 		qhb_err_path(&e, "<stdin>");
-		report(&e);
+		qhb_err_report(&e);
 		goto out;
 	}
 	if (qhb_learnvk_run(vk, en->prog, en->n, s, m, n, &ns, &e) < 0) {
-		report(&e);
+		qhb_err_report(&e);
 		goto out;
 	}
 	if (o->bench) {
@@ -346,7 +339,7 @@ int main(int argc, char **argv)
 
 	parse_args(&o, argc, argv);
 	if (qhb_learn_lib_open(&lib, o.library, &e) < 0) {
-		report(&e);
+		qhb_err_report(&e);
 		return 1;
 	}
 	opened = 1;
@@ -373,7 +366,7 @@ int main(int argc, char **argv)
 			double ips;
 
 			if (qhb_learn_bench(en.prog, en.n, o.bench, &ips, &e) < 0) {
-				report(&e);
+				qhb_err_report(&e);
 				rval = 1;
 			} else {
 				printf("{\"form\":\"%s\",\"instructions\":%u,"
@@ -383,7 +376,7 @@ int main(int argc, char **argv)
 			}
 		} else if (qhb_learn_eval(stdin, stdout, en.prog, en.n, &e) < 0) {
 			qhb_err_path(&e, "<stdin>");
-			report(&e);
+			qhb_err_report(&e);
 			rval = 1;
 		}
 	} else {
@@ -392,7 +385,7 @@ int main(int argc, char **argv)
 		if (qhb_learn_verify(&lib, o.synth.timeout_ms, verify_cb, NULL,
 		    &total, &bad, &e) < 0) {
 			qhb_err_path(&e, o.library);
-			report(&e);
+			qhb_err_report(&e);
 			rval = 1;
 		} else {
 			if (!o.quiet)
@@ -403,7 +396,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (opened && lib.dirty && qhb_learn_lib_save(&lib, &e) < 0) {
-		report(&e);
+		qhb_err_report(&e);
 		rval = 1;
 	}
 	qhb_learn_lib_close(&lib);

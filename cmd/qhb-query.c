@@ -62,13 +62,6 @@ static void help(void)
 	    "$XDG_STATE_HOME/qhb/audit.jsonl).\n");
 }
 
-static void report(const struct qhb_err *e)
-{
-	char buf[1024];
-
-	warnx("%s", qhb_err_str(e, buf, sizeof(buf)));
-}
-
 static void parse_args(struct query_opts *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -184,7 +177,7 @@ static json_t *answer(const struct query_opts *o, struct qhb_audit *au,
 	if (qhb_audit_log(au, full_argc, full_argv, source,
 	    file ? qhb_audit_hash_file(file) : qhb_audit_hash(ram, size), frame, j ? "ok" :
 	    qhb_err_str(e, buf, sizeof(buf)), &ae)) {
-		report(&ae);
+		qhb_err_report(&ae);
 		json_decref(j);
 		return NULL;
 	}
@@ -222,7 +215,7 @@ static int from_stream(const struct query_opts *o, struct qhb_audit *au,
 			continue;
 		if ((j = answer(o, au, NULL, im.ram, im.size, "<stdin>", f.index,
 		    argc, argv, full_argc, full_argv, e)) == NULL) {
-			report(e);
+			qhb_err_report(e);
 			qhb_err_clear(e);
 			rval = 1;
 			continue;
@@ -274,16 +267,16 @@ int main(int argc, char **argv)
 
 	parse_args(&o, argc, argv);
 	if (qhb_query_check(argc - optind, argv + optind, &e)) {
-		report(&e);
+		qhb_err_report(&e);
 		return 1;
 	}
 	if (qhb_audit_open(&au, &e)) {
-		report(&e);
+		qhb_err_report(&e);
 		return 1;
 	}
 	if (o.ram) {
 		if (qhb_ram_open(&ram, o.ram, &e)) {
-			report(&e);
+			qhb_err_report(&e);
 			rval = 1;
 			goto out;
 		}
@@ -292,7 +285,7 @@ int main(int argc, char **argv)
 		if (j == NULL || print(j, 0)) {
 			if (j != NULL)
 				qhb_err_sys(&e, "<stdout>: write");
-			report(&e);
+			qhb_err_report(&e);
 			rval = 1;
 		}
 		json_decref(j);
@@ -300,7 +293,7 @@ int main(int argc, char **argv)
 	} else if ((rc = from_stream(&o, &au, argc - optind, argv + optind,
 	    argc, argv, &e)) != 0) {
 		if (rc < 0)
-			report(&e);
+			qhb_err_report(&e);
 		rval = 1;
 	}
 out:

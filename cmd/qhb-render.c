@@ -74,19 +74,6 @@ static void help(void)
 	    "  -V, --version     the version\n");
 }
 
-static void report(const struct qhb_err *e)
-{
-	char buf[1024];
-
-	warnx("%s", qhb_err_str(e, buf, sizeof(buf)));
-}
-
-static void warn_skip(void *arg, const struct qhb_err *w)
-{
-	(void)arg;
-	report(w);
-}
-
 static double parse_double(const char *s, double min, double max,
     const char *what)
 {
@@ -275,7 +262,7 @@ static void parse_args(struct render_opts *o, int argc, char **argv)
 		    "output");
 	return;
 bad:
-	report(&e);
+	qhb_err_report(&e);
 	exit(1);
 }
 
@@ -316,7 +303,7 @@ int main(int argc, char **argv)
 		goto fail;
 	}
 	qhb_reader_filter(r, 1u << QHB_FRAME_VOLUME |
-	    1u << QHB_FRAME_VOLUME_DELTA, warn_skip, NULL);
+	    1u << QHB_FRAME_VOLUME_DELTA, qhb_err_warn, NULL);
 	if (stream_out && qhb_outfile_open(&out, "-", 1, &e))
 		goto fail;
 	if (!o.cpu && o.job.r.mode != QHB_RENDER_SLICES) {
@@ -359,7 +346,7 @@ int main(int argc, char **argv)
 	rval = 0;
 	goto done;
 fail:
-	report(&e);
+	qhb_err_report(&e);
 	qhb_outfile_abort(&out);
 done:
 	qhb_reader_close(r);

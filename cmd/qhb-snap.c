@@ -75,14 +75,6 @@ static void on_signal(int sig)
 static void progress(const struct snap_opts *o,
     const struct qhb_snap_stats *st, int last);
 
-static void report(const char *what, const struct qhb_err *e)
-{
-	char buf[1024];
-
-	warnx("%s%s%s", what ? what : "", what ? ": " : "",
-	    qhb_err_str(e, buf, sizeof(buf)));
-}
-
 static void parse_args(struct snap_opts *o, int argc, char **argv)
 {
 	enum { OPT_QMP = 256, OPT_CONSISTENT, OPT_EVERY, OPT_COUNT,
@@ -182,7 +174,7 @@ static void parse_args(struct snap_opts *o, int argc, char **argv)
 		errx(1, "--count and --keyframe need --every");
 	return;
 bad:
-	report(NULL, &e);
+	qhb_err_report(&e);
 	exit(1);
 }
 
@@ -302,7 +294,7 @@ int main(int argc, char **argv)
 	goto done;
 fail:
 	qhb_err_path(&e, o.ram_path);
-	report(NULL, &e);
+	qhb_err_report(&e);
 	qhb_outfile_abort(&out);
 done:
 	qhb_snapper_free(s);

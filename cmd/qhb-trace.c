@@ -78,13 +78,6 @@ static void help(void)
 	    "  -V, --version       the version\n");
 }
 
-static void report(const struct qhb_err *e)
-{
-	char buf[1024];
-
-	warnx("%s", qhb_err_str(e, buf, sizeof(buf)));
-}
-
 static void parse_args(struct trace_opts *o, int argc, char **argv)
 {
 	enum { O_POLICY = 256, O_MEM, O_RING, O_PLUGIN, O_LEVEL, O_ATTACH,
@@ -224,7 +217,7 @@ static int do_record(struct trace_opts *o, struct qhb_writer *w)
 	int rc;
 
 	if (qhb_trace_plugin_find(o->plugin, plugin, sizeof(plugin), &e) < 0) {
-		report(&e);
+		qhb_err_report(&e);
 		return 1;
 	}
 	snprintf(ring, sizeof(ring), "/dev/shm/qhb-%u-trace-%ld.ring",
@@ -233,7 +226,7 @@ static int do_record(struct trace_opts *o, struct qhb_writer *w)
 		errx(1, "%s: a comma in the plugin's path cannot be passed to "
 		    "QEMU", plugin);
 	if (qhb_ring_create(&r, ring, 2 + 64, o->ring_size, o->policy, &e) < 0) {
-		report(&e);
+		qhb_err_report(&e);
 		return 1;
 	}
 	snprintf(arg, sizeof(arg), "file=%s,ring=%s%s", plugin, ring,
@@ -267,7 +260,7 @@ static int do_record(struct trace_opts *o, struct qhb_writer *w)
 		c.exited = 1;
 	qhb_ring_close(&r, 1);
 	if (rc < 0) {
-		report(&e);
+		qhb_err_report(&e);
 		return 1;
 	}
 	print_stats(o, &st);
@@ -293,7 +286,7 @@ static int do_attach(struct trace_opts *o, struct qhb_writer *w)
 	if (qhb_vm_find(o->attach, &info, &e) < 0 ||
 	    qhb_vm_trace_path(o->attach, path, sizeof(path), &e) < 0 ||
 	    qhb_ring_open(&r, path, &e) < 0) {
-		report(&e);
+		qhb_err_report(&e);
 		return 1;
 	}
 	if (!info.alive) {
@@ -305,7 +298,7 @@ static int do_attach(struct trace_opts *o, struct qhb_writer *w)
 	    &stop_requested, &st, &e);
 	qhb_ring_close(&r, 0);
 	if (rc < 0) {
-		report(&e);
+		qhb_err_report(&e);
 		return 1;
 	}
 	print_stats(o, &st);
@@ -325,12 +318,12 @@ static int do_report(struct trace_opts *o)
 	int binary = o->format == QHB_TRACE_DRCOV && !o->force;
 
 	if (qhb_trace_read(&t, in, &e) < 0) {
-		report(&e);
+		qhb_err_report(&e);
 		qhb_trace_release(&t);
 		return 1;
 	}
 	if (qhb_outfile_open(&out, o->out_path, binary, &e) < 0) {
-		report(&e);
+		qhb_err_report(&e);
 		qhb_trace_release(&t);
 		return 1;
 	}
@@ -339,7 +332,7 @@ static int do_report(struct trace_opts *o)
 	if (qhb_trace_report(&t, o->format, o->limit, f, &e) < 0 ||
 	    (fflush(f) == EOF && qhb_err_sys(&e, "write") < 0)) {
 		qhb_err_path(&e, out.path);
-		report(&e);
+		qhb_err_report(&e);
 		fclose(f);
 		qhb_outfile_abort(&out);
 		qhb_trace_release(&t);
@@ -348,7 +341,7 @@ static int do_report(struct trace_opts *o)
 	fclose(f);
 	qhb_trace_release(&t);
 	if (qhb_outfile_commit(&out, &e) < 0) {
-		report(&e);
+		qhb_err_report(&e);
 		return 1;
 	}
 	return 0;
@@ -367,11 +360,11 @@ int main(int argc, char **argv)
 	if (o.format >= 0)
 		return do_report(&o);
 	if (qhb_outfile_open(&out, o.out_path, !o.force, &e) < 0) {
-		report(&e);
+		qhb_err_report(&e);
 		return 1;
 	}
 	if ((w = qhb_writer_new(out.fd, out.path, o.level, 0, &e)) == NULL) {
-		report(&e);
+		qhb_err_report(&e);
 		qhb_outfile_abort(&out);
 		return 1;
 	}
@@ -383,7 +376,7 @@ int main(int argc, char **argv)
 	rval = o.attach ? do_attach(&o, w) : do_record(&o, w);
 	qhb_writer_free(w);
 	if (rval == 0 && qhb_outfile_commit(&out, &e) < 0) {
-		report(&e);
+		qhb_err_report(&e);
 		rval = 1;
 	} else if (rval) {
 		qhb_outfile_abort(&out);

@@ -99,13 +99,6 @@ static void usage(FILE *fp, int code)
 	exit(code);
 }
 
-static void vm_warn(const struct qhb_err *e)
-{
-	char buf[1024];
-
-	fprintf(stderr, PROG ": %s\n", qhb_err_str(e, buf, sizeof(buf)));
-}
-
 /* Checks that stdout took everything.  Returns 0 or 1. */
 static int close_stdout(void)
 {
@@ -277,7 +270,7 @@ static int find_running(const char *name, struct qhb_vm_info *info)
 	struct qhb_err e = { 0 };
 
 	if (qhb_vm_find(name, info, &e) < 0) {
-		vm_warn(&e);
+		qhb_err_report(&e);
 		return -1;
 	}
 	if (!info->alive) {
@@ -302,7 +295,7 @@ static int cmd_start(struct vm_cmd_opts *o)
 	if (o->vm.trace != NULL) {
 		if (qhb_trace_plugin_find(NULL, o->plugin, sizeof(o->plugin),
 		    &e) < 0) {
-			vm_warn(&e);
+			qhb_err_report(&e);
 			return 1;
 		}
 		o->vm.trace_plugin = o->plugin;
@@ -311,11 +304,11 @@ static int cmd_start(struct vm_cmd_opts *o)
 	if (o->vm.qemu != NULL && *o->vm.qemu == '\0')
 		o->vm.qemu = NULL;
 	if (qhb_vm_start(&o->vm, &info, &e) < 0) {
-		vm_warn(&e);
+		qhb_err_report(&e);
 		return 1;
 	}
 	if (o->wait && qhb_vm_wait(&info, QHB_VM_READY, timeout_ms, &e) < 0) {
-		vm_warn(&e);
+		qhb_err_report(&e);
 		if (qhb_vm_find(o->name, &now, NULL) == 0)
 			fprintf(stderr, PROG ": %s: %s; see qhb-vm log %s, then "
 			    "qhb-vm stop %s\n", o->name, now.alive ?
@@ -331,7 +324,7 @@ static int cmd_stop(struct vm_cmd_opts *o)
 	struct qhb_err e = { 0 };
 
 	if (qhb_vm_stop(o->name, o->timeout_s * 1000, NULL, &e) < 0) {
-		vm_warn(&e);
+		qhb_err_report(&e);
 		return 1;
 	}
 	return 0;
@@ -367,7 +360,7 @@ static int cmd_list(void)
 	int running;
 
 	if (qhb_vm_list(&list, &n, &e) < 0) {
-		vm_warn(&e);
+		qhb_err_report(&e);
 		return 1;
 	}
 	for (i = 0; i < n; i++) {
@@ -431,7 +424,7 @@ static int cmd_qmp(struct vm_cmd_opts *o)
 	}
 	q = qhb_qmp_open(info.ctl, QMP_TIMEOUT_MS, &e);
 	if (q == NULL) {
-		vm_warn(&e);
+		qhb_err_report(&e);
 		goto out;
 	}
 	if (o->command[strspn(o->command, " \t\n")] == '{') {
@@ -445,7 +438,7 @@ static int cmd_qmp(struct vm_cmd_opts *o)
 		ret = qhb_qmp_execute(q, o->command, args, &e);
 	}
 	if (ret == NULL) {
-		vm_warn(&e);
+		qhb_err_report(&e);
 		goto out;
 	}
 	if (json_dumpf(ret, stdout, JSON_INDENT(2) | JSON_ENCODE_ANY) == 0 &&
@@ -468,7 +461,7 @@ static int cmd_log(struct vm_cmd_opts *o)
 	int rc = 0;
 
 	if (qhb_vm_find(o->name, &info, &e) < 0) {
-		vm_warn(&e);
+		qhb_err_report(&e);
 		return 1;
 	}
 	fp = fopen(info.serial, "re");
@@ -496,12 +489,12 @@ static int cmd_wait(struct vm_cmd_opts *o)
 	struct qhb_err e = { 0 };
 
 	if (qhb_vm_find(o->name, &info, &e) < 0) {
-		vm_warn(&e);
+		qhb_err_report(&e);
 		return 1;
 	}
 	if (qhb_vm_wait(&info, o->pattern ? o->pattern : QHB_VM_READY,
 	    o->timeout_s * 1000, &e) < 0) {
-		vm_warn(&e);
+		qhb_err_report(&e);
 		return 1;
 	}
 	return 0;
@@ -555,7 +548,7 @@ int main(int argc, char **argv)
 	if (nargs > 0) {
 		o.name = argv[i];
 		if (qhb_vm_name_check(o.name, &e) < 0) {
-			vm_warn(&e);
+			qhb_err_report(&e);
 			return 1;
 		}
 	}

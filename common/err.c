@@ -1,5 +1,6 @@
 #include "err.h"
 
+#include <err.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -79,4 +80,17 @@ const char *qhb_err_str(const struct qhb_err *e, char *buf, unsigned long size)
 	snprintf(buf, size, "%s%s%s%s", e->path, e->path[0] ? ": " : "", off,
 	    e->msg[0] ? e->msg : "unknown error");
 	return buf;
+}
+
+void qhb_err_report(const struct qhb_err *e)
+{
+	char buf[1024];
+
+	warnx("%s", qhb_err_str(e, buf, sizeof(buf)));
+}
+
+void qhb_err_warn(void *arg, const struct qhb_err *w)
+{
+	(void)arg;
+	qhb_err_report(w);
 }

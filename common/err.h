@@ -35,4 +35,10 @@ void qhb_err_clear(struct qhb_err *e);
 /* Formats "PATH: byte OFF: MSG" (parts omitted when absent) into buf. */
 const char *qhb_err_str(const struct qhb_err *e, char *buf, unsigned long size);
 
+/* Writes "PROGRAM: PATH: byte OFF: MSG" on stderr.  For cmd/ only. */
+void qhb_err_report(const struct qhb_err *e);
+/* The same, in the shape of the readers' warning callback (a skipped
+ * frame, say); arg is unused. */
+void qhb_err_warn(void *arg, const struct qhb_err *w);
+
 #endif
