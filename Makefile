@@ -95,7 +95,7 @@ $(BUILD)/tests/unit-%: tests/unit/%.c tests/unit/unit.c tests/unit/unit.h $(LIBQ
 	$(CC) $(CFLAGS) $(QHB_CFLAGS) -iquote tests/unit $(QHB_LDFLAGS) -o $@ $< tests/unit/unit.c $(LIBQHB) $(LIBS)
 
 # libFuzzer targets: one per parser of outside bytes, built with clang.
-build/fuzz/%: tests/fuzz/%.c $(COMMON_SRC) build/gen/shaders.c | build/.deps-ok
+build/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(COMMON_SRC) build/gen/shaders.c | build/.deps-ok
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -g -O1 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -iquote common \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \

@@ -6,14 +6,10 @@
  * leak.  Seeds in tests/fuzz/trace/: a small recorded trace (raw and
  * zstd) and a bare payload.
  */
-#include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
-#include "stream.h"
+#include "frames.h"
 #include "trace.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -30,34 +26,24 @@ static void reports(const struct qhb_trace *t)
 	fclose(f);
 }
 
+/* A trace frame's records; any error ends the stream. */
+static int add(const struct qhb_frame *f, void *arg)
+{
+	struct qhb_err e = { 0 };
+
+	return f->kind == QHB_FRAME_TRACE &&
+	    qhb_trace_add(arg, f->data, f->size, &e) < 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct qhb_trace t = { 0 };
 	struct qhb_err e = { 0 };
 
-	if (size >= 4 && memcmp(data, QHB_STREAM_MAGIC, 4) == 0) {
-		int fd = memfd_create("fuzz", 0);
-		struct qhb_reader *r;
-		struct qhb_frame f;
-
-		if (fd < 0 || write(fd, data, size) != (ssize_t)size)
-			abort();
-		lseek(fd, 0, SEEK_SET);
-		r = qhb_reader_fdopen(fd, "fuzz", &e);
-		if (r == NULL)
-			abort();
-		qhb_reader_limit(r, 16u << 20);
-		qhb_frame_init(&f);
-		while (qhb_reader_next(r, &f, &e) == 1)
-			if (f.kind == QHB_FRAME_TRACE &&
-			    qhb_trace_add(&t, f.data, f.size, &e) < 0)
-				break;
-		qhb_frame_release(&f);
-		qhb_reader_close(r);
-		close(fd);
-	} else {
+	if (size >= 4 && memcmp(data, QHB_STREAM_MAGIC, 4) == 0)
+		fuzz_frames(data, size, add, &t);
+	else
 		qhb_trace_add(&t, data, size, &e);
-	}
 	reports(&t);
 	qhb_trace_release(&t);
 	return 0;
