@@ -44,25 +44,6 @@ const struct qhb_shader *qhb_shader_find(const char *name)
 	return NULL;
 }
 
-/* Guest-like RAM, as bench/hilbert.sh makes it. */
-static void fill_ram(uint8_t *r, uint64_t n)
-{
-	uint64_t s = 88172645463325252ull;
-
-	for (uint64_t p = 0; p < n; p += 4096) {
-		s ^= s << 13, s ^= s >> 7, s ^= s << 17;
-		switch (s % 3) {
-		case 0: memset(r + p, 0, 4096); break;
-		case 1: for (int i = 0; i < 4096; i++) r[p + i] = "qhb text "[i % 9]; break;
-		default:
-			for (int i = 0; i < 4096; i += 8) {
-				s ^= s << 13, s ^= s >> 7, s ^= s << 17;
-				memcpy(r + p + i, &s, 8);
-			}
-		}
-	}
-}
-
 /* Device time of one vkCmdCopyBuffer of n bytes from s to d. */
 static int xfer(struct qhb_vk *vk, struct qhb_vk_buf *s, struct qhb_vk_buf *d,
     uint64_t n, uint64_t *ns, struct qhb_err *e)
@@ -156,7 +137,7 @@ int main(int argc, char **argv)
 		if (ram == NULL || out == NULL ||
 		    qhb_volume_shape_init(&s, 3, 4, size, 0, &e))
 			return 1;
-		fill_ram(ram, size);
+		bench_guest_ram(ram, size);
 		if (getenv("QHB_DIAG_PEERS") == NULL || atoi(getenv("QHB_DIAG_PEERS"))) {
 			if (qhb_vk_buf_new(vk, &src, size, NULL, &e) ||
 			    qhb_vk_buf_new(vk, &dst, size, NULL, &e) ||

@@ -33,24 +33,6 @@ cat >"$work/b.c" <<'END'
 
 #include "bench.h"
 
-/* Guest-like RAM: a third zero, text, pointers, random bytes. */
-static void fill_ram(uint8_t *r, uint64_t n)
-{
-	uint64_t s = 88172645463325252ull;
-	for (uint64_t p = 0; p < n; p += 4096) {
-		s ^= s << 13, s ^= s >> 7, s ^= s << 17;
-		switch (s % 3) {
-		case 0: memset(r + p, 0, 4096); break;
-		case 1: for (int i = 0; i < 4096; i++) r[p + i] = "qhb text "[i % 9]; break;
-		default:
-			for (int i = 0; i < 4096; i += 8) {
-				s ^= s << 13, s ^= s >> 7, s ^= s << 17;
-				memcpy(r + p + i, &s, 8);
-			}
-		}
-	}
-}
-
 int main(int argc, char **argv)
 {
 	int reps = atoi(argv[1]), gpu = argc > 2;
@@ -64,7 +46,7 @@ int main(int argc, char **argv)
 		qhb_volume_shape_init(&s, 3, 4, size, 0, &e);
 		struct qhb_volume_job j = { .shape = &s, .ram = ram,
 			.page_size = 4096, .value = 1, .out = a };
-		fill_ram(ram, size);
+		bench_guest_ram(ram, size);
 		madvise(a, size, MADV_HUGEPAGE), madvise(b, size, MADV_HUGEPAGE);
 		madvise(ram, size, MADV_HUGEPAGE);
 		memset(a, 1, size), memset(b, 1, size);
@@ -118,7 +100,7 @@ int main(int argc, char **argv)
 		ref = aligned_alloc(1 << 21, size);
 		if (!ram || !out || !ref || qhb_volume_shape_init(&s, 3, 4, size, 0, &e))
 			return 1;
-		fill_ram(ram, size);
+		bench_guest_ram(ram, size);
 		struct qhb_volume_job j = { .shape = &s, .ram = ram,
 			.page_size = 4096, .value = 1, .out = ref };
 		qhb_volume_fill(&j);
