@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "err.h"
+#include "install.h"
 #include "qmp.h"
 #include "trace.h"
 #include "vm.h"
@@ -217,21 +218,11 @@ static int parse(int argc, char **argv, struct vm_cmd_opts *o)
 static const char *guest_dir(char *buf, size_t size)
 {
 	const char *env = getenv("QHB_GUEST_DIR");
-	char self[PATH_MAX], *slash;
-	ssize_t n;
 
 	if (env != NULL && *env != '\0')
 		return env;
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n > 0) {
-		self[n] = '\0';
-		if ((slash = strrchr(self, '/')) != NULL) {
-			*slash = '\0';
-			if ((size_t)snprintf(buf, size, "%.3000s/../share/qhb/"
-			    "guest", self) < size && access(buf, R_OK | X_OK) == 0)
-				return buf;
-		}
-	}
+	if (qhb_install_path("share/qhb/guest", R_OK | X_OK, buf, size) == 0)
+		return buf;
 	return QHB_GUEST_DIR;
 }
 

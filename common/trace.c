@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "install.h"
 #include "stream.h"
 #include "x86.h"
 
@@ -627,8 +628,7 @@ int qhb_trace_plugin_find(const char *given, char *buf, size_t size,
     struct qhb_err *e)
 {
 	const char *env = getenv("QHB_PLUGIN");
-	char self[PATH_MAX], *slash, *r;
-	ssize_t n;
+	char *r;
 
 	if (given == NULL && env != NULL && *env)
 		given = env;
@@ -645,19 +645,9 @@ int qhb_trace_plugin_find(const char *given, char *buf, size_t size,
 		free(r);
 		return 0;
 	}
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n > 0) {
-		self[n] = 0;
-		if ((slash = strrchr(self, '/')) != NULL) {
-			*slash = 0;
-			if ((size_t)snprintf(buf, size, "%.3000s/../lib/"
-			    "libqhbtrace.so", self) < size && access(buf, R_OK) == 0)
-				return 0;
-			if ((size_t)snprintf(buf, size, "%.3000s/../lib/qhb/"
-			    "libqhbtrace.so", self) < size && access(buf, R_OK) == 0)
-				return 0;
-		}
-	}
+	if (qhb_install_path("lib/libqhbtrace.so", R_OK, buf, size) == 0 ||
+	    qhb_install_path("lib/qhb/libqhbtrace.so", R_OK, buf, size) == 0)
+		return 0;
 	return qhb_err_set(e, "cannot find libqhbtrace.so beside this program "
 	    "(../lib/); set QHB_PLUGIN");
 }
