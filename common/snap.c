@@ -30,7 +30,7 @@ struct qhb_snapper {
 	uint64_t pages, bm_bytes;
 	uint8_t *shadow;        /* copies of carried pages, at page offsets */
 	uint64_t *hash;         /* xxh3 of each page as the reader has it */
-	uint8_t *bitmaps;       /* given, then zero: the payload's head */
+	uint8_t *bitmaps;       /* given, then zero: the payload's tail */
 	uint8_t *given, *zero;
 	uint64_t zero_hash;
 	int hashing;            /* hashes are kept: deltas or verify follow */
@@ -594,6 +594,7 @@ int qhb_snap_check(const struct qhb_frame *f, struct qhb_snap_info *info,
     struct qhb_err *e)
 {
 	uint64_t bm, tail_bits, map;
+	const uint8_t *given_bm, *zero_bm;
 
 	memset(info, 0, sizeof(*info));
 	if (f->kind != QHB_FRAME_SNAP && f->kind != QHB_FRAME_SNAP_DELTA)
@@ -626,8 +627,10 @@ int qhb_snap_check(const struct qhb_frame *f, struct qhb_snap_info *info,
 		    "bitmaps", f->index, f->size, bm);
 	tail_bits = bm * 8 - info->pages;
 	map = f->size - 2 * bm;     /* the bitmaps follow the pages */
+	given_bm = f->data + map;
+	zero_bm = given_bm + bm;
 	for (uint64_t b = 0; b < bm; b++) {
-		uint8_t given = f->data[map + b], zero = f->data[map + bm + b];
+		uint8_t given = given_bm[b], zero = zero_bm[b];
 		if (zero & ~given)
 			return qhb_err_at(e, f->offset, "frame %" PRIu64
 			    ": payload byte %" PRIu64 ": zero bit for a page "
@@ -652,6 +655,9 @@ int qhb_snap_check(const struct qhb_frame *f, struct qhb_snap_info *info,
 		    "holds %zu bytes of pages, expected %" PRIu64 " pages of "
 		    "%" PRIu64, f->index, f->size - 2 * bm, info->data_pages,
 		    info->page_size);
+	info->data = f->data;       /* the pages come first */
+	info->given = given_bm;
+	info->zero = zero_bm;
 	return 0;
 }
 
@@ -659,7 +665,7 @@ int qhb_image_apply(struct qhb_image *im, const struct qhb_frame *f,
     struct qhb_err *e)
 {
 	struct qhb_snap_info in;
-	const uint8_t *given, *zero, *data;
+	const uint8_t *data;
 	int fresh = 0;
 
 	if (qhb_snap_check(f, &in, e))
@@ -692,14 +698,12 @@ int qhb_image_apply(struct qhb_image *im, const struct qhb_frame *f,
 		fresh = 1;
 	}
 	im->page_size = in.page_size;
-	data = f->data;
-	given = f->data + f->size - 2 * ((in.pages + 7) / 8);
-	zero = given + (in.pages + 7) / 8;
+	data = in.data;
 	for (uint64_t i = 0; i < in.pages; i++) {
 		uint8_t *page = im->ram + i * in.page_size;
-		if (!bit_get(given, i))
+		if (!qhb_snap_given(&in, i))
 			continue;
-		if (bit_get(zero, i)) {
+		if (qhb_snap_zero(&in, i)) {
 			if (!fresh)
 				memset(page, 0, in.page_size);
 		} else {

@@ -85,15 +85,32 @@ void qhb_snapper_free(struct qhb_snapper *s);
  * Functions used to read snapshots back.
  */
 
-/* The counts a snapshot frame's payload holds, after checking that its
- * metadata and layout agree.  Returns 0, or -1 with e naming the byte. */
+/* What a snapshot frame's payload holds, and where: readers take the
+ * parts from here, so that only snap.c knows the layout.  The pointers
+ * are into the frame checked and live as long as its payload. */
 struct qhb_snap_info {
 	uint64_t ram_size, page_size, pages;
 	uint64_t seq, base_seq;
 	uint64_t given_pages, data_pages, zero_pages;
+	const uint8_t *data;    /* data_pages pages of page_size, ascending */
+	const uint8_t *given;   /* the given bitmap: see qhb_snap_given() */
+	const uint8_t *zero;    /* the zero bitmap: see qhb_snap_zero() */
 };
+/* Fills info after checking that the frame's metadata and layout agree.
+ * Returns 0, or -1 with e naming the byte; info's pointers are then NULL
+ * and its counts not to be trusted. */
 int qhb_snap_check(const struct qhb_frame *f, struct qhb_snap_info *info,
     struct qhb_err *e);
+/* 1 when the frame checked into in carries page i (i < in->pages). */
+static inline int qhb_snap_given(const struct qhb_snap_info *in, uint64_t i)
+{
+	return in->given[i >> 3] >> (i & 7) & 1;
+}
+/* 1 when page i, carried, is all zero and has no data in the frame. */
+static inline int qhb_snap_zero(const struct qhb_snap_info *in, uint64_t i)
+{
+	return in->zero[i >> 3] >> (i & 7) & 1;
+}
 
 /* Guest RAM rebuilt by applying snapshot frames in order.  Zero-initialize
  * the struct; release with qhb_image_release(). */
