@@ -1,6 +1,6 @@
 /*
- * snap -- snapshots of guest RAM as qhb frames, and RAM images rebuilt
- * from them.
+ * snap -- snapshots of guest RAM as qhb frames: capturing them, and the
+ * one reading of their layout (common/image.h rebuilds RAM from them).
  *
  * A snapshot frame (QHB_FRAME_SNAP) carries every page; a delta frame
  * (QHB_FRAME_SNAP_DELTA) carries the pages whose contents changed since the
@@ -111,21 +111,5 @@ static inline int qhb_snap_zero(const struct qhb_snap_info *in, uint64_t i)
 {
 	return in->zero[i >> 3] >> (i & 7) & 1;
 }
-
-/* Guest RAM rebuilt by applying snapshot frames in order.  Zero-initialize
- * the struct; release with qhb_image_release(). */
-struct qhb_image {
-	uint8_t *ram;
-	uint64_t size, page_size;
-	uint64_t seq;          /* seq of the last frame applied */
-	uint64_t frames;       /* frames applied */
-	uint64_t max_size;     /* largest RAM accepted; 0: no limit */
-};
-/* Applies a snapshot or delta frame.  A delta must follow the frame it
- * was taken against.  Returns 0, or -1 with e filled and im unchanged
- * (a frame is checked whole before any byte is applied). */
-int qhb_image_apply(struct qhb_image *im, const struct qhb_frame *f,
-    struct qhb_err *e);
-void qhb_image_release(struct qhb_image *im);
 
 #endif

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "classify.h"
+#include "image.h"
 #include "snap.h"
 #include "volume.h"
 
