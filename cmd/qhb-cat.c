@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "image.h"
 #include "nrrd.h"
 #include "outfile.h"
 #include "snap.h"

@@ -13,10 +13,10 @@
 #include <jansson.h>
 
 #include "audit.h"
+#include "image.h"
 #include "phys.h"
 #include "query.h"
 #include "ram.h"
-#include "snap.h"
 #include "stream.h"
 
 struct query_opts {

@@ -1,5 +1,6 @@
 /*
- * snap.c -- capturing guest RAM into snapshot frames, and applying them.
+ * snap.c -- capturing guest RAM into snapshot frames, and checking them
+ * when they are read back.
  */
 #include "snap.h"
 
@@ -30,7 +31,7 @@ struct qhb_snapper {
 	uint64_t pages, bm_bytes;
 	uint8_t *shadow;        /* copies of carried pages, at page offsets */
 	uint64_t *hash;         /* xxh3 of each page as the reader has it */
-	uint8_t *bitmaps;       /* given, then zero: the payload's head */
+	uint8_t *bitmaps;       /* given, then zero: the payload's tail */
 	uint8_t *given, *zero;
 	uint64_t zero_hash;
 	int hashing;            /* hashes are kept: deltas or verify follow */
@@ -594,6 +595,7 @@ int qhb_snap_check(const struct qhb_frame *f, struct qhb_snap_info *info,
     struct qhb_err *e)
 {
 	uint64_t bm, tail_bits, map;
+	const uint8_t *given_bm, *zero_bm;
 
 	memset(info, 0, sizeof(*info));
 	if (f->kind != QHB_FRAME_SNAP && f->kind != QHB_FRAME_SNAP_DELTA)
@@ -626,8 +628,10 @@ int qhb_snap_check(const struct qhb_frame *f, struct qhb_snap_info *info,
 		    "bitmaps", f->index, f->size, bm);
 	tail_bits = bm * 8 - info->pages;
 	map = f->size - 2 * bm;     /* the bitmaps follow the pages */
+	given_bm = f->data + map;
+	zero_bm = given_bm + bm;
 	for (uint64_t b = 0; b < bm; b++) {
-		uint8_t given = f->data[map + b], zero = f->data[map + bm + b];
+		uint8_t given = given_bm[b], zero = zero_bm[b];
 		if (zero & ~given)
 			return qhb_err_at(e, f->offset, "frame %" PRIu64
 			    ": payload byte %" PRIu64 ": zero bit for a page "
@@ -652,72 +656,8 @@ int qhb_snap_check(const struct qhb_frame *f, struct qhb_snap_info *info,
 		    "holds %zu bytes of pages, expected %" PRIu64 " pages of "
 		    "%" PRIu64, f->index, f->size - 2 * bm, info->data_pages,
 		    info->page_size);
+	info->data = f->data;       /* the pages come first */
+	info->given = given_bm;
+	info->zero = zero_bm;
 	return 0;
-}
-
-int qhb_image_apply(struct qhb_image *im, const struct qhb_frame *f,
-    struct qhb_err *e)
-{
-	struct qhb_snap_info in;
-	const uint8_t *given, *zero, *data;
-	int fresh = 0;
-
-	if (qhb_snap_check(f, &in, e))
-		return -1;
-	if (f->kind == QHB_FRAME_SNAP_DELTA) {
-		if (im->frames == 0)
-			return qhb_err_at(e, f->offset, "frame %" PRIu64 ": delta "
-			    "frame without a snapshot frame before it", f->index);
-		if (in.ram_size != im->size || in.page_size != im->page_size)
-			return qhb_err_at(e, f->offset, "frame %" PRIu64 ": delta "
-			    "for %" PRIu64 " bytes of RAM, the snapshot has %"
-			    PRIu64, f->index, in.ram_size, im->size);
-		if (in.base_seq != im->seq)
-			return qhb_err_at(e, f->offset, "frame %" PRIu64 ": delta "
-			    "against seq %" PRIu64 ", but the last frame was seq %"
-			    PRIu64, f->index, in.base_seq, im->seq);
-	} else if (im->max_size != 0 && in.ram_size > im->max_size) {
-		return qhb_err_at(e, f->offset, "frame %" PRIu64 ": RAM of %"
-		    PRIu64 " bytes is over the limit of %" PRIu64, f->index,
-		    in.ram_size, im->max_size);
-	} else if (im->ram == NULL || im->size != in.ram_size) {
-		void *p = mmap(NULL, in.ram_size, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		if (p == MAP_FAILED)
-			return qhb_err_sys(e, "frame %" PRIu64 ": cannot allocate "
-			    "%" PRIu64 " bytes of RAM", f->index, in.ram_size);
-		qhb_image_release(im);
-		im->ram = p;
-		im->size = in.ram_size;
-		fresh = 1;
-	}
-	im->page_size = in.page_size;
-	data = f->data;
-	given = f->data + f->size - 2 * ((in.pages + 7) / 8);
-	zero = given + (in.pages + 7) / 8;
-	for (uint64_t i = 0; i < in.pages; i++) {
-		uint8_t *page = im->ram + i * in.page_size;
-		if (!bit_get(given, i))
-			continue;
-		if (bit_get(zero, i)) {
-			if (!fresh)
-				memset(page, 0, in.page_size);
-		} else {
-			memcpy(page, data, in.page_size);
-			data += in.page_size;
-		}
-	}
-	im->seq = in.seq;
-	im->frames++;
-	return 0;
-}
-
-void qhb_image_release(struct qhb_image *im)
-{
-	uint64_t max_size = im->max_size;
-
-	if (im->ram != NULL)
-		munmap(im->ram, im->size);
-	memset(im, 0, sizeof(*im));
-	im->max_size = max_size;
 }

@@ -1,6 +1,6 @@
 /*
- * snap -- snapshots of guest RAM as qhb frames, and RAM images rebuilt
- * from them.
+ * snap -- snapshots of guest RAM as qhb frames: capturing them, and the
+ * one reading of their layout (common/image.h rebuilds RAM from them).
  *
  * A snapshot frame (QHB_FRAME_SNAP) carries every page; a delta frame
  * (QHB_FRAME_SNAP_DELTA) carries the pages whose contents changed since the
@@ -85,30 +85,31 @@ void qhb_snapper_free(struct qhb_snapper *s);
  * Functions used to read snapshots back.
  */
 
-/* The counts a snapshot frame's payload holds, after checking that its
- * metadata and layout agree.  Returns 0, or -1 with e naming the byte. */
+/* What a snapshot frame's payload holds, and where: readers take the
+ * parts from here, so that only snap.c knows the layout.  The pointers
+ * are into the frame checked and live as long as its payload. */
 struct qhb_snap_info {
 	uint64_t ram_size, page_size, pages;
 	uint64_t seq, base_seq;
 	uint64_t given_pages, data_pages, zero_pages;
+	const uint8_t *data;    /* data_pages pages of page_size, ascending */
+	const uint8_t *given;   /* the given bitmap: see qhb_snap_given() */
+	const uint8_t *zero;    /* the zero bitmap: see qhb_snap_zero() */
 };
+/* Fills info after checking that the frame's metadata and layout agree.
+ * Returns 0, or -1 with e naming the byte; info's pointers are then NULL
+ * and its counts not to be trusted. */
 int qhb_snap_check(const struct qhb_frame *f, struct qhb_snap_info *info,
     struct qhb_err *e);
-
-/* Guest RAM rebuilt by applying snapshot frames in order.  Zero-initialize
- * the struct; release with qhb_image_release(). */
-struct qhb_image {
-	uint8_t *ram;
-	uint64_t size, page_size;
-	uint64_t seq;          /* seq of the last frame applied */
-	uint64_t frames;       /* frames applied */
-	uint64_t max_size;     /* largest RAM accepted; 0: no limit */
-};
-/* Applies a snapshot or delta frame.  A delta must follow the frame it
- * was taken against.  Returns 0, or -1 with e filled and im unchanged
- * (a frame is checked whole before any byte is applied). */
-int qhb_image_apply(struct qhb_image *im, const struct qhb_frame *f,
-    struct qhb_err *e);
-void qhb_image_release(struct qhb_image *im);
+/* 1 when the frame checked into in carries page i (i < in->pages). */
+static inline int qhb_snap_given(const struct qhb_snap_info *in, uint64_t i)
+{
+	return in->given[i >> 3] >> (i & 7) & 1;
+}
+/* 1 when page i, carried, is all zero and has no data in the frame. */
+static inline int qhb_snap_zero(const struct qhb_snap_info *in, uint64_t i)
+{
+	return in->zero[i >> 3] >> (i & 7) & 1;
+}
 
 #endif

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "classify.h"
+#include "image.h"
 #include "snap.h"
 #include "volume.h"
 
@@ -755,8 +756,8 @@ done:
 #define MARK(v, i) ((v)->mark[(i) >> 6] |= UINT64_C(1) << ((i) & 63))
 #define MARKED(v, i) ((v)->mark[(i) >> 6] >> ((i) & 63) & 1)
 
-static int put_delta(struct qhb_volumizer *v, const struct qhb_frame *f,
-    const struct qhb_snap_info *in, struct qhb_writer *w, struct qhb_err *e)
+static int put_delta(struct qhb_volumizer *v, const struct qhb_snap_info *in,
+    struct qhb_writer *w, struct qhb_err *e)
 {
 	const struct qhb_volume_shape *s = &v->shape;
 	struct qhb_volume_job j = {
@@ -765,7 +766,6 @@ static int put_delta(struct qhb_volumizer *v, const struct qhb_frame *f,
 		.page_rgba = v->page_rgba, .page_tint = v->page_tint,
 		.out = v->vox,
 	};
-	const uint8_t *given = f->data + f->size - 2 * ((in->pages + 7) / 8);
 	uint64_t per = v->im.page_size / s->unit, cached = UINT64_MAX;
 	uint64_t nruns = 0, changed = 0, *runs = NULL;
 	uint32_t *out = NULL;
@@ -775,7 +775,7 @@ static int put_delta(struct qhb_volumizer *v, const struct qhb_frame *f,
 	int rc = -1;
 
 	for (uint64_t p = 0; p < in->pages; p++) {
-		if (!(given[p >> 3] >> (p & 7) & 1))
+		if (!qhb_snap_given(in, p))
 			continue;
 		if (v->heat[p] != UINT32_MAX)
 			v->heat[p]++;
@@ -892,7 +892,7 @@ int qhb_volumizer_put(struct qhb_volumizer *v, const struct qhb_frame *f,
 		if (setup(v, e))
 			return -1;
 	}
-	if ((delta ? put_delta(v, f, &in, w, e) : put_full(v, &in, w, e))) {
+	if ((delta ? put_delta(v, &in, w, e) : put_full(v, &in, w, e))) {
 		v->have = 0;
 		return -1;
 	}

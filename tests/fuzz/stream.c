@@ -5,6 +5,7 @@
  * streams (full and delta frames, raw and zstd).
  */
 #include "frames.h"
+#include "image.h"
 #include "snap.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -1,10 +1,12 @@
-/* Unit tests of common/snap and common/ram: captures of a RAM file that
- * changes between frames rebuild it exactly; bad deltas are refused. */
+/* Unit tests of common/snap, common/image and common/ram: captures of a
+ * RAM file that changes between frames rebuild it exactly; bad deltas are
+ * refused. */
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "image.h"
 #include "parse.h"
 #include "ram.h"
 #include "snap.h"
