@@ -11,13 +11,7 @@
 
 #include <xxhash.h>
 
-#define BV(v, n) Z3_mk_unsigned_int64(c, (uint64_t)(v), Z3_mk_bv_sort(c, (n)))
-#define EXT(hi, lo, a) Z3_mk_extract(c, (hi), (lo), (a))
-#define BIT(a, i) EXT((i), (i), (a))
-#define B2BV(b) Z3_mk_ite(c, (b), BV(1, 1), BV(0, 1))
-#define ISONE(a) Z3_mk_eq(c, (a), BV(1, 1))
-
-static const unsigned flag_pos[6] = { 0, 2, 4, 6, 7, 11 };
+#include "z3bv.h"
 
 static double now(void)
 {
@@ -46,35 +40,6 @@ void qhb_synth_opts_init(struct qhb_synth_opts *o)
 /*
  * The Pixel CPU in Z3.
  */
-static Z3_ast z_parity(Z3_context c, Z3_ast r)
-{
-	Z3_ast p = BIT(r, 0);
-
-	for (unsigned i = 1; i < 8; i++)
-		p = Z3_mk_bvxor(c, p, BIT(r, i));
-	return Z3_mk_bvnot(c, p);
-}
-
-static Z3_ast z_cond(Z3_context c, unsigned cc, Z3_ast fl)
-{
-	Z3_ast cf = ISONE(BIT(fl, 0)), pf = ISONE(BIT(fl, 2));
-	Z3_ast zf = ISONE(BIT(fl, 6)), sf = ISONE(BIT(fl, 7));
-	Z3_ast of = ISONE(BIT(fl, 11)), r, a[2];
-	Z3_ast lt = Z3_mk_not(c, Z3_mk_eq(c, sf, of));
-
-	switch ((cc & 15) >> 1) {
-	case 0: r = of; break;
-	case 1: r = cf; break;
-	case 2: r = zf; break;
-	case 3: a[0] = cf; a[1] = zf; r = Z3_mk_or(c, 2, a); break;
-	case 4: r = sf; break;
-	case 5: r = pf; break;
-	case 6: r = lt; break;
-	default: a[0] = zf; a[1] = lt; r = Z3_mk_or(c, 2, a); break;
-	}
-	return (cc & 1) ? Z3_mk_not(c, r) : r;
-}
-
 static void z_step(Z3_context c, const struct qhb_pcpu_insn *in, Z3_ast *st,
     Z3_ast *mem)
 {
@@ -158,7 +123,7 @@ static void z_step(Z3_context c, const struct qhb_pcpu_insn *in, Z3_ast *st,
 		}
 		f[3] = B2BV(Z3_mk_eq(c, r, BV(0, W)));
 		f[4] = BIT(r, W - 1);
-		f[1] = z_parity(c, r);
+		f[1] = qhb_z3bv_parity(c, r);
 		break;
 	case QHB_PCPU_MUL: {
 		Z3_ast p = Z3_mk_bvmul(c, Z3_mk_sign_ext(c, W, xm),
@@ -169,7 +134,7 @@ static void z_step(Z3_context c, const struct qhb_pcpu_insn *in, Z3_ast *st,
 		f[5] = f[0];
 		f[3] = B2BV(Z3_mk_eq(c, r, BV(0, W)));
 		f[4] = BIT(r, W - 1);
-		f[1] = z_parity(c, r);
+		f[1] = qhb_z3bv_parity(c, r);
 		logic = 0;
 		break;
 	}
@@ -198,7 +163,7 @@ static void z_step(Z3_context c, const struct qhb_pcpu_insn *in, Z3_ast *st,
 			r = Z3_mk_concat(c, r, EXT(8 * i + 7, 8 * i, xm));
 		break;
 	case QHB_PCPU_CC:
-		r = Z3_mk_ite(c, z_cond(c, (unsigned)in->imm,
+		r = Z3_mk_ite(c, qhb_z3bv_cond(c, (unsigned)in->imm,
 		    st[QHB_PCPU_FLAGS]), BV(1, W), BV(0, W));
 		break;
 	case QHB_PCPU_SEL:
@@ -207,7 +172,7 @@ static void z_step(Z3_context c, const struct qhb_pcpu_insn *in, Z3_ast *st,
 		break;
 	case QHB_PCPU_LD:
 		fm = 0;
-		r = mem != NULL ? qhb_x86sem_load(c, *mem, Z3_mk_bvadd(c, x, y),
+		r = mem != NULL ? qhb_z3bv_load(c, *mem, Z3_mk_bvadd(c, x, y),
 		    W / 8) : BV(0, W);
 		break;
 	case QHB_PCPU_DIVU: case QHB_PCPU_REMU: {
@@ -228,7 +193,7 @@ static void z_step(Z3_context c, const struct qhb_pcpu_insn *in, Z3_ast *st,
 	}
 	case QHB_PCPU_ST:
 		if (mem != NULL)
-			*mem = qhb_x86sem_store(c, *mem, Z3_mk_bvadd(c, st[in->d],
+			*mem = qhb_z3bv_store(c, *mem, Z3_mk_bvadd(c, st[in->d],
 			    y), x, W / 8);
 		return;
 	default:
@@ -239,14 +204,14 @@ static void z_step(Z3_context c, const struct qhb_pcpu_insn *in, Z3_ast *st,
 			f[0] = f[2] = f[5] = BV(0, 1);
 		f[3] = B2BV(Z3_mk_eq(c, r, BV(0, W)));
 		f[4] = BIT(r, W - 1);
-		f[1] = z_parity(c, r);
+		f[1] = qhb_z3bv_parity(c, r);
 	}
 	if (r64 == NULL)
 		r64 = W == 64 ? r : Z3_mk_zero_ext(c, 64 - W, r);
 	st[in->d] = r64;
 	for (int i = 0; i < 6; i++) {
 		Z3_ast fl = st[QHB_PCPU_FLAGS], v, hi, lo;
-		unsigned p = flag_pos[i];
+		unsigned p = qhb_z3bv_flag_pos[i];
 
 		if (!(fm & (1u << i)))
 			continue;
@@ -321,7 +286,7 @@ static int z_open(struct z *z, const struct qhb_x86sem_form *f,
 	}
 	z->f = f;
 	z->mem = Z3_mk_const(z->c, Z3_mk_string_symbol(z->c, "mem"),
-	    qhb_x86sem_mem_sort(z->c));
+	    qhb_z3bv_mem_sort(z->c));
 	z->probe = Z3_mk_const(z->c, Z3_mk_string_symbol(z->c, "probe"),
 	    Z3_mk_bv_sort(z->c, 64));
 	if ((!is_string(f) && qhb_x86sem_build(z->c, f, z->in, &z->x, e) < 0) ||
@@ -377,7 +342,7 @@ static int z_check(struct z *z, const struct qhb_pcpu_insn *p, size_t n,
 	for (int i = 0; i < 6; i++) {
 		a2[0] = xo->def[i];
 		a2[1] = Z3_mk_not(c, Z3_mk_eq(c, BIT(st[QHB_PCPU_FLAGS],
-		    flag_pos[i]), xo->flag[i]));
+		    qhb_z3bv_flag_pos[i]), xo->flag[i]));
 		diff[nd++] = Z3_mk_and(c, 2, a2);
 	}
 	/* a fault (div's #DE) must set r28 and then defines nothing else */
@@ -497,12 +462,12 @@ static int expect(struct search *s, struct test *t)
 		    QHB_PCPU_NREG, s->z->in, to));
 		if (Z3_get_bool_value(c, v) != Z3_L_TRUE)
 			continue;
-		t->defmask |= 1ULL << flag_pos[i];
+		t->defmask |= 1ULL << qhb_z3bv_flag_pos[i];
 		v = Z3_simplify(c, Z3_substitute(c, s->z->x.flag[i],
 		    QHB_PCPU_NREG, s->z->in, to));
 		if (!Z3_get_numeral_uint64(c, v, &u))
 			return -1;
-		t->wflags |= u << flag_pos[i];
+		t->wflags |= u << qhb_z3bv_flag_pos[i];
 	}
 	t->wmem = t->memmask = 0;
 	if (has_mem(s->f) && s->f->mem.write) {

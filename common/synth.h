@@ -80,7 +80,7 @@ const char *qhb_synth_z3_version(char *buf, size_t size);
  * terms, in place.  Exposed for the unit tests.  Loads read 0. */
 void qhb_synth_pcpu_z3(Z3_context c, const struct qhb_pcpu_insn *p,
     size_t n, Z3_ast st[QHB_PCPU_NREG]);
-/* The same against the memory *mem (qhb_x86sem_mem_sort), in place. */
+/* The same against the memory *mem (qhb_z3bv_mem_sort), in place. */
 void qhb_synth_pcpu_z3_mem(Z3_context c, const struct qhb_pcpu_insn *p,
     size_t n, Z3_ast st[QHB_PCPU_NREG], Z3_ast *mem);
 
