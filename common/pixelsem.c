@@ -21,34 +21,31 @@ static void step(Z3_context c, const struct qhb_pcpu_insn *in, Z3_ast *st,
 		f[i] = BV(0, 1);
 	switch (in->op) {
 	case QHB_PCPU_MOV: r = xm; break;
-	case QHB_PCPU_ADD: case QHB_PCPU_ADC:
-		if (in->op == QHB_PCPU_ADD)
-			cin = BV(0, 1);
-		wide = Z3_mk_bvadd(c, Z3_mk_bvadd(c, Z3_mk_zero_ext(c, 1, xm),
-		    Z3_mk_zero_ext(c, 1, ym)), Z3_mk_zero_ext(c, W, cin));
-		r = EXT(W - 1, 0, wide);
-		f[0] = BIT(wide, W);
-		f[5] = BIT(Z3_mk_bvand(c, Z3_mk_bvxor(c, xm, r),
-		    Z3_mk_bvxor(c, ym, r)), W - 1);
-		f[2] = BIT(Z3_mk_bvxor(c, Z3_mk_bvxor(c, xm, ym), r), 4);
-		logic = 0;
-		break;
-	case QHB_PCPU_NEG: case QHB_PCPU_SUB: case QHB_PCPU_SBB:
+	case QHB_PCPU_ADD: case QHB_PCPU_ADC: case QHB_PCPU_SUB:
+	case QHB_PCPU_SBB: case QHB_PCPU_NEG: {
+		int sub = in->op != QHB_PCPU_ADD && in->op != QHB_PCPU_ADC;
+		Z3_ast (*mk)(Z3_context, Z3_ast, Z3_ast) = sub ? Z3_mk_bvsub :
+		    Z3_mk_bvadd;
+
 		if (in->op == QHB_PCPU_NEG) {
 			ym = xm;
 			xm = BV(0, W);
 		}
-		if (in->op != QHB_PCPU_SBB)
+		if (in->op != QHB_PCPU_ADC && in->op != QHB_PCPU_SBB)
 			cin = BV(0, 1);
-		wide = Z3_mk_bvsub(c, Z3_mk_bvsub(c, Z3_mk_zero_ext(c, 1, xm),
+		wide = mk(c, mk(c, Z3_mk_zero_ext(c, 1, xm),
 		    Z3_mk_zero_ext(c, 1, ym)), Z3_mk_zero_ext(c, W, cin));
 		r = EXT(W - 1, 0, wide);
 		f[0] = BIT(wide, W);
-		f[5] = BIT(Z3_mk_bvand(c, Z3_mk_bvxor(c, xm, ym),
-		    Z3_mk_bvxor(c, xm, r)), W - 1);
+		/* OF: add, x and y agree in sign and r does not; sub, x and
+		 * y differ in sign and r's is not x's */
+		f[5] = BIT(Z3_mk_bvand(c, sub ? Z3_mk_bvxor(c, xm, ym) :
+		    Z3_mk_bvxor(c, xm, r), Z3_mk_bvxor(c, sub ? xm : ym, r)),
+		    W - 1);
 		f[2] = BIT(Z3_mk_bvxor(c, Z3_mk_bvxor(c, xm, ym), r), 4);
 		logic = 0;
 		break;
+	}
 	case QHB_PCPU_AND: r = Z3_mk_bvand(c, xm, ym); break;
 	case QHB_PCPU_OR: r = Z3_mk_bvor(c, xm, ym); break;
 	case QHB_PCPU_XOR: r = Z3_mk_bvxor(c, xm, ym); break;
