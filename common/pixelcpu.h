@@ -28,7 +28,7 @@
  * same operation; the others leave r16 alone.
  *
  * Memory: LD and ST move W / 8 bytes, little endian, between a register
- * and a memory model.  In Z3 (synth.c) the memory is all of it, an array
+ * and a memory model.  In Z3 (pixelsem.c) the memory is all of it, an array
  * from 64-bit address to byte; the interpreters give each state a window
  * (struct qhb_pcpu_mem: bytes at addresses base .. base + size - 1).  A
  * byte outside the window reads as 0, is not written, and sets the

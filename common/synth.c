@@ -11,13 +11,8 @@
 
 #include <xxhash.h>
 
-#define BV(v, n) Z3_mk_unsigned_int64(c, (uint64_t)(v), Z3_mk_bv_sort(c, (n)))
-#define EXT(hi, lo, a) Z3_mk_extract(c, (hi), (lo), (a))
-#define BIT(a, i) EXT((i), (i), (a))
-#define B2BV(b) Z3_mk_ite(c, (b), BV(1, 1), BV(0, 1))
-#define ISONE(a) Z3_mk_eq(c, (a), BV(1, 1))
-
-static const unsigned flag_pos[6] = { 0, 2, 4, 6, 7, 11 };
+#include "pixelsem.h"
+#include "z3bv.h"
 
 static double now(void)
 {
@@ -41,235 +36,6 @@ void qhb_synth_opts_init(struct qhb_synth_opts *o)
 	o->max_len = 3;
 	o->budget = 400000000;
 	o->timeout_ms = 60000;
-}
-
-/*
- * The Pixel CPU in Z3.
- */
-static Z3_ast z_parity(Z3_context c, Z3_ast r)
-{
-	Z3_ast p = BIT(r, 0);
-
-	for (unsigned i = 1; i < 8; i++)
-		p = Z3_mk_bvxor(c, p, BIT(r, i));
-	return Z3_mk_bvnot(c, p);
-}
-
-static Z3_ast z_cond(Z3_context c, unsigned cc, Z3_ast fl)
-{
-	Z3_ast cf = ISONE(BIT(fl, 0)), pf = ISONE(BIT(fl, 2));
-	Z3_ast zf = ISONE(BIT(fl, 6)), sf = ISONE(BIT(fl, 7));
-	Z3_ast of = ISONE(BIT(fl, 11)), r, a[2];
-	Z3_ast lt = Z3_mk_not(c, Z3_mk_eq(c, sf, of));
-
-	switch ((cc & 15) >> 1) {
-	case 0: r = of; break;
-	case 1: r = cf; break;
-	case 2: r = zf; break;
-	case 3: a[0] = cf; a[1] = zf; r = Z3_mk_or(c, 2, a); break;
-	case 4: r = sf; break;
-	case 5: r = pf; break;
-	case 6: r = lt; break;
-	default: a[0] = zf; a[1] = lt; r = Z3_mk_or(c, 2, a); break;
-	}
-	return (cc & 1) ? Z3_mk_not(c, r) : r;
-}
-
-static void z_step(Z3_context c, const struct qhb_pcpu_insn *in, Z3_ast *st,
-    Z3_ast *mem)
-{
-	unsigned W = 8u << in->w, fm = in->fmask;
-	Z3_ast x = st[in->a], y = in->bimm ? BV(in->imm, 64) : st[in->b];
-	Z3_ast xm = EXT(W - 1, 0, x), ym = EXT(W - 1, 0, y);
-	Z3_ast cin = BIT(st[QHB_PCPU_FLAGS], 0), r = NULL, r64 = NULL;
-	Z3_ast f[6], upd = Z3_mk_true(c), wide, t, cnt, cw, cz;
-	int logic = 1;
-
-	for (int i = 0; i < 6; i++)
-		f[i] = BV(0, 1);
-	switch (in->op) {
-	case QHB_PCPU_MOV: r = xm; break;
-	case QHB_PCPU_ADD: case QHB_PCPU_ADC:
-		if (in->op == QHB_PCPU_ADD)
-			cin = BV(0, 1);
-		wide = Z3_mk_bvadd(c, Z3_mk_bvadd(c, Z3_mk_zero_ext(c, 1, xm),
-		    Z3_mk_zero_ext(c, 1, ym)), Z3_mk_zero_ext(c, W, cin));
-		r = EXT(W - 1, 0, wide);
-		f[0] = BIT(wide, W);
-		f[5] = BIT(Z3_mk_bvand(c, Z3_mk_bvxor(c, xm, r),
-		    Z3_mk_bvxor(c, ym, r)), W - 1);
-		f[2] = BIT(Z3_mk_bvxor(c, Z3_mk_bvxor(c, xm, ym), r), 4);
-		logic = 0;
-		break;
-	case QHB_PCPU_NEG: case QHB_PCPU_SUB: case QHB_PCPU_SBB:
-		if (in->op == QHB_PCPU_NEG) {
-			ym = xm;
-			xm = BV(0, W);
-		}
-		if (in->op != QHB_PCPU_SBB)
-			cin = BV(0, 1);
-		wide = Z3_mk_bvsub(c, Z3_mk_bvsub(c, Z3_mk_zero_ext(c, 1, xm),
-		    Z3_mk_zero_ext(c, 1, ym)), Z3_mk_zero_ext(c, W, cin));
-		r = EXT(W - 1, 0, wide);
-		f[0] = BIT(wide, W);
-		f[5] = BIT(Z3_mk_bvand(c, Z3_mk_bvxor(c, xm, ym),
-		    Z3_mk_bvxor(c, xm, r)), W - 1);
-		f[2] = BIT(Z3_mk_bvxor(c, Z3_mk_bvxor(c, xm, ym), r), 4);
-		logic = 0;
-		break;
-	case QHB_PCPU_AND: r = Z3_mk_bvand(c, xm, ym); break;
-	case QHB_PCPU_OR: r = Z3_mk_bvor(c, xm, ym); break;
-	case QHB_PCPU_XOR: r = Z3_mk_bvxor(c, xm, ym); break;
-	case QHB_PCPU_NOT: r = Z3_mk_bvnot(c, xm); break;
-	case QHB_PCPU_SHL: case QHB_PCPU_SHR: case QHB_PCPU_SAR:
-	case QHB_PCPU_ROL: case QHB_PCPU_ROR:
-		cnt = Z3_mk_bvand(c, y, BV(W == 64 ? 63 : 31, 64));
-		cz = Z3_mk_eq(c, cnt, BV(0, 64));
-		upd = Z3_mk_not(c, cz);
-		cw = EXT(W - 1, 0, cnt);
-		logic = 0;
-		if (in->op == QHB_PCPU_SHL) {
-			r = Z3_mk_bvshl(c, xm, cw);
-			t = BIT(Z3_mk_bvlshr(c, xm, Z3_mk_bvsub(c, BV(W, W), cw)), 0);
-			f[0] = Z3_mk_ite(c, Z3_mk_bvule(c, cnt, BV(W, 64)), t, BV(0, 1));
-			f[5] = Z3_mk_bvxor(c, BIT(r, W - 1), f[0]);
-		} else if (in->op == QHB_PCPU_SHR) {
-			r = Z3_mk_bvlshr(c, xm, cw);
-			t = BIT(Z3_mk_bvlshr(c, xm, Z3_mk_bvsub(c, cw, BV(1, W))), 0);
-			f[0] = Z3_mk_ite(c, Z3_mk_bvule(c, cnt, BV(W, 64)), t, BV(0, 1));
-			f[5] = BIT(xm, W - 1);
-		} else if (in->op == QHB_PCPU_SAR) {
-			r = Z3_mk_bvashr(c, xm, cw);
-			f[0] = BIT(Z3_mk_bvashr(c, xm, Z3_mk_bvsub(c, cw, BV(1, W))), 0);
-		} else {
-			Z3_ast k = Z3_mk_bvurem(c, cw, BV(W, W));
-
-			fm &= QHB_PCPU_CF | QHB_PCPU_OF;
-			if (in->op == QHB_PCPU_ROL) {
-				r = Z3_mk_ext_rotate_left(c, xm, k);
-				f[0] = BIT(r, 0);
-				f[5] = Z3_mk_bvxor(c, BIT(r, W - 1), f[0]);
-			} else {
-				r = Z3_mk_ext_rotate_right(c, xm, k);
-				f[0] = BIT(r, W - 1);
-				f[5] = Z3_mk_bvxor(c, BIT(r, W - 1), BIT(r, W - 2));
-			}
-			break;
-		}
-		f[3] = B2BV(Z3_mk_eq(c, r, BV(0, W)));
-		f[4] = BIT(r, W - 1);
-		f[1] = z_parity(c, r);
-		break;
-	case QHB_PCPU_MUL: {
-		Z3_ast p = Z3_mk_bvmul(c, Z3_mk_sign_ext(c, W, xm),
-		    Z3_mk_sign_ext(c, W, ym));
-
-		r = EXT(W - 1, 0, p);
-		f[0] = B2BV(Z3_mk_not(c, Z3_mk_eq(c, p, Z3_mk_sign_ext(c, W, r))));
-		f[5] = f[0];
-		f[3] = B2BV(Z3_mk_eq(c, r, BV(0, W)));
-		f[4] = BIT(r, W - 1);
-		f[1] = z_parity(c, r);
-		logic = 0;
-		break;
-	}
-	case QHB_PCPU_SEXT:
-		r64 = W == 64 ? xm : Z3_mk_sign_ext(c, 64 - W, xm);
-		r = xm;
-		break;
-	case QHB_PCPU_INS: {
-		Z3_ast pos = Z3_mk_bvand(c, y, BV(63, 64));
-		Z3_ast m = Z3_mk_bvshl(c, BV(W == 64 ? ~0ULL : (1ULL << W) - 1,
-		    64), pos);
-		Z3_ast xz = W == 64 ? xm : Z3_mk_zero_ext(c, 64 - W, xm);
-
-		r64 = Z3_mk_bvor(c, Z3_mk_bvand(c, st[in->d], Z3_mk_bvnot(c, m)),
-		    Z3_mk_bvand(c, Z3_mk_bvshl(c, xz, pos), m));
-		r = EXT(W - 1, 0, r64);
-		break;
-	}
-	case QHB_PCPU_EXT:
-		r = EXT(W - 1, 0, Z3_mk_bvlshr(c, x,
-		    Z3_mk_bvand(c, y, BV(63, 64))));
-		break;
-	case QHB_PCPU_BSWAP:
-		r = EXT(7, 0, xm);
-		for (unsigned i = 1; i < W / 8; i++)
-			r = Z3_mk_concat(c, r, EXT(8 * i + 7, 8 * i, xm));
-		break;
-	case QHB_PCPU_CC:
-		r = Z3_mk_ite(c, z_cond(c, (unsigned)in->imm,
-		    st[QHB_PCPU_FLAGS]), BV(1, W), BV(0, W));
-		break;
-	case QHB_PCPU_SEL:
-		r = EXT(W - 1, 0, Z3_mk_ite(c, Z3_mk_eq(c, y, BV(0, 64)),
-		    st[in->d], x));
-		break;
-	case QHB_PCPU_LD:
-		fm = 0;
-		r = mem != NULL ? qhb_x86sem_load(c, *mem, Z3_mk_bvadd(c, x, y),
-		    W / 8) : BV(0, W);
-		break;
-	case QHB_PCPU_DIVU: case QHB_PCPU_REMU: {
-		/* the same terms as x86sem's div, so that Z3 sees them equal */
-		Z3_ast n = Z3_mk_concat(c, EXT(W - 1, 0, st[in->d]), xm);
-		Z3_ast dv = Z3_mk_zero_ext(c, W, ym), q = Z3_mk_bvudiv(c, n, dv);
-		Z3_ast a2[2], bad;
-
-		fm = 0;
-		a2[0] = Z3_mk_eq(c, ym, BV(0, W));
-		a2[1] = Z3_mk_not(c, Z3_mk_eq(c, EXT(2 * W - 1, W, q), BV(0, W)));
-		bad = Z3_mk_or(c, 2, a2);
-		r = Z3_mk_ite(c, bad, BV(0, W), EXT(W - 1, 0,
-		    in->op == QHB_PCPU_DIVU ? q : Z3_mk_bvurem(c, n, dv)));
-		st[QHB_PCPU_FAULT] = Z3_mk_ite(c, bad, BV(1, 64),
-		    st[QHB_PCPU_FAULT]);
-		break;
-	}
-	case QHB_PCPU_ST:
-		if (mem != NULL)
-			*mem = qhb_x86sem_store(c, *mem, Z3_mk_bvadd(c, st[in->d],
-			    y), x, W / 8);
-		return;
-	default:
-		return;
-	}
-	if (logic || in->op <= QHB_PCPU_SBB || in->op == QHB_PCPU_NEG) {
-		if (logic)
-			f[0] = f[2] = f[5] = BV(0, 1);
-		f[3] = B2BV(Z3_mk_eq(c, r, BV(0, W)));
-		f[4] = BIT(r, W - 1);
-		f[1] = z_parity(c, r);
-	}
-	if (r64 == NULL)
-		r64 = W == 64 ? r : Z3_mk_zero_ext(c, 64 - W, r);
-	st[in->d] = r64;
-	for (int i = 0; i < 6; i++) {
-		Z3_ast fl = st[QHB_PCPU_FLAGS], v, hi, lo;
-		unsigned p = flag_pos[i];
-
-		if (!(fm & (1u << i)))
-			continue;
-		v = Z3_mk_ite(c, upd, f[i], BIT(fl, p));
-		hi = EXT(63, p + 1, fl);
-		lo = p > 0 ? EXT(p - 1, 0, fl) : NULL;
-		v = Z3_mk_concat(c, hi, v);
-		st[QHB_PCPU_FLAGS] = lo ? Z3_mk_concat(c, v, lo) : v;
-	}
-}
-
-void qhb_synth_pcpu_z3(Z3_context c, const struct qhb_pcpu_insn *p,
-    size_t n, Z3_ast st[QHB_PCPU_NREG])
-{
-	for (size_t i = 0; i < n; i++)
-		z_step(c, &p[i], st, NULL);
-}
-
-void qhb_synth_pcpu_z3_mem(Z3_context c, const struct qhb_pcpu_insn *p,
-    size_t n, Z3_ast st[QHB_PCPU_NREG], Z3_ast *mem)
-{
-	for (size_t i = 0; i < n; i++)
-		z_step(c, &p[i], st, mem);
 }
 
 /*
@@ -321,7 +87,7 @@ static int z_open(struct z *z, const struct qhb_x86sem_form *f,
 	}
 	z->f = f;
 	z->mem = Z3_mk_const(z->c, Z3_mk_string_symbol(z->c, "mem"),
-	    qhb_x86sem_mem_sort(z->c));
+	    qhb_z3bv_mem_sort(z->c));
 	z->probe = Z3_mk_const(z->c, Z3_mk_string_symbol(z->c, "probe"),
 	    Z3_mk_bv_sort(z->c, 64));
 	if ((!is_string(f) && qhb_x86sem_build(z->c, f, z->in, &z->x, e) < 0) ||
@@ -360,7 +126,7 @@ static int z_check(struct z *z, const struct qhb_pcpu_insn *p, size_t n,
 	int rv;
 
 	memcpy(st, z->in, sizeof(st));
-	qhb_synth_pcpu_z3_mem(c, p, n, st, &mem);
+	qhb_pixelsem_run_mem(c, p, n, st, &mem);
 	for (int i = 0; i < 16; i++)
 		diff[nd++] = Z3_mk_not(c, Z3_mk_eq(c, st[i], xo->reg[i]));
 	for (int i = QHB_PCPU_FSBASE; i <= QHB_PCPU_RIP; i++)
@@ -377,7 +143,7 @@ static int z_check(struct z *z, const struct qhb_pcpu_insn *p, size_t n,
 	for (int i = 0; i < 6; i++) {
 		a2[0] = xo->def[i];
 		a2[1] = Z3_mk_not(c, Z3_mk_eq(c, BIT(st[QHB_PCPU_FLAGS],
-		    flag_pos[i]), xo->flag[i]));
+		    qhb_z3bv_flag_pos[i]), xo->flag[i]));
 		diff[nd++] = Z3_mk_and(c, 2, a2);
 	}
 	/* a fault (div's #DE) must set r28 and then defines nothing else */
@@ -497,12 +263,12 @@ static int expect(struct search *s, struct test *t)
 		    QHB_PCPU_NREG, s->z->in, to));
 		if (Z3_get_bool_value(c, v) != Z3_L_TRUE)
 			continue;
-		t->defmask |= 1ULL << flag_pos[i];
+		t->defmask |= 1ULL << qhb_z3bv_flag_pos[i];
 		v = Z3_simplify(c, Z3_substitute(c, s->z->x.flag[i],
 		    QHB_PCPU_NREG, s->z->in, to));
 		if (!Z3_get_numeral_uint64(c, v, &u))
 			return -1;
-		t->wflags |= u << flag_pos[i];
+		t->wflags |= u << qhb_z3bv_flag_pos[i];
 	}
 	t->wmem = t->memmask = 0;
 	if (has_mem(s->f) && s->f->mem.write) {

@@ -19,16 +19,14 @@
  * every byte of memory).  The string operations' programs are fixed ones,
  * proven the same way.
  *
- * Also here: the Pixel CPU's semantics as Z3 formulas, op by op the
- * reference interpreter's (pixelcpu.c).
+ * The two sides of each proof are x86sem's formulas for the form and
+ * pixelsem's for the program; this module is the search and the proof.
  */
 #ifndef QHB_SYNTH_H
 #define QHB_SYNTH_H
 
 #include <stddef.h>
 #include <stdint.h>
-
-#include <z3.h>
 
 #include "err.h"
 #include "pixelcpu.h"
@@ -75,13 +73,5 @@ int qhb_synth_prove(const struct qhb_x86sem_form *f,
     int *proven, double *seconds, struct qhb_err *e);
 /* "4.8.12.0" */
 const char *qhb_synth_z3_version(char *buf, size_t size);
-
-/* The Pixel CPU as Z3 formulas: runs p symbolically on st[0..31], 64-bit
- * terms, in place.  Exposed for the unit tests.  Loads read 0. */
-void qhb_synth_pcpu_z3(Z3_context c, const struct qhb_pcpu_insn *p,
-    size_t n, Z3_ast st[QHB_PCPU_NREG]);
-/* The same against the memory *mem (qhb_x86sem_mem_sort), in place. */
-void qhb_synth_pcpu_z3_mem(Z3_context c, const struct qhb_pcpu_insn *p,
-    size_t n, Z3_ast st[QHB_PCPU_NREG], Z3_ast *mem);
 
 #endif

@@ -9,9 +9,9 @@
 #include <Zydis/Zydis.h>
 
 #include "pixelcpu.h"
+#include "z3bv.h"
 
 enum { F_CF, F_PF, F_AF, F_ZF, F_SF, F_OF };
-static const unsigned flag_pos[6] = { 0, 2, 4, 6, 7, 11 };
 
 struct opnd {
 	int kind;               /* 0 reg, 1 imm, 2 address (lea) */
@@ -416,13 +416,7 @@ int qhb_x86sem_is_exit(const void *code, size_t n)
 	}
 }
 
-/* Z3 helpers. */
-#define BV(v, n) Z3_mk_unsigned_int64(c, (uint64_t)(v), Z3_mk_bv_sort(c, (n)))
-#define EXT(hi, lo, a) Z3_mk_extract(c, (hi), (lo), (a))
-#define B2BV(b) Z3_mk_ite(c, (b), BV(1, 1), BV(0, 1))
-#define BIT(a, i) EXT((i), (i), (a))
-#define ISONE(a) Z3_mk_eq(c, (a), BV(1, 1))
-
+/* Z3 helpers for widths and partial registers (the shared ones: z3bv). */
 static Z3_ast zext_to(Z3_context c, Z3_ast a, unsigned from, unsigned to)
 {
 	return to > from ? Z3_mk_zero_ext(c, to - from, a) : a;
@@ -444,15 +438,6 @@ static Z3_ast insert(Z3_context c, Z3_ast old, Z3_ast v, unsigned lo,
 	if (lo + n < 64)
 		r = Z3_mk_concat(c, EXT(63, lo + n, old), r);
 	return r;
-}
-
-static Z3_ast parity(Z3_context c, Z3_ast r)
-{
-	Z3_ast p = BIT(r, 0);
-
-	for (unsigned i = 1; i < 8; i++)
-		p = Z3_mk_bvxor(c, p, BIT(r, i));
-	return Z3_mk_bvnot(c, p);
 }
 
 struct sem {
@@ -489,7 +474,7 @@ static void zsp(struct sem *s, Z3_ast r, unsigned w)
 
 	setf(s, F_ZF, B2BV(Z3_mk_eq(c, r, BV(0, w))));
 	setf(s, F_SF, BIT(r, w - 1));
-	setf(s, F_PF, parity(c, r));
+	setf(s, F_PF, qhb_z3bv_parity(c, r));
 }
 
 static Z3_ast rd(struct sem *s, const struct opnd *op)
@@ -514,30 +499,6 @@ static void wr(struct sem *s, const struct opnd *op, Z3_ast v)
 		*r = Z3_mk_zero_ext(c, 32, v);
 	else
 		*r = insert(c, *r, v, op->lo, op->bits);
-}
-
-static Z3_ast cond(struct sem *s, int cc)
-{
-	Z3_context c = s->c;
-	Z3_ast cf = ISONE(BIT(s->in[16], 0)), pf = ISONE(BIT(s->in[16], 2));
-	Z3_ast zf = ISONE(BIT(s->in[16], 6)), sf = ISONE(BIT(s->in[16], 7));
-	Z3_ast of = ISONE(BIT(s->in[16], 11)), r, a[2];
-
-	switch (cc >> 1) {
-	case 0: r = of; break;
-	case 1: r = cf; break;
-	case 2: r = zf; break;
-	case 3: a[0] = cf; a[1] = zf; r = Z3_mk_or(c, 2, a); break;
-	case 4: r = sf; break;
-	case 5: r = pf; break;
-	case 6: r = Z3_mk_not(c, Z3_mk_eq(c, sf, of)); break;
-	default:
-		a[0] = zf;
-		a[1] = Z3_mk_not(c, Z3_mk_eq(c, sf, of));
-		r = Z3_mk_or(c, 2, a);
-		break;
-	}
-	return (cc & 1) ? Z3_mk_not(c, r) : r;
 }
 
 /* add/sub with carry in cin (1 bit); sub when sub != 0. */
@@ -602,32 +563,6 @@ static int get_opnd(const ZydisDecodedOperand *z, unsigned width,
 		return 0;
 	}
 	return -1;
-}
-
-Z3_sort qhb_x86sem_mem_sort(Z3_context c)
-{
-	return Z3_mk_array_sort(c, Z3_mk_bv_sort(c, 64), Z3_mk_bv_sort(c, 8));
-}
-
-Z3_ast qhb_x86sem_load(Z3_context c, Z3_ast mem, Z3_ast addr, unsigned n)
-{
-	Z3_ast r = NULL, b;
-
-	for (unsigned i = 0; i < n; i++) {
-		b = Z3_mk_select(c, mem, i ? Z3_mk_bvadd(c, addr, BV(i, 64)) :
-		    addr);
-		r = r ? Z3_mk_concat(c, b, r) : b;
-	}
-	return r;
-}
-
-Z3_ast qhb_x86sem_store(Z3_context c, Z3_ast mem, Z3_ast addr, Z3_ast v,
-    unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		mem = Z3_mk_store(c, mem, i ? Z3_mk_bvadd(c, addr, BV(i, 64)) :
-		    addr, EXT(8 * i + 7, 8 * i, v));
-	return mem;
 }
 
 /* The address of the form's memory access, from the registers in. */
@@ -736,7 +671,7 @@ int qhb_x86sem_build(Z3_context c, const struct qhb_x86sem_form *f,
 	for (int i = 0; i < 16; i++)
 		o->reg[i] = in[i];
 	for (int i = 0; i < 6; i++)
-		setf(&s, i, BIT(in[16], flag_pos[i]));
+		setf(&s, i, BIT(in[16], qhb_z3bv_flag_pos[i]));
 	o->addr = o->memval = o->mem = NULL;
 	o->fault = Z3_mk_false(c);
 	if (f->mem.kind == QHB_X86SEM_STOS || f->mem.kind == QHB_X86SEM_MOVS)
@@ -944,9 +879,11 @@ int qhb_x86sem_build(Z3_context c, const struct qhb_x86sem_form *f,
 			return qhb_err_set(e, "%s: not modelled", f->text);
 		if (is_cmov(m)) {
 			a = rd(&s, &op[0]);
-			wr(&s, &op[0], Z3_mk_ite(c, cond(&s, cc), rd(&s, &op[1]), a));
+			wr(&s, &op[0], Z3_mk_ite(c, qhb_z3bv_cond(c,
+			    (unsigned)cc, in[16]), rd(&s, &op[1]), a));
 		} else {
-			wr(&s, &op[0], Z3_mk_ite(c, cond(&s, cc), BV(1, 8), BV(0, 8)));
+			wr(&s, &op[0], Z3_mk_ite(c, qhb_z3bv_cond(c,
+			    (unsigned)cc, in[16]), BV(1, 8), BV(0, 8)));
 		}
 		break;
 	}
@@ -966,10 +903,10 @@ static void build_string(Z3_context c, const struct qhb_x86sem_form *f,
 	if (f->mem.kind == QHB_X86SEM_STOS)
 		v = EXT(f->mem.bits - 1, 0, in[0]);
 	else
-		v = qhb_x86sem_load(c, mem, in[6], n);
+		v = qhb_z3bv_load(c, mem, in[6], n);
 	o->addr = in[7];
 	o->memval = v;
-	o->mem = Z3_mk_ite(c, go, qhb_x86sem_store(c, mem, in[7], v, n), mem);
+	o->mem = Z3_mk_ite(c, go, qhb_z3bv_store(c, mem, in[7], v, n), mem);
 	o->reg[7] = Z3_mk_ite(c, go, Z3_mk_bvadd(c, in[7], step), in[7]);
 	if (f->mem.kind == QHB_X86SEM_MOVS)
 		o->reg[6] = Z3_mk_ite(c, go, Z3_mk_bvadd(c, in[6], step), in[6]);
@@ -988,7 +925,7 @@ int qhb_x86sem_build_mem(Z3_context c, const struct qhb_x86sem_form *f,
 		for (int i = 0; i < 16; i++)
 			o->reg[i] = in[i];
 		for (int i = 0; i < 6; i++) {
-			o->flag[i] = BIT(in[16], flag_pos[i]);
+			o->flag[i] = BIT(in[16], qhb_z3bv_flag_pos[i]);
 			o->def[i] = Z3_mk_true(c);
 		}
 		o->fault = Z3_mk_false(c);
@@ -997,7 +934,7 @@ int qhb_x86sem_build_mem(Z3_context c, const struct qhb_x86sem_form *f,
 	}
 	memcpy(in2, in, sizeof(in2));
 	if (f->mem.kind != QHB_X86SEM_REG && f->mem.read) {
-		Z3_ast v = qhb_x86sem_load(c, mem, address(c, &f->mem, in), n);
+		Z3_ast v = qhb_z3bv_load(c, mem, address(c, &f->mem, in), n);
 
 		in2[QHB_X86SEM_MEMREG] = zext_to(c, v, f->mem.bits, 64);
 	}
@@ -1005,6 +942,6 @@ int qhb_x86sem_build_mem(Z3_context c, const struct qhb_x86sem_form *f,
 		return -1;
 	o->mem = mem;
 	if (f->mem.kind != QHB_X86SEM_REG && f->mem.write)
-		o->mem = qhb_x86sem_store(c, mem, o->addr, o->memval, n);
+		o->mem = qhb_z3bv_store(c, mem, o->addr, o->memval, n);
 	return 0;
 }

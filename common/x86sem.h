@@ -16,8 +16,9 @@
  * one element, rcx decremented, rdi and rsi stepped by DF).  Any other
  * form is decoded but marked unsupported, with the reason.
  *
- * Memory is an array from 64-bit address to byte.  A memory operand is
- * seen two ways: by qhb_x86sem_build as a register (its value before the
+ * Memory is an array from 64-bit address to byte (z3bv's, the same the
+ * Pixel CPU's semantics read and write).  A memory operand is seen two
+ * ways: by qhb_x86sem_build as a register (its value before the
  * instruction in in[QHB_X86SEM_MEMREG], its value after in memval), which
  * is what the synthesis searches over; and by qhb_x86sem_build_mem as
  * loads and stores against the array, which is what the proofs use.
@@ -104,19 +105,9 @@ int qhb_x86sem_is_exit(const void *code, size_t n);
  * Returns 0, or -1 with e. */
 int qhb_x86sem_build(Z3_context c, const struct qhb_x86sem_form *f,
     Z3_ast in[], struct qhb_x86sem_out *o, struct qhb_err *e);
-/* The same against memory mem (an array, qhb_x86sem_mem_sort): o->mem is
+/* The same against memory mem (an array, qhb_z3bv_mem_sort): o->mem is
  * the memory after.  Returns 0, or -1 with e. */
 int qhb_x86sem_build_mem(Z3_context c, const struct qhb_x86sem_form *f,
     Z3_ast in[], Z3_ast mem, struct qhb_x86sem_out *o, struct qhb_err *e);
-
-/*
- * Functions used for memory as a Z3 array (little endian).
- */
-Z3_sort qhb_x86sem_mem_sort(Z3_context c);
-/* n bytes at addr, as an 8n-bit vector */
-Z3_ast qhb_x86sem_load(Z3_context c, Z3_ast mem, Z3_ast addr, unsigned n);
-/* mem with the low n bytes of v at addr */
-Z3_ast qhb_x86sem_store(Z3_context c, Z3_ast mem, Z3_ast addr, Z3_ast v,
-    unsigned n);
 
 #endif

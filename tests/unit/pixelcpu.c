@@ -1,12 +1,12 @@
 /* Unit tests of common/pixelcpu: flag results against known x86 values,
  * the text form round trip, program checks, and the Z3 encoding of
- * common/synth against the reference interpreter on random instructions. */
+ * common/pixelsem against the reference interpreter on random instructions. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "learnvk.h"
 #include "pixelcpu.h"
-#include "synth.h"
+#include "pixelsem.h"
 #include "unit.h"
 
 static struct qhb_pcpu_insn mk(unsigned op, unsigned w, unsigned fm,
@@ -141,7 +141,7 @@ static void test_z3_matches(void)
 			    Z3_mk_bv_sort(c, 64));
 		}
 		memcpy(st, in, sizeof(st));
-		qhb_synth_pcpu_z3(c, &p, 1, st);
+		qhb_pixelsem_run(c, &p, 1, st);
 		qhb_pcpu_step(&p, &s);
 		for (int i = 0; i < QHB_PCPU_NREG; i++) {
 			uint64_t u = 0;
