@@ -13,6 +13,7 @@
 
 #include "nrrd.h"
 #include "outfile.h"
+#include "parse.h"
 #include "snap.h"
 #include "stream.h"
 #include "volume.h"
@@ -59,6 +60,7 @@ static void parse_args(struct cat_opts *o, int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct qhb_err e = { 0 };
 	int ch, modes = 0;
 
 	while ((ch = getopt_long(argc, argv, "fho:V", longopts, NULL)) != -1) {
@@ -66,9 +68,16 @@ static void parse_args(struct cat_opts *o, int argc, char **argv)
 		case 'f': o->force = 1; break;
 		case 'j': o->mode = MODE_JSON; modes |= 1; break;
 		case 'r': o->mode = MODE_RAW; modes |= 2; break;
-		case 'n': o->mode = MODE_NRRD; o->nrrd_path = optarg; modes |= 4;
+		case 'n':
+			if (qhb_parse_path(optarg, &o->nrrd_path, "--nrrd", &e))
+				goto bad;
+			o->mode = MODE_NRRD;
+			modes |= 4;
 			break;
-		case 'o': o->out_path = optarg; break;
+		case 'o':
+			if (qhb_parse_path(optarg, &o->out_path, "-o", &e))
+				goto bad;
+			break;
 		case 'h': help(); exit(0);
 		case 'V': printf("qhb-cat %s\n", QHB_VERSION); exit(0);
 		default: usage(stderr); exit(1);
@@ -78,6 +87,10 @@ static void parse_args(struct cat_opts *o, int argc, char **argv)
 		errx(1, "cannot use --json and --raw together");
 	if (modes & (modes - 1))
 		errx(1, "cannot use more than one of --json, --raw and --nrrd");
+	return;
+bad:
+	qhb_err_report(&e);
+	exit(1);
 }
 
 /* A u64 as a JSON integer when it fits jansson's signed type. */
