@@ -68,16 +68,9 @@ static void parse_args(struct cat_opts *o, int argc, char **argv)
 		case 'f': o->force = 1; break;
 		case 'j': o->mode = MODE_JSON; modes |= 1; break;
 		case 'r': o->mode = MODE_RAW; modes |= 2; break;
-		case 'n':
-			if (qhb_parse_path(optarg, &o->nrrd_path, "--nrrd", &e))
-				goto bad;
-			o->mode = MODE_NRRD;
-			modes |= 4;
+		case 'n': o->mode = MODE_NRRD; o->nrrd_path = optarg; modes |= 4;
 			break;
-		case 'o':
-			if (qhb_parse_path(optarg, &o->out_path, "-o", &e))
-				goto bad;
-			break;
+		case 'o': o->out_path = optarg; break;
 		case 'h': help(); exit(0);
 		case 'V': printf("qhb-cat %s\n", QHB_VERSION); exit(0);
 		default: usage(stderr); exit(1);
@@ -87,6 +80,9 @@ static void parse_args(struct cat_opts *o, int argc, char **argv)
 		errx(1, "cannot use --json and --raw together");
 	if (modes & (modes - 1))
 		errx(1, "cannot use more than one of --json, --raw and --nrrd");
+	if (qhb_parse_path(o->out_path, "-o", &e) ||
+	    qhb_parse_path(o->nrrd_path, "--nrrd", &e))
+		goto bad;
 	return;
 bad:
 	qhb_err_report(&e);

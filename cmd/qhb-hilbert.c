@@ -113,10 +113,7 @@ static void parse_args(struct hilbert_opts *o, int argc, char **argv)
 		switch (ch) {
 		case 'f': o->force = 1; break;
 		case 'q': o->quiet = 1; break;
-		case 'o':
-			if (qhb_parse_path(optarg, &o->out_path, "-o", &e))
-				goto bad;
-			break;
+		case 'o': o->out_path = optarg; break;
 		case 'h': help(); exit(0);
 		case 'V': printf("qhb-hilbert %s\n", QHB_VERSION); exit(0);
 		case OPT_MAP: o->mode = MODE_MAP; modes++; break;
@@ -168,6 +165,8 @@ static void parse_args(struct hilbert_opts *o, int argc, char **argv)
 			exit(1);
 		}
 	}
+	if (qhb_parse_path(o->out_path, "-o", &e))
+		goto bad;
 	argc -= optind;
 	argv += optind;
 	if (modes > 1)

@@ -122,10 +122,7 @@ static void parse_args(struct render_opts *o, int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "ho:qV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'q': o->quiet = 1; break;
-		case 'o':
-			if (qhb_parse_path(optarg, &o->out_path, "-o", &e))
-				goto bad;
-			break;
+		case 'o': o->out_path = optarg; break;
 		case OPT_MIP: j->r.mode = QHB_RENDER_MIP; modes++; break;
 		case OPT_COMPOSITE: j->r.mode = QHB_RENDER_COMPOSITE; modes++; break;
 		case OPT_SLICES:
@@ -212,6 +209,8 @@ static void parse_args(struct render_opts *o, int argc, char **argv)
 		exit(1);
 	}
 	o->in_path = argc == 1 ? argv[0] : "-";
+	if (qhb_parse_path(o->out_path, "-o", &e))
+		goto bad;
 	if (modes > 1)
 		errx(1, "cannot use more than one of --mip, --composite and "
 		    "--slices");

@@ -102,10 +102,7 @@ static void parse_args(struct snap_opts *o, int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "fho:qvV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'f': o->force = 1; break;
-		case 'o':
-			if (qhb_parse_path(optarg, &o->out_pattern, "-o", &e))
-				goto bad;
-			break;
+		case 'o': o->out_pattern = optarg; break;
 		case 'q': o->verbose = 0; break;
 		case 'v': o->verbose = 2; break;
 		case 'h': help(); exit(0);
@@ -163,6 +160,8 @@ static void parse_args(struct snap_opts *o, int argc, char **argv)
 		exit(1);
 	}
 	o->ram_path = argc == 1 ? argv[0] : NULL;
+	if (qhb_parse_path(o->out_pattern, "-o", &e))
+		goto bad;
 	if (o->ram_path == NULL && o->qmp_path == NULL)
 		errx(1, "no RAM file: give RAMFILE or --qmp SOCKET");
 	if (o->snap.consistency == QHB_CONSISTENT_PAUSE && o->qmp_path == NULL)

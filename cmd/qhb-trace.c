@@ -108,10 +108,7 @@ static void parse_args(struct trace_opts *o, int argc, char **argv)
 		switch (ch) {
 		case 'f': o->force = 1; break;
 		case 'q': o->quiet = 1; break;
-		case 'o':
-			if (qhb_parse_path(optarg, &o->out_path, "-o", &e))
-				goto bad;
-			break;
+		case 'o': o->out_path = optarg; break;
 		case O_POLICY:
 			if (strcmp(optarg, "block") == 0)
 				o->policy = QHB_RING_BLOCK;
@@ -150,6 +147,8 @@ static void parse_args(struct trace_opts *o, int argc, char **argv)
 		default: usage(stderr); exit(1);
 		}
 	}
+	if (qhb_parse_path(o->out_path, "-o", &e))
+		goto bad;
 	o->cmd = argv + optind;
 	o->ncmd = argc - optind;
 	if (o->format >= 0 && o->attach)

@@ -309,11 +309,9 @@ int qhb_parse_color(const char *s, uint32_t *rgba, const char *what,
 	return 0;
 }
 
-int qhb_parse_path(const char *s, const char **path, const char *what,
-    struct qhb_err *e)
+int qhb_parse_path(const char *s, const char *what, struct qhb_err *e)
 {
-	if (s[0] == '\0')
+	if (s != NULL && s[0] == '\0')
 		return qhb_err_set(e, "%s%sempty file name", WHAT(what));
-	*path = s;
 	return 0;
 }

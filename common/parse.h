@@ -61,8 +61,8 @@ int qhb_parse_coords(const char *s, unsigned n, uint32_t *v,
  * the low byte and alpha in the high byte. */
 int qhb_parse_color(const char *s, uint32_t *rgba, const char *what,
     struct qhb_err *e);
-/* An output file's name: any string but the empty one, stored in *path. */
-int qhb_parse_path(const char *s, const char **path, const char *what,
-    struct qhb_err *e);
+/* An output file's name: NULL (none given) or any string but the empty
+ * one, which would otherwise fail late, as a rename or a pattern error. */
+int qhb_parse_path(const char *s, const char *what, struct qhb_err *e);
 
 #endif
