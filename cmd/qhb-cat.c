@@ -14,6 +14,7 @@
 #include "image.h"
 #include "nrrd.h"
 #include "outfile.h"
+#include "parse.h"
 #include "snap.h"
 #include "stream.h"
 #include "volume.h"
@@ -60,6 +61,7 @@ static void parse_args(struct cat_opts *o, int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct qhb_err e = { 0 };
 	int ch, modes = 0;
 
 	while ((ch = getopt_long(argc, argv, "fho:V", longopts, NULL)) != -1) {
@@ -79,6 +81,13 @@ static void parse_args(struct cat_opts *o, int argc, char **argv)
 		errx(1, "cannot use --json and --raw together");
 	if (modes & (modes - 1))
 		errx(1, "cannot use more than one of --json, --raw and --nrrd");
+	if (qhb_parse_path(o->out_path, "-o", &e) ||
+	    qhb_parse_path(o->nrrd_path, "--nrrd", &e))
+		goto bad;
+	return;
+bad:
+	qhb_err_report(&e);
+	exit(1);
 }
 
 /* A u64 as a JSON integer when it fits jansson's signed type. */

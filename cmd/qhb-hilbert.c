@@ -103,7 +103,6 @@ static void parse_args(struct hilbert_opts *o, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct qhb_err e = { 0 };
-	uint64_t v;
 	int ch, modes = 0;
 
 	o->dim = 3;
@@ -127,18 +126,17 @@ static void parse_args(struct hilbert_opts *o, int argc, char **argv)
 		case OPT_STATS: o->stats = 1; break;
 		case OPT_REGIONS: o->regions_path = optarg; break;
 		case OPT_DIM:
-			if (qhb_parse_uint(optarg, 2, 3, &v, "--dim", &e))
+			if (qhb_parse_unsigned(optarg, 2, 3, &o->dim, "--dim", &e))
 				goto bad;
-			o->dim = (unsigned)v;
 			break;
 		case OPT_ORDER:
-			if (qhb_parse_uint(optarg, 0, 32, &v, "--order", &e))
+			if (qhb_parse_unsigned(optarg, 0, 32, &o->order, "--order",
+			    &e))
 				goto bad;
-			o->order = (unsigned)v;
 			o->have_order = 1;
 			break;
 		case OPT_UNIT:
-			if (qhb_parse_size(optarg, &o->unit, &e))
+			if (qhb_parse_size(optarg, &o->unit, "--unit", &e))
 				goto bad;
 			if (!qhb_volume_unit_ok(o->unit))
 				errx(1, "--unit: %s: expected 1, 4, 16, 64 or 4096",
@@ -150,25 +148,25 @@ static void parse_args(struct hilbert_opts *o, int argc, char **argv)
 				    "or heat", optarg);
 			break;
 		case OPT_LOD:
-			if (qhb_parse_uint(optarg, 0, QHB_VOLUME_MAX_LOD, &v, "--lod",
-			    &e))
+			if (qhb_parse_unsigned(optarg, 0, QHB_VOLUME_MAX_LOD, &o->lod,
+			    "--lod", &e))
 				goto bad;
-			o->lod = (unsigned)v;
 			break;
 		case OPT_RAMSIZE:
-			if (qhb_parse_size(optarg, &o->ram_size, &e))
+			if (qhb_parse_size(optarg, &o->ram_size, "--ram-size", &e))
 				goto bad;
 			break;
 		case OPT_LEVEL:
-			if (qhb_parse_uint(optarg, 0, 22, &v, "--level", &e))
+			if (qhb_parse_int(optarg, 0, 22, &o->level, "--level", &e))
 				goto bad;
-			o->level = (int)v;
 			break;
 		default:
 			usage(stderr);
 			exit(1);
 		}
 	}
+	if (qhb_parse_path(o->out_path, "-o", &e))
+		goto bad;
 	argc -= optind;
 	argv += optind;
 	if (modes > 1)
@@ -277,29 +275,12 @@ static int locate(const struct hilbert_opts *o)
 	if (qhb_volume_shape_init(&s, o->dim, o->unit, o->ram_size, 0, &e))
 		goto bad;
 	if (o->mode == MODE_LOCATE) {
-		char *end;
-		errno = 0;
-		addr = strtoull(o->locate, &end, 0);
-		if (errno || end == o->locate || *o->locate == '-' ||
-		    (*end != '\0' && qhb_parse_size(o->locate, &addr, &e)))
-			errx(1, "--locate: '%s': expected an address (decimal, "
-			    "0x hexadecimal, or with K, M, G)", o->locate);
-		if (qhb_volume_locate(&s, addr, xyz, &e))
+		if (qhb_parse_addr(o->locate, &addr, "--locate", &e) ||
+		    qhb_volume_locate(&s, addr, xyz, &e))
 			goto bad;
 	} else {
-		char *p = (char *)o->locate, *end;
-		for (unsigned i = 0; i < o->dim; i++) {
-			unsigned long long c;
-			errno = 0;
-			c = strtoull(p, &end, 10);
-			if (errno || end == p || *p == '-' || c > UINT32_MAX ||
-			    (i + 1 < o->dim ? *end != ',' : *end != '\0'))
-				errx(1, "--address: '%s': expected %s", o->locate,
-				    o->dim == 3 ? "X,Y,Z" : "X,Y");
-			xyz[i] = (uint32_t)c;
-			p = end + 1;
-		}
-		if (qhb_volume_address(&s, xyz, &addr, &e))
+		if (qhb_parse_coords(o->locate, o->dim, xyz, "--address", &e) ||
+		    qhb_volume_address(&s, xyz, &addr, &e))
 			goto bad;
 	}
 	printf("{\"address\":%" PRIu64 ",\"end\":%" PRIu64 ",\"index\":%" PRIu64

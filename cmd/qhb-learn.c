@@ -15,6 +15,7 @@
 #include "learn.h"
 #include "learntrace.h"
 #include "learnvk.h"
+#include "parse.h"
 #include "pixelcpu.h"
 #include "synth.h"
 #include "x86sem.h"
@@ -59,24 +60,12 @@ static void help(void)
 	    "                    print Pixel CPU instructions per second\n"
 	    "  --verify          prove every proven form of the library again\n"
 	    "  --max-len N       longest sequence searched (1 to %d, default 3)\n"
-	    "  --budget N        instruction evaluations per form (default 4e8)\n"
+	    "  --budget N        instruction evaluations per form (default\n"
+	    "                    400000000)\n"
 	    "  --timeout MS      per Z3 query (default 60000)\n"
 	    "  -q                no progress on stderr\n"
 	    "  -h, --help        this help\n"
 	    "  -V, --version     the version\n", QHB_SYNTH_MAXLEN);
-}
-
-static uint64_t num(const char *opt, const char *s, uint64_t lo, uint64_t hi)
-{
-	char *end;
-	double d;
-
-	errno = 0;
-	d = strtod(s, &end);
-	if (errno || end == s || *end != 0 || d < (double)lo || d > (double)hi)
-		errx(1, "%s: '%s': expected a number from %" PRIu64 " to %"
-		    PRIu64, opt, s, lo, hi);
-	return (uint64_t)d;
 }
 
 static void parse_args(struct learn_opts *o, int argc, char **argv)
@@ -101,6 +90,7 @@ static void parse_args(struct learn_opts *o, int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct qhb_err e = { 0 };
 	int ch;
 
 	memset(o, 0, sizeof(*o));
@@ -115,22 +105,35 @@ static void parse_args(struct learn_opts *o, int argc, char **argv)
 		case OPT_VERIFY: o->verify = 1; break;
 		case OPT_LEARN: o->learn = 1; break;
 		case OPT_GPU: o->gpu = 1; break;
-		case OPT_HOT: o->hot = num("--hot", optarg, 1, UINT64_MAX / 2); break;
+		case OPT_HOT:
+			if (qhb_parse_uint(optarg, 1, UINT64_MAX / 2, &o->hot, "--hot",
+			    &e))
+				goto bad;
+			break;
 		case OPT_REPORT: o->report = 1; break;
-		case OPT_TOP: o->top = (unsigned)num("--top", optarg, 0, 100000); break;
+		case OPT_TOP:
+			if (qhb_parse_unsigned(optarg, 0, 100000, &o->top, "--top", &e))
+				goto bad;
+			break;
 		case OPT_BENCH:
-			o->bench = num("--bench", optarg, 1, 1ULL << 28);
+			if (qhb_parse_uint(optarg, 1, 1ULL << 28, &o->bench, "--bench",
+			    &e))
+				goto bad;
 			break;
 		case OPT_MAXLEN:
-			o->synth.max_len = (unsigned)num("--max-len", optarg, 1,
-			    QHB_SYNTH_MAXLEN);
+			if (qhb_parse_unsigned(optarg, 1, QHB_SYNTH_MAXLEN,
+			    &o->synth.max_len, "--max-len", &e))
+				goto bad;
 			break;
 		case OPT_BUDGET:
-			o->synth.budget = num("--budget", optarg, 1, UINT64_MAX / 2);
+			if (qhb_parse_uint(optarg, 1, UINT64_MAX / 2, &o->synth.budget,
+			    "--budget", &e))
+				goto bad;
 			break;
 		case OPT_TIMEOUT:
-			o->synth.timeout_ms = (unsigned)num("--timeout", optarg,
-			    1, 3600000);
+			if (qhb_parse_unsigned(optarg, 1, 3600000,
+			    &o->synth.timeout_ms, "--timeout", &e))
+				goto bad;
 			break;
 		case 'q': o->quiet = 1; break;
 		case 'h': help(); exit(0);
@@ -149,6 +152,10 @@ static void parse_args(struct learn_opts *o, int argc, char **argv)
 		o->trace = argv[optind++];
 	if (!o->learn && optind != argc)
 		errx(1, "unexpected argument '%s'", argv[optind]);
+	return;
+bad:
+	qhb_err_report(&e);
+	exit(1);
 }
 
 static int unhex(const char *h, uint8_t *b, size_t max)

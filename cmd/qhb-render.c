@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,60 +73,6 @@ static void help(void)
 	    "  -V, --version     the version\n");
 }
 
-static double parse_double(const char *s, double min, double max,
-    const char *what)
-{
-	char *end;
-	double v = strtod(s, &end);
-
-	if (*s == 0 || *end != 0 || !isfinite(v) || v < min || v > max)
-		errx(1, "%s: '%s': expected a number from %g to %g", what, s,
-		    min, max);
-	return v;
-}
-
-static void parse_pair(const char *s, unsigned *a, unsigned *b,
-    unsigned max, const char *what)
-{
-	unsigned long x, y;
-	char *end;
-
-	x = strtoul(s, &end, 10);
-	if (end == s || (*end != 'x' && *end != 'X'))
-		goto bad;
-	s = end + 1;
-	y = strtoul(s, &end, 10);
-	if (end == s || *end != 0 || x < 1 || y < 1 || x > max || y > max)
-		goto bad;
-	*a = (unsigned)x, *b = (unsigned)y;
-	return;
-bad:
-	errx(1, "%s: '%s': expected AxB, each from 1 to %u", what, s, max);
-}
-
-static uint32_t parse_color(const char *s)
-{
-	unsigned v[4] = { 0, 0, 0, 255 };
-	size_t n = strlen(s);
-
-	if (strcmp(s, "black") == 0)
-		return 0xff000000u;
-	if (strcmp(s, "white") == 0)
-		return 0xffffffffu;
-	if (strcmp(s, "none") == 0 || strcmp(s, "transparent") == 0)
-		return 0;
-	if (s[0] == '#' && (n == 7 || n == 9) &&
-	    strspn(s + 1, "0123456789abcdefABCDEF") == n - 1) {
-		for (unsigned i = 0; i < (n - 1) / 2; i++) {
-			char b[3] = { s[1 + 2 * i], s[2 + 2 * i], 0 };
-			v[i] = (unsigned)strtoul(b, NULL, 16);
-		}
-		return v[0] | v[1] << 8 | v[2] << 16 | (uint32_t)v[3] << 24;
-	}
-	errx(1, "--background: '%s': expected #rrggbb, #rrggbbaa, black, "
-	    "white or none", s);
-}
-
 static void parse_args(struct render_opts *o, int argc, char **argv)
 {
 	enum { OPT_MIP = 256, OPT_COMPOSITE, OPT_SLICES, OPT_AZIMUTH,
@@ -162,7 +107,6 @@ static void parse_args(struct render_opts *o, int argc, char **argv)
 	};
 	struct qhb_render_job *j = &o->job;
 	struct qhb_err e = { 0 };
-	uint64_t v;
 	int ch, modes = 0;
 
 	j->r.mode = QHB_RENDER_MIP;
@@ -189,48 +133,61 @@ static void parse_args(struct render_opts *o, int argc, char **argv)
 			modes++;
 			break;
 		case OPT_AZIMUTH:
-			j->r.azimuth = parse_double(optarg, -3600, 3600, "--azimuth");
+			if (qhb_parse_double(optarg, -3600, 3600, &j->r.azimuth,
+			    "--azimuth", &e))
+				goto bad;
 			break;
 		case OPT_ELEVATION:
-			j->r.elevation = parse_double(optarg, -90, 90, "--elevation");
+			if (qhb_parse_double(optarg, -90, 90, &j->r.elevation,
+			    "--elevation", &e))
+				goto bad;
 			break;
 		case OPT_ZOOM:
-			j->r.zoom = parse_double(optarg, 0.001, 1000, "--zoom");
+			if (qhb_parse_double(optarg, 0.001, 1000, &j->r.zoom,
+			    "--zoom", &e))
+				goto bad;
 			break;
 		case OPT_OPACITY:
-			j->r.opacity = parse_double(optarg, 0.0001, 1, "--opacity");
+			if (qhb_parse_double(optarg, 0.0001, 1, &j->r.opacity,
+			    "--opacity", &e))
+				goto bad;
 			break;
 		case OPT_SIZE:
-			parse_pair(optarg, &j->r.width, &j->r.height, 16384, "--size");
+			if (qhb_parse_pair(optarg, 16384, &j->r.width, &j->r.height,
+			    "--size", &e))
+				goto bad;
 			break;
 		case OPT_SHEET:
-			parse_pair(optarg, &j->sheet_cols, &j->sheet_rows, 256,
-			    "--sheet");
+			if (qhb_parse_pair(optarg, 256, &j->sheet_cols,
+			    &j->sheet_rows, "--sheet", &e))
+				goto bad;
 			break;
 		case OPT_PERSPECTIVE: j->r.perspective = 1; break;
 		case OPT_TURNTABLE:
-			if (qhb_parse_uint(optarg, 1, 100000, &v, "--turntable", &e))
+			if (qhb_parse_unsigned(optarg, 1, 100000, &j->turntable,
+			    "--turntable", &e))
 				goto bad;
-			j->turntable = (unsigned)v;
 			break;
-		case OPT_BACKGROUND: j->r.background = parse_color(optarg); break;
+		case OPT_BACKGROUND:
+			if (qhb_parse_color(optarg, &j->r.background,
+			    "--background", &e))
+				goto bad;
+			break;
 		case OPT_REGIONS: o->regions_path = optarg; break;
 		case OPT_LEGEND: j->legend = 1; break;
 		case OPT_Y4M: j->y4m = 1; break;
 		case OPT_FPS:
-			if (qhb_parse_uint(optarg, 1, 1000, &v, "--fps", &e))
+			if (qhb_parse_unsigned(optarg, 1, 1000, &j->fps, "--fps", &e))
 				goto bad;
-			j->fps = (unsigned)v;
 			break;
 		case OPT_LEVEL:
-			if (qhb_parse_uint(optarg, 0, 9, &v, "--level", &e))
+			if (qhb_parse_int(optarg, 0, 9, &j->png_level, "--level", &e))
 				goto bad;
-			j->png_level = (int)v;
 			break;
 		case OPT_THREADS:
-			if (qhb_parse_uint(optarg, 1, 64, &v, "--threads", &e))
+			if (qhb_parse_unsigned(optarg, 1, 64, &j->r.threads,
+			    "--threads", &e))
 				goto bad;
-			j->r.threads = (unsigned)v;
 			break;
 		case OPT_CPU: o->cpu = 1; break;
 		case OPT_STATS: o->stats = 1; break;
@@ -252,6 +209,8 @@ static void parse_args(struct render_opts *o, int argc, char **argv)
 		exit(1);
 	}
 	o->in_path = argc == 1 ? argv[0] : "-";
+	if (qhb_parse_path(o->out_path, "-o", &e))
+		goto bad;
 	if (modes > 1)
 		errx(1, "cannot use more than one of --mip, --composite and "
 		    "--slices");

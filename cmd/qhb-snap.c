@@ -95,7 +95,6 @@ static void parse_args(struct snap_opts *o, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct qhb_err e = { 0 };
-	uint64_t v;
 	int ch;
 
 	o->level = 1;
@@ -122,15 +121,14 @@ static void parse_args(struct snap_opts *o, int argc, char **argv)
 				    "or verify", optarg);
 			break;
 		case OPT_ROUNDS:
-			if (qhb_parse_uint(optarg, 1, 1000, &v, "--verify-rounds", &e))
+			if (qhb_parse_unsigned(optarg, 1, 1000, &o->snap.verify_rounds,
+			    "--verify-rounds", &e))
 				goto bad;
-			o->snap.verify_rounds = (unsigned)v;
 			break;
 		case OPT_EVERY:
-			if (qhb_parse_duration(optarg, &o->snap.every_ns, &e)) {
-				warnx("--every: %s", e.msg);
-				exit(1);
-			}
+			if (qhb_parse_duration(optarg, &o->snap.every_ns, "--every",
+			    &e))
+				goto bad;
 			break;
 		case OPT_COUNT:
 			if (qhb_parse_uint(optarg, 1, UINT64_MAX, &o->snap.count,
@@ -143,14 +141,12 @@ static void parse_args(struct snap_opts *o, int argc, char **argv)
 				goto bad;
 			break;
 		case OPT_LEVEL:
-			if (qhb_parse_uint(optarg, 0, 22, &v, "--level", &e))
+			if (qhb_parse_int(optarg, 0, 22, &o->level, "--level", &e))
 				goto bad;
-			o->level = (int)v;
 			break;
 		case OPT_THREADS:
-			if (qhb_parse_uint(optarg, 0, 256, &v, "--threads", &e))
+			if (qhb_parse_int(optarg, 0, 256, &o->threads, "--threads", &e))
 				goto bad;
-			o->threads = (int)v;
 			break;
 		default:
 			usage(stderr);
@@ -164,8 +160,8 @@ static void parse_args(struct snap_opts *o, int argc, char **argv)
 		exit(1);
 	}
 	o->ram_path = argc == 1 ? argv[0] : NULL;
-	if (o->out_pattern != NULL && o->out_pattern[0] == '\0')
-		errx(1, "-o: empty file name");
+	if (qhb_parse_path(o->out_pattern, "-o", &e))
+		goto bad;
 	if (o->ram_path == NULL && o->qmp_path == NULL)
 		errx(1, "no RAM file: give RAMFILE or --qmp SOCKET");
 	if (o->snap.consistency == QHB_CONSISTENT_PAUSE && o->qmp_path == NULL)

@@ -97,7 +97,6 @@ static void parse_args(struct trace_opts *o, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct qhb_err e = { 0 };
-	uint64_t v;
 	int ch;
 
 	o->format = -1;
@@ -121,7 +120,7 @@ static void parse_args(struct trace_opts *o, int argc, char **argv)
 			break;
 		case O_MEM: o->mem = 1; break;
 		case O_RING:
-			if (qhb_parse_size(optarg, &o->ring_size, &e) < 0 ||
+			if (qhb_parse_size(optarg, &o->ring_size, NULL, NULL) < 0 ||
 			    o->ring_size < 65536 || o->ring_size > (1ull << 32) ||
 			    (o->ring_size & (o->ring_size - 1)))
 				errx(1, "--ring-size: expected a power of two from "
@@ -129,9 +128,8 @@ static void parse_args(struct trace_opts *o, int argc, char **argv)
 			break;
 		case O_PLUGIN: o->plugin = optarg; break;
 		case O_LEVEL:
-			if (qhb_parse_uint(optarg, 0, 19, &v, "--level", &e) < 0)
-				errx(1, "%s", e.msg);
-			o->level = (int)v;
+			if (qhb_parse_int(optarg, 0, 19, &o->level, "--level", &e))
+				goto bad;
 			break;
 		case O_ATTACH: o->attach = optarg; break;
 		case O_FORMAT:
@@ -140,16 +138,17 @@ static void parse_args(struct trace_opts *o, int argc, char **argv)
 				    "hotpages or summary, got '%s'", optarg);
 			break;
 		case O_LIMIT:
-			if (qhb_parse_uint(optarg, 0, UINT_MAX, &v, "--limit",
-			    &e) < 0)
-				errx(1, "%s", e.msg);
-			o->limit = (unsigned)v;
+			if (qhb_parse_unsigned(optarg, 0, UINT_MAX, &o->limit,
+			    "--limit", &e))
+				goto bad;
 			break;
 		case 'h': help(); exit(0);
 		case 'V': printf("qhb-trace %s\n", QHB_VERSION); exit(0);
 		default: usage(stderr); exit(1);
 		}
 	}
+	if (qhb_parse_path(o->out_path, "-o", &e))
+		goto bad;
 	o->cmd = argv + optind;
 	o->ncmd = argc - optind;
 	if (o->format >= 0 && o->attach)
@@ -162,6 +161,10 @@ static void parse_args(struct trace_opts *o, int argc, char **argv)
 		usage(stderr);
 		exit(1);
 	}
+	return;
+bad:
+	qhb_err_report(&e);
+	exit(1);
 }
 
 static void on_signal(int sig)

@@ -18,6 +18,7 @@
 
 #include "err.h"
 #include "install.h"
+#include "parse.h"
 #include "qmp.h"
 #include "trace.h"
 #include "vm.h"
@@ -110,21 +111,6 @@ static int close_stdout(void)
 	return 0;
 }
 
-static int parse_int(const char *s, const char *what, int min, int max)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < min || v > max) {
-		fprintf(stderr, PROG ": %s: expected an integer from %d to %d, "
-		    "got \"%s\"\n", what, min, max, s);
-		exit(1);
-	}
-	return (int)v;
-}
-
 /* Parses the options of subcommand argv[0] into o.  Exits on usage
  * errors; returns the index of the first operand. */
 static int parse(int argc, char **argv, struct vm_cmd_opts *o)
@@ -174,7 +160,8 @@ static int parse(int argc, char **argv, struct vm_cmd_opts *o)
 			}
 			break;
 		case O_CPUS:
-			o->vm.cpus = parse_int(optarg, "--cpus", 1, 256);
+			if (qhb_parse_int(optarg, 1, 256, &o->vm.cpus, "--cpus", &e))
+				goto bad;
 			break;
 		case O_MACHINE:
 			o->vm.machine = optarg;
@@ -198,7 +185,9 @@ static int parse(int argc, char **argv, struct vm_cmd_opts *o)
 			o->vm.trace = optarg ? optarg : "";
 			break;
 		case O_TIMEOUT:
-			o->timeout_s = parse_int(optarg, "--timeout", 1, 86400);
+			if (qhb_parse_int(optarg, 1, 86400, &o->timeout_s,
+			    "--timeout", &e))
+				goto bad;
 			break;
 		case 'h':
 			usage(stdout, 0);
@@ -208,6 +197,9 @@ static int parse(int argc, char **argv, struct vm_cmd_opts *o)
 		}
 	}
 	return optind;
+bad:
+	qhb_err_report(&e);
+	exit(1);
 }
 
 /*

@@ -239,12 +239,12 @@ int qhb_vm_parse_size(const char *s, uint64_t *bytes, struct qhb_err *e)
 
 	/* As QEMU's -m: a plain number counts MiB. */
 	if (s[0] != '\0' && strspn(s, "0123456789") == strlen(s)) {
-		if (qhb_parse_uint(s, 1, UINT64_MAX >> 20, &mib, "size", e))
+		if (qhb_parse_uint(s, 1, UINT64_MAX >> 20, &mib, NULL, e))
 			return -1;
 		*bytes = mib << 20;
 		return 0;
 	}
-	if (qhb_parse_size(s, bytes, e))
+	if (qhb_parse_size(s, bytes, NULL, e))
 		return -1;
 	if (*bytes == 0)
 		return qhb_err_set(e, "'%s': a guest needs some memory", s);
@@ -397,7 +397,7 @@ static int vm_make_trace(const struct qhb_vm_opts *o, const char *name,
 		else if (strcmp(tok, "mem=off") == 0)
 			mem = "";
 		else if (strncmp(tok, "size=", 5) == 0) {
-			if (qhb_parse_size(tok + 5, &slot, NULL) < 0 ||
+			if (qhb_parse_size(tok + 5, &slot, NULL, NULL) < 0 ||
 			    slot < 65536 || slot > (UINT64_C(1) << 32) ||
 			    (slot & (slot - 1)))
 				return qhb_err_set(e, "--trace: size: expected a "

@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include "image.h"
-#include "parse.h"
 #include "ram.h"
 #include "snap.h"
 #include "stream.h"
@@ -220,27 +219,6 @@ static void test_ram_rejects(void)
 	unlink(path);
 }
 
-static void test_parse(void)
-{
-	struct qhb_err e = { 0 };
-	uint64_t v;
-
-	CHECK(qhb_parse_size("128M", &v, &e) == 0 && v == 128u << 20);
-	CHECK(qhb_parse_size("4096", &v, &e) == 0 && v == 4096);
-	CHECK(qhb_parse_size("2GiB", &v, &e) == 0 && v == 2ull << 30);
-	CHECK(qhb_parse_size("12Q", &v, &e) == -1);
-	CHECK(qhb_parse_size("-1", &v, &e) == -1);
-	CHECK(qhb_parse_duration("16ms", &v, &e) == 0 && v == 16000000);
-	CHECK(qhb_parse_duration("60hz", &v, &e) == 0 && v == 16666667);
-	CHECK(qhb_parse_duration("2.5", &v, &e) == 0 && v == 2500000000u);
-	CHECK(qhb_parse_duration("1h", &v, &e) == 0 && v == 3600000000000u);
-	CHECK(qhb_parse_duration("0s", &v, &e) == -1);
-	CHECK(qhb_parse_duration("fast", &v, &e) == -1);
-	CHECK(qhb_parse_uint("7", 1, 9, &v, "x", &e) == 0 && v == 7);
-	CHECK(qhb_parse_uint("10", 1, 9, &v, "x", &e) == -1);
-	CHECK(qhb_parse_uint("7x", 1, 9, &v, "x", &e) == -1);
-}
-
 void unit_main(void)
 {
 	UNIT_RUN(test_full_frame);
@@ -248,5 +226,4 @@ void unit_main(void)
 	UNIT_RUN(test_verify_stable);
 	UNIT_RUN(test_delta_needs_base);
 	UNIT_RUN(test_ram_rejects);
-	UNIT_RUN(test_parse);
 }
