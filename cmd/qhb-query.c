@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "audit.h"
+#include "json.h"
 #include "phys.h"
 #include "query.h"
 #include "ram.h"

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "isf.h"
+#include "json.h"
 #include "linux.h"
 
 static const char forms[] = "banner, ps, maps PID, sym NAME|ADDR, modules, "
@@ -15,50 +16,9 @@ static const char forms[] = "banner, ps, maps PID, sym NAME|ADDR, modules, "
 static const char intents[] = "'pid N', 'COMM' (a process name), "
     "'kernel code', 'kernel stacks', 'page tables', 'free memory'";
 
-json_t *qhb_json_hex(uint64_t v)
-{
-	char buf[24];
-
-	snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
-	return json_string(buf);
-}
-
-#define U64_MARK "\001u64:"
-
-json_t *qhb_json_u64(uint64_t v)
-{
-	char buf[32];
-
-	if (v <= (uint64_t)INT64_MAX)
-		return json_integer((json_int_t)v);
-	snprintf(buf, sizeof(buf), U64_MARK "%" PRIu64, v);
-	return json_string(buf);
-}
-
-int qhb_json_print(json_t *j, FILE *f, size_t flags)
-{
-	static const char mark[] = "\"\\u0001u64:";
-	char *s = json_dumps(j, flags), *p, *q;
-	int rc = 0;
-
-	if (s == NULL)
-		return -1;
-	for (p = s; (q = strstr(p, mark)) != NULL; p = q) {
-		fwrite(p, 1, (size_t)(q - p), f);
-		q += sizeof(mark) - 1;
-		while (*q >= '0' && *q <= '9')
-			putc(*q++, f);
-		if (*q == '"')
-			q++;
-	}
-	if (fputs(p, f) == EOF || ferror(f))
-		rc = -1;
-	free(s);
-	return rc;
-}
-
-/* A JSON string of s; control bytes and bytes that are not UTF-8 become
- * '?' (so that no guest string can look like a marked u64). */
+/* A JSON string of a guest's text s; when s holds a control byte or is
+ * not UTF-8, those bytes and every byte from 0x80 become '?' (1023 bytes
+ * at most kept). */
 static json_t *text(const char *s)
 {
 	json_t *j;

@@ -43,15 +43,4 @@ int qhb_sparse_write(const struct qhb_phys *phys, int fd, struct qhb_err *e);
 int qhb_sparse_load(struct qhb_phys *p, const uint8_t *buf, size_t len,
     struct qhb_err *e);
 
-/* A u64 as a JSON integer, also above INT64_MAX (jansson's limit): such
- * values are carried as marked strings that qhb_json_print() writes as
- * plain numbers. */
-json_t *qhb_json_u64(uint64_t v);
-/* Writes j as json_dumpf() would, with the marked u64s as numbers.
- * Returns 0, or -1 when out of memory or on a write error. */
-int qhb_json_print(json_t *j, FILE *f, size_t flags);
-
-/* A u64 as "0x..." */
-json_t *qhb_json_hex(uint64_t v);
-
 #endif
