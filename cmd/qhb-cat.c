@@ -3,15 +3,13 @@
  */
 #include <err.h>
 #include <getopt.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <jansson.h>
-
 #include "image.h"
+#include "json.h"
 #include "nrrd.h"
 #include "outfile.h"
 #include "parse.h"
@@ -90,90 +88,17 @@ bad:
 	exit(1);
 }
 
-/* A u64 as a JSON integer when it fits jansson's signed type. */
-static json_t *json_u64(uint64_t v)
-{
-	char buf[24];
-
-	if (v <= (uint64_t)INT64_MAX)
-		return json_integer((json_int_t)v);
-	snprintf(buf, sizeof(buf), "%" PRIu64, v);
-	return json_string(buf);
-}
-
-/* A JSON string of s; bytes that are not UTF-8 become '?', since JSON
- * cannot carry them and dropping the key would hide it. */
-static json_t *json_text(const char *s)
-{
-	json_t *j = json_string(s);
-	char *copy;
-
-	if (j != NULL || (copy = strdup(s)) == NULL)
-		return j;
-	for (char *p = copy; *p; p++)
-		if ((unsigned char)*p >= 0x80)
-			*p = '?';
-	j = json_string(copy);
-	free(copy);
-	return j;
-}
-
-/* Sets o[key] = v, noting in *ok a value or a slot that could not be made
- * (out of memory), so that no key is silently left out. */
-static void put(json_t *o, const char *key, json_t *v, int *ok)
-{
-	if (v == NULL || json_object_set_new(o, key, v) != 0)
-		*ok = 0;
-}
-
+/* Prints a frame's header as one JSON line. */
 static int print_json(const char *name, const struct qhb_frame *f,
     struct qhb_err *e)
 {
-	json_t *o = json_object(), *m = json_object();
-	char hash[17];
-	int rc = 0, ok = o != NULL && m != NULL;
+	json_t *o = qhb_json_frame(name, f, e);
+	int rc = 0;
 
-	if (!ok) {
-		json_decref(o);
-		json_decref(m);
-		return qhb_err_set(e, "out of memory");
-	}
-	snprintf(hash, sizeof(hash), "%016" PRIx64, f->xxh3);
-	put(o, "file", json_text(name), &ok);
-	put(o, "frame", json_u64(f->index), &ok);
-	put(o, "offset", json_u64(f->offset), &ok);
-	put(o, "kind", json_string(qhb_frame_kind_name(f->kind)), &ok);
-	put(o, "version", json_integer(f->version), &ok);
-	put(o, "compression",
-	    json_string(f->flags & QHB_FRAME_ZSTD ? "zstd" : "none"), &ok);
-	put(o, "stored_size", json_u64(f->stored_size), &ok);
-	put(o, "size", json_u64(f->size), &ok);
-	put(o, "xxh3", json_string(hash), &ok);
-	for (size_t i = 0; i < f->meta.n; i++) {
-		const struct qhb_meta_entry *x = &f->meta.v[i];
-		put(m, x->name, x->type == QHB_META_U64 ? json_u64(x->u) :
-		    json_text(x->s), &ok);
-	}
-	put(o, "meta", m, &ok);
-	if (f->kind == QHB_FRAME_SNAP || f->kind == QHB_FRAME_SNAP_DELTA) {
-		struct qhb_snap_info in;
-		if (qhb_snap_check(f, &in, e)) {
-			rc = -1;
-			goto done;
-		}
-		put(o, "pages", json_pack("{s:o,s:o,s:o}",
-		    "given", json_u64(in.given_pages),
-		    "data", json_u64(in.data_pages),
-		    "zero", json_u64(in.zero_pages)), &ok);
-	}
-	if (!ok) {
-		rc = qhb_err_set(e, "frame %" PRIu64 ": out of memory", f->index);
-		goto done;
-	}
-	if (json_dumpf(o, stdout, JSON_COMPACT | JSON_ENSURE_ASCII) < 0 ||
-	    putchar('\n') == EOF)
+	if (o == NULL)
+		return -1;
+	if (qhb_json_line(o, stdout, JSON_COMPACT | JSON_ENSURE_ASCII) < 0)
 		rc = qhb_err_sys(e, "<stdout>: write");
-done:
 	json_decref(o);
 	return rc;
 }

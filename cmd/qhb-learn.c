@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "json.h"
 #include "learn.h"
 #include "learntrace.h"
 #include "learnvk.h"
@@ -209,33 +210,33 @@ static int learn_one(struct qhb_learn_lib *lib, const struct learn_opts *o,
 	return 0;
 }
 
-static void print_entry(const struct qhb_x86sem_form *f,
-    const struct qhb_learn_entry *en, int learned)
+/* Warns of a line that could not be printed (rc -1).  Returns rc. */
+static int printed(int rc)
 {
-	char key[17], t[96];
+	if (rc < 0 && ferror(stdout))
+		warn("stdout");
+	else if (rc < 0)
+		warnx("out of memory");
+	return rc;
+}
 
-	qhb_learn_key(f, key);
-	printf("{\"form\":\"%s\",\"key\":\"%s\",\"status\":\"%s\","
-	    "\"learned\":%s,\"microcode\":[", f->text, key,
-	    en->proven ? "proven" : "fallback", learned ? "true" : "false");
-	for (unsigned i = 0; i < en->n; i++) {
-		qhb_pcpu_format(&en->prog[i], t, sizeof(t));
-		printf("%s\"%s\"", i ? "," : "", t);
-	}
-	printf("],\"solver_seconds\":%.6f,\"synth_seconds\":%.6f", en->solver_seconds,
-	    en->synth_seconds);
-	if (!en->proven)
-		printf(",\"reason\":\"%s\"", en->reason);
-	printf("}\n");
-	fflush(stdout);
+/* Prints j, a new reference it frees, as one JSON line.  Returns 0, or
+ * -1 when out of memory or on a write error (warned). */
+static int print_line(json_t *j)
+{
+	int rc = j == NULL || qhb_json_line(j, stdout, JSON_COMPACT) < 0 ? -1 : 0;
+
+	json_decref(j);
+	return printed(rc);
 }
 
 static void verify_cb(void *arg, const char *key, const char *form, int ok,
     double secs)
 {
 	(void)arg;
-	printf("{\"key\":\"%s\",\"form\":\"%s\",\"proven\":%s,\"seconds\":%.6f}\n",
-	    key, form, ok == 1 ? "true" : "false", secs);
+	print_line(json_pack("{s:o,s:o,s:b,s:o}", "key", qhb_json_text(key),
+	    "form", qhb_json_text(form), "proven", ok == 1,
+	    "seconds", qhb_json_fixed(secs, 6)));
 	if (ok == 0)
 		warnx("%s (%s): the proof fails", form, key);
 	else if (ok < 0)
@@ -268,10 +269,13 @@ static int trace_mode(const struct learn_opts *o, struct qhb_learn_lib *lib)
 			qhb_err_report(&e);
 			goto out;
 		}
-		printf("{\"hot_blocks\":%" PRIu64 ",\"forms\":%" PRIu64
-		    ",\"learned\":%" PRIu64 ",\"proven\":%" PRIu64
-		    ",\"fallback\":%" PRIu64 "}\n", st.hot_blocks, st.forms,
-		    st.learned, st.proven, st.fallback);
+		if (print_line(json_pack("{s:o,s:o,s:o,s:o,s:o}",
+		    "hot_blocks", qhb_json_u64(st.hot_blocks),
+		    "forms", qhb_json_u64(st.forms),
+		    "learned", qhb_json_u64(st.learned),
+		    "proven", qhb_json_u64(st.proven),
+		    "fallback", qhb_json_u64(st.fallback))) < 0)
+			goto out;
 	}
 	rval = 0;
 out:
@@ -314,17 +318,15 @@ static int eval_gpu(const struct learn_opts *o, const struct qhb_x86sem_form *f,
 		goto out;
 	}
 	if (o->bench) {
-		printf("{\"form\":\"%s\",\"instructions\":%u,\"states\":%zu,"
-		    "\"backend\":\"%s\",\"gpu_ns\":%" PRIu64 ","
-		    "\"pixel_ips\":%.0f}\n", f->text, en->n, n,
-		    qhb_vk_device_name(vk), ns, ns ? (double)en->n * (double)n *
-		    1e9 / (double)ns : 0.0);
-	} else {
-		for (size_t i = 0; i < n; i++)
-			if (qhb_learn_state_write(stdout, &s[i], m ? &m[i] :
-			    NULL) < 0)
-				break;
-	}
+		if (print_line(json_pack("{s:o,s:I,s:o,s:o,s:o,s:o}",
+		    "form", qhb_json_text(f->text), "instructions",
+		    (json_int_t)en->n, "states", qhb_json_u64(n), "backend",
+		    qhb_json_text(qhb_vk_device_name(vk)), "gpu_ns",
+		    qhb_json_u64(ns), "pixel_ips", qhb_json_fixed(ns ?
+		    (double)en->n * (double)n * 1e9 / (double)ns : 0.0, 0))) < 0)
+			goto out;
+	} else
+		qhb_learn_states_write(stdout, s, m, n);
 	rval = 0;
 out:
 	for (size_t i = 0; m != NULL && i < n; i++)
@@ -358,7 +360,10 @@ int main(int argc, char **argv)
 				rval = 1;
 				continue;
 			}
-			print_entry(&f, &en, learned);
+			if (printed(qhb_learn_entry_write(stdout, &f, &en,
+			    learned)) < 0)
+				rval = 1;
+			fflush(stdout);
 		}
 	} else if (o.eval != NULL) {
 		if (learn_one(&lib, &o, o.eval, &f, &en, &learned) < 0) {
@@ -375,11 +380,12 @@ int main(int argc, char **argv)
 			if (qhb_learn_bench(en.prog, en.n, o.bench, &ips, &e) < 0) {
 				qhb_err_report(&e);
 				rval = 1;
-			} else {
-				printf("{\"form\":\"%s\",\"instructions\":%u,"
-				    "\"states\":%" PRIu64 ",\"backend\":\"cpu\","
-				    "\"pixel_ips\":%.0f}\n", f.text, en.n, o.bench,
-				    ips);
+			} else if (print_line(json_pack("{s:o,s:I,s:o,s:s,s:o}",
+			    "form", qhb_json_text(f.text), "instructions",
+			    (json_int_t)en.n, "states", qhb_json_u64(o.bench),
+			    "backend", "cpu", "pixel_ips", qhb_json_fixed(ips,
+			    0))) < 0) {
+				rval = 1;
 			}
 		} else if (qhb_learn_eval(stdin, stdout, en.prog, en.n, &e) < 0) {
 			qhb_err_path(&e, "<stdin>");

@@ -2,28 +2,19 @@
  * qhb-query -- ask a guest's RAM what its Linux kernel knows.
  */
 #include <err.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
-#include <jansson.h>
-
 #include "audit.h"
-#include "image.h"
-#include "phys.h"
 #include "query.h"
 #include "ram.h"
 #include "stream.h"
 
 struct query_opts {
 	const char *ram;          /* --ram FILE, or NULL: a stream on stdin */
-	int jsonl;
-	const char *record;       /* --record-pages FILE: a sparse image */
-	struct qhb_query_opts q;
+	struct qhb_query_stream_opts s;
 };
 
 static void usage(FILE *f)
@@ -81,12 +72,12 @@ static void parse_args(struct query_opts *o, int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "+hV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'r': o->ram = optarg; break;
-		case 'j': o->jsonl = 1; break;
-		case 'p': o->q.pages = 1; break;
-		case 's': o->q.kernel.system_map = optarg; files++; break;
-		case 'k': o->q.kernel.vmlinux = optarg; files++; break;
-		case 'i': o->q.kernel.isf = optarg; files++; break;
-		case 'R': o->record = optarg; break;
+		case 'j': o->s.jsonl = 1; break;
+		case 'p': o->s.q.pages = 1; break;
+		case 's': o->s.q.kernel.system_map = optarg; files++; break;
+		case 'k': o->s.q.kernel.vmlinux = optarg; files++; break;
+		case 'i': o->s.q.kernel.isf = optarg; files++; break;
+		case 'R': o->s.record = optarg; break;
 		case 'h': help(); exit(0);
 		case 'V': printf("qhb-query %s\n", QHB_VERSION); exit(0);
 		default: usage(stderr); exit(1);
@@ -95,165 +86,12 @@ static void parse_args(struct query_opts *o, int argc, char **argv)
 	if (files > 1)
 		errx(1, "cannot use more than one of --system-map, --vmlinux "
 		    "and --isf");
-	if (o->jsonl && o->ram)
+	if (o->s.jsonl && o->ram)
 		errx(1, "--jsonl is for a stream; --ram is one image");
 	if (optind >= argc) {
 		usage(stderr);
 		exit(1);
 	}
-}
-
-static int print(json_t *j, int compact)
-{
-	int rc = qhb_json_print(j, stdout, compact ? JSON_COMPACT |
-	    JSON_ENSURE_ASCII : JSON_INDENT(2) | JSON_ENSURE_ASCII);
-
-	return rc < 0 || putchar('\n') == EOF ? -1 : 0;
-}
-
-/* Writes the pages the query read as a sparse image (for fuzz seeds). */
-static int record(const char *path, const struct qhb_phys *phys,
-    struct qhb_err *e)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-
-	if (fd < 0 || qhb_sparse_write(phys, fd, e)) {
-		if (fd < 0)
-			qhb_err_sys(e, "cannot create");
-		qhb_err_path(e, path);
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return close(fd) ? qhb_err_sys(e, "%s: close", path) : 0;
-}
-
-struct mark_arg {
-	struct qhb_phys *phys;
-	const uint8_t *base;
-};
-
-static int mark_data(void *arg, uint64_t first, uint64_t count)
-{
-	struct mark_arg *m = arg;
-
-	return qhb_phys_mark_data(m->phys, m->base + first * QHB_PAGE_SIZE,
-	    count * QHB_PAGE_SIZE);
-}
-
-/* Answers the question on one RAM image (from file, when not NULL, whose
- * holes are skipped by scans) and logs it. */
-static json_t *answer(const struct query_opts *o, struct qhb_audit *au,
-    const struct qhb_ram *file,
-    const uint8_t *ram, uint64_t size, const char *source, uint64_t frame,
-    int argc, char **argv, int full_argc, char **full_argv,
-    struct qhb_err *e)
-{
-	struct qhb_phys phys;
-	struct qhb_err ae = { 0 };
-	char buf[1024];
-	json_t *j = NULL;
-
-	if (qhb_phys_init_q35(&phys, ram, size, e) == 0) {
-		/* a RAM file's holes (pages never written) need no scan */
-		if (file != NULL)
-			qhb_ram_data_runs(file, mark_data, &(struct mark_arg){
-			    &phys, ram });
-		if (o->record) {
-			phys.touched_pages = phys.max_gpa >> 12;
-			phys.touched = calloc(phys.touched_pages / 8 + 1, 1);
-		}
-		j = qhb_query_run(&phys, argc, argv, &o->q, e);
-		if (j != NULL && phys.touched != NULL && record(o->record,
-		    &phys, e)) {
-			json_decref(j);
-			j = NULL;
-		}
-		free(phys.touched);
-		qhb_phys_release(&phys);
-	}
-	if (j == NULL)
-		qhb_err_path(e, source);
-	if (qhb_audit_log(au, full_argc, full_argv, source,
-	    file ? qhb_audit_hash_file(file) : qhb_audit_hash(ram, size), frame, j ? "ok" :
-	    qhb_err_str(e, buf, sizeof(buf)), &ae)) {
-		qhb_err_report(&ae);
-		json_decref(j);
-		return NULL;
-	}
-	return j;
-}
-
-static int from_stream(const struct query_opts *o, struct qhb_audit *au,
-    int argc, char **argv, int full_argc, char **full_argv,
-    struct qhb_err *e)
-{
-	struct qhb_image im = { 0 };
-	struct qhb_reader *r;
-	struct qhb_frame f;
-	json_t *last = NULL;
-	int rc, rval = 0;
-
-	if (isatty(STDIN_FILENO)) {
-		qhb_err_set(e, "standard input is a terminal: expected a "
-		    "snapshot stream, or --ram FILE");
-		return -1;
-	}
-	if ((r = qhb_reader_fdopen(STDIN_FILENO, "<stdin>", e)) == NULL)
-		return -1;
-	qhb_reader_filter(r, 1u << QHB_FRAME_SNAP | 1u << QHB_FRAME_SNAP_DELTA,
-	    NULL, NULL);
-	qhb_frame_init(&f);
-	while ((rc = qhb_reader_next(r, &f, e)) == 1) {
-		json_t *j;
-		if (qhb_image_apply(&im, &f, e)) {
-			qhb_err_path(e, "<stdin>");
-			rc = -1;
-			break;
-		}
-		if (!o->jsonl)
-			continue;
-		if ((j = answer(o, au, NULL, im.ram, im.size, "<stdin>", f.index,
-		    argc, argv, full_argc, full_argv, e)) == NULL) {
-			qhb_err_report(e);
-			qhb_err_clear(e);
-			rval = 1;
-			continue;
-		}
-		json_object_set_new(j, "frame", json_integer((json_int_t)f.index));
-		json_object_set_new(j, "seq", json_integer((json_int_t)im.seq));
-		if (print(j, 1)) {
-			json_decref(j);
-			qhb_err_sys(e, "<stdout>: write");
-			rc = -1;
-			break;
-		}
-		json_decref(j);
-	}
-	qhb_frame_release(&f);
-	qhb_reader_close(r);
-	if (rc < 0)
-		goto fail;
-	if (im.frames == 0) {
-		qhb_err_set(e, "<stdin>: no snapshot frame in the input");
-		goto fail;
-	}
-	if (!o->jsonl) {
-		if ((last = answer(o, au, NULL, im.ram, im.size, "<stdin>",
-		    im.frames - 1, argc, argv, full_argc, full_argv, e)) == NULL)
-			goto fail;
-		if (print(last, 0)) {
-			qhb_err_sys(e, "<stdout>: write");
-			json_decref(last);
-			goto fail;
-		}
-		json_decref(last);
-	}
-	qhb_image_release(&im);
-	return rval ? 1 : 0;
-fail:
-	qhb_image_release(&im);
-	return -1;
 }
 
 int main(int argc, char **argv)
@@ -262,7 +100,7 @@ int main(int argc, char **argv)
 	struct qhb_err e = { 0 };
 	struct qhb_audit au = { .fd = -1 };
 	struct qhb_ram ram = { .fd = -1 };
-	json_t *j;
+	struct qhb_reader *in = NULL;
 	int rval = 0, rc;
 
 	parse_args(&o, argc, argv);
@@ -275,28 +113,41 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (o.ram) {
-		if (qhb_ram_open(&ram, o.ram, &e)) {
-			qhb_err_report(&e);
-			rval = 1;
-			goto out;
+		if (qhb_ram_open(&ram, o.ram, &e))
+			goto fail;
+		o.s.ram = &ram;
+		o.s.in_name = o.ram;
+	} else {
+		if (isatty(STDIN_FILENO)) {
+			qhb_err_set(&e, "standard input is a terminal: expected "
+			    "a snapshot stream, or --ram FILE");
+			goto fail;
 		}
-		j = answer(&o, &au, &ram, ram.map, ram.size, o.ram, 0, argc - optind,
-		    argv + optind, argc, argv, &e);
-		if (j == NULL || print(j, 0)) {
-			if (j != NULL)
-				qhb_err_sys(&e, "<stdout>: write");
-			qhb_err_report(&e);
-			rval = 1;
-		}
-		json_decref(j);
-		qhb_ram_close(&ram);
-	} else if ((rc = from_stream(&o, &au, argc - optind, argv + optind,
-	    argc, argv, &e)) != 0) {
-		if (rc < 0)
-			qhb_err_report(&e);
-		rval = 1;
+		if ((in = qhb_reader_fdopen(STDIN_FILENO, "<stdin>", &e)) == NULL)
+			goto fail;
+		o.s.in = in;
+		o.s.in_name = "<stdin>";
 	}
+	o.s.argc = argc - optind;
+	o.s.argv = argv + optind;
+	o.s.cmd_argc = argc;
+	o.s.cmd_argv = argv;
+	o.s.audit = &au;
+	o.s.out = stdout;
+	o.s.out_name = "<stdout>";
+	o.s.warn = qhb_err_warn;
+	if ((rc = qhb_query_stream(&o.s, &e)) == 0)
+		goto out;
+	if (rc > 0) {
+		rval = 1;
+		goto out;
+	}
+fail:
+	qhb_err_report(&e);
+	rval = 1;
 out:
+	qhb_reader_close(in);
+	qhb_ram_close(&ram);
 	qhb_audit_close(&au);
 	if (fclose(stdout) == EOF && rval == 0) {
 		warn("<stdout>");

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "btf.h"
-#include "query.h"
+#include "json.h"
 
 #define QHB_ISF_VERSION "0.1.0"
 

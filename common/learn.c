@@ -13,6 +13,8 @@
 #include <jansson.h>
 #include <xxhash.h>
 
+#include "json.h"
+
 static const char *const reg_names[16] = {
 	"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
 	"r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
@@ -404,31 +406,83 @@ int qhb_learn_state_parse(const char *line, struct qhb_pcpu_state *s,
 	return rv;
 }
 
+/* Sets o[key] = v, noting in *ok a value or slot that could not be made. */
+static void put(json_t *o, const char *key, json_t *v, int *ok)
+{
+	if (v == NULL || json_object_set_new(o, key, v) != 0)
+		*ok = 0;
+}
+
 int qhb_learn_state_write(FILE *out, const struct qhb_pcpu_state *s,
     const struct qhb_pcpu_mem *m)
 {
-	for (int i = 0; i < 16; i++)
-		if (fprintf(out, "%s\"%s\":\"0x%" PRIx64 "\"", i ? "," : "{",
-		    reg_names[i], s->r[i]) < 0)
-			return -1;
-	if (fprintf(out, ",\"rflags\":\"0x%" PRIx64 "\"",
-	    s->r[QHB_PCPU_FLAGS]) < 0)
-		return -1;
-	if (m != NULL && m->bytes != NULL) {
-		if (fprintf(out, ",\"mem_base\":\"0x%" PRIx64 "\",\"mem\":\"",
-		    m->base) < 0)
-			return -1;
-		for (uint32_t i = 0; i < m->size; i++)
-			if (fprintf(out, "%02x", m->bytes[i]) < 0)
-				return -1;
-		if (fprintf(out, "\",\"fault\":%s", m->fault ? "true" :
-		    "false") < 0)
-			return -1;
+	json_t *o = json_object();
+	char *hex = NULL;
+	int ok = o != NULL, rc;
+
+	for (int i = 0; i < 16 && ok; i++)
+		put(o, reg_names[i], qhb_json_hex(s->r[i]), &ok);
+	if (ok)
+		put(o, "rflags", qhb_json_hex(s->r[QHB_PCPU_FLAGS]), &ok);
+	if (ok && m != NULL && m->bytes != NULL) {
+		put(o, "mem_base", qhb_json_hex(m->base), &ok);
+		if ((hex = malloc(2 * (size_t)m->size + 1)) == NULL)
+			ok = 0;
+		for (uint32_t i = 0; ok && i < m->size; i++)
+			snprintf(hex + 2 * i, 3, "%02x", m->bytes[i]);
+		if (ok) {
+			hex[2 * (size_t)m->size] = '\0';
+			put(o, "mem", json_string(hex), &ok);
+			put(o, "fault", json_boolean(m->fault), &ok);
+		}
 	}
-	if (s->r[QHB_PCPU_FAULT] != 0 && fputs(",\"divide_error\":true", out) ==
-	    EOF)
+	if (ok && s->r[QHB_PCPU_FAULT] != 0)
+		put(o, "divide_error", json_true(), &ok);
+	rc = ok ? qhb_json_line(o, out, JSON_COMPACT) : -1;
+	free(hex);
+	json_decref(o);
+	return rc;
+}
+
+int qhb_learn_states_write(FILE *out, const struct qhb_pcpu_state *s,
+    const struct qhb_pcpu_mem *m, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (qhb_learn_state_write(out, &s[i], m ? &m[i] : NULL) < 0)
+			return -1;
+	return 0;
+}
+
+int qhb_learn_entry_write(FILE *out, const struct qhb_x86sem_form *f,
+    const struct qhb_learn_entry *en, int learned)
+{
+	json_t *o = json_object(), *mc = json_array();
+	char key[17], t[96];
+	int ok = o != NULL && mc != NULL, rc;
+
+	qhb_learn_key(f, key);
+	for (unsigned i = 0; ok && i < en->n; i++) {
+		qhb_pcpu_format(&en->prog[i], t, sizeof(t));
+		if (json_array_append_new(mc, qhb_json_text(t)) < 0)
+			ok = 0;
+	}
+	if (!ok) {
+		json_decref(o);
+		json_decref(mc);
 		return -1;
-	return fputs("}\n", out) == EOF ? -1 : 0;
+	}
+	put(o, "form", qhb_json_text(f->text), &ok);
+	put(o, "key", json_string(key), &ok);
+	put(o, "status", json_string(en->proven ? "proven" : "fallback"), &ok);
+	put(o, "learned", json_boolean(learned), &ok);
+	put(o, "microcode", mc, &ok);
+	put(o, "solver_seconds", qhb_json_fixed(en->solver_seconds, 6), &ok);
+	put(o, "synth_seconds", qhb_json_fixed(en->synth_seconds, 6), &ok);
+	if (!en->proven)
+		put(o, "reason", qhb_json_text(en->reason), &ok);
+	rc = ok ? qhb_json_line(o, out, JSON_COMPACT) : -1;
+	json_decref(o);
+	return rc;
 }
 
 int qhb_learn_eval(FILE *in, FILE *out, const struct qhb_pcpu_insn *p,

@@ -77,6 +77,12 @@ int qhb_learn_get(struct qhb_learn_lib *l, const struct qhb_x86sem_form *f,
 int qhb_learn_form(struct qhb_learn_lib *l, const struct qhb_x86sem_form *f,
     const struct qhb_synth_opts *o, struct qhb_learn_entry *out,
     int *learned, struct qhb_err *e);
+/* Writes what --learn prints of a form: one JSON line {"form", "key",
+ * "status", "learned", "microcode", "solver_seconds", "synth_seconds"
+ * and, for a fallback, "reason"}, every string escaped.  Returns 0, or
+ * -1 when out of memory or on a write error. */
+int qhb_learn_entry_write(FILE *out, const struct qhb_x86sem_form *f,
+    const struct qhb_learn_entry *en, int learned);
 /* Proves every "proven" entry again.  cb (may be NULL) hears of each one:
  * ok 1 proven again, 0 refuted, -1 Z3 gave up (its timeout).  Counts into *total and *bad.  Returns 0, or
  * -1 with e for a malformed entry or a Z3 failure. */
@@ -101,9 +107,13 @@ int qhb_learn_verify(struct qhb_learn_lib *l, unsigned timeout_ms,
  * nothing allocated. */
 int qhb_learn_state_parse(const char *line, struct qhb_pcpu_state *s,
     struct qhb_pcpu_mem *m, struct qhb_err *e);
-/* Writes a state (and m's window when m->bytes) as one JSON line. */
+/* Writes a state (and m's window when m->bytes) as one JSON line.
+ * Returns 0, or -1 when out of memory or on a write error. */
 int qhb_learn_state_write(FILE *out, const struct qhb_pcpu_state *s,
     const struct qhb_pcpu_mem *m);
+/* The same for n states (and their windows, when m is not NULL). */
+int qhb_learn_states_write(FILE *out, const struct qhb_pcpu_state *s,
+    const struct qhb_pcpu_mem *m, size_t n);
 /* Runs p on every state line of in, writes the results to out.  Returns
  * 0, or -1 with e (the line number in e->off). */
 int qhb_learn_eval(FILE *in, FILE *out, const struct qhb_pcpu_insn *p,

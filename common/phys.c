@@ -1,7 +1,10 @@
 #include "phys.h"
 
+#include <fcntl.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define GiB (UINT64_C(1) << 30)
 
@@ -117,6 +120,7 @@ void qhb_phys_release(struct qhb_phys *p)
 {
 	free(p->v);
 	free(p->data);
+	free(p->touched);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -168,5 +172,90 @@ int qhb_phys_u64(const struct qhb_phys *p, uint64_t gpa, uint64_t *v)
 	if (qhb_phys_read(p, gpa, b, 8))
 		return -1;
 	memcpy(v, b, 8);
+	return 0;
+}
+
+int qhb_phys_record(struct qhb_phys *p, struct qhb_err *e)
+{
+	free(p->touched);
+	p->touched_pages = p->max_gpa >> 12;
+	if ((p->touched = calloc(p->touched_pages / 8 + 1, 1)) == NULL) {
+		p->touched_pages = 0;
+		return qhb_err_set(e, "out of memory");
+	}
+	return 0;
+}
+
+static int sparse_write(const struct qhb_phys *phys, int fd,
+    struct qhb_err *e)
+{
+	uint64_t hdr[2] = { phys->ram_size, 0 };
+	uint8_t page[4096];
+
+	for (uint64_t pg = 0; pg < phys->touched_pages; pg++)
+		if (phys->touched[pg >> 3] & (1u << (pg & 7)))
+			hdr[1]++;
+	if (write(fd, QHB_PHYS_SPARSE_MAGIC, 8) != 8 ||
+	    write(fd, hdr, sizeof(hdr)) != sizeof(hdr))
+		return qhb_err_sys(e, "write");
+	for (uint64_t pg = 0; pg < phys->touched_pages; pg++) {
+		uint64_t gpa = pg << 12;
+		if (!(phys->touched[pg >> 3] & (1u << (pg & 7))))
+			continue;
+		if (qhb_phys_read(phys, gpa, page, sizeof(page)))
+			memset(page, 0, sizeof(page));
+		if (write(fd, &gpa, 8) != 8 ||
+		    write(fd, page, sizeof(page)) != sizeof(page))
+			return qhb_err_sys(e, "write");
+	}
+	return 0;
+}
+
+int qhb_phys_sparse_save(const struct qhb_phys *p, const char *path,
+    struct qhb_err *e)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	if (fd < 0 || sparse_write(p, fd, e)) {
+		if (fd < 0)
+			qhb_err_sys(e, "cannot create");
+		qhb_err_path(e, path);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return close(fd) ? qhb_err_sys(e, "%s: close", path) : 0;
+}
+
+int qhb_phys_sparse_load(struct qhb_phys *p, const uint8_t *buf, size_t len,
+    struct qhb_err *e)
+{
+	uint64_t size, count, prev = 0;
+
+	memset(p, 0, sizeof(*p));
+	if (len < 24 || memcmp(buf, QHB_PHYS_SPARSE_MAGIC, 8) != 0)
+		return qhb_err_at(e, 0, "expected sparse image magic "
+		    "\"" QHB_PHYS_SPARSE_MAGIC "\"");
+	memcpy(&size, buf + 8, 8);
+	memcpy(&count, buf + 16, 8);
+	if (count > (len - 24) / 4104)
+		return qhb_err_at(e, 16, "%" PRIu64 " pages do not fit in "
+		    "%zu bytes", count, len);
+	for (uint64_t i = 0; i < count; i++) {
+		const uint8_t *rec = buf + 24 + i * 4104;
+		uint64_t gpa;
+		memcpy(&gpa, rec, 8);
+		if ((gpa & 4095) || (i > 0 && gpa <= prev) || gpa >= size) {
+			qhb_phys_release(p);
+			return qhb_err_at(e, 24 + i * 4104, "page address %#"
+			    PRIx64 " not aligned, ascending and below %#" PRIx64,
+			    gpa, size);
+		}
+		if (qhb_phys_add(p, gpa, rec + 8, 4096, e)) {
+			qhb_phys_release(p);
+			return -1;
+		}
+		prev = gpa;
+	}
 	return 0;
 }

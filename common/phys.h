@@ -38,8 +38,9 @@ struct qhb_phys {
 	size_t ndata, datacap;
 	uint64_t ram_size;      /* bytes of RAM, all ranges together */
 	uint64_t max_gpa;       /* end of the highest range */
-	/* When not NULL, every page read is marked here (bit per page of
-	 * gpa / 4096, touched_pages bits): what a query needed. */
+	/* When not NULL (qhb_phys_record), every page read is marked here
+	 * (bit per page of gpa / 4096, touched_pages bits): what a query
+	 * needed.  Owned by the table. */
 	uint8_t *touched;
 	uint64_t touched_pages;
 };
@@ -60,7 +61,7 @@ int qhb_phys_add(struct qhb_phys *p, uint64_t gpa, const uint8_t *ptr,
  * scans skip the rest.  Call in ascending order.  Returns 0 or -1 (out of
  * memory: then scans cover everything). */
 int qhb_phys_mark_data(struct qhb_phys *p, const uint8_t *ptr, uint64_t len);
-/* Frees the table; p is left empty and reusable. */
+/* Frees the table and its record; p is left empty and reusable. */
 void qhb_phys_release(struct qhb_phys *p);
 
 /*
@@ -82,5 +83,27 @@ typedef int qhb_phys_scan_fn(void *arg, uint64_t gpa, const uint8_t *ptr,
 int qhb_phys_scan(const struct qhb_phys *p, qhb_phys_scan_fn *fn, void *arg);
 /* Reads a little-endian u64; -1 outside RAM. */
 int qhb_phys_u64(const struct qhb_phys *p, uint64_t gpa, uint64_t *v);
+
+/*
+ * Functions used to record the pages read and keep them as a sparse image
+ * (the fuzzer's seed corpus):
+ *   "QHBSPAR1", u64 ram_size, u64 count, count x (u64 gpa, 4096 bytes)
+ * little-endian, gpa ascending.
+ */
+#define QHB_PHYS_SPARSE_MAGIC "QHBSPAR1"
+
+/* From now on, marks every page that a read touches (a record started
+ * before is dropped).  Returns 0, or -1 with e when out of memory (then
+ * nothing is recorded). */
+int qhb_phys_record(struct qhb_phys *p, struct qhb_err *e);
+/* Writes the pages recorded to path, created or truncated.  Returns 0, or
+ * -1 with e (the file may then be partly written). */
+int qhb_phys_sparse_save(const struct qhb_phys *p, const char *path,
+    struct qhb_err *e);
+/* Maps a sparse image of len bytes at buf into p (pages point into buf,
+ * which must outlive p).  Returns 0, or -1 with e for a malformed image
+ * (p then empty). */
+int qhb_phys_sparse_load(struct qhb_phys *p, const uint8_t *buf, size_t len,
+    struct qhb_err *e);
 
 #endif

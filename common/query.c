@@ -8,57 +8,19 @@
 #include <unistd.h>
 
 #include "isf.h"
+#include "json.h"
 #include "linux.h"
+#include "image.h"
+#include "snap.h"
 
 static const char forms[] = "banner, ps, maps PID, sym NAME|ADDR, modules, "
     "regions INTENT, isf";
 static const char intents[] = "'pid N', 'COMM' (a process name), "
     "'kernel code', 'kernel stacks', 'page tables', 'free memory'";
 
-json_t *qhb_json_hex(uint64_t v)
-{
-	char buf[24];
-
-	snprintf(buf, sizeof(buf), "0x%" PRIx64, v);
-	return json_string(buf);
-}
-
-#define U64_MARK "\001u64:"
-
-json_t *qhb_json_u64(uint64_t v)
-{
-	char buf[32];
-
-	if (v <= (uint64_t)INT64_MAX)
-		return json_integer((json_int_t)v);
-	snprintf(buf, sizeof(buf), U64_MARK "%" PRIu64, v);
-	return json_string(buf);
-}
-
-int qhb_json_print(json_t *j, FILE *f, size_t flags)
-{
-	static const char mark[] = "\"\\u0001u64:";
-	char *s = json_dumps(j, flags), *p, *q;
-	int rc = 0;
-
-	if (s == NULL)
-		return -1;
-	for (p = s; (q = strstr(p, mark)) != NULL; p = q) {
-		fwrite(p, 1, (size_t)(q - p), f);
-		q += sizeof(mark) - 1;
-		while (*q >= '0' && *q <= '9')
-			putc(*q++, f);
-		if (*q == '"')
-			q++;
-	}
-	if (fputs(p, f) == EOF || ferror(f))
-		rc = -1;
-	free(s);
-	return rc;
-}
-
-/* A JSON string of s; control bytes and bytes that are not UTF-8 become
- * '?' (so that no guest string can look like a marked u64). */
+/* A JSON string of a guest's text s; when s holds a control byte or is
+ * not UTF-8, those bytes and every byte from 0x80 become '?' (1023 bytes
+ * at most kept). */
 static json_t *text(const char *s)
 {
 	json_t *j;
@@ -527,59 +489,133 @@ out:
 	return res;
 }
 
-int qhb_sparse_write(const struct qhb_phys *phys, int fd, struct qhb_err *e)
-{
-	uint64_t hdr[2] = { phys->ram_size, 0 };
-	uint8_t page[4096];
+struct mark_arg {
+	struct qhb_phys *phys;
+	const uint8_t *base;
+};
 
-	for (uint64_t pg = 0; pg < phys->touched_pages; pg++)
-		if (phys->touched[pg >> 3] & (1u << (pg & 7)))
-			hdr[1]++;
-	if (write(fd, QHB_SPARSE_MAGIC, 8) != 8 ||
-	    write(fd, hdr, sizeof(hdr)) != sizeof(hdr))
-		return qhb_err_sys(e, "write");
-	for (uint64_t pg = 0; pg < phys->touched_pages; pg++) {
-		uint64_t gpa = pg << 12;
-		if (!(phys->touched[pg >> 3] & (1u << (pg & 7))))
-			continue;
-		if (qhb_phys_read(phys, gpa, page, sizeof(page)))
-			memset(page, 0, sizeof(page));
-		if (write(fd, &gpa, 8) != 8 ||
-		    write(fd, page, sizeof(page)) != sizeof(page))
-			return qhb_err_sys(e, "write");
+static int mark_data(void *arg, uint64_t first, uint64_t count)
+{
+	struct mark_arg *m = arg;
+
+	return qhb_phys_mark_data(m->phys, m->base + first * QHB_PAGE_SIZE,
+	    count * QHB_PAGE_SIZE);
+}
+
+/* Answers the question on one RAM image (from o->ram when not NULL, whose
+ * holes are skipped by scans) and logs it.  Returns the answer, or NULL
+ * with e (a failed log record goes to o->warn, e then left as it was). */
+static json_t *answer(const struct qhb_query_stream_opts *o,
+    const uint8_t *ram, uint64_t size, uint64_t frame, struct qhb_err *e)
+{
+	struct qhb_phys phys;
+	struct qhb_err ae = { 0 };
+	char buf[1024];
+	json_t *j = NULL;
+
+	if (qhb_phys_init_q35(&phys, ram, size, e) == 0) {
+		/* a RAM file's holes (pages never written) need no scan */
+		if (o->ram != NULL)
+			qhb_ram_data_runs(o->ram, mark_data, &(struct mark_arg){
+			    &phys, ram });
+		if (o->record == NULL || qhb_phys_record(&phys, e) == 0)
+			j = qhb_query_run(&phys, o->argc, o->argv, &o->q, e);
+		if (j != NULL && o->record != NULL &&
+		    qhb_phys_sparse_save(&phys, o->record, e)) {
+			json_decref(j);
+			j = NULL;
+		}
+		qhb_phys_release(&phys);
 	}
+	if (j == NULL)
+		qhb_err_path(e, o->in_name);
+	if (qhb_audit_log(o->audit, o->cmd_argc, o->cmd_argv, o->in_name,
+	    o->ram ? qhb_audit_hash_file(o->ram) : qhb_audit_hash(ram, size),
+	    frame, j ? "ok" : qhb_err_str(e, buf, sizeof(buf)), &ae)) {
+		if (o->warn != NULL)
+			o->warn(o->warn_arg, &ae);
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
+/* Prints j, compact (a line) or indented.  Returns 0, or -1 with e. */
+static int print(const struct qhb_query_stream_opts *o, json_t *j,
+    int compact, struct qhb_err *e)
+{
+	if (qhb_json_line(j, o->out, (compact ? JSON_COMPACT : JSON_INDENT(2)) |
+	    JSON_ENSURE_ASCII) < 0)
+		return qhb_err_sys(e, "%s: write", o->out_name);
 	return 0;
 }
 
-int qhb_sparse_load(struct qhb_phys *p, const uint8_t *buf, size_t len,
+static int from_stream(const struct qhb_query_stream_opts *o,
     struct qhb_err *e)
 {
-	uint64_t size, count, prev = 0;
+	struct qhb_image im = { 0 };
+	struct qhb_frame f;
+	json_t *j;
+	int rc, rval = 0;
 
-	memset(p, 0, sizeof(*p));
-	if (len < 24 || memcmp(buf, QHB_SPARSE_MAGIC, 8) != 0)
-		return qhb_err_at(e, 0, "expected sparse image magic "
-		    "\"" QHB_SPARSE_MAGIC "\"");
-	memcpy(&size, buf + 8, 8);
-	memcpy(&count, buf + 16, 8);
-	if (count > (len - 24) / 4104)
-		return qhb_err_at(e, 16, "%" PRIu64 " pages do not fit in "
-		    "%zu bytes", count, len);
-	for (uint64_t i = 0; i < count; i++) {
-		const uint8_t *rec = buf + 24 + i * 4104;
-		uint64_t gpa;
-		memcpy(&gpa, rec, 8);
-		if ((gpa & 4095) || (i > 0 && gpa <= prev) || gpa >= size) {
-			qhb_phys_release(p);
-			return qhb_err_at(e, 24 + i * 4104, "page address %#"
-			    PRIx64 " not aligned, ascending and below %#" PRIx64,
-			    gpa, size);
+	qhb_reader_filter(o->in, 1u << QHB_FRAME_SNAP |
+	    1u << QHB_FRAME_SNAP_DELTA, NULL, NULL);
+	qhb_frame_init(&f);
+	while ((rc = qhb_reader_next(o->in, &f, e)) == 1) {
+		if (qhb_image_apply(&im, &f, e)) {
+			qhb_err_path(e, o->in_name);
+			rc = -1;
+			break;
 		}
-		if (qhb_phys_add(p, gpa, rec + 8, 4096, e)) {
-			qhb_phys_release(p);
-			return -1;
+		if (!o->jsonl)
+			continue;
+		if ((j = answer(o, im.ram, im.size, f.index, e)) == NULL) {
+			if (o->warn != NULL)
+				o->warn(o->warn_arg, e);
+			qhb_err_clear(e);
+			rval = 1;
+			continue;
 		}
-		prev = gpa;
+		json_object_set_new(j, "frame", json_integer((json_int_t)f.index));
+		json_object_set_new(j, "seq", json_integer((json_int_t)im.seq));
+		rc = print(o, j, 1, e);
+		json_decref(j);
+		if (rc < 0)
+			break;
 	}
-	return 0;
+	qhb_frame_release(&f);
+	if (rc < 0)
+		goto fail;
+	if (im.frames == 0) {
+		qhb_err_set(e, "%s: no snapshot frame in the input", o->in_name);
+		goto fail;
+	}
+	if (!o->jsonl) {
+		if ((j = answer(o, im.ram, im.size, im.frames - 1, e)) == NULL)
+			goto fail;
+		rc = print(o, j, 0, e);
+		json_decref(j);
+		if (rc < 0)
+			goto fail;
+	}
+	qhb_image_release(&im);
+	return rval;
+fail:
+	qhb_image_release(&im);
+	return -1;
+}
+
+int qhb_query_stream(const struct qhb_query_stream_opts *o,
+    struct qhb_err *e)
+{
+	json_t *j;
+	int rc;
+
+	if (o->ram == NULL)
+		return from_stream(o, e);
+	if ((j = answer(o, o->ram->map, o->ram->size, 0, e)) == NULL)
+		return -1;
+	rc = print(o, j, 0, e);
+	json_decref(j);
+	return rc;
 }

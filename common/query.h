@@ -4,7 +4,9 @@
  * Each question (banner, ps, maps PID, sym NAME|ADDR, modules,
  * regions INTENT, isf) is a function of a guest's RAM: it finds the
  * kernel (kernel.h), reads its structures (linux.h) and builds a jansson
- * value, which the caller prints.  The audit trail lives in audit.h.
+ * value.  qhb_query_stream() is qhb-query's loop: it answers on a RAM
+ * file or a snapshot stream, logs each answer to the audit trail
+ * (audit.h) and prints it.
  */
 #ifndef QHB_QUERY_H
 #define QHB_QUERY_H
@@ -12,9 +14,12 @@
 #include <jansson.h>
 #include <stdio.h>
 
+#include "audit.h"
 #include "err.h"
 #include "kernel.h"
 #include "phys.h"
+#include "ram.h"
+#include "stream.h"
 
 struct qhb_query_opts {
 	struct qhb_kernel_opts kernel;
@@ -31,27 +36,36 @@ json_t *qhb_query_run(const struct qhb_phys *phys, int argc, char **argv,
     const struct qhb_query_opts *o, struct qhb_err *e);
 
 /*
- * A sparse image: the pages a query read, for the fuzzer's seed corpus.
- *   "QHBSPAR1", u64 ram_size, u64 count, count x (u64 gpa, 4096 bytes)
- * little-endian, gpa ascending.
+ * Functions used to answer on a whole input, as qhb-query does.
  */
-#define QHB_SPARSE_MAGIC "QHBSPAR1"
-/* Writes the pages marked in phys->touched to fd.  Returns 0 or -1 with e. */
-int qhb_sparse_write(const struct qhb_phys *phys, int fd, struct qhb_err *e);
-/* Maps a sparse image of len bytes at buf into p (pages point into buf).
- * Returns 0, or -1 with e for a malformed image. */
-int qhb_sparse_load(struct qhb_phys *p, const uint8_t *buf, size_t len,
+struct qhb_query_stream_opts {
+	int argc;                 /* the question: argv[0], then its argument */
+	char **argv;
+	int cmd_argc;             /* the command line, for the audit log */
+	char **cmd_argv;
+	struct qhb_query_opts q;
+	int jsonl;                /* an answer per snapshot frame, a line each */
+	const char *record;       /* not NULL: the pages read go there, as a
+	                           * sparse image (phys.h) */
+	struct qhb_audit *audit;  /* where each answer is logged */
+	/* The input, borrowed: one RAM file when ram is not NULL, else the
+	 * snapshot stream in (other frame kinds are skipped). */
+	const struct qhb_ram *ram;
+	struct qhb_reader *in;
+	const char *in_name;      /* names the input in errors and the log */
+	FILE *out;                /* the answers, named out_name in errors */
+	const char *out_name;
+	/* Hears of what fails without ending the run: a frame's answer with
+	 * jsonl, a failed audit record.  May be NULL. */
+	void (*warn)(void *arg, const struct qhb_err *w);
+	void *warn_arg;
+};
+
+/* Answers o->argv on o->ram, or on the last snapshot of o->in (on each
+ * with o->jsonl), logs it and prints it to o->out.  Returns 0; 1 when
+ * some frame's answer failed (each told to o->warn, the others printed);
+ * or -1 with e. */
+int qhb_query_stream(const struct qhb_query_stream_opts *o,
     struct qhb_err *e);
-
-/* A u64 as a JSON integer, also above INT64_MAX (jansson's limit): such
- * values are carried as marked strings that qhb_json_print() writes as
- * plain numbers. */
-json_t *qhb_json_u64(uint64_t v);
-/* Writes j as json_dumpf() would, with the marked u64s as numbers.
- * Returns 0, or -1 when out of memory or on a write error. */
-int qhb_json_print(json_t *j, FILE *f, size_t flags);
-
-/* A u64 as "0x..." */
-json_t *qhb_json_hex(uint64_t v);
 
 #endif

@@ -4,7 +4,7 @@
  * dentries, free lists) in hostile guest memory must give an answer, a
  * partial answer or a clean error, never a crash, a hang or a leak.
  *
- * An input is a sparse image (query.h: the pages a real query read,
+ * An input is a sparse image (phys.h: the pages a real query read,
  * recorded with qhb-query --record-pages), raw or zstd-compressed; the
  * seeds in tests/fuzz/query/ are recorded from the demo guest, so
  * mutations start from real page tables, BTF, tasks and VMAs.  The seeds
@@ -107,7 +107,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		map = 1;
 		po.kernel.system_map = map_path;
 	}
-	if (qhb_sparse_load(&p, data, size, &e) == 0) {
+	if (qhb_phys_sparse_load(&p, data, size, &e) == 0) {
 		char *pages[] = { "maps", "1" };
 		json_t *j;
 		for (size_t i = 0; i < sizeof(qs) / sizeof(qs[0]); i++)

@@ -68,7 +68,7 @@ eval_states() {
 native() {
 	cc -O2 -std=gnu11 -D_GNU_SOURCE -iquote "$top/common" -o "$T_TMP/native" \
 		"$top/tests/learn-native.c" "$top/build/obj/libqhb.a" \
-		-ljansson -lz3 -lZydis -lxxhash -lm
+		-ljansson -lz3 -lZydis -lxxhash -lzstd -lm
 	"$T_TMP/native" "$lib" 400 >"$T_TMP/n"
 	cat "$T_TMP/n"
 	# the forms above and rep movsb of eval_states

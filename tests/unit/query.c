@@ -151,7 +151,7 @@ static void test_sparse(void)
 	struct qhb_phys p;
 	uint8_t x;
 
-	memcpy(img, QHB_SPARSE_MAGIC, 8);
+	memcpy(img, QHB_PHYS_SPARSE_MAGIC, 8);
 	memcpy(img + 8, hdr, 16);
 	gpa = 4096;
 	memcpy(img + 24, &gpa, 8);
@@ -159,15 +159,15 @@ static void test_sparse(void)
 	gpa = 65536;
 	memcpy(img + 24 + 4104, &gpa, 8);
 	memset(img + 32 + 4104, 0xbb, 4096);
-	CHECK(qhb_sparse_load(&p, img, sizeof(img), NULL) == 0);
+	CHECK(qhb_phys_sparse_load(&p, img, sizeof(img), NULL) == 0);
 	CHECK(qhb_phys_read(&p, 65536 + 10, &x, 1) == 0 && x == 0xbb);
 	CHECK(qhb_phys_read(&p, 8192, &x, 1) == -1);
 	qhb_phys_release(&p);
-	CHECK(qhb_sparse_load(&p, img, sizeof(img) - 1, NULL) == -1);
+	CHECK(qhb_phys_sparse_load(&p, img, sizeof(img) - 1, NULL) == -1);
 	/* out of order */
 	gpa = 0;
 	memcpy(img + 24 + 4104, &gpa, 8);
-	CHECK(qhb_sparse_load(&p, img, sizeof(img), NULL) == -1);
+	CHECK(qhb_phys_sparse_load(&p, img, sizeof(img), NULL) == -1);
 }
 
 void unit_main(void)

@@ -1,0 +1,59 @@
+/*
+ * json -- our JSON writers around jansson: the numbers jansson cannot
+ * hold, strings that are always valid and escaped, and one printer.
+ *
+ * jansson keeps integers as int64_t and prints reals with "%.17g".  A
+ * value it cannot write our way (a u64 above INT64_MAX, a real with a
+ * fixed number of decimals) is carried in the tree as a marked string,
+ * the number's text behind a NUL byte, and qhb_json_print() writes the
+ * text as a plain number.  No string made from C text can hold a NUL,
+ * so nothing read from a guest or a file can pass for a marked number.
+ *
+ * Values returned are new references (json_decref frees them), or NULL
+ * when out of memory.
+ */
+#ifndef QHB_JSON_H
+#define QHB_JSON_H
+
+#include <jansson.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "err.h"
+#include "stream.h"
+
+/*
+ * Functions used to make values.
+ */
+
+/* A u64 as a JSON number, also above INT64_MAX. */
+json_t *qhb_json_u64(uint64_t v);
+/* A real written with decimals digits after the point ("%.*f"), as
+ * solver times are. */
+json_t *qhb_json_fixed(double v, int decimals);
+/* A u64 as the string "0x..." (lowercase, no padding). */
+json_t *qhb_json_hex(uint64_t v);
+/* A JSON string of s; when s is not UTF-8, its bytes from 0x80 up become
+ * '?' (JSON cannot carry them, and dropping the key would hide it). */
+json_t *qhb_json_text(const char *s);
+
+/*
+ * Functions used to write.  Each returns 0, or -1 when out of memory or
+ * on a write error (f's error flag then says which).
+ */
+
+/* Writes j as json_dumpf() would, with the marked numbers as numbers. */
+int qhb_json_print(json_t *j, FILE *f, size_t flags);
+/* The same, then a newline: one JSON line when flags has JSON_COMPACT. */
+int qhb_json_line(json_t *j, FILE *f, size_t flags);
+
+/*
+ * A frame's header as JSON: file (name), frame, offset, kind, version,
+ * compression, stored_size, size, xxh3, meta and, for snapshot frames,
+ * the page counts (see qhb-cat(1)).  Returns a new object, or NULL with
+ * e filled (a malformed snapshot payload, out of memory).
+ */
+json_t *qhb_json_frame(const char *name, const struct qhb_frame *f,
+    struct qhb_err *e);
+
+#endif
