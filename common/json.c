@@ -5,8 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "snap.h"
-
 /* A number's text behind a NUL: what jansson dumps as "\u0000TEXT". */
 static json_t *number(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
@@ -120,59 +118,8 @@ int qhb_json_line(json_t *j, FILE *f, size_t flags)
 	return qhb_json_print(j, f, flags) < 0 || putc('\n', f) == EOF ? -1 : 0;
 }
 
-/* Sets o[key] = v, noting in *ok a value or a slot that could not be made
- * (out of memory), so that no key is silently left out. */
-static void put(json_t *o, const char *key, json_t *v, int *ok)
+void qhb_json_put(json_t *o, const char *key, json_t *v, int *ok)
 {
 	if (v == NULL || json_object_set_new(o, key, v) != 0)
 		*ok = 0;
-}
-
-json_t *qhb_json_frame(const char *name, const struct qhb_frame *f,
-    struct qhb_err *e)
-{
-	json_t *o = json_object(), *m = json_object();
-	char hash[17];
-	int ok = o != NULL && m != NULL;
-
-	if (!ok) {
-		json_decref(o);
-		json_decref(m);
-		qhb_err_set(e, "out of memory");
-		return NULL;
-	}
-	snprintf(hash, sizeof(hash), "%016" PRIx64, f->xxh3);
-	put(o, "file", qhb_json_text(name), &ok);
-	put(o, "frame", qhb_json_u64(f->index), &ok);
-	put(o, "offset", qhb_json_u64(f->offset), &ok);
-	put(o, "kind", json_string(qhb_frame_kind_name(f->kind)), &ok);
-	put(o, "version", json_integer(f->version), &ok);
-	put(o, "compression",
-	    json_string(f->flags & QHB_FRAME_ZSTD ? "zstd" : "none"), &ok);
-	put(o, "stored_size", qhb_json_u64(f->stored_size), &ok);
-	put(o, "size", qhb_json_u64(f->size), &ok);
-	put(o, "xxh3", json_string(hash), &ok);
-	for (size_t i = 0; i < f->meta.n; i++) {
-		const struct qhb_meta_entry *x = &f->meta.v[i];
-		put(m, x->name, x->type == QHB_META_U64 ? qhb_json_u64(x->u) :
-		    qhb_json_text(x->s), &ok);
-	}
-	put(o, "meta", m, &ok);
-	if (f->kind == QHB_FRAME_SNAP || f->kind == QHB_FRAME_SNAP_DELTA) {
-		struct qhb_snap_info in;
-		if (qhb_snap_check(f, &in, e)) {
-			json_decref(o);
-			return NULL;
-		}
-		put(o, "pages", json_pack("{s:o,s:o,s:o}",
-		    "given", qhb_json_u64(in.given_pages),
-		    "data", qhb_json_u64(in.data_pages),
-		    "zero", qhb_json_u64(in.zero_pages)), &ok);
-	}
-	if (!ok) {
-		json_decref(o);
-		qhb_err_set(e, "frame %" PRIu64 ": out of memory", f->index);
-		return NULL;
-	}
-	return o;
 }

@@ -20,7 +20,6 @@
 #include <stdio.h>
 
 #include "err.h"
-#include "stream.h"
 
 /*
  * Functions used to make values.
@@ -47,13 +46,9 @@ int qhb_json_print(json_t *j, FILE *f, size_t flags);
 /* The same, then a newline: one JSON line when flags has JSON_COMPACT. */
 int qhb_json_line(json_t *j, FILE *f, size_t flags);
 
-/*
- * A frame's header as JSON: file (name), frame, offset, kind, version,
- * compression, stored_size, size, xxh3, meta and, for snapshot frames,
- * the page counts (see qhb-cat(1)).  Returns a new object, or NULL with
- * e filled (a malformed snapshot payload, out of memory).
- */
-json_t *qhb_json_frame(const char *name, const struct qhb_frame *f,
-    struct qhb_err *e);
+/* Sets o[key] = v, clearing *ok when v is NULL or the slot could not be
+ * made (out of memory), so that no key is silently left out: build an
+ * object with several calls, then check ok once. */
+void qhb_json_put(json_t *o, const char *key, json_t *v, int *ok);
 
 #endif

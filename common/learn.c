@@ -406,13 +406,6 @@ int qhb_learn_state_parse(const char *line, struct qhb_pcpu_state *s,
 	return rv;
 }
 
-/* Sets o[key] = v, noting in *ok a value or slot that could not be made. */
-static void put(json_t *o, const char *key, json_t *v, int *ok)
-{
-	if (v == NULL || json_object_set_new(o, key, v) != 0)
-		*ok = 0;
-}
-
 int qhb_learn_state_write(FILE *out, const struct qhb_pcpu_state *s,
     const struct qhb_pcpu_mem *m)
 {
@@ -421,23 +414,23 @@ int qhb_learn_state_write(FILE *out, const struct qhb_pcpu_state *s,
 	int ok = o != NULL, rc;
 
 	for (int i = 0; i < 16 && ok; i++)
-		put(o, reg_names[i], qhb_json_hex(s->r[i]), &ok);
+		qhb_json_put(o, reg_names[i], qhb_json_hex(s->r[i]), &ok);
 	if (ok)
-		put(o, "rflags", qhb_json_hex(s->r[QHB_PCPU_FLAGS]), &ok);
+		qhb_json_put(o, "rflags", qhb_json_hex(s->r[QHB_PCPU_FLAGS]), &ok);
 	if (ok && m != NULL && m->bytes != NULL) {
-		put(o, "mem_base", qhb_json_hex(m->base), &ok);
+		qhb_json_put(o, "mem_base", qhb_json_hex(m->base), &ok);
 		if ((hex = malloc(2 * (size_t)m->size + 1)) == NULL)
 			ok = 0;
 		for (uint32_t i = 0; ok && i < m->size; i++)
 			snprintf(hex + 2 * i, 3, "%02x", m->bytes[i]);
 		if (ok) {
 			hex[2 * (size_t)m->size] = '\0';
-			put(o, "mem", json_string(hex), &ok);
-			put(o, "fault", json_boolean(m->fault), &ok);
+			qhb_json_put(o, "mem", json_string(hex), &ok);
+			qhb_json_put(o, "fault", json_boolean(m->fault), &ok);
 		}
 	}
 	if (ok && s->r[QHB_PCPU_FAULT] != 0)
-		put(o, "divide_error", json_true(), &ok);
+		qhb_json_put(o, "divide_error", json_true(), &ok);
 	rc = ok ? qhb_json_line(o, out, JSON_COMPACT) : -1;
 	free(hex);
 	json_decref(o);
@@ -471,15 +464,15 @@ int qhb_learn_entry_write(FILE *out, const struct qhb_x86sem_form *f,
 		json_decref(mc);
 		return -1;
 	}
-	put(o, "form", qhb_json_text(f->text), &ok);
-	put(o, "key", json_string(key), &ok);
-	put(o, "status", json_string(en->proven ? "proven" : "fallback"), &ok);
-	put(o, "learned", json_boolean(learned), &ok);
-	put(o, "microcode", mc, &ok);
-	put(o, "solver_seconds", qhb_json_fixed(en->solver_seconds, 6), &ok);
-	put(o, "synth_seconds", qhb_json_fixed(en->synth_seconds, 6), &ok);
+	qhb_json_put(o, "form", qhb_json_text(f->text), &ok);
+	qhb_json_put(o, "key", json_string(key), &ok);
+	qhb_json_put(o, "status", json_string(en->proven ? "proven" : "fallback"), &ok);
+	qhb_json_put(o, "learned", json_boolean(learned), &ok);
+	qhb_json_put(o, "microcode", mc, &ok);
+	qhb_json_put(o, "solver_seconds", qhb_json_fixed(en->solver_seconds, 6), &ok);
+	qhb_json_put(o, "synth_seconds", qhb_json_fixed(en->synth_seconds, 6), &ok);
 	if (!en->proven)
-		put(o, "reason", qhb_json_text(en->reason), &ok);
+		qhb_json_put(o, "reason", qhb_json_text(en->reason), &ok);
 	rc = ok ? qhb_json_line(o, out, JSON_COMPACT) : -1;
 	json_decref(o);
 	return rc;
