@@ -103,7 +103,6 @@ static void parse_args(struct trace_opts *o, int argc, char **argv)
 	o->format = -1;
 	o->limit = 20;
 	o->level = 1;
-	o->ring_size = 4u << 20;
 	/* "+": stop at the first operand, which may be QEMU's. */
 	while ((ch = getopt_long(argc, argv, "+fho:qV", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -121,11 +120,8 @@ static void parse_args(struct trace_opts *o, int argc, char **argv)
 			break;
 		case O_MEM: o->mem = 1; break;
 		case O_RING:
-			if (qhb_parse_size(optarg, &o->ring_size, &e) < 0 ||
-			    o->ring_size < 65536 || o->ring_size > (1ull << 32) ||
-			    (o->ring_size & (o->ring_size - 1)))
-				errx(1, "--ring-size: expected a power of two from "
-				    "64K to 4G, got '%s'", optarg);
+			if (qhb_trace_slot_size(optarg, &o->ring_size, &e) < 0)
+				errx(1, "--ring-size: %s", e.msg);
 			break;
 		case O_PLUGIN: o->plugin = optarg; break;
 		case O_LEVEL:
@@ -212,25 +208,17 @@ static int do_record(struct trace_opts *o, struct qhb_writer *w)
 	struct qhb_trace_stats st;
 	struct child c = { 0 };
 	static const int never;
-	char ring[256], plugin[PATH_MAX], arg[PATH_MAX + 300];
+	struct qhb_trace_ring_opts ro = { o->policy, o->ring_size, o->mem };
+	char plugin[PATH_MAX], arg[PATH_MAX + 300];
 	char **argv;
 	int rc;
 
-	if (qhb_trace_plugin_find(o->plugin, plugin, sizeof(plugin), &e) < 0) {
+	if (qhb_trace_plugin_find(o->plugin, plugin, sizeof(plugin), &e) < 0 ||
+	    qhb_trace_ring_create(&r, NULL, plugin, &ro, arg, sizeof(arg),
+	    &e) < 0) {
 		qhb_err_report(&e);
 		return 1;
 	}
-	snprintf(ring, sizeof(ring), "/dev/shm/qhb-%u-trace-%ld.ring",
-	    (unsigned)getuid(), (long)getpid());
-	if (strchr(plugin, ',') || strchr(ring, ','))
-		errx(1, "%s: a comma in the plugin's path cannot be passed to "
-		    "QEMU", plugin);
-	if (qhb_ring_create(&r, ring, 2 + 64, o->ring_size, o->policy, &e) < 0) {
-		qhb_err_report(&e);
-		return 1;
-	}
-	snprintf(arg, sizeof(arg), "file=%s,ring=%s%s", plugin, ring,
-	    o->mem ? ",mem=on" : "");
 	if ((argv = calloc((size_t)o->ncmd + 3, sizeof(*argv))) == NULL)
 		err(1, "calloc");
 	argv[0] = o->cmd[0];
@@ -284,7 +272,7 @@ static int do_attach(struct trace_opts *o, struct qhb_writer *w)
 	int rc;
 
 	if (qhb_vm_find(o->attach, &info, &e) < 0 ||
-	    qhb_vm_trace_path(o->attach, path, sizeof(path), &e) < 0 ||
+	    qhb_trace_ring_path(o->attach, path, sizeof(path), &e) < 0 ||
 	    qhb_ring_open(&r, path, &e) < 0) {
 		qhb_err_report(&e);
 		return 1;

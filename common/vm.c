@@ -30,6 +30,7 @@
 #include "parse.h"
 #include "qmp.h"
 #include "ring.h"
+#include "trace.h"
 
 #define VM_QMP_TIMEOUT_MS    60000   /* start: QMP must answer by then */
 #define VM_STOP_TIMEOUT_MS   30000   /* stop: "quit" must end QEMU by then */
@@ -361,7 +362,7 @@ static void vm_clean(const struct qhb_vm_info *info)
 	char trace[QHB_VM_PATH_MAX];
 
 	unlink(info->ram);
-	if (qhb_vm_trace_path(info->name, trace, sizeof(trace), NULL) == 0)
+	if (qhb_trace_ring_path(info->name, trace, sizeof(trace), NULL) == 0)
 		unlink(trace);
 	remove_dir(info->dir);
 }
@@ -372,53 +373,37 @@ static void vm_clean(const struct qhb_vm_info *info)
 static int vm_make_trace(const struct qhb_vm_opts *o, const char *name,
     char *arg, size_t size, struct qhb_err *e)
 {
-	char path[QHB_VM_PATH_MAX], opts[256], *tok, *save = NULL;
-	enum qhb_ring_policy policy = QHB_RING_DROP;
-	uint64_t slot = UINT64_C(4) << 20;
-	const char *mem = "";
+	struct qhb_trace_ring_opts ro = { .policy = QHB_RING_DROP };
+	char opts[256], *tok, *save = NULL;
+	struct qhb_err se = { 0 };
 	struct qhb_ring r;
 
 	if (o->trace_plugin == NULL)
 		return qhb_err_set(e, "--trace: no plugin (libqhbtrace.so) found");
-	if (strchr(o->trace_plugin, ','))
-		return qhb_err_set(e, "--trace: plugin path %s has a comma, "
-		    "which QEMU's -plugin cannot take", o->trace_plugin);
 	if (strlen(o->trace) >= sizeof(opts))
 		return qhb_err_set(e, "--trace: options too long");
 	snprintf(opts, sizeof(opts), "%s", o->trace);
 	for (tok = strtok_r(opts, ",", &save); tok;
 	    tok = strtok_r(NULL, ",", &save)) {
 		if (strcmp(tok, "policy=block") == 0)
-			policy = QHB_RING_BLOCK;
+			ro.policy = QHB_RING_BLOCK;
 		else if (strcmp(tok, "policy=drop") == 0)
-			policy = QHB_RING_DROP;
+			ro.policy = QHB_RING_DROP;
 		else if (strcmp(tok, "mem=on") == 0)
-			mem = ",mem=on";
+			ro.mem = 1;
 		else if (strcmp(tok, "mem=off") == 0)
-			mem = "";
+			ro.mem = 0;
 		else if (strncmp(tok, "size=", 5) == 0) {
-			if (qhb_parse_size(tok + 5, &slot, NULL) < 0 ||
-			    slot < 65536 || slot > (UINT64_C(1) << 32) ||
-			    (slot & (slot - 1)))
-				return qhb_err_set(e, "--trace: size: expected a "
-				    "power of two from 64K to 4G, got \"%s\"",
-				    tok + 5);
+			if (qhb_trace_slot_size(tok + 5, &ro.slot_size, &se) < 0)
+				return qhb_err_set(e, "--trace: size: %s", se.msg);
 		} else
 			return qhb_err_set(e, "--trace: expected policy=block|"
 			    "drop, size=SIZE or mem=on|off, got \"%s\"", tok);
 	}
-	if (qhb_vm_trace_path(name, path, sizeof(path), e) < 0)
-		return -1;
-	unlink(path);   /* a stale one: the guest's lock is held */
-	/* Slot 0 and one per vCPU; plenty for -smp up to 256. */
-	if (qhb_ring_create(&r, path, QHB_RING_MAX_SLOTS, slot, policy, e) < 0)
+	if (qhb_trace_ring_create(&r, name, o->trace_plugin, &ro, arg, size,
+	    e) < 0)
 		return -1;
 	qhb_ring_close(&r, 0);
-	if ((size_t)snprintf(arg, size, "file=%s,ring=%s%s", o->trace_plugin,
-	    path, mem) >= size) {
-		unlink(path);
-		return qhb_err_set(e, "--trace: plugin path too long");
-	}
 	return 0;
 }
 
@@ -821,17 +806,6 @@ out:
 		close(lockfd);
 	free(argv);
 	return rc;
-}
-
-int qhb_vm_trace_path(const char *name, char *buf, size_t size,
-    struct qhb_err *e)
-{
-	if (qhb_vm_name_check(name, e) < 0)
-		return -1;
-	if ((size_t)snprintf(buf, size, VM_SHM_DIR "/qhb-%ld-%s.trace",
-	    (long)geteuid(), name) >= size)
-		return qhb_err_set(e, "trace path too long");
-	return 0;
 }
 
 int qhb_vm_find(const char *name, struct qhb_vm_info *info,

@@ -16,7 +16,7 @@
  *     info.json                   how it was started (see struct qhb_vm_info)
  *   /dev/shm/qhb-UID-NAME.trace   with --trace: the ring of the libqhbtrace
  *                                 plugin, mode 0600, which qhb-trace
- *                                 --attach NAME drains (common/ring.h)
+ *                                 --attach NAME drains (common/trace.h)
  *
  * A guest is running while its pid is a live process whose command line
  * names its QMP socket; a directory whose QEMU is gone is stale, and start
@@ -118,9 +118,5 @@ int qhb_vm_list(struct qhb_vm_info **list, size_t *n, struct qhb_err *e);
  * exited first. */
 int qhb_vm_wait(const struct qhb_vm_info *info, const char *pattern,
     int timeout_ms, struct qhb_err *e);
-/* Stores in buf the path of guest name's trace ring (qhb-vm start --trace):
- * /dev/shm/qhb-UID-NAME.trace.  0, or -1 with e for a bad name. */
-int qhb_vm_trace_path(const char *name, char *buf, size_t size,
-    struct qhb_err *e);
 
 #endif
