@@ -511,10 +511,15 @@ static uint64_t kernel_min_mem(const char *path)
 	return pref + init;
 }
 
-/* Forks and runs QEMU with argv in a session of its own, stdin /dev/null,
- * stdout and stderr to logpath.  Returns its pid, or -1 with e set (also
- * when exec fails: the child reports errno through a close-on-exec pipe). */
-static long vm_spawn(char *const argv[], const char *logpath,
+/* Every QEMU qhb starts, it starts here.  Forks and runs argv[0] (found
+ * in PATH) with argv.  With logpath, a guest: a session of its own, default
+ * signals, stdin /dev/null, stdout and stderr to logpath, no descriptor of
+ * ours.  Without, qhb-trace's QEMU: our child in the foreground, with our
+ * stdin, stderr, signals and descriptors (a user may hand QEMU some), and
+ * our stdout unless out_to_err, when a trace goes there.  Returns its pid,
+ * or -1 with e set (also when exec fails: the child reports errno through
+ * a close-on-exec pipe). */
+static long vm_spawn(char *const argv[], const char *logpath, int out_to_err,
     struct qhb_err *e)
 {
 	int pfd[2], child_errno = 0, fd, null;
@@ -530,7 +535,10 @@ static long vm_spawn(char *const argv[], const char *logpath,
 		close(pfd[1]);
 		return qhb_err_sys(e, "fork");
 	}
-	if (pid == 0) {
+	if (pid == 0 && logpath == NULL) {
+		if (out_to_err && dup2(2, 1) < 0)
+			goto fail;
+	} else if (pid == 0) {
 		setsid();
 		signal(SIGPIPE, SIG_DFL);
 		signal(SIGINT, SIG_DFL);
@@ -548,6 +556,8 @@ static long vm_spawn(char *const argv[], const char *logpath,
 		if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 			for (fd = 3; fd < 1024; fd++)
 				fcntl(fd, F_SETFD, FD_CLOEXEC);
+	}
+	if (pid == 0) {
 		execvp(argv[0], argv);
 fail:
 		child_errno = errno;
@@ -561,12 +571,15 @@ fail:
 	while (n < 0 && errno == EINTR);
 	close(pfd[0]);
 	if (n == (ssize_t)sizeof(child_errno)) {
-		waitpid(pid, NULL, 0);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
 		errno = child_errno;
 		qhb_err_path(e, argv[0]);
 		if (child_errno == ENOENT && strchr(argv[0], '/') == NULL)
-			return qhb_err_set(e, "not found in PATH "
-			    "(apt-get install qemu-system-x86)");
+			return qhb_err_set(e, "not found in PATH (apt-get "
+			    "install %s)", logpath != NULL || strncmp(argv[0],
+			    "qemu-system-", 12) == 0 ? "qemu-system-x86" :
+			    "qemu-user");
 		return qhb_err_sys(e, "cannot run");
 	}
 	return (long)pid;
@@ -779,7 +792,7 @@ int qhb_vm_start(const struct qhb_vm_opts *o, struct qhb_vm_info *info,
 		argv[n++] = o->extra[i];
 	argv[n] = NULL;
 
-	pid = vm_spawn((char *const *)argv, info->qemu_log, e);
+	pid = vm_spawn((char *const *)argv, info->qemu_log, 0, e);
 	if (pid < 0)
 		goto out;
 	info->pid = pid;
@@ -974,4 +987,91 @@ out:
 	if (fd >= 0)
 		close(fd);
 	return rc;
+}
+
+/* qhb_vm_record's QEMU, as its record loop sees it. */
+struct vm_child {
+	pid_t pid;
+	int status;
+	int exited;
+	volatile sig_atomic_t *signal;
+};
+
+/* Sends on a signal that came to us, so that QEMU ends; its exit ends
+ * the recording, as the plugin's counts come at its exit. */
+static void vm_child_forward(struct vm_child *c)
+{
+	int sig;
+
+	if (c->signal != NULL && (sig = *c->signal) != 0) {
+		*c->signal = 0;
+		kill(c->pid, sig);
+	}
+}
+
+static int vm_child_alive(void *arg)
+{
+	struct vm_child *c = arg;
+
+	if (!c->exited && waitpid(c->pid, &c->status, WNOHANG) == c->pid)
+		c->exited = 1;
+	if (!c->exited)
+		vm_child_forward(c);
+	return !c->exited;
+}
+
+int qhb_vm_record(const struct qhb_vm_record_opts *o, struct qhb_writer *w,
+    struct qhb_trace_stats *st, struct qhb_err *e)
+{
+	static const int never;
+	char arg[4096 + QHB_VM_PATH_MAX + 64];
+	struct vm_child c = { .signal = o->signal };
+	struct qhb_ring r;
+	char **argv;
+	long pid;
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	if (o->argc < 1)
+		return qhb_err_set(e, "no QEMU command");
+	if ((argv = calloc((size_t)o->argc + 3, sizeof(*argv))) == NULL)
+		return qhb_err_sys(e, "argv");
+	if (qhb_trace_ring_create(&r, NULL, o->plugin, &o->ring, arg,
+	    sizeof(arg), e) < 0) {
+		free(argv);
+		return -1;
+	}
+	argv[0] = o->argv[0];
+	argv[1] = "-plugin";
+	argv[2] = arg;
+	memcpy(argv + 3, o->argv + 1, (size_t)(o->argc - 1) * sizeof(*argv));
+	pid = vm_spawn(argv, NULL, o->out_to_err, e);
+	free(argv);
+	if (pid < 0) {
+		qhb_ring_close(&r, 1);
+		return -1;
+	}
+	c.pid = (pid_t)pid;
+	rc = qhb_trace_record(&r, w, vm_child_alive, &c, &never, st, e);
+	if (!c.exited && !st->closed && rc < 0)
+		kill(c.pid, SIGTERM);
+	while (!c.exited) {
+		if (waitpid(c.pid, &c.status, 0) == c.pid)
+			c.exited = 1;
+		else if (errno == EINTR)
+			vm_child_forward(&c);
+		else
+			break;
+	}
+	qhb_ring_close(&r, 1);
+	if (rc < 0)
+		return -1;
+	if (!st->closed) {
+		qhb_err_path(e, o->argv[0]);
+		qhb_err_set(e, "the plugin did not finish (QEMU %s %d): counts "
+		    "are missing", WIFSIGNALED(c.status) ? "killed by signal" :
+		    "exited with", WIFSIGNALED(c.status) ?
+		    WTERMSIG(c.status) : WEXITSTATUS(c.status));
+	}
+	return 0;
 }
