@@ -7,7 +7,6 @@
  */
 #include <err.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -15,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "outfile.h"
@@ -41,8 +39,8 @@ struct trace_opts {
 	int ncmd;
 };
 
-static volatile sig_atomic_t stop_requested;
-static volatile pid_t child_pid;
+/* The last signal's number, until qhb_vm_record sends it on. */
+static volatile sig_atomic_t signal_got;
 
 static void usage(FILE *f)
 {
@@ -102,7 +100,6 @@ static void parse_args(struct trace_opts *o, int argc, char **argv)
 	o->format = -1;
 	o->limit = 20;
 	o->level = 1;
-	o->ring_size = 4u << 20;
 	/* "+": stop at the first operand, which may be QEMU's. */
 	while ((ch = getopt_long(argc, argv, "+fho:qV", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -120,11 +117,8 @@ static void parse_args(struct trace_opts *o, int argc, char **argv)
 			break;
 		case O_MEM: o->mem = 1; break;
 		case O_RING:
-			if (qhb_parse_size(optarg, &o->ring_size, NULL, NULL) < 0 ||
-			    o->ring_size < 65536 || o->ring_size > (1ull << 32) ||
-			    (o->ring_size & (o->ring_size - 1)))
-				errx(1, "--ring-size: expected a power of two from "
-				    "64K to 4G, got '%s'", optarg);
+			if (qhb_trace_slot_size(optarg, &o->ring_size, &e) < 0)
+				errx(1, "--ring-size: %s", e.msg);
 			break;
 		case O_PLUGIN: o->plugin = optarg; break;
 		case O_LEVEL:
@@ -167,26 +161,11 @@ bad:
 	exit(1);
 }
 
+/* Record: QEMU gets the signal (qhb_vm_record), and its exit ends the
+ * recording; attach: the draining stops. */
 static void on_signal(int sig)
 {
-	stop_requested = 1;
-	if (child_pid > 0)
-		kill(child_pid, sig);
-}
-
-struct child {
-	pid_t pid;
-	int status;
-	int exited;
-};
-
-static int child_alive(void *arg)
-{
-	struct child *c = arg;
-
-	if (!c->exited && waitpid(c->pid, &c->status, WNOHANG) == c->pid)
-		c->exited = 1;
-	return !c->exited;
+	signal_got = sig;
 }
 
 static int pid_alive(void *arg)
@@ -211,67 +190,23 @@ static void print_stats(const struct trace_opts *o,
 static int do_record(struct trace_opts *o, struct qhb_writer *w)
 {
 	struct qhb_err e = { 0 };
-	struct qhb_ring r;
 	struct qhb_trace_stats st;
-	struct child c = { 0 };
-	static const int never;
-	char ring[256], plugin[PATH_MAX], arg[PATH_MAX + 300];
-	char **argv;
-	int rc;
-
-	if (qhb_trace_plugin_find(o->plugin, plugin, sizeof(plugin), &e) < 0) {
-		qhb_err_report(&e);
-		return 1;
-	}
-	snprintf(ring, sizeof(ring), "/dev/shm/qhb-%u-trace-%ld.ring",
-	    (unsigned)getuid(), (long)getpid());
-	if (strchr(plugin, ',') || strchr(ring, ','))
-		errx(1, "%s: a comma in the plugin's path cannot be passed to "
-		    "QEMU", plugin);
-	if (qhb_ring_create(&r, ring, 2 + 64, o->ring_size, o->policy, &e) < 0) {
-		qhb_err_report(&e);
-		return 1;
-	}
-	snprintf(arg, sizeof(arg), "file=%s,ring=%s%s", plugin, ring,
-	    o->mem ? ",mem=on" : "");
-	if ((argv = calloc((size_t)o->ncmd + 3, sizeof(*argv))) == NULL)
-		err(1, "calloc");
-	argv[0] = o->cmd[0];
-	argv[1] = "-plugin";
-	argv[2] = arg;
-	memcpy(argv + 3, o->cmd + 1, (size_t)(o->ncmd - 1) * sizeof(*argv));
-	fflush(stdout);
-	if ((c.pid = fork()) < 0)
-		err(1, "fork");
-	if (c.pid == 0) {
+	char plugin[PATH_MAX];
+	struct qhb_vm_record_opts ro = {
+		.argv = o->cmd, .argc = o->ncmd, .plugin = plugin,
+		.ring = { o->policy, o->ring_size, o->mem },
 		/* QEMU's own output must not mix with a trace on stdout. */
-		if (o->out_path == NULL || strcmp(o->out_path, "-") == 0)
-			dup2(2, 1);
-		execvp(argv[0], argv);
-		warn("%s", argv[0]);
-		_exit(127);
-	}
-	child_pid = c.pid;
-	free(argv);
-	/* A signal goes on to QEMU (on_signal), whose exit ends the loop:
-	 * the plugin's counts come at its exit. */
-	rc = qhb_trace_record(&r, w, child_alive, &c, &never, &st, &e);
-	if (!c.exited && !st.closed && rc < 0) {
-		kill(c.pid, SIGTERM);
-	}
-	if (!c.exited && waitpid(c.pid, &c.status, 0) == c.pid)
-		c.exited = 1;
-	qhb_ring_close(&r, 1);
-	if (rc < 0) {
+		.out_to_err = o->out_path == NULL || strcmp(o->out_path, "-") == 0,
+		.signal = &signal_got,
+	};
+	int rc = -1;
+
+	if (qhb_trace_plugin_find(o->plugin, plugin, sizeof(plugin), &e) == 0)
+		rc = qhb_vm_record(&ro, w, &st, &e);
+	if (rc == 0)
+		print_stats(o, &st);
+	if (rc < 0 || !st.closed) {
 		qhb_err_report(&e);
-		return 1;
-	}
-	print_stats(o, &st);
-	if (!st.closed) {
-		warnx("%s: the plugin did not finish (QEMU %s %d): counts are "
-		    "missing", o->cmd[0], WIFSIGNALED(c.status) ? "killed by "
-		    "signal" : "exited with", WIFSIGNALED(c.status) ?
-		    WTERMSIG(c.status) : WEXITSTATUS(c.status));
 		return 1;
 	}
 	return 0;
@@ -287,7 +222,7 @@ static int do_attach(struct trace_opts *o, struct qhb_writer *w)
 	int rc;
 
 	if (qhb_vm_find(o->attach, &info, &e) < 0 ||
-	    qhb_vm_trace_path(o->attach, path, sizeof(path), &e) < 0 ||
+	    qhb_trace_ring_path(o->attach, path, sizeof(path), &e) < 0 ||
 	    qhb_ring_open(&r, path, &e) < 0) {
 		qhb_err_report(&e);
 		return 1;
@@ -298,7 +233,7 @@ static int do_attach(struct trace_opts *o, struct qhb_writer *w)
 		return 1;
 	}
 	rc = qhb_trace_record(&r, w, pid_alive, (void *)(intptr_t)info.pid,
-	    &stop_requested, &st, &e);
+	    &signal_got, &st, &e);
 	qhb_ring_close(&r, 0);
 	if (rc < 0) {
 		qhb_err_report(&e);

@@ -1,9 +1,12 @@
 /*
  * qhb-vm -- start, inspect and stop QEMU guests whose RAM qhb can read.
  *
- * Each subcommand parses its own options into struct vm_cmd_opts, then
- * calls common/vm (and common/qmp for the questions QEMU answers).
+ * Each subcommand is a row of cmds[]: its options, operands, usage and
+ * handler.  main() finds the row, parses into struct vm_cmd_opts and calls
+ * the handler, which calls common/vm (and common/qmp for the questions
+ * QEMU answers); what fails, main() reports, in one place.
  */
+#include <err.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -25,14 +28,14 @@
 
 #define PROG "qhb-vm"
 #define DEFAULT_TIMEOUT_S 180
+#define STOP_TIMEOUT_S    30
 #define QMP_TIMEOUT_MS    10000
 
 struct vm_cmd_opts {
 	struct qhb_vm_opts vm;
-	const char *name;
-	const char *pattern;      /* wait */
-	const char *command;      /* qmp */
-	const char *arguments;    /* qmp */
+	const char *name;         /* the first operand, a guest's name */
+	char **args;              /* the operands */
+	int nargs;
 	int wait;                 /* start --wait */
 	int timeout_s;
 	char kernel[4096];
@@ -40,19 +43,39 @@ struct vm_cmd_opts {
 	char plugin[4096];        /* start --trace */
 };
 
-static const char synopsis[] =
-    "usage: qhb-vm start [--wait] [--cpus N] [--mem SIZE] [--machine TYPE]\n"
-    "              [--cpu MODEL] [--kernel FILE] [--initrd FILE] [--append ARGS]\n"
-    "              [--trace[=OPTIONS]] [--timeout SECONDS] NAME\n"
-    "       qhb-vm stop [--timeout SECONDS] NAME\n"
-    "       qhb-vm list\n"
-    "       qhb-vm status NAME\n"
-    "       qhb-vm qmp NAME COMMAND [ARGUMENTS]\n"
-    "       qhb-vm ram NAME\n"
-    "       qhb-vm qmp-path NAME\n"
-    "       qhb-vm log NAME\n"
-    "       qhb-vm wait [--timeout SECONDS] NAME [PATTERN]\n"
-    "       qhb-vm -h | -V\n";
+/* The options a subcommand takes. */
+enum vm_optset { OPTS_PLAIN, OPTS_TIMEOUT, OPTS_START };
+
+/* Each handler returns 0, or -1 with e for main() to report. */
+typedef int vm_cmd_fn(struct vm_cmd_opts *o, struct qhb_err *e);
+static vm_cmd_fn cmd_start, cmd_stop, cmd_list, cmd_status, cmd_qmp,
+    cmd_ram, cmd_qmp_path, cmd_log, cmd_wait;
+
+static const struct vm_cmd {
+	const char *name;
+	vm_cmd_fn *run;
+	enum vm_optset opts;
+	int min, max;             /* operands */
+	int timeout_s;            /* --timeout when not given; 0: the default */
+	const char *usage;        /* its synopsis, after "qhb-vm " */
+} cmds[] = {
+	{ "start", cmd_start, OPTS_START, 1, 1, 0,
+	    "start [--wait] [--cpus N] [--mem SIZE] [--machine TYPE]\n"
+	    "              [--cpu MODEL] [--kernel FILE] [--initrd FILE] "
+	    "[--append ARGS]\n"
+	    "              [--trace[=OPTIONS]] [--timeout SECONDS] NAME" },
+	{ "stop", cmd_stop, OPTS_TIMEOUT, 1, 1, STOP_TIMEOUT_S,
+	    "stop [--timeout SECONDS] NAME" },
+	{ "list", cmd_list, OPTS_PLAIN, 0, 0, 0, "list" },
+	{ "status", cmd_status, OPTS_PLAIN, 1, 1, 0, "status NAME" },
+	{ "qmp", cmd_qmp, OPTS_PLAIN, 2, 3, 0, "qmp NAME COMMAND [ARGUMENTS]" },
+	{ "ram", cmd_ram, OPTS_PLAIN, 1, 1, 0, "ram NAME" },
+	{ "qmp-path", cmd_qmp_path, OPTS_PLAIN, 1, 1, 0, "qmp-path NAME" },
+	{ "log", cmd_log, OPTS_PLAIN, 1, 1, 0, "log NAME" },
+	{ "wait", cmd_wait, OPTS_TIMEOUT, 1, 2, 0,
+	    "wait [--timeout SECONDS] NAME [PATTERN]" },
+};
+#define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
 
 static const char details[] =
     "\n"
@@ -93,27 +116,36 @@ static const char details[] =
     "  -h, --help        this help\n"
     "  -V, --version     print the version\n";
 
+/* The synopsis, from cmds[], on fp; on stdout (--help), the subcommands
+ * and options too.  Exits with code. */
 static void usage(FILE *fp, int code)
 {
-	fputs(synopsis, fp);
+	size_t i;
+
+	for (i = 0; i < NCMDS; i++)
+		fprintf(fp, "%s" PROG " %s\n", i ? "       " : "usage: ",
+		    cmds[i].usage);
+	fputs("       " PROG " -h | -V\n", fp);
 	if (fp == stdout)
 		fputs(details, fp);
 	exit(code);
 }
 
-/* Checks that stdout took everything.  Returns 0 or 1. */
-static int close_stdout(void)
+/* Checks that stdout took everything.  0, or -1 with e. */
+static int close_stdout(struct qhb_err *e)
 {
 	if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
-		fprintf(stderr, PROG ": stdout: %s\n", strerror(errno));
-		return 1;
+		qhb_err_clear(e);
+		qhb_err_path(e, "stdout");
+		return qhb_err_set(e, "%s", strerror(errno));
 	}
 	return 0;
 }
 
-/* Parses the options of subcommand argv[0] into o.  Exits on usage
- * errors; returns the index of the first operand. */
-static int parse(int argc, char **argv, struct vm_cmd_opts *o)
+/* Parses the options of subcommand argv[0], those of set, into o.  Exits
+ * on usage errors; returns the index of the first operand. */
+static int parse(int argc, char **argv, enum vm_optset set,
+    struct vm_cmd_opts *o)
 {
 	enum { O_MEM = 256, O_CPUS, O_MACHINE, O_KERNEL, O_INITRD, O_APPEND,
 	    O_WAIT, O_TIMEOUT, O_CPU, O_TRACE };
@@ -144,9 +176,9 @@ static int parse(int argc, char **argv, struct vm_cmd_opts *o)
 	struct qhb_err e = { 0 };
 	int c;
 
-	if (strcmp(argv[0], "start") == 0)
+	if (set == OPTS_START)
 		longopts = start_opts;
-	else if (strcmp(argv[0], "stop") == 0 || strcmp(argv[0], "wait") == 0)
+	else if (set == OPTS_TIMEOUT)
 		longopts = timeout_opts;
 	optind = 1;
 	/* "+" would stop at NAME; options may follow it, as in the examples,
@@ -218,8 +250,8 @@ static const char *guest_dir(char *buf, size_t size)
 	return QHB_GUEST_DIR;
 }
 
-/* Fills in the demo guest when no kernel was given. */
-static int default_guest(struct vm_cmd_opts *o)
+/* Fills in the demo guest when no kernel was given.  0, or -1 with e. */
+static int default_guest(struct vm_cmd_opts *o, struct qhb_err *e)
 {
 	char buf[PATH_MAX];
 	const char *dir;
@@ -231,15 +263,14 @@ static int default_guest(struct vm_cmd_opts *o)
 	if ((size_t)snprintf(o->kernel, sizeof(o->kernel), "%s/vmlinuz",
 	    dir) >= sizeof(o->kernel) || (size_t)snprintf(o->initrd,
 	    sizeof(o->initrd), "%s/initrd.img", dir) >= sizeof(o->initrd)) {
-		fprintf(stderr, PROG ": %s: guest directory path too long\n",
-		    dir);
-		return -1;
+		qhb_err_path(e, dir);
+		return qhb_err_set(e, "guest directory path too long");
 	}
 	if (stat(o->kernel, &st) < 0 || stat(o->initrd, &st) < 0) {
-		fprintf(stderr, PROG ": %s: no demo guest; run make guest, or "
-		    "give --kernel\n", stat(o->kernel, &st) < 0 ? o->kernel :
+		qhb_err_path(e, stat(o->kernel, &st) < 0 ? o->kernel :
 		    o->initrd);
-		return -1;
+		return qhb_err_set(e, "no demo guest; run make guest, or give "
+		    "--kernel");
 	}
 	o->vm.kernel = o->kernel;
 	if (o->vm.initrd == NULL)
@@ -247,70 +278,58 @@ static int default_guest(struct vm_cmd_opts *o)
 	return 0;
 }
 
-/* Finds a guest that must be running.  0, or -1 after saying why. */
-static int find_running(const char *name, struct qhb_vm_info *info)
+/* Finds a guest that must be running.  0, or -1 with e. */
+static int find_running(const char *name, struct qhb_vm_info *info,
+    struct qhb_err *e)
 {
-	struct qhb_err e = { 0 };
-
-	if (qhb_vm_find(name, info, &e) < 0) {
-		qhb_err_report(&e);
+	if (qhb_vm_find(name, info, e) < 0)
 		return -1;
-	}
 	if (!info->alive) {
-		fprintf(stderr, PROG ": %s: not running (QEMU pid %ld is gone; "
-		    "see qhb-vm log %s, clean up with qhb-vm stop %s)\n",
-		    name, info->pid, name, name);
-		return -1;
+		qhb_err_path(e, name);
+		return qhb_err_set(e, "not running (QEMU pid %ld is gone; see "
+		    "qhb-vm log %s, clean up with qhb-vm stop %s)", info->pid,
+		    name, name);
 	}
 	return 0;
 }
 
-static int cmd_start(struct vm_cmd_opts *o)
+static int cmd_start(struct vm_cmd_opts *o, struct qhb_err *e)
 {
 	struct qhb_vm_info info, now;
-	struct qhb_err e = { 0 };
 	int timeout_ms = o->timeout_s * 1000;
+	size_t n;
 
-	if (default_guest(o) < 0)
-		return 1;
+	if (default_guest(o, e) < 0)
+		return -1;
 	o->vm.name = o->name;
 	o->vm.timeout_ms = timeout_ms;
 	if (o->vm.trace != NULL) {
 		if (qhb_trace_plugin_find(NULL, o->plugin, sizeof(o->plugin),
-		    &e) < 0) {
-			qhb_err_report(&e);
-			return 1;
-		}
+		    e) < 0)
+			return -1;
 		o->vm.trace_plugin = o->plugin;
 	}
 	o->vm.qemu = getenv("QHB_QEMU");
 	if (o->vm.qemu != NULL && *o->vm.qemu == '\0')
 		o->vm.qemu = NULL;
-	if (qhb_vm_start(&o->vm, &info, &e) < 0) {
-		qhb_err_report(&e);
-		return 1;
-	}
-	if (o->wait && qhb_vm_wait(&info, QHB_VM_READY, timeout_ms, &e) < 0) {
-		qhb_err_report(&e);
+	if (qhb_vm_start(&o->vm, &info, e) < 0)
+		return -1;
+	if (o->wait && qhb_vm_wait(&info, QHB_VM_READY, timeout_ms, e) < 0) {
+		/* What is left of the guest, and what to do about it. */
+		n = strlen(e->msg);
 		if (qhb_vm_find(o->name, &now, NULL) == 0)
-			fprintf(stderr, PROG ": %s: %s; see qhb-vm log %s, then "
-			    "qhb-vm stop %s\n", o->name, now.alive ?
-			    "left running" : "its files are kept", o->name,
-			    o->name);
-		return 1;
+			snprintf(e->msg + n, sizeof(e->msg) - n, "; %s %s: see "
+			    "qhb-vm log %s, then qhb-vm stop %s", o->name,
+			    now.alive ? "is left running" : "has its files kept",
+			    o->name, o->name);
+		return -1;
 	}
 	return 0;
 }
 
-static int cmd_stop(struct vm_cmd_opts *o)
+static int cmd_stop(struct vm_cmd_opts *o, struct qhb_err *e)
 {
-	struct qhb_err e = { 0 };
-
-	if (qhb_vm_stop(o->name, o->timeout_s * 1000, NULL, &e) < 0) {
-		qhb_err_report(&e);
-		return 1;
-	}
-	return 0;
+	return qhb_vm_stop(o->name, o->timeout_s * 1000, NULL, e);
 }
 
 /* QEMU's run state ("running", "paused", ...) into buf, or "unknown". */
@@ -334,18 +353,16 @@ static void run_state(const struct qhb_vm_info *info, char *buf, size_t size,
 	qhb_qmp_close(q);
 }
 
-static int cmd_list(void)
+static int cmd_list(struct vm_cmd_opts *o, struct qhb_err *e)
 {
 	struct qhb_vm_info *list = NULL;
-	struct qhb_err e = { 0 };
 	char state[64];
 	size_t n = 0, i;
 	int running;
 
-	if (qhb_vm_list(&list, &n, &e) < 0) {
-		qhb_err_report(&e);
-		return 1;
-	}
+	(void)o;
+	if (qhb_vm_list(&list, &n, e) < 0)
+		return -1;
 	for (i = 0; i < n; i++) {
 		run_state(&list[i], state, sizeof(state), &running);
 		printf("%s %ld %" PRIu64 "M %s\n", list[i].name, list[i].pid,
@@ -355,15 +372,15 @@ static int cmd_list(void)
 	return 0;
 }
 
-static int cmd_status(struct vm_cmd_opts *o)
+static int cmd_status(struct vm_cmd_opts *o, struct qhb_err *e)
 {
 	struct qhb_vm_info info;
 	char state[64];
-	int running;
+	int running, rc = 0;
 	json_t *j;
 
-	if (find_running(o->name, &info) < 0)
-		return 1;
+	if (find_running(o->name, &info, e) < 0)
+		return -1;
 	run_state(&info, state, sizeof(state), &running);
 	j = json_pack("{s:s, s:I, s:s, s:b, s:I, s:i, s:s, s:s, s:s, s:s, s:s,"
 	    " s:s, s:s, s:s}",
@@ -374,59 +391,60 @@ static int cmd_status(struct vm_cmd_opts *o)
 	    "qmp", info.qmp, "serial", info.serial, "qemu_log", info.qemu_log,
 	    "kernel", info.kernel, "initrd", info.initrd);
 	if (j == NULL || json_dumpf(j, stdout, JSON_INDENT(2)) < 0) {
-		fprintf(stderr, PROG ": %s: cannot encode the status\n",
-		    o->name);
-		json_decref(j);
-		return 1;
+		qhb_err_path(e, o->name);
+		rc = qhb_err_set(e, "cannot encode the status");
+	} else {
+		putchar('\n');
 	}
-	putchar('\n');
 	json_decref(j);
-	return 0;
+	return rc;
 }
 
-static int cmd_qmp(struct vm_cmd_opts *o)
+static int cmd_qmp(struct vm_cmd_opts *o, struct qhb_err *e)
 {
+	const char *command = o->args[1];
+	const char *arguments = o->nargs > 2 ? o->args[2] : NULL;
 	struct qhb_vm_info info;
-	struct qhb_err e = { 0 };
-	struct qhb_qmp *q;
+	struct qhb_qmp *q = NULL;
 	json_error_t jerr;
 	json_t *ret, *args = NULL;
-	int rc = 1;
+	int rc = -1;
 
-	if (find_running(o->name, &info) < 0)
-		return 1;
-	if (o->arguments != NULL) {
-		args = json_loads(o->arguments, 0, &jerr);
+	if (find_running(o->name, &info, e) < 0)
+		return -1;
+	if (arguments != NULL) {
+		args = json_loads(arguments, 0, &jerr);
 		if (!json_is_object(args)) {
-			fprintf(stderr, PROG ": ARGUMENTS: byte %d: expected a "
-			    "JSON object%s%s\n", args ? 0 : jerr.position,
-			    args ? "" : ": ", args ? "" : jerr.text);
-			json_decref(args);
-			return 1;
-		}
-	}
-	q = qhb_qmp_open(info.ctl, QMP_TIMEOUT_MS, &e);
-	if (q == NULL) {
-		qhb_err_report(&e);
-		goto out;
-	}
-	if (o->command[strspn(o->command, " \t\n")] == '{') {
-		if (args != NULL) {
-			fprintf(stderr, PROG ": give ARGUMENTS inside the JSON "
-			    "command, not after it\n");
+			qhb_err_path(e, "ARGUMENTS");
+			qhb_err_at(e, args ? 0 : (uint64_t)jerr.position,
+			    "expected a JSON object%s%s", args ? "" : ": ",
+			    args ? "" : jerr.text);
 			goto out;
 		}
-		ret = qhb_qmp_execute_text(q, o->command, &e);
-	} else {
-		ret = qhb_qmp_execute(q, o->command, args, &e);
 	}
-	if (ret == NULL) {
-		qhb_err_report(&e);
+	q = qhb_qmp_open(info.ctl, QMP_TIMEOUT_MS, e);
+	if (q == NULL)
 		goto out;
+	if (command[strspn(command, " \t\n")] == '{') {
+		if (args != NULL) {
+			qhb_err_set(e, "give ARGUMENTS inside the JSON command, "
+			    "not after it");
+			goto out;
+		}
+		ret = qhb_qmp_execute_text(q, command, e);
+	} else {
+		ret = qhb_qmp_execute(q, command, args, e);
 	}
-	if (json_dumpf(ret, stdout, JSON_INDENT(2) | JSON_ENCODE_ANY) == 0 &&
-	    putchar('\n') != EOF)
+	if (ret == NULL)
+		goto out;
+	/* A write error is close_stdout's to report. */
+	if (json_dumpf(ret, stdout, JSON_INDENT(2) | JSON_ENCODE_ANY) < 0 &&
+	    !ferror(stdout)) {
+		qhb_err_set(e, "cannot encode QMP's answer");
+	} else {
+		putchar('\n');
 		rc = 0;
+	}
 	json_decref(ret);
 out:
 	qhb_qmp_close(q);
@@ -434,133 +452,110 @@ out:
 	return rc;
 }
 
-static int cmd_log(struct vm_cmd_opts *o)
+/* ram, qmp-path: a path of a running guest's. */
+static int print_path(struct vm_cmd_opts *o, int qmp, struct qhb_err *e)
 {
 	struct qhb_vm_info info;
-	struct qhb_err e = { 0 };
+
+	if (find_running(o->name, &info, e) < 0)
+		return -1;
+	puts(qmp ? info.qmp : info.ram);
+	return 0;
+}
+
+static int cmd_ram(struct vm_cmd_opts *o, struct qhb_err *e)
+{
+	return print_path(o, 0, e);
+}
+
+static int cmd_qmp_path(struct vm_cmd_opts *o, struct qhb_err *e)
+{
+	return print_path(o, 1, e);
+}
+
+static int cmd_log(struct vm_cmd_opts *o, struct qhb_err *e)
+{
+	struct qhb_vm_info info;
 	char buf[65536];
 	size_t n;
 	FILE *fp;
 	int rc = 0;
 
-	if (qhb_vm_find(o->name, &info, &e) < 0) {
-		qhb_err_report(&e);
-		return 1;
-	}
+	if (qhb_vm_find(o->name, &info, e) < 0)
+		return -1;
 	fp = fopen(info.serial, "re");
 	if (fp == NULL) {
 		if (errno == ENOENT)
 			return 0;   /* QEMU has not opened it yet */
-		fprintf(stderr, PROG ": %s: %s\n", info.serial,
-		    strerror(errno));
-		return 1;
+		qhb_err_path(e, info.serial);
+		return qhb_err_set(e, "%s", strerror(errno));
 	}
 	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
 		if (fwrite(buf, 1, n, stdout) != n)
-			break;
+			break;   /* close_stdout says why */
 	if (ferror(fp)) {
-		fprintf(stderr, PROG ": %s: read error\n", info.serial);
-		rc = 1;
+		qhb_err_path(e, info.serial);
+		rc = qhb_err_set(e, "read error");
 	}
 	fclose(fp);
 	return rc;
 }
 
-static int cmd_wait(struct vm_cmd_opts *o)
+static int cmd_wait(struct vm_cmd_opts *o, struct qhb_err *e)
 {
 	struct qhb_vm_info info;
-	struct qhb_err e = { 0 };
 
-	if (qhb_vm_find(o->name, &info, &e) < 0) {
-		qhb_err_report(&e);
-		return 1;
-	}
-	if (qhb_vm_wait(&info, o->pattern ? o->pattern : QHB_VM_READY,
-	    o->timeout_s * 1000, &e) < 0) {
-		qhb_err_report(&e);
-		return 1;
-	}
-	return 0;
+	if (qhb_vm_find(o->name, &info, e) < 0)
+		return -1;
+	return qhb_vm_wait(&info, o->nargs > 1 ? o->args[1] : QHB_VM_READY,
+	    o->timeout_s * 1000, e);
 }
 
 int main(int argc, char **argv)
 {
-	static const char *const cmds[] = { "start", "stop", "list", "status",
-	    "qmp", "ram", "qmp-path", "log", "wait", NULL };
+	const struct vm_cmd *c = NULL;
 	struct vm_cmd_opts o;
-	struct qhb_vm_info info;
 	struct qhb_err e = { 0 };
-	const char *cmd;
-	int i, nargs, min, max, rc;
+	size_t k;
+	int i;
 
 	memset(&o, 0, sizeof(o));
 	if (argc < 2)
 		usage(stderr, 1);
-	cmd = argv[1];
-	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0)
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)
 		usage(stdout, 0);
-	if (strcmp(cmd, "-V") == 0 || strcmp(cmd, "--version") == 0) {
+	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
 		printf(PROG " " QHB_VERSION "\n");
-		return close_stdout();
+		goto out;
 	}
-	for (i = 0; cmds[i] != NULL && strcmp(cmds[i], cmd) != 0; i++)
-		;
-	if (cmds[i] == NULL) {
-		fprintf(stderr, PROG ": unknown subcommand \"%s\"\n", cmd);
+	for (k = 0; k < NCMDS && c == NULL; k++)
+		if (strcmp(cmds[k].name, argv[1]) == 0)
+			c = &cmds[k];
+	if (c == NULL) {
+		warnx("unknown subcommand \"%s\"", argv[1]);
 		usage(stderr, 1);
 	}
 	argc--;
 	argv++;
-	i = parse(argc, argv, &o);
-	nargs = argc - i;
-	min = 1;
-	max = 1;
-	if (strcmp(cmd, "list") == 0)
-		min = max = 0;
-	else if (strcmp(cmd, "qmp") == 0)
-		min = 2, max = 3;
-	else if (strcmp(cmd, "wait") == 0)
-		max = 2;
-	if (nargs < min || nargs > max) {
-		fprintf(stderr, PROG ": %s: %s\n", cmd, nargs < min ?
+	i = parse(argc, argv, c->opts, &o);
+	o.args = argv + i;
+	o.nargs = argc - i;
+	if (o.nargs < c->min || o.nargs > c->max) {
+		warnx("%s: %s", c->name, o.nargs < c->min ?
 		    "missing operand" : "too many operands");
 		usage(stderr, 1);
 	}
 	if (o.timeout_s == 0)
-		o.timeout_s = strcmp(cmd, "stop") == 0 ? 30 : DEFAULT_TIMEOUT_S;
-	if (nargs > 0) {
-		o.name = argv[i];
-		if (qhb_vm_name_check(o.name, &e) < 0) {
-			qhb_err_report(&e);
-			return 1;
-		}
-	}
-	if (strcmp(cmd, "qmp") == 0) {
-		o.command = argv[i + 1];
-		o.arguments = nargs > 2 ? argv[i + 2] : NULL;
-	} else if (strcmp(cmd, "wait") == 0 && nargs > 1) {
-		o.pattern = argv[i + 1];
-	}
-
-	if (strcmp(cmd, "start") == 0)
-		rc = cmd_start(&o);
-	else if (strcmp(cmd, "stop") == 0)
-		rc = cmd_stop(&o);
-	else if (strcmp(cmd, "list") == 0)
-		rc = cmd_list();
-	else if (strcmp(cmd, "status") == 0)
-		rc = cmd_status(&o);
-	else if (strcmp(cmd, "qmp") == 0)
-		rc = cmd_qmp(&o);
-	else if (strcmp(cmd, "log") == 0)
-		rc = cmd_log(&o);
-	else if (strcmp(cmd, "wait") == 0)
-		rc = cmd_wait(&o);
-	else if (find_running(o.name, &info) < 0)
-		rc = 1;
-	else {
-		puts(strcmp(cmd, "ram") == 0 ? info.ram : info.qmp);
-		rc = 0;
-	}
-	return close_stdout() | rc;
+		o.timeout_s = c->timeout_s ? c->timeout_s : DEFAULT_TIMEOUT_S;
+	if (o.nargs > 0)
+		o.name = o.args[0];
+	if ((o.name != NULL && qhb_vm_name_check(o.name, &e) < 0) ||
+	    c->run(&o, &e) < 0)
+		goto fail;
+out:
+	if (close_stdout(&e) == 0)
+		return 0;
+fail:
+	qhb_err_report(&e);
+	return 1;
 }

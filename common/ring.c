@@ -33,8 +33,7 @@ int qhb_ring_create(struct qhb_ring *r, const char *path, uint32_t nslots,
 	if (nslots < 2 || nslots > QHB_RING_MAX_SLOTS)
 		return qhb_err_set(e, "ring slots: expected 2..%u, got %u",
 		    QHB_RING_MAX_SLOTS, nslots);
-	if (slot_size < 65536 || (slot_size & (slot_size - 1)) ||
-	    slot_size > (UINT64_C(1) << 32))
+	if (!qhb_ring_slot_size_ok(slot_size))
 		return qhb_err_set(e, "ring size: expected a power of two "
 		    "from 64K to 4G, got %llu", (unsigned long long)slot_size);
 	snprintf(r->path, sizeof(r->path), "%s", path);

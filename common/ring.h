@@ -84,6 +84,16 @@ struct qhb_rec {
 };
 #define QHB_REC_PAD 0
 
+/* 1 if a slot may hold slot_size bytes: a power of two, as offsets are
+ * taken modulo it; at least 64 KiB, so that half a slot (qhb_ring_try)
+ * takes the largest record, a block's of under 9 KiB; at most 4 GiB.  The
+ * one place these rules are written for the consumer's side. */
+static inline int qhb_ring_slot_size_ok(uint64_t slot_size)
+{
+	return slot_size >= 65536 && slot_size <= (UINT64_C(1) << 32) &&
+	    (slot_size & (slot_size - 1)) == 0;
+}
+
 static inline uint64_t qhb_ring_file_size(uint32_t nslots, uint64_t slot_size)
 {
 	return QHB_RING_HDR_SIZE + (uint64_t)nslots * QHB_RING_SLOT_HDR +

@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "install.h"
+#include "parse.h"
 #include "stream.h"
 #include "x86.h"
 
@@ -651,6 +652,79 @@ int qhb_trace_plugin_find(const char *given, char *buf, size_t size,
 	return qhb_err_set(e, "cannot find libqhbtrace.so beside this program "
 	    "(../lib/); set QHB_PLUGIN");
 }
+
+/*
+ * The plugin's ring.  One name scheme for every ring, beside the guest's
+ * RAM file /dev/shm/qhb-UID-NAME.ram: /dev/shm/qhb-UID-NAME.trace, where
+ * NAME is a guest's (qhb-vm start --trace, found again by name for
+ * qhb-trace --attach) or, for a recording of qhb-trace -- QEMU, "-PID",
+ * which no guest name can be (none starts with "-"), so the two never
+ * meet.  Each name is then ours alone -- a guest's while qhb-vm holds the
+ * runtime directory's lock, a recording's while our pid is ours -- and a
+ * file found there is a stale one, which qhb_trace_ring_create replaces.
+ */
+int qhb_trace_slot_size(const char *s, uint64_t *size, struct qhb_err *e)
+{
+	uint64_t v;
+
+	if (qhb_parse_size(s, &v, NULL, NULL) < 0 || !qhb_ring_slot_size_ok(v))
+		return qhb_err_set(e, "expected a power of two from 64K to 4G, "
+		    "got '%s'", s);
+	*size = v;
+	return 0;
+}
+
+int qhb_trace_ring_path(const char *name, char *buf, size_t size,
+    struct qhb_err *e)
+{
+	int n;
+
+	if (name != NULL)
+		n = snprintf(buf, size, "/dev/shm/qhb-%ld-%s.trace",
+		    (long)geteuid(), name);
+	else
+		n = snprintf(buf, size, "/dev/shm/qhb-%ld--%ld.trace",
+		    (long)geteuid(), (long)getpid());
+	if (n < 0 || (size_t)n >= size)
+		return qhb_err_set(e, "trace path too long");
+	return 0;
+}
+
+int qhb_trace_ring_create(struct qhb_ring *r, const char *name,
+    const char *plugin, const struct qhb_trace_ring_opts *o, char *arg,
+    size_t size, struct qhb_err *e)
+{
+	char path[sizeof(r->path)];
+	int n;
+
+	memset(r, 0, sizeof(*r));
+	/* QEMU's -plugin splits its argument at commas; the ring's path has
+	 * none (a guest name cannot). */
+	if (strchr(plugin, ',') != NULL) {
+		qhb_err_path(e, plugin);
+		return qhb_err_set(e, "a comma in the plugin's path cannot be "
+		    "passed to QEMU");
+	}
+	if (qhb_trace_ring_path(name, path, sizeof(path), e) < 0)
+		return -1;
+	unlink(path);   /* stale: see above */
+	/* Slot 0, then one per vCPU: as many as the ring format allows, for
+	 * any -smp (qhb-vm takes up to 256) and the threads of a user-mode
+	 * program, each a vCPU to QEMU.  The file is sparse, so a slot no
+	 * vCPU writes costs only its header. */
+	if (qhb_ring_create(r, path, QHB_RING_MAX_SLOTS, o->slot_size ?
+	    o->slot_size : QHB_TRACE_SLOT_DEFAULT, o->policy, e) < 0)
+		return -1;
+	n = snprintf(arg, size, "file=%s,ring=%s%s", plugin, path,
+	    o->mem ? ",mem=on" : "");
+	if (n < 0 || (size_t)n >= size) {
+		qhb_ring_close(r, 1);
+		qhb_err_path(e, plugin);
+		return qhb_err_set(e, "plugin path too long");
+	}
+	return 0;
+}
+
 #define FRAME_FLUSH  (1u << 20)
 
 struct slotbuf {

@@ -147,7 +147,37 @@ int qhb_trace_format_parse(const char *s);
 int qhb_trace_report(const struct qhb_trace *t, enum qhb_trace_format fmt,
     unsigned limit, FILE *f, struct qhb_err *e);
 
-#endif
+/*
+ * Functions used to make the plugin's ring: its name, its size, the
+ * argument that loads the plugin on it.  Both qhb-trace (a recording of
+ * its own) and qhb-vm start --trace (a guest's ring, drained by qhb-trace
+ * --attach) make theirs here.
+ */
+#define QHB_TRACE_SLOT_DEFAULT  (UINT64_C(4) << 20)   /* bytes per slot */
+
+struct qhb_trace_ring_opts {
+	enum qhb_ring_policy policy;
+	uint64_t slot_size;       /* bytes per slot; 0: QHB_TRACE_SLOT_DEFAULT */
+	int mem;                  /* the plugin records memory accesses too */
+};
+
+/* Parses the bytes per slot a user asks for ("64K", "4M"; the size rules
+ * of common/ring.h).  0, or -1 with e saying what is expected and
+ * *size unchanged. */
+int qhb_trace_slot_size(const char *s, uint64_t *size, struct qhb_err *e);
+/* Stores in buf the path of a ring: /dev/shm/qhb-UID-NAME.trace for guest
+ * name, or /dev/shm/qhb-UID--PID.trace for a recording of this process
+ * when name is NULL.  0, or -1 with e when it does not fit. */
+int qhb_trace_ring_path(const char *name, char *buf, size_t size,
+    struct qhb_err *e);
+/* Creates the ring of qhb_trace_ring_path(name) (a file left there is
+ * replaced: see trace.c), mapped in r, with a slot for every vCPU
+ * QEMU may have, and stores in arg the -plugin argument that loads plugin
+ * (an absolute path) on it.  The caller closes r with qhb_ring_close().
+ * 0, or -1 with e and no ring left. */
+int qhb_trace_ring_create(struct qhb_ring *r, const char *name,
+    const char *plugin, const struct qhb_trace_ring_opts *o, char *arg,
+    size_t size, struct qhb_err *e);
 
 /*
  * Functions used to record: find the plugin, drain a ring into trace
@@ -181,3 +211,5 @@ typedef int qhb_trace_alive_fn(void *arg);
 int qhb_trace_record(struct qhb_ring *r, struct qhb_writer *w,
     qhb_trace_alive_fn *alive, void *arg, const volatile int *stop,
     struct qhb_trace_stats *st, struct qhb_err *e);
+
+#endif

@@ -30,6 +30,7 @@
 #include "parse.h"
 #include "qmp.h"
 #include "ring.h"
+#include "trace.h"
 
 #define VM_QMP_TIMEOUT_MS    60000   /* start: QMP must answer by then */
 #define VM_STOP_TIMEOUT_MS   30000   /* stop: "quit" must end QEMU by then */
@@ -361,7 +362,7 @@ static void vm_clean(const struct qhb_vm_info *info)
 	char trace[QHB_VM_PATH_MAX];
 
 	unlink(info->ram);
-	if (qhb_vm_trace_path(info->name, trace, sizeof(trace), NULL) == 0)
+	if (qhb_trace_ring_path(info->name, trace, sizeof(trace), NULL) == 0)
 		unlink(trace);
 	remove_dir(info->dir);
 }
@@ -372,53 +373,37 @@ static void vm_clean(const struct qhb_vm_info *info)
 static int vm_make_trace(const struct qhb_vm_opts *o, const char *name,
     char *arg, size_t size, struct qhb_err *e)
 {
-	char path[QHB_VM_PATH_MAX], opts[256], *tok, *save = NULL;
-	enum qhb_ring_policy policy = QHB_RING_DROP;
-	uint64_t slot = UINT64_C(4) << 20;
-	const char *mem = "";
+	struct qhb_trace_ring_opts ro = { .policy = QHB_RING_DROP };
+	char opts[256], *tok, *save = NULL;
+	struct qhb_err se = { 0 };
 	struct qhb_ring r;
 
 	if (o->trace_plugin == NULL)
 		return qhb_err_set(e, "--trace: no plugin (libqhbtrace.so) found");
-	if (strchr(o->trace_plugin, ','))
-		return qhb_err_set(e, "--trace: plugin path %s has a comma, "
-		    "which QEMU's -plugin cannot take", o->trace_plugin);
 	if (strlen(o->trace) >= sizeof(opts))
 		return qhb_err_set(e, "--trace: options too long");
 	snprintf(opts, sizeof(opts), "%s", o->trace);
 	for (tok = strtok_r(opts, ",", &save); tok;
 	    tok = strtok_r(NULL, ",", &save)) {
 		if (strcmp(tok, "policy=block") == 0)
-			policy = QHB_RING_BLOCK;
+			ro.policy = QHB_RING_BLOCK;
 		else if (strcmp(tok, "policy=drop") == 0)
-			policy = QHB_RING_DROP;
+			ro.policy = QHB_RING_DROP;
 		else if (strcmp(tok, "mem=on") == 0)
-			mem = ",mem=on";
+			ro.mem = 1;
 		else if (strcmp(tok, "mem=off") == 0)
-			mem = "";
+			ro.mem = 0;
 		else if (strncmp(tok, "size=", 5) == 0) {
-			if (qhb_parse_size(tok + 5, &slot, NULL, NULL) < 0 ||
-			    slot < 65536 || slot > (UINT64_C(1) << 32) ||
-			    (slot & (slot - 1)))
-				return qhb_err_set(e, "--trace: size: expected a "
-				    "power of two from 64K to 4G, got \"%s\"",
-				    tok + 5);
+			if (qhb_trace_slot_size(tok + 5, &ro.slot_size, &se) < 0)
+				return qhb_err_set(e, "--trace: size: %s", se.msg);
 		} else
 			return qhb_err_set(e, "--trace: expected policy=block|"
 			    "drop, size=SIZE or mem=on|off, got \"%s\"", tok);
 	}
-	if (qhb_vm_trace_path(name, path, sizeof(path), e) < 0)
-		return -1;
-	unlink(path);   /* a stale one: the guest's lock is held */
-	/* Slot 0 and one per vCPU; plenty for -smp up to 256. */
-	if (qhb_ring_create(&r, path, QHB_RING_MAX_SLOTS, slot, policy, e) < 0)
+	if (qhb_trace_ring_create(&r, name, o->trace_plugin, &ro, arg, size,
+	    e) < 0)
 		return -1;
 	qhb_ring_close(&r, 0);
-	if ((size_t)snprintf(arg, size, "file=%s,ring=%s%s", o->trace_plugin,
-	    path, mem) >= size) {
-		unlink(path);
-		return qhb_err_set(e, "--trace: plugin path too long");
-	}
 	return 0;
 }
 
@@ -526,10 +511,15 @@ static uint64_t kernel_min_mem(const char *path)
 	return pref + init;
 }
 
-/* Forks and runs QEMU with argv in a session of its own, stdin /dev/null,
- * stdout and stderr to logpath.  Returns its pid, or -1 with e set (also
- * when exec fails: the child reports errno through a close-on-exec pipe). */
-static long vm_spawn(char *const argv[], const char *logpath,
+/* Every QEMU qhb starts, it starts here.  Forks and runs argv[0] (found
+ * in PATH) with argv.  With logpath, a guest: a session of its own, default
+ * signals, stdin /dev/null, stdout and stderr to logpath, no descriptor of
+ * ours.  Without, qhb-trace's QEMU: our child in the foreground, with our
+ * stdin, stderr, signals and descriptors (a user may hand QEMU some), and
+ * our stdout unless out_to_err, when a trace goes there.  Returns its pid,
+ * or -1 with e set (also when exec fails: the child reports errno through
+ * a close-on-exec pipe). */
+static long vm_spawn(char *const argv[], const char *logpath, int out_to_err,
     struct qhb_err *e)
 {
 	int pfd[2], child_errno = 0, fd, null;
@@ -545,7 +535,10 @@ static long vm_spawn(char *const argv[], const char *logpath,
 		close(pfd[1]);
 		return qhb_err_sys(e, "fork");
 	}
-	if (pid == 0) {
+	if (pid == 0 && logpath == NULL) {
+		if (out_to_err && dup2(2, 1) < 0)
+			goto fail;
+	} else if (pid == 0) {
 		setsid();
 		signal(SIGPIPE, SIG_DFL);
 		signal(SIGINT, SIG_DFL);
@@ -563,6 +556,8 @@ static long vm_spawn(char *const argv[], const char *logpath,
 		if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 			for (fd = 3; fd < 1024; fd++)
 				fcntl(fd, F_SETFD, FD_CLOEXEC);
+	}
+	if (pid == 0) {
 		execvp(argv[0], argv);
 fail:
 		child_errno = errno;
@@ -576,12 +571,15 @@ fail:
 	while (n < 0 && errno == EINTR);
 	close(pfd[0]);
 	if (n == (ssize_t)sizeof(child_errno)) {
-		waitpid(pid, NULL, 0);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
 		errno = child_errno;
 		qhb_err_path(e, argv[0]);
 		if (child_errno == ENOENT && strchr(argv[0], '/') == NULL)
-			return qhb_err_set(e, "not found in PATH "
-			    "(apt-get install qemu-system-x86)");
+			return qhb_err_set(e, "not found in PATH (apt-get "
+			    "install %s)", logpath != NULL || strncmp(argv[0],
+			    "qemu-system-", 12) == 0 ? "qemu-system-x86" :
+			    "qemu-user");
 		return qhb_err_sys(e, "cannot run");
 	}
 	return (long)pid;
@@ -794,7 +792,7 @@ int qhb_vm_start(const struct qhb_vm_opts *o, struct qhb_vm_info *info,
 		argv[n++] = o->extra[i];
 	argv[n] = NULL;
 
-	pid = vm_spawn((char *const *)argv, info->qemu_log, e);
+	pid = vm_spawn((char *const *)argv, info->qemu_log, 0, e);
 	if (pid < 0)
 		goto out;
 	info->pid = pid;
@@ -821,17 +819,6 @@ out:
 		close(lockfd);
 	free(argv);
 	return rc;
-}
-
-int qhb_vm_trace_path(const char *name, char *buf, size_t size,
-    struct qhb_err *e)
-{
-	if (qhb_vm_name_check(name, e) < 0)
-		return -1;
-	if ((size_t)snprintf(buf, size, VM_SHM_DIR "/qhb-%ld-%s.trace",
-	    (long)geteuid(), name) >= size)
-		return qhb_err_set(e, "trace path too long");
-	return 0;
 }
 
 int qhb_vm_find(const char *name, struct qhb_vm_info *info,
@@ -1000,4 +987,91 @@ out:
 	if (fd >= 0)
 		close(fd);
 	return rc;
+}
+
+/* qhb_vm_record's QEMU, as its record loop sees it. */
+struct vm_child {
+	pid_t pid;
+	int status;
+	int exited;
+	volatile sig_atomic_t *signal;
+};
+
+/* Sends on a signal that came to us, so that QEMU ends; its exit ends
+ * the recording, as the plugin's counts come at its exit. */
+static void vm_child_forward(struct vm_child *c)
+{
+	int sig;
+
+	if (c->signal != NULL && (sig = *c->signal) != 0) {
+		*c->signal = 0;
+		kill(c->pid, sig);
+	}
+}
+
+static int vm_child_alive(void *arg)
+{
+	struct vm_child *c = arg;
+
+	if (!c->exited && waitpid(c->pid, &c->status, WNOHANG) == c->pid)
+		c->exited = 1;
+	if (!c->exited)
+		vm_child_forward(c);
+	return !c->exited;
+}
+
+int qhb_vm_record(const struct qhb_vm_record_opts *o, struct qhb_writer *w,
+    struct qhb_trace_stats *st, struct qhb_err *e)
+{
+	static const int never;
+	char arg[4096 + QHB_VM_PATH_MAX + 64];
+	struct vm_child c = { .signal = o->signal };
+	struct qhb_ring r;
+	char **argv;
+	long pid;
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	if (o->argc < 1)
+		return qhb_err_set(e, "no QEMU command");
+	if ((argv = calloc((size_t)o->argc + 3, sizeof(*argv))) == NULL)
+		return qhb_err_sys(e, "argv");
+	if (qhb_trace_ring_create(&r, NULL, o->plugin, &o->ring, arg,
+	    sizeof(arg), e) < 0) {
+		free(argv);
+		return -1;
+	}
+	argv[0] = o->argv[0];
+	argv[1] = "-plugin";
+	argv[2] = arg;
+	memcpy(argv + 3, o->argv + 1, (size_t)(o->argc - 1) * sizeof(*argv));
+	pid = vm_spawn(argv, NULL, o->out_to_err, e);
+	free(argv);
+	if (pid < 0) {
+		qhb_ring_close(&r, 1);
+		return -1;
+	}
+	c.pid = (pid_t)pid;
+	rc = qhb_trace_record(&r, w, vm_child_alive, &c, &never, st, e);
+	if (!c.exited && !st->closed && rc < 0)
+		kill(c.pid, SIGTERM);
+	while (!c.exited) {
+		if (waitpid(c.pid, &c.status, 0) == c.pid)
+			c.exited = 1;
+		else if (errno == EINTR)
+			vm_child_forward(&c);
+		else
+			break;
+	}
+	qhb_ring_close(&r, 1);
+	if (rc < 0)
+		return -1;
+	if (!st->closed) {
+		qhb_err_path(e, o->argv[0]);
+		qhb_err_set(e, "the plugin did not finish (QEMU %s %d): counts "
+		    "are missing", WIFSIGNALED(c.status) ? "killed by signal" :
+		    "exited with", WIFSIGNALED(c.status) ?
+		    WTERMSIG(c.status) : WEXITSTATUS(c.status));
+	}
+	return 0;
 }

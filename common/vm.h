@@ -16,19 +16,25 @@
  *     info.json                   how it was started (see struct qhb_vm_info)
  *   /dev/shm/qhb-UID-NAME.trace   with --trace: the ring of the libqhbtrace
  *                                 plugin, mode 0600, which qhb-trace
- *                                 --attach NAME drains (common/ring.h)
+ *                                 --attach NAME drains (common/trace.h)
  *
  * A guest is running while its pid is a live process whose command line
  * names its QMP socket; a directory whose QEMU is gone is stale, and start
- * and stop clean it.  This module uses qmp; it prints nothing.
+ * and stop clean it.
+ *
+ * Every QEMU qhb starts is started here: a guest's, detached, and the one
+ * qhb-trace records in the foreground (qhb_vm_record).  This module uses
+ * qmp and trace; it prints nothing.
  */
 #ifndef QHB_VM_H
 #define QHB_VM_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "err.h"
+#include "trace.h"
 
 #define QHB_VM_NAME_MAX     64
 #define QHB_VM_PATH_MAX     256
@@ -118,9 +124,33 @@ int qhb_vm_list(struct qhb_vm_info **list, size_t *n, struct qhb_err *e);
  * exited first. */
 int qhb_vm_wait(const struct qhb_vm_info *info, const char *pattern,
     int timeout_ms, struct qhb_err *e);
-/* Stores in buf the path of guest name's trace ring (qhb-vm start --trace):
- * /dev/shm/qhb-UID-NAME.trace.  0, or -1 with e for a bad name. */
-int qhb_vm_trace_path(const char *name, char *buf, size_t size,
-    struct qhb_err *e);
+
+/* Functions used to record what QEMU executes (qhb-trace -- QEMU). */
+
+/* How to run QEMU under the plugin.  Pointers are borrowed for the
+ * duration of qhb_vm_record(). */
+struct qhb_vm_record_opts {
+	char *const *argv;         /* QEMU-COMMAND: argc words, argv[0] found
+	                            * in PATH */
+	int argc;
+	const char *plugin;        /* libqhbtrace.so, an absolute path */
+	struct qhb_trace_ring_opts ring;
+	int out_to_err;            /* QEMU's stdout goes to our stderr, as a
+	                            * trace goes to our stdout */
+	/* NULL, or where the caller's signal handler stores a signal's
+	 * number: it is sent on to QEMU and *signal reset to 0. */
+	volatile sig_atomic_t *signal;
+};
+
+/* Runs QEMU with the plugin on a fresh ring of its own (common/trace.h),
+ * as our child in the foreground (it keeps our stdin, stderr, signals and
+ * descriptors), and copies what it executes into w
+ * (qhb_trace_record) until QEMU exits; then removes the ring.  Fills st.
+ * 0, with st->closed 1 when the plugin finished, else 0 and e saying how
+ * QEMU ended (then counts are missing); or -1 with e (QEMU could not run
+ * or exited before loading the plugin, a malformed ring, a write error),
+ * QEMU then ended and reaped. */
+int qhb_vm_record(const struct qhb_vm_record_opts *o, struct qhb_writer *w,
+    struct qhb_trace_stats *st, struct qhb_err *e);
 
 #endif

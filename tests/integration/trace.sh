@@ -162,7 +162,7 @@ errors() {
 	expect_err "cut.qhb" qhb-trace --format summary "$T_TMP/cut.qhb"
 	expect_err "No space left" sh -c 'qhb-trace --format text "$1" >/dev/full' sh "$T_TMP/prog.qhb"
 	# no ring file is left behind
-	! ls /dev/shm/qhb-"$(id -u)"-trace-* 2>/dev/null
+	! ls /dev/shm/qhb-"$(id -u)"--*.trace 2>/dev/null
 }
 
 t no_rep no_rep
