@@ -13,6 +13,7 @@
 
 #include "nrrd.h"
 #include "outfile.h"
+#include "sandbox.h"
 #include "snap.h"
 #include "stream.h"
 #include "volume.h"
@@ -223,6 +224,13 @@ int main(int argc, char **argv)
 	if (o.mode != MODE_JSON &&
 	    qhb_outfile_open(&out, o.out_path, !o.force, &e)) {
 		qhb_err_path(&e, o.out_path ? o.out_path : "<stdout>");
+		qhb_err_report(&e);
+		return 1;
+	}
+	if (qhb_sandbox_narrow(&(struct qhb_sandbox){ .read = (const char *
+	    const *)files, .n_read = optind < argc ? (size_t)(argc - optind) : 1,
+	    .write = (const char *[]){ out.path }, .n_write = out.tmp[0] != 0 },
+	    &e)) {
 		qhb_err_report(&e);
 		return 1;
 	}

@@ -16,6 +16,7 @@
 #include "phys.h"
 #include "query.h"
 #include "ram.h"
+#include "sandbox.h"
 #include "snap.h"
 #include "stream.h"
 
@@ -273,6 +274,12 @@ int main(int argc, char **argv)
 	if (qhb_audit_open(&au, &e)) {
 		qhb_err_report(&e);
 		return 1;
+	}
+	if (qhb_sandbox_narrow(&(struct qhb_sandbox){ .read = &o.ram,
+	    .n_read = 1, .write = &o.record, .n_write = 1 }, &e)) {
+		qhb_err_report(&e);
+		rval = 1;
+		goto out;
 	}
 	if (o.ram) {
 		if (qhb_ram_open(&ram, o.ram, &e)) {
