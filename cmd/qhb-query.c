@@ -275,8 +275,9 @@ int main(int argc, char **argv)
 		qhb_err_report(&e);
 		return 1;
 	}
-	if (qhb_sandbox_narrow(&(struct qhb_sandbox){ .read = &o.ram,
-	    .n_read = 1, .write = &o.record, .n_write = 1 }, &e)) {
+	if (qhb_sandbox_narrow(&(struct qhb_sandbox){ .read = (const char *[]){
+	    o.ram, o.q.kernel.system_map, o.q.kernel.vmlinux, o.q.kernel.isf },
+	    .n_read = 4, .write = &o.record, .n_write = 1 }, &e)) {
 		qhb_err_report(&e);
 		rval = 1;
 		goto out;
