@@ -140,6 +140,7 @@ out:
 	return rc;
 }
 
+#if defined(__x86_64__)
 /*
  * Seccomp: a list of allowed system calls, the rest kill.
  */
@@ -195,7 +196,7 @@ static const int calls_gpu[] = {
  * The tracer's clone flags are allowed exactly (see below), so fork()
  * still kills. */
 static const int calls_asan[] = {
-	SYS_ptrace, SYS_wait4, SYS_prctl, SYS_readlink, SYS_readlinkat,
+	SYS_ptrace, SYS_wait4, SYS_prctl, SYS_readlink, SYS_readlinkat, SYS_getdents,
 	SYS_getppid, SYS_kill,
 };
 #define ASAN_TRACER_CLONE (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_UNTRACED)
@@ -296,6 +297,8 @@ static int seccomp_apply(const struct qhb_sandbox *w, struct qhb_err *e)
 		return qhb_err_sys(e, "sandbox: seccomp");
 	return 0;
 }
+
+#endif
 
 int qhb_sandbox_narrow(const struct qhb_sandbox *what, struct qhb_err *e)
 {
