@@ -286,14 +286,20 @@ static int seccomp_apply(const struct qhb_sandbox *w, struct qhb_err *e)
 {
 	struct prog p = { .n = 0 };
 	struct sock_fprog fp;
+	long r;
 
 	build(&p, w);
 	if (p.full)
 		return qhb_err_set(e, "sandbox: the seccomp filter is too long");
 	fp.len = (unsigned short)p.n;
 	fp.filter = p.v;
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
-	    SECCOMP_FILTER_FLAG_TSYNC, &fp) != 0)
+	/* TSYNC: a thread a driver started is bound too; a positive return
+	 * names a thread that could not be. */
+	if ((r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+	    SECCOMP_FILTER_FLAG_TSYNC, &fp)) > 0)
+		return qhb_err_set(e, "sandbox: seccomp: thread %ld has another "
+		    "filter", r);
+	if (r < 0)
 		return qhb_err_sys(e, "sandbox: seccomp");
 	return 0;
 }
