@@ -10,6 +10,7 @@
 
 #include "cat.h"
 #include "parse.h"
+#include "sandbox.h"
 
 struct cat_opts {
 	enum qhb_cat_mode mode;
@@ -102,6 +103,13 @@ int main(int argc, char **argv)
 	if (o.mode != QHB_CAT_JSON &&
 	    qhb_outfile_open(&out, o.out_path, !o.force, &e)) {
 		qhb_err_path(&e, o.out_path ? o.out_path : "<stdout>");
+		qhb_err_report(&e);
+		return 1;
+	}
+	if (qhb_sandbox_narrow(&(struct qhb_sandbox){ .read = (const char *
+	    const *)files, .n_read = optind < argc ? (size_t)(argc - optind) : 1,
+	    .write = (const char *[]){ out.path }, .n_write = out.tmp[0] != 0 },
+	    &e)) {
 		qhb_err_report(&e);
 		return 1;
 	}

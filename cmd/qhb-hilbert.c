@@ -16,6 +16,7 @@
 #include "outfile.h"
 #include "parse.h"
 #include "regions.h"
+#include "sandbox.h"
 #include "stream.h"
 #include "vk.h"
 #include "volume.h"
@@ -334,6 +335,10 @@ static int stream(struct hilbert_opts *o)
 	} else if (o->stats) {
 		warnx("using the CPU");
 	}
+	if (qhb_sandbox_narrow(&(struct qhb_sandbox){ .write = (const char *[]){
+	    out.tmp[0] ? out.path : NULL, vk ? qhb_vk_cache_path(vk) : NULL },
+	    .n_write = 2, .threads = 1, .gpu = vk != NULL }, &e))
+		goto fail;
 	vo.dim = o->dim;
 	vo.unit = o->unit;
 	vo.lod = o->lod;

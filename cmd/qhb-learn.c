@@ -18,6 +18,7 @@
 #include "learnvk.h"
 #include "parse.h"
 #include "pixelcpu.h"
+#include "sandbox.h"
 #include "synth.h"
 #include "x86sem.h"
 
@@ -254,6 +255,11 @@ static int trace_mode(const struct learn_opts *o, struct qhb_learn_lib *lib)
 	int rval = 1;
 
 	memset(&t, 0, sizeof(t));
+	if (qhb_sandbox_narrow(&(struct qhb_sandbox){ .read = &o->trace,
+	    .n_read = 1, .write = &o->library, .n_write = 1, .threads = 1 }, &e)) {
+		qhb_err_report(&e);
+		goto out;
+	}
 	if (qhb_trace_read(&t, o->trace, &e) < 0) {
 		qhb_err_path(&e, strcmp(o->trace, "-") ? o->trace : "<stdin>");
 		qhb_err_report(&e);

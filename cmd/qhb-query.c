@@ -10,6 +10,7 @@
 #include "audit.h"
 #include "query.h"
 #include "ram.h"
+#include "sandbox.h"
 #include "stream.h"
 
 struct query_opts {
@@ -111,6 +112,13 @@ int main(int argc, char **argv)
 	if (qhb_audit_open(&au, &e)) {
 		qhb_err_report(&e);
 		return 1;
+	}
+	if (qhb_sandbox_narrow(&(struct qhb_sandbox){ .read = (const char *[]){
+	    o.ram, o.s.q.kernel.system_map, o.s.q.kernel.vmlinux, o.s.q.kernel.isf },
+	    .n_read = 4, .write = &o.s.record, .n_write = 1 }, &e)) {
+		qhb_err_report(&e);
+		rval = 1;
+		goto out;
 	}
 	if (o.ram) {
 		if (qhb_ram_open(&ram, o.ram, &e))

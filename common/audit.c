@@ -33,8 +33,12 @@ int qhb_audit_open(struct qhb_audit *a, struct qhb_err *e)
 {
 	const char *env = getenv("QHB_AUDIT"), *state = getenv("XDG_STATE_HOME");
 	const char *home = getenv("HOME");
+	struct passwd *pw = getpwuid(getuid());
 
 	a->fd = -1;
+	/* Looked up now: the name service may need a socket, which a
+	 * narrowed process no longer has (common/sandbox). */
+	snprintf(a->user, sizeof(a->user), "%s", pw ? pw->pw_name : "?");
 	if (env && *env)
 		snprintf(a->path, sizeof(a->path), "%s", env);
 	else if (state && *state)
@@ -58,7 +62,6 @@ int qhb_audit_log(struct qhb_audit *a, int argc, char **argv,
     const char *source, uint64_t ram_hash, uint64_t frame,
     const char *outcome, struct qhb_err *e)
 {
-	struct passwd *pw = getpwuid(getuid());
 	json_t *o, *args = json_array();
 	char ts[64], hash[24];
 	struct timespec now;
@@ -78,7 +81,7 @@ int qhb_audit_log(struct qhb_audit *a, int argc, char **argv,
 		json_array_append_new(args, j ? j : json_string("?"));
 	}
 	o = json_pack("{s:s,s:s,s:I,s:I,s:o,s:s,s:s,s:I,s:s}",
-	    "time", ts, "user", pw ? pw->pw_name : "?",
+	    "time", ts, "user", a->user,
 	    "uid", (json_int_t)getuid(), "pid", (json_int_t)getpid(),
 	    "args", args, "source", source ? source : "",
 	    "ram_xxh3", hash, "frame", (json_int_t)frame,

@@ -19,6 +19,7 @@
 
 struct qhb_audit {
 	char path[4096];
+	char user[256];       /* the user's name, looked up at open */
 	int fd;
 };
 

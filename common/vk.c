@@ -373,6 +373,11 @@ const char *qhb_vk_device_name(const struct qhb_vk *vk)
 	return vk->props.deviceName;
 }
 
+const char *qhb_vk_cache_path(const struct qhb_vk *vk)
+{
+	return vk->cache_path;
+}
+
 uint64_t qhb_vk_chunk(const struct qhb_vk *vk)
 {
 	return vk->chunk;

@@ -60,6 +60,9 @@ struct qhb_vk *qhb_vk_open(struct qhb_err *e);
 void qhb_vk_close(struct qhb_vk *vk);
 /* "llvmpipe (LLVM 15.0.7, 256 bits)", "NVIDIA H100 80GB HBM3", ... */
 const char *qhb_vk_device_name(const struct qhb_vk *vk);
+/* The pipeline cache file qhb_vk_close() writes, "" when there is none
+ * (for common/sandbox, which must leave its directory writable). */
+const char *qhb_vk_cache_path(const struct qhb_vk *vk);
 /* Bytes of one binding chunk: a power of two <= maxStorageBufferRange,
  * lowered by the environment variable QHB_VK_CHUNK (for tests). */
 uint64_t qhb_vk_chunk(const struct qhb_vk *vk);
