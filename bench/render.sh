@@ -93,7 +93,7 @@ static int sink(void *arg, unsigned i, struct qhb_picture *p, struct qhb_err *e)
 {
 	(void)arg, (void)i, (void)e;
 	sink_sum += p->px[0];
-	qhb_render_picture_release(p);
+	qhb_picture_release(p);
 	return 0;
 }
 
@@ -131,7 +131,7 @@ int main(int argc, char **argv)
 			struct qhb_render_opts o = opts(m ? QHB_RENDER_COMPOSITE : QHB_RENDER_MIP, W, H);
 			qhb_render_camera(&cam, &o, v.info.shape.lsize[0], o.azimuth);
 			struct qhb_picture *pp = &pic[m];
-			qhb_render_picture_init(pp, W, H, 0, &e);
+			qhb_picture_init(pp, W, H, 0, &e);
 			double cpu = MEDIAN(reps, qhb_render_view(&o, &cam, &v, pp));
 			o.no_skip = 1;
 			double noskip = MEDIAN(reps > 3 ? 3 : reps, qhb_render_view(&o, &cam, &v, pp));
@@ -149,7 +149,7 @@ int main(int argc, char **argv)
 				fwrite(pic[0].px, 1, (size_t)W * H * 4, f);
 				fclose(f);
 			} else {
-				qhb_render_picture_release(pp);
+				qhb_picture_release(pp);
 			}
 		}
 		/* PNG: the MIP picture, opaque (written as RGB). */
@@ -175,7 +175,7 @@ int main(int argc, char **argv)
 		    (size_t)len, def / one);
 		printf("png-ours-ms %.3f\n", one * 1e3);
 		free(mem);
-		qhb_render_picture_release(&pic[0]);
+		qhb_picture_release(&pic[0]);
 		free(v.vox);
 		goto out;
 	}

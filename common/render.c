@@ -19,32 +19,6 @@
 
 #define DEG (M_PI / 180.0)
 
-int qhb_render_picture_init(struct qhb_picture *img, unsigned w, unsigned h,
-    uint32_t rgba, struct qhb_err *e)
-{
-	uint32_t *p;
-	size_t n = (size_t)w * h;
-
-	if (w == 0 || h == 0 || w > 65536 || h > 65536)
-		return qhb_err_set(e, "picture size %ux%u: expected 1 to 65536 "
-		    "pixels a side", w, h);
-	if ((p = malloc(n * 4)) == NULL)
-		return qhb_err_sys(e, "malloc %zu bytes", n * 4);
-	for (size_t i = 0; i < n; i++)
-		p[i] = rgba;
-	img->w = w, img->h = h, img->px = (uint8_t *)p;
-	return 0;
-}
-
-void qhb_render_picture_release(struct qhb_picture *img)
-{
-	if (img == NULL)
-		return;
-	free(img->px);
-	img->px = NULL;
-	img->w = img->h = 0;
-}
-
 static unsigned ncpu(unsigned want)
 {
 	long n;
@@ -400,13 +374,6 @@ void qhb_render_slice(const struct qhb_volume *v, unsigned axis, unsigned k,
 /*
  * Overlays.
  */
-static void put(struct qhb_picture *img, int x, int y, uint32_t rgba)
-{
-	if (x < 0 || y < 0 || (unsigned)x >= img->w || (unsigned)y >= img->h)
-		return;
-	((uint32_t *)img->px)[(size_t)y * img->w + (unsigned)x] = rgba;
-}
-
 static void fill_rect(uint8_t *mask, unsigned w, unsigned h, double x0,
     double y0, double x1, double y1)
 {
@@ -513,7 +480,8 @@ int qhb_render_regions(struct qhb_picture *img, const struct qhb_volume *v,
 				if (x == 0 || y == 0 || x + 1 == w || y + 1 == h ||
 				    !mask[o - 1] || !mask[o + 1] || !mask[o - w] ||
 				    !mask[o + w]) {
-					put(img, (int)x, (int)y, rgba);
+					qhb_picture_put(img, (int)x, (int)y,
+					    rgba);
 					any = 1;
 					if (y < miny || (y == miny && x < minx))
 						minx = x, miny = y;
@@ -620,7 +588,8 @@ int qhb_render_legend(struct qhb_picture *out, const struct qhb_picture *img,
 						    (c & 0xff) << 16 | 0xffu << 24;
 					for (unsigned dy = 0; dy < 8; dy++)
 						for (unsigned dx = 0; dx < 8; dx++)
-							put(&o, (int)(x + dx),
+							qhb_picture_put(&o,
+							    (int)(x + dx),
 							    (int)(y + dy), rgba);
 					qhb_font_draw(&o, (int)x + 11, (int)y, tok,
 					    1, 0xffffffffu, 0);
@@ -634,7 +603,7 @@ int qhb_render_legend(struct qhb_picture *out, const struct qhb_picture *img,
 		if (pass == 0) {
 			band = 8 + lines * (QHB_FONT_CH + 3) + 12 + 4 +
 			    QHB_FONT_CH + 6;
-			if (qhb_render_picture_init(&o, W, img->h + band,
+			if (qhb_picture_init(&o, W, img->h + band,
 			    0xff202020u, e))
 				return -1;
 			for (unsigned j = 0; j < img->h; j++)
@@ -656,7 +625,7 @@ int qhb_render_legend(struct qhb_picture *out, const struct qhb_picture *img,
 		else
 			vx |= 0xffu << 24;
 		for (unsigned dy = 0; dy < 12; dy++)
-			put(&o, (int)(8 + i), (int)(y + dy), vx);
+			qhb_picture_put(&o, (int)(8 + i), (int)(y + dy), vx);
 	}
 	for (unsigned t = 0; t <= 4; t++) {
 		unsigned tx = 8 + (bar - 1) * t / 4, lw;
@@ -664,34 +633,13 @@ int qhb_render_legend(struct qhb_picture *out, const struct qhb_picture *img,
 		if (t == 0)
 			snprintf(lab, sizeof(lab), "0");
 		for (unsigned dy = 0; dy < 16; dy++)
-			put(&o, (int)tx, (int)(y - 2 + dy), 0xffffffffu);
+			qhb_picture_put(&o, (int)tx, (int)(y - 2 + dy),
+			    0xffffffffu);
 		lw = qhb_font_width(lab, 1);
 		qhb_font_draw(&o, t == 0 ? (int)tx : t == 4 ? (int)(tx - lw) :
 		    (int)(tx - lw / 2), (int)(y + 16), lab, 1, 0xffffffffu, 0);
 	}
 	*out = o;
-	return 0;
-}
-
-int qhb_render_sheet(struct qhb_picture *out, const struct qhb_picture *imgs,
-    unsigned n, unsigned cols, unsigned rows, uint32_t background,
-    struct qhb_err *e)
-{
-	unsigned w = imgs[0].w, h = imgs[0].h;
-
-	if (cols == 0 || rows == 0 || (uint64_t)cols * w > 65536 ||
-	    (uint64_t)rows * h > 65536)
-		return qhb_err_set(e, "contact sheet of %ux%u pictures of "
-		    "%ux%u: too large", cols, rows, w, h);
-	if (qhb_render_picture_init(out, cols * w, rows * h, background, e))
-		return -1;
-	for (unsigned i = 0; i < n && i < cols * rows; i++) {
-		unsigned cx = i % cols * w, cy = i / cols * h;
-		for (unsigned j = 0; j < h && j < imgs[i].h; j++)
-			memcpy(out->px + ((size_t)(cy + j) * out->w + cx) * 4,
-			    imgs[i].px + (size_t)j * imgs[i].w * 4,
-			    (size_t)(imgs[i].w < w ? imgs[i].w : w) * 4);
-	}
 	return 0;
 }
 
@@ -955,7 +903,7 @@ done:
 	for (unsigned i = 0; i < BATCH; i++)
 		qhb_png_release(&png[i]);
 	for (unsigned i = 0; i < n; i++)
-		qhb_render_picture_release(&out[i]);
+		qhb_picture_release(&out[i]);
 	return rc;
 }
 
@@ -981,7 +929,7 @@ static void *encoder(void *arg)
 		pthread_mutex_unlock(&s->enc_lock);
 		if (s->enc_failed) {
 			for (unsigned i = 0; i < n; i++)
-				qhb_render_picture_release(&s->enc_pics[i]);
+				qhb_picture_release(&s->enc_pics[i]);
 		} else if (encode_batch(s, s->enc_pics, n, &e)) {
 			pthread_mutex_lock(&s->enc_lock);
 			s->enc_err = e;
@@ -1028,7 +976,7 @@ static int flush(struct run *s, struct qhb_err *e)
 		return encode_batch(s, s->out, n, e);
 	if (encoder_wait(s, e)) {
 		for (unsigned i = 0; i < n; i++)
-			qhb_render_picture_release(&s->out[i]);
+			qhb_picture_release(&s->out[i]);
 		return -1;
 	}
 	if (n == 0)
@@ -1108,7 +1056,7 @@ static int item_finish(struct items *it, unsigned i, struct qhb_picture *p,
 	if (j->r.mode == QHB_RENDER_SLICES) {
 		unsigned w, h;
 		qhb_render_slice_count(v, j->r.axis, &w, &h);
-		if (qhb_render_picture_init(p, w, h, j->r.background, e))
+		if (qhb_picture_init(p, w, h, j->r.background, e))
 			return -1;
 		qhb_render_slice(v, j->r.axis, i, j->r.background, p);
 		if (j->regions != NULL && qhb_render_regions(p, v, j->regions,
@@ -1130,7 +1078,7 @@ static int item_finish(struct items *it, unsigned i, struct qhb_picture *p,
 			}
 		} else {
 			view_camera(it, i, &cam);
-			if (qhb_render_picture_init(p, cam.w, cam.h,
+			if (qhb_picture_init(p, cam.w, cam.h,
 			    j->r.background, e))
 				return -1;
 		}
@@ -1144,13 +1092,13 @@ overlays:
 	if (j->legend) {
 		if (qhb_render_legend(&lp, p, v, it->legend, e))
 			goto done;
-		qhb_render_picture_release(p);
+		qhb_picture_release(p);
 		*p = lp;
 	}
 	rc = 0;
 done:
 	if (rc)
-		qhb_render_picture_release(p);
+		qhb_picture_release(p);
 	return rc;
 }
 
@@ -1242,10 +1190,10 @@ static int sheet_put(struct sheet *sh, struct qhb_err *e)
 	struct qhb_picture p;
 	int bad;
 
-	bad = qhb_render_sheet(&p, sh->cell, sh->n, j->sheet_cols,
+	bad = qhb_picture_sheet(&p, sh->cell, sh->n, j->sheet_cols,
 	    j->sheet_rows, j->r.background, e);
 	for (unsigned i = 0; i < sh->n; i++)
-		qhb_render_picture_release(&sh->cell[i]);
+		qhb_picture_release(&sh->cell[i]);
 	sh->n = 0;
 	return bad || queue(sh->s, 0, &p, e) ? -1 : 0;
 }
@@ -1299,7 +1247,7 @@ static int render_frame(struct run *s, int delta, const uint8_t *runs,
 	rc = 0;
 done:
 	for (unsigned i = 0; i < sh.n; i++)
-		qhb_render_picture_release(&sh.cell[i]);
+		qhb_picture_release(&sh.cell[i]);
 	free(sh.cell);
 	return rc;
 }
@@ -1395,7 +1343,7 @@ done:
 	pthread_mutex_destroy(&s->enc_lock);
 	pthread_cond_destroy(&s->enc_cv);
 	for (unsigned i = 0; i < s->nout; i++)
-		qhb_render_picture_release(&s->out[i]);
+		qhb_picture_release(&s->out[i]);
 	if (st != NULL)
 		*st = s->st;
 	qhb_frame_release(&f);

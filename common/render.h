@@ -41,6 +41,7 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "picture.h"
 #include "regions.h"
 #include "volume.h"
 
@@ -49,19 +50,6 @@ enum qhb_render_mode {
 	QHB_RENDER_COMPOSITE,
 	QHB_RENDER_SLICES,
 };
-
-/* An rgba8 picture, rows top to bottom, r first.  Owned by whoever made
- * it; release with qhb_render_picture_release(). */
-struct qhb_picture {
-	unsigned w, h;
-	uint8_t *px;            /* w * h * 4 bytes */
-};
-
-/* Allocates a w x h picture filled with rgba.  Returns 0, or -1 with e
- * and img unchanged. */
-int qhb_render_picture_init(struct qhb_picture *img, unsigned w, unsigned h,
-    uint32_t rgba, struct qhb_err *e);
-void qhb_render_picture_release(struct qhb_picture *img);
 
 struct qhb_render_opts {
 	enum qhb_render_mode mode;
@@ -123,11 +111,6 @@ int qhb_render_regions(struct qhb_picture *img, const struct qhb_volume *v,
  * -1 with e and out unchanged. */
 int qhb_render_legend(struct qhb_picture *out, const struct qhb_picture *img,
     const struct qhb_volume *v, const char *legend, struct qhb_err *e);
-/* Lays n pictures (all of one size) out in cols x rows cells, left to
- * right, top to bottom, on background.  Returns 0, or -1 with e. */
-int qhb_render_sheet(struct qhb_picture *out, const struct qhb_picture *imgs,
-    unsigned n, unsigned cols, unsigned rows, uint32_t background,
-    struct qhb_err *e);
 
 /*
  * Functions used to turn a volume stream into pictures.
@@ -206,7 +189,7 @@ int qhb_render_pattern_check(const char *pattern, struct qhb_err *e);
 int qhb_render_pattern_name(const char *pattern, uint64_t n, char *buf,
     size_t size, struct qhb_err *e);
 /* A picture handed over, finished, in order: take owns it (release with
- * qhb_render_picture_release()).  Returns 0, or -1 with e to stop. */
+ * qhb_picture_release()).  Returns 0, or -1 with e to stop. */
 typedef int qhb_render_take_fn(void *arg, unsigned i, struct qhb_picture *p,
     struct qhb_err *e);
 /* Renders views first .. first + n - 1 of j's turntable (one view when
