@@ -96,23 +96,6 @@ void qhb_render_slice(const struct qhb_volume *v, unsigned axis, unsigned k,
     uint32_t background, struct qhb_picture *img);
 
 /*
- * Functions used for overlays.
- */
-/* Outlines each region of r in its colour, as the voxels its addresses
- * fill project through cam (or, with cam NULL, as they cut slice k along
- * axis), and writes its label beside it.  Returns 0, or -1 with e (out of
- * memory); img may then be partly drawn. */
-int qhb_render_regions(struct qhb_picture *img, const struct qhb_volume *v,
-    const struct qhb_regions *r, const struct qhb_camera *cam,
-    unsigned axis, unsigned k, struct qhb_err *e);
-/* A copy of img with a legend band below it: the colour scheme (from the
- * volume frame's legend string, may be NULL) and an address scale, a bar
- * of the volume's colours along the addresses with ticks.  Returns 0, or
- * -1 with e and out unchanged. */
-int qhb_render_legend(struct qhb_picture *out, const struct qhb_picture *img,
-    const struct qhb_volume *v, const char *legend, struct qhb_err *e);
-
-/*
  * Functions used to turn a volume stream into pictures.
  *
  * For each volume frame: the slices along an axis, or turntable views
