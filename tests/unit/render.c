@@ -14,6 +14,7 @@
 #include "picture.h"
 #include "png.h"
 #include "render.h"
+#include "renderjob.h"
 #include "rendervk.h"
 #include "vk.h"
 #include "volume.h"
@@ -396,17 +397,17 @@ static void test_pattern(void)
 {
 	char b[64];
 
-	CHECK(qhb_render_pattern_check("out/vm1-%05d.png", NULL) == 0);
-	CHECK(qhb_render_pattern_check("latest.png", NULL) == 0);
-	CHECK(qhb_render_pattern_check("100%%-%u.png", NULL) == 0);
-	CHECK(qhb_render_pattern_check("%s.png", NULL) == -1);
-	CHECK(qhb_render_pattern_check("%d-%d.png", NULL) == -1);
-	CHECK(qhb_render_pattern_check("", NULL) == -1);
-	CHECK(qhb_render_pattern_name("out/vm1-%05d.png", 42, b, sizeof(b),
+	CHECK(qhb_renderjob_pattern_check("out/vm1-%05d.png", NULL) == 0);
+	CHECK(qhb_renderjob_pattern_check("latest.png", NULL) == 0);
+	CHECK(qhb_renderjob_pattern_check("100%%-%u.png", NULL) == 0);
+	CHECK(qhb_renderjob_pattern_check("%s.png", NULL) == -1);
+	CHECK(qhb_renderjob_pattern_check("%d-%d.png", NULL) == -1);
+	CHECK(qhb_renderjob_pattern_check("", NULL) == -1);
+	CHECK(qhb_renderjob_pattern_name("out/vm1-%05d.png", 42, b, sizeof(b),
 	    NULL) == 0 && strcmp(b, "out/vm1-00042.png") == 0);
-	CHECK(qhb_render_pattern_name("100%%-%u.png", 7, b, sizeof(b),
+	CHECK(qhb_renderjob_pattern_name("100%%-%u.png", 7, b, sizeof(b),
 	    NULL) == 0 && strcmp(b, "100%-7.png") == 0);
-	CHECK(qhb_render_pattern_name("%020d", 1, b, 8, NULL) == -1);
+	CHECK(qhb_renderjob_pattern_name("%020d", 1, b, 8, NULL) == -1);
 }
 
 /* Text lands where it is drawn: the top row of 'T' is five pixels. */
@@ -499,10 +500,10 @@ static void keep_release(struct keep *k)
 	k->n = 0;
 }
 
-static struct qhb_render_job turntable(enum qhb_render_mode m,
-    const struct qhb_render_gpu *g)
+static struct qhb_renderjob turntable(enum qhb_render_mode m,
+    const struct qhb_renderjob_gpu *g)
 {
-	struct qhb_render_job j;
+	struct qhb_renderjob j;
 
 	memset(&j, 0, sizeof(j));
 	j.r = opts(m, 61, 47, 1);
@@ -534,8 +535,8 @@ static void test_gpu_pipelined(void)
 	struct qhb_err e = { 0 };
 	struct qhb_vk *vk = qhb_vk_open(&e);
 	struct qhb_rendervk *rv;
-	struct qhb_render_gpu g, one;
-	struct qhb_render_stats st;
+	struct qhb_renderjob_gpu g, one;
+	struct qhb_renderjob_stats st;
 	struct qhb_volume v;
 	struct keep a = { .n = 0 }, b = { .n = 0 }, c = { .n = 0 };
 
@@ -550,14 +551,14 @@ static void test_gpu_pipelined(void)
 	CHECK(blobs(&v, 99) == 0);
 	for (int m = 0; m < 2; m++) {
 		enum qhb_render_mode mode = m ? QHB_RENDER_COMPOSITE : QHB_RENDER_MIP;
-		struct qhb_render_job jp = turntable(mode, &g), j1 = turntable(mode, &one),
+		struct qhb_renderjob jp = turntable(mode, &g), j1 = turntable(mode, &one),
 		    jc = turntable(mode, NULL);
 		memset(&st, 0, sizeof(st));
-		CHECK(qhb_render_views(&jp, &v, 1, 0, 8, keep_take, &a, &st, &e) == 0);
+		CHECK(qhb_renderjob_views(&jp, &v, 1, 0, 8, keep_take, &a, &st, &e) == 0);
 		CHECKF(st.gpu_views == 8 && st.cpu_views == 0, "%llu gpu views",
 		    (unsigned long long)st.gpu_views);
-		CHECK(qhb_render_views(&j1, &v, 1, 0, 8, keep_take, &b, NULL, &e) == 0);
-		CHECK(qhb_render_views(&jc, &v, 1, 0, 8, keep_take, &c, NULL, &e) == 0);
+		CHECK(qhb_renderjob_views(&j1, &v, 1, 0, 8, keep_take, &b, NULL, &e) == 0);
+		CHECK(qhb_renderjob_views(&jc, &v, 1, 0, 8, keep_take, &c, NULL, &e) == 0);
 		CHECK(a.n == 8 && b.n == 8 && c.n == 8);
 		for (unsigned i = 0; i < 8; i++) {
 			CHECKF(memcmp(a.p[i].px, b.p[i].px, 61 * 47 * 4) == 0,
@@ -607,7 +608,7 @@ static void test_gpu_deltas(void)
 	struct qhb_err e = { 0 };
 	struct qhb_vk *vk = qhb_vk_open(&e);
 	struct qhb_rendervk *rv;
-	struct qhb_render_gpu g;
+	struct qhb_renderjob_gpu g;
 	struct qhb_volume v;
 	struct keep a = { .n = 0 }, b = { .n = 0 }, c = { .n = 0 }, d = { .n = 0 };
 	uint32_t *old;
@@ -625,8 +626,8 @@ static void test_gpu_deltas(void)
 	CHECK((old = malloc(total * 4)) != NULL);
 	CHECK((runs = malloc(total * 16)) != NULL);
 	CHECK(g.volume(g.arg, &v, 1, 0, NULL, 0, &e) == 0);
-	struct qhb_render_job j = turntable(QHB_RENDER_MIP, &g);
-	CHECK(qhb_render_views(&j, &v, 1, 0, 4, keep_take, &d, NULL, &e) == 0);
+	struct qhb_renderjob j = turntable(QHB_RENDER_MIP, &g);
+	CHECK(qhb_renderjob_views(&j, &v, 1, 0, 4, keep_take, &d, NULL, &e) == 0);
 	memcpy(old, v.vox, total * 4);
 	for (unsigned z = 3; z < 9; z++)
 		for (unsigned x = 20; x < 26; x++)
@@ -647,12 +648,12 @@ static void test_gpu_deltas(void)
 	CHECK(qhb_rendervk_compare(rv, &v, &e) == total);
 	for (int m = 0; m < 2; m++) {
 		j = turntable(m ? QHB_RENDER_COMPOSITE : QHB_RENDER_MIP, &g);
-		struct qhb_render_job jc = turntable(j.r.mode, NULL);
+		struct qhb_renderjob jc = turntable(j.r.mode, NULL);
 		/* generation 2 through the delta, then 3: the same voxels, whole */
-		CHECK(qhb_render_views(&j, &v, 2, 0, 4, keep_take, &a, NULL, &e) == 0);
+		CHECK(qhb_renderjob_views(&j, &v, 2, 0, 4, keep_take, &a, NULL, &e) == 0);
 		CHECK(g.volume(g.arg, &v, 3, 0, NULL, 0, &e) == 0);
-		CHECK(qhb_render_views(&j, &v, 3, 0, 4, keep_take, &b, NULL, &e) == 0);
-		CHECK(qhb_render_views(&jc, &v, 3, 0, 4, keep_take, &c, NULL, &e) == 0);
+		CHECK(qhb_renderjob_views(&j, &v, 3, 0, 4, keep_take, &b, NULL, &e) == 0);
+		CHECK(qhb_renderjob_views(&jc, &v, 3, 0, 4, keep_take, &c, NULL, &e) == 0);
 		for (unsigned i = 0; i < 4; i++) {
 			CHECKF(memcmp(a.p[i].px, b.p[i].px, 61 * 47 * 4) == 0,
 			    "mode %d view %u: after the delta, not the whole", m, i);
