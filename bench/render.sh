@@ -9,7 +9,7 @@
 #   (when `convert -version` says ImageMagick; apt-get install imagemagick).
 #   GPU (with "gpu"): 256^3 and 1024^3 volumes at 1920x1080 and 1024x1024
 #   on the device, per frame: on-device time from timestamp queries, and
-#   wall time of a turntable through qhb_render_views(), the call
+#   wall time of a turntable through qhb_renderjob_views(), the call
 #   qhb-render makes for each volume frame, with every picture read back
 #   into host memory (views pipelined, three in flight), and the same views
 #   one at a time (goals: 1024^3 at most 16.7 ms a frame, 256^3 at 500
@@ -31,6 +31,7 @@ cat >"$work/b.c" <<'END'
 #include <png.h>
 #include "png.h"
 #include "render.h"
+#include "renderjob.h"
 #include "rendervk.h"
 #include "vk.h"
 #include "volume.h"
@@ -93,14 +94,14 @@ static int sink(void *arg, unsigned i, struct qhb_picture *p, struct qhb_err *e)
 {
 	(void)arg, (void)i, (void)e;
 	sink_sum += p->px[0];
-	qhb_render_picture_release(p);
+	qhb_picture_release(p);
 	return 0;
 }
 
-static struct qhb_render_job job(struct qhb_render_opts o, const struct qhb_render_gpu *g,
+static struct qhb_renderjob job(struct qhb_render_opts o, const struct qhb_renderjob_gpu *g,
     unsigned views)
 {
-	struct qhb_render_job j;
+	struct qhb_renderjob j;
 	memset(&j, 0, sizeof(j));
 	j.r = o, j.gpu = g, j.turntable = views;
 	return j;
@@ -115,7 +116,7 @@ int main(int argc, char **argv)
 	struct qhb_picture pic[16];
 	struct qhb_vk *vk = NULL;
 	struct qhb_rendervk *rv = NULL;
-	struct qhb_render_gpu g, one;
+	struct qhb_renderjob_gpu g, one;
 
 	if ((vk = qhb_vk_open(&e)) != NULL && (rv = qhb_rendervk_new(vk, &e)) != NULL) {
 		qhb_rendervk_gpu(rv, &g);
@@ -131,7 +132,7 @@ int main(int argc, char **argv)
 			struct qhb_render_opts o = opts(m ? QHB_RENDER_COMPOSITE : QHB_RENDER_MIP, W, H);
 			qhb_render_camera(&cam, &o, v.info.shape.lsize[0], o.azimuth);
 			struct qhb_picture *pp = &pic[m];
-			qhb_render_picture_init(pp, W, H, 0, &e);
+			qhb_picture_init(pp, W, H, 0, &e);
 			double cpu = MEDIAN(reps, qhb_render_view(&o, &cam, &v, pp));
 			o.no_skip = 1;
 			double noskip = MEDIAN(reps > 3 ? 3 : reps, qhb_render_view(&o, &cam, &v, pp));
@@ -139,8 +140,8 @@ int main(int argc, char **argv)
 			printf("cpu: %-9s CPU path %.1f ms (%.2f fps); without empty-space skipping %.1f ms (%.2fx)\n",
 			    mname(m), cpu * 1e3, 1 / cpu, noskip * 1e3, noskip / cpu);
 			if (rv != NULL) {
-				struct qhb_render_job j = job(o, &g, 0);
-				double gt = MEDIAN(reps, qhb_render_views(&j, &v, 1, 0, 1, sink, NULL, NULL, &e));
+				struct qhb_renderjob j = job(o, &g, 0);
+				double gt = MEDIAN(reps, qhb_renderjob_views(&j, &v, 1, 0, 1, sink, NULL, NULL, &e));
 				printf("cpu: %-9s same shader on %s %.1f ms (%.2f fps): CPU path %.2fx its speed\n",
 				    mname(m), qhb_vk_device_name(vk), gt * 1e3, 1 / gt, gt / cpu);
 			}
@@ -149,7 +150,7 @@ int main(int argc, char **argv)
 				fwrite(pic[0].px, 1, (size_t)W * H * 4, f);
 				fclose(f);
 			} else {
-				qhb_render_picture_release(pp);
+				qhb_picture_release(pp);
 			}
 		}
 		/* PNG: the MIP picture, opaque (written as RGB). */
@@ -175,7 +176,7 @@ int main(int argc, char **argv)
 		    (size_t)len, def / one);
 		printf("png-ours-ms %.3f\n", one * 1e3);
 		free(mem);
-		qhb_render_picture_release(&pic[0]);
+		qhb_picture_release(&pic[0]);
 		free(v.vox);
 		goto out;
 	}
@@ -198,13 +199,13 @@ int main(int argc, char **argv)
 			for (int m = 0; m < 2; m++) {
 				struct qhb_render_opts o = opts(m ? QHB_RENDER_COMPOSITE : QHB_RENDER_MIP, W, H);
 				const struct qhb_vk_stats *st = qhb_vk_stats(vk);
-				struct qhb_render_job j1 = job(o, &one, 1);
-				struct qhb_render_stats rs;
+				struct qhb_renderjob j1 = job(o, &one, 1);
+				struct qhb_renderjob_stats rs;
 				int n = reps * 40;
 				double t1 = now(), wall[2];
 				/* the first view: the volume goes up, the pipeline is built */
 				memset(&rs, 0, sizeof(rs));
-				if (qhb_render_views(&j1, &v, 1, 0, 1, sink, NULL, &rs, &e) ||
+				if (qhb_renderjob_views(&j1, &v, 1, 0, 1, sink, NULL, &rs, &e) ||
 				    rs.gpu_views != 1) {
 					printf("gpu: failed: %s\n", e.msg);
 					return 1;
@@ -214,10 +215,10 @@ int main(int argc, char **argv)
 				/* a turntable of n views, pipelined as qhb-render runs it,
 				 * then the same views one at a time */
 				for (int p = 0; p < 2; p++) {
-					struct qhb_render_job j = job(o, p ? &one : &g, (unsigned)n);
+					struct qhb_renderjob j = job(o, p ? &one : &g, (unsigned)n);
 					memset(&rs, 0, sizeof(rs));
 					t1 = now();
-					if (qhb_render_views(&j, &v, 1, 0, (unsigned)n, sink, NULL, &rs, &e) ||
+					if (qhb_renderjob_views(&j, &v, 1, 0, (unsigned)n, sink, NULL, &rs, &e) ||
 					    rs.gpu_views != (uint64_t)n) {
 						printf("gpu: failed: %s\n", e.msg);
 						return 1;

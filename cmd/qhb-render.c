@@ -16,13 +16,14 @@
 #include "parse.h"
 #include "regions.h"
 #include "render.h"
+#include "renderjob.h"
 #include "rendervk.h"
 #include "stream.h"
 #include "vk.h"
 #include "volume.h"
 
 struct render_opts {
-	struct qhb_render_job job;
+	struct qhb_renderjob job;
 	const char *out_path;
 	const char *in_path;
 	const char *regions_path;
@@ -105,7 +106,7 @@ static void parse_args(struct render_opts *o, int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct qhb_render_job *j = &o->job;
+	struct qhb_renderjob *j = &o->job;
 	struct qhb_err e = { 0 };
 	int ch, modes = 0;
 
@@ -231,10 +232,10 @@ int main(int argc, char **argv)
 	struct qhb_err e = { 0 };
 	struct qhb_outfile out = { .fd = -1 };
 	struct qhb_regions regions = { 0 };
-	struct qhb_render_stats st = { 0 };
+	struct qhb_renderjob_stats st = { 0 };
 	struct qhb_reader *r = NULL;
 	struct qhb_rendervk *rv = NULL;
-	struct qhb_render_gpu gpu;
+	struct qhb_renderjob_gpu gpu;
 	struct qhb_vk *vk = NULL;
 	const char *in_name;
 	int rval = 1, stream_out, in_fd = -1;
@@ -246,7 +247,7 @@ int main(int argc, char **argv)
 	if (o.regions_path != NULL &&
 	    qhb_regions_load(&regions, o.regions_path, &e))
 		goto fail;
-	if (!stream_out && qhb_render_pattern_check(o.out_path, &e))
+	if (!stream_out && qhb_renderjob_pattern_check(o.out_path, &e))
 		goto fail;
 	/* The descriptor is ours (the reader does not close it): the run
 	 * polls it to see whether the next frame is already there. */
@@ -283,7 +284,7 @@ int main(int argc, char **argv)
 	if (rv != NULL)
 		qhb_rendervk_gpu(rv, &gpu);
 	o.job.gpu = rv ? &gpu : NULL;
-	if (qhb_render_run(&o.job, r, &st, &e)) {
+	if (qhb_renderjob_run(&o.job, r, &st, &e)) {
 		if (e.path[0] == 0 && e.has_off)
 			qhb_err_path(&e, in_name);
 		goto fail;

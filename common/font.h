@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-#include "render.h"
+#include "picture.h"
 
 #define QHB_FONT_CW 6        /* cell, spacing included */
 #define QHB_FONT_CH 8

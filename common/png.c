@@ -203,12 +203,12 @@ int qhb_png_decode(const uint8_t *buf, size_t len, struct qhb_picture *img,
 	if (!png_image_begin_read_from_memory(&pi, buf, len))
 		return qhb_err_set(e, "png: %s", pi.message);
 	pi.format = PNG_FORMAT_RGBA;
-	if (qhb_render_picture_init(img, pi.width, pi.height, 0, e)) {
+	if (qhb_picture_init(img, pi.width, pi.height, 0, e)) {
 		png_image_free(&pi);
 		return -1;
 	}
 	if (!png_image_finish_read(&pi, NULL, img->px, 0, NULL)) {
-		qhb_render_picture_release(img);
+		qhb_picture_release(img);
 		return qhb_err_set(e, "png: %s", pi.message);
 	}
 	return 0;

@@ -1,10 +1,10 @@
 /*
  * png -- PNG encoding for speed, into memory, several pictures at once.
  *
- * Pictures (common/render.h struct qhb_picture, rgba8) are encoded with
- * libpng at zlib level 1, the Z_RLE strategy and the "sub" filter only:
- * the choices that encode fastest while still shrinking the flat areas of
- * a volume picture.  Opaque pictures are written as RGB.
+ * Pictures (common/picture.h, rgba8) are encoded with libpng at zlib
+ * level 1, the Z_RLE strategy and the "sub" filter only: the choices that
+ * encode fastest while still shrinking the flat areas of a volume
+ * picture.  Opaque pictures are written as RGB.
  */
 #ifndef QHB_PNG_H
 #define QHB_PNG_H
@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "err.h"
-#include "render.h"
+#include "picture.h"
 
 /* An encoded PNG; free buf with free(). */
 struct qhb_png {

@@ -32,16 +32,16 @@
  *   slices     level 0 voxel planes at native size: along x the picture is
  *              (y, z), along y (x, z), along z (x, y); over the background
  *
- * This module renders into memory; common/png.h and common/y4m.h encode.
+ * This module renders into memory (common/picture.h); common/overlay.h
+ * draws over its pictures, common/renderjob.h renders a volume stream with
+ * it and common/png.h and common/y4m.h encode.
  */
 #ifndef QHB_RENDER_H
 #define QHB_RENDER_H
 
-#include <stddef.h>
 #include <stdint.h>
 
-#include "err.h"
-#include "regions.h"
+#include "picture.h"
 #include "volume.h"
 
 enum qhb_render_mode {
@@ -49,19 +49,6 @@ enum qhb_render_mode {
 	QHB_RENDER_COMPOSITE,
 	QHB_RENDER_SLICES,
 };
-
-/* An rgba8 picture, rows top to bottom, r first.  Owned by whoever made
- * it; release with qhb_render_picture_release(). */
-struct qhb_picture {
-	unsigned w, h;
-	uint8_t *px;            /* w * h * 4 bytes */
-};
-
-/* Allocates a w x h picture filled with rgba.  Returns 0, or -1 with e
- * and img unchanged. */
-int qhb_render_picture_init(struct qhb_picture *img, unsigned w, unsigned h,
-    uint32_t rgba, struct qhb_err *e);
-void qhb_render_picture_release(struct qhb_picture *img);
 
 struct qhb_render_opts {
 	enum qhb_render_mode mode;
@@ -106,126 +93,8 @@ unsigned qhb_render_slice_count(const struct qhb_volume *v, unsigned axis,
 /* Renders slice k along axis into img (of the size above).  Cannot fail. */
 void qhb_render_slice(const struct qhb_volume *v, unsigned axis, unsigned k,
     uint32_t background, struct qhb_picture *img);
-
-/*
- * Functions used for overlays.
- */
-/* Outlines each region of r in its colour, as the voxels its addresses
- * fill project through cam (or, with cam NULL, as they cut slice k along
- * axis), and writes its label beside it.  Returns 0, or -1 with e (out of
- * memory); img may then be partly drawn. */
-int qhb_render_regions(struct qhb_picture *img, const struct qhb_volume *v,
-    const struct qhb_regions *r, const struct qhb_camera *cam,
-    unsigned axis, unsigned k, struct qhb_err *e);
-/* A copy of img with a legend band below it: the colour scheme (from the
- * volume frame's legend string, may be NULL) and an address scale, a bar
- * of the volume's colours along the addresses with ticks.  Returns 0, or
- * -1 with e and out unchanged. */
-int qhb_render_legend(struct qhb_picture *out, const struct qhb_picture *img,
-    const struct qhb_volume *v, const char *legend, struct qhb_err *e);
-/* Lays n pictures (all of one size) out in cols x rows cells, left to
- * right, top to bottom, on background.  Returns 0, or -1 with e. */
-int qhb_render_sheet(struct qhb_picture *out, const struct qhb_picture *imgs,
-    unsigned n, unsigned cols, unsigned rows, uint32_t background,
-    struct qhb_err *e);
-
-/*
- * Functions used to turn a volume stream into pictures.
- *
- * For each volume frame: the slices along an axis, or turntable views
- * (azimuth + 360 i / turntable degrees), or one view; each with region
- * outlines and a legend when asked; laid out on contact sheets of
- * cols x rows when asked; then written as numbered PNG files (each
- * committed atomically through common/outfile.h), or to out_fd as a PNG
- * stream or a YUV4MPEG2 stream.  Pictures are numbered from 0 across the
- * whole stream.  Rendering and PNG encoding run in batches of up to 64
- * pictures, encoded in parallel.
- */
-/*
- * A GPU backend for mip and composite views, which keeps up to slots
- * views in flight: the run submits view n + 1 (and on, up to slots ahead)
- * before it collects view n, so the device renders and copies out while
- * the host finishes, overlays and queues the pictures before.
- *
- *   volume   makes the device's volume v, of generation gen (it changes
- *            whenever v's voxels do); with delta set, v differs from
- *            generation gen - 1 only in the voxels of the nruns runs at
- *            runs (16 bytes each: u64 start, u64 count, little-endian,
- *            over all levels, as a delta volume frame carries them).
- *            Called with no view in flight.
- *   submit   starts the view of the last volume from cam in slot (0 to
- *            slots - 1, idle)
- *   collect  waits for slot's view and copies it into img (cam's size);
- *            img NULL waits and drops it.  The slot is idle after, even
- *            on error.
- *
- * Each returns 0, or -1 with e; the run then renders on the CPU.
- */
-struct qhb_render_gpu {
-	void *arg;
-	unsigned slots;
-	int (*volume)(void *arg, const struct qhb_volume *v, uint64_t gen,
-	    int delta, const uint8_t *runs, uint64_t nruns, struct qhb_err *e);
-	int (*submit)(void *arg, unsigned slot, const struct qhb_render_opts *o,
-	    const struct qhb_camera *cam, struct qhb_err *e);
-	int (*collect)(void *arg, unsigned slot, struct qhb_picture *img,
-	    struct qhb_err *e);
-};
-
-struct qhb_render_job {
-	struct qhb_render_opts r;
-	unsigned turntable;       /* views per frame; 0: 1 */
-	unsigned sheet_cols, sheet_rows;    /* 0: no contact sheet */
-	const struct qhb_regions *regions;  /* borrowed, or NULL */
-	int legend;
-	const char *pattern;      /* file name pattern, or NULL: out_fd */
-	int out_fd;               /* stream output when pattern is NULL */
-	const char *out_name;     /* its name, for errors */
-	int y4m;                  /* stream as YUV4MPEG2, else PNG */
-	unsigned fps;             /* y4m; 0: 25 */
-	int png_level;            /* zlib level; -1: 1 */
-	uint64_t max_voxels;      /* largest volume accepted; 0: no limit */
-	const struct qhb_render_gpu *gpu;   /* NULL: the CPU renders */
-	int in_fd;                /* the input, or -1: see qhb_render_run() */
-};
-
-struct qhb_render_stats {
-	uint64_t frames, pictures, files, bytes_out;
-	uint64_t render_ns, encode_ns, write_ns;
-	uint64_t gpu_views, cpu_views;
-	uint64_t volume_ns;       /* bringing the GPU's volume up to date */
-	uint64_t carried;         /* views finished after the next frame's read */
-};
-
-/* Checks a file name pattern: at most one conversion %d, %u or %i with
- * optional flag 0 and width, and %% for a percent sign.  Returns 0, or -1
- * with e. */
-int qhb_render_pattern_check(const char *pattern, struct qhb_err *e);
-/* The name of picture n under pattern (checked), into buf.  Returns 0, or
- * -1 with e when it does not fit. */
-int qhb_render_pattern_name(const char *pattern, uint64_t n, char *buf,
-    size_t size, struct qhb_err *e);
-/* A picture handed over, finished, in order: take owns it (release with
- * qhb_render_picture_release()).  Returns 0, or -1 with e to stop. */
-typedef int qhb_render_take_fn(void *arg, unsigned i, struct qhb_picture *p,
-    struct qhb_err *e);
-/* Renders views first .. first + n - 1 of j's turntable (one view when
- * j->turntable is 0) of v, of generation gen, as qhb_render_run does for
- * each volume frame: on j->gpu with its slots in flight when there is
- * one (bringing its volume up to date first), else on the CPU; with j's
- * overlays; each handed to take in order.  st may be NULL.  Returns 0,
- * or -1 with e (from take, or out of memory); nothing is left in flight. */
-int qhb_render_views(const struct qhb_render_job *j,
-    const struct qhb_volume *v, uint64_t gen, unsigned first, unsigned n,
-    qhb_render_take_fn *take, void *arg, struct qhb_render_stats *st,
-    struct qhb_err *e);
-/* Renders every volume frame r gives (its filter set to volume kinds by
- * the caller) as j says.  When j->in_fd (r's descriptor) shows the next
- * frame there to read, the last views of a frame stay in flight on the
- * GPU while it is read, and are finished before it is applied; a live
- * stream's pictures are never held back for its next frame.  Returns 0, or -1 with e filled; "no volume
- * frame" when r gave none.  st may be NULL. */
-int qhb_render_run(const struct qhb_render_job *j, struct qhb_reader *r,
-    struct qhb_render_stats *st, struct qhb_err *e);
+/* The threads to work on for o->threads == want: want when it is not 0,
+ * else the CPUs online (1 to 64).  Cannot fail. */
+unsigned qhb_render_threads(unsigned want);
 
 #endif

@@ -246,7 +246,7 @@ static int collect(void *arg, unsigned k, struct qhb_picture *img,
 	return 0;
 }
 
-void qhb_rendervk_gpu(struct qhb_rendervk *rv, struct qhb_render_gpu *g)
+void qhb_rendervk_gpu(struct qhb_rendervk *rv, struct qhb_renderjob_gpu *g)
 {
 	memset(g, 0, sizeof(*g));
 	g->arg = rv;

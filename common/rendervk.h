@@ -18,7 +18,7 @@
 #ifndef QHB_RENDERVK_H
 #define QHB_RENDERVK_H
 
-#include "render.h"
+#include "renderjob.h"
 #include "vk.h"
 
 #define QHB_RENDERVK_SLOTS 3
@@ -27,9 +27,9 @@ struct qhb_rendervk;
 
 /* Borrows vk, which must outlive the renderer.  NULL with e on error. */
 struct qhb_rendervk *qhb_rendervk_new(struct qhb_vk *vk, struct qhb_err *e);
-/* A struct qhb_render_gpu for rv (its slots, volume, submit and collect
- * calls, as render.h describes them).  Cannot fail. */
-void qhb_rendervk_gpu(struct qhb_rendervk *rv, struct qhb_render_gpu *g);
+/* A struct qhb_renderjob_gpu for rv (its slots, volume, submit and collect
+ * calls, as renderjob.h describes them).  Cannot fail. */
+void qhb_rendervk_gpu(struct qhb_rendervk *rv, struct qhb_renderjob_gpu *g);
 /* Waits for every slot, then frees.  NULL is a no-op. */
 void qhb_rendervk_free(struct qhb_rendervk *rv);
 

@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #include "err.h"
-#include "render.h"
+#include "picture.h"
 
 /* The stream header for w x h pictures at fps frames a second, into buf.
  * Returns its length. */

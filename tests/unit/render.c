@@ -1,18 +1,20 @@
-/* Unit tests of common/render, png, y4m and font: pictures, not files.  A
- * single lit voxel lands where the camera maths says, from any angle and
- * in perspective; a maximum-intensity projection equals the maxima along
- * the rays; empty-space skipping through the mip levels changes no pixel;
- * slices reproduce the volume; PNG and y4m encode known pixels; on
- * Vulkan (lavapipe), pipelined views equal views one at a time, and a
- * volume brought up to date through a delta's blocks renders as one
- * uploaded whole. */
+/* Unit tests of common/render, picture, png, y4m and font: pictures, not
+ * files.  A single lit voxel lands where the camera maths says, from any
+ * angle and in perspective; a maximum-intensity projection equals the
+ * maxima along the rays; empty-space skipping through the mip levels
+ * changes no pixel; slices reproduce the volume; PNG and y4m encode known
+ * pixels; on Vulkan (lavapipe), pipelined views equal views one at a
+ * time, and a volume brought up to date through a delta's blocks renders
+ * as one uploaded whole. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "font.h"
+#include "picture.h"
 #include "png.h"
 #include "render.h"
+#include "renderjob.h"
 #include "rendervk.h"
 #include "vk.h"
 #include "volume.h"
@@ -81,21 +83,21 @@ static void test_lit_voxel(void)
 	qhb_volume_mip(&v.info.shape, v.vox);
 	qhb_render_camera(&cam, &o, v.info.shape.lsize[0], 0);
 	CHECK(fabs(cam.scale - 1) < 1e-9);
-	CHECK(qhb_render_picture_init(&p, 16, 16, BLACK, NULL) == 0);
+	CHECK(qhb_picture_init(&p, 16, 16, BLACK, NULL) == 0);
 	qhb_render_view(&o, &cam, &v, &p);
 	for (unsigned y = 0; y < 16; y++)
 		for (unsigned x = 0; x < 16; x++)
 			CHECKF(px(&p, x, y) == (x == 3 && y == 5 ? 0xffffffffu :
 			    BLACK), "pixel %u,%u is %08x", x, y, px(&p, x, y));
-	qhb_render_picture_release(&p);
+	qhb_picture_release(&p);
 	/* Along +x, screen right is -z: the voxel at z 7 is at column 8. */
 	o.azimuth = 90;
 	qhb_render_camera(&cam, &o, v.info.shape.lsize[0], 90);
-	CHECK(qhb_render_picture_init(&p, 16, 16, BLACK, NULL) == 0);
+	CHECK(qhb_picture_init(&p, 16, 16, BLACK, NULL) == 0);
 	qhb_render_view(&o, &cam, &v, &p);
 	CHECK(px(&p, 8, 5) == 0xffffffffu && px(&p, 7, 5) == BLACK &&
 	    px(&p, 3, 5) == BLACK);
-	qhb_render_picture_release(&p);
+	qhb_picture_release(&p);
 	/* Larger pictures, any angle, both projections. */
 	o = opts(QHB_RENDER_MIP, 128, 96, 1.5);
 	for (int persp = 0; persp < 2; persp++)
@@ -107,7 +109,7 @@ static void test_lit_voxel(void)
 			qhb_render_camera(&cam, &o, v.info.shape.lsize[0],
 			    angles[a][0]);
 			CHECK(qhb_render_project(&cam, c, q) == 0);
-			CHECK(qhb_render_picture_init(&p, 128, 96, BLACK, NULL) == 0);
+			CHECK(qhb_picture_init(&p, 128, 96, BLACK, NULL) == 0);
 			qhb_render_view(&o, &cam, &v, &p);
 			CHECKF(px(&p, (unsigned)q[0], (unsigned)q[1]) == 0xffffffffu,
 			    "az %g el %g persp %d: pixel %g,%g not lit",
@@ -120,7 +122,7 @@ static void test_lit_voxel(void)
 						    fabs(y + 0.5 - q[1]) > 6)
 							far++;
 					}
-			qhb_render_picture_release(&p);
+			qhb_picture_release(&p);
 			/* about scale^2 to 3 scale^2 pixels, all near */
 			CHECKF(lit >= 4 && lit <= 60 && far == 0, "az %g: %u lit, "
 			    "%u far", angles[a][0], lit, far);
@@ -152,7 +154,7 @@ static void test_mip_maxima(void)
 	}
 	qhb_volume_mip(&v.info.shape, v.vox);
 	qhb_render_camera(&cam, &o, v.info.shape.lsize[0], 0);
-	CHECK(qhb_render_picture_init(&p, 16, 16, BLACK, NULL) == 0);
+	CHECK(qhb_picture_init(&p, 16, 16, BLACK, NULL) == 0);
 	qhb_render_view(&o, &cam, &v, &p);
 	for (unsigned y = 0; y < 16; y++)
 		for (unsigned x = 0; x < 16; x++) {
@@ -165,7 +167,7 @@ static void test_mip_maxima(void)
 			CHECKF(px(&p, x, y) == m, "pixel %u,%u: %08x, want %08x",
 			    x, y, px(&p, x, y), m);
 		}
-	qhb_render_picture_release(&p);
+	qhb_picture_release(&p);
 	free(v.vox);
 }
 
@@ -197,15 +199,15 @@ static void test_skip_same(void)
 			o.elevation = 31;
 			o.opacity = 0.5;
 			qhb_render_camera(&cam, &o, v.info.shape.lsize[0], 57);
-			CHECK(qhb_render_picture_init(&a, 64, 48, BLACK, NULL) == 0);
-			CHECK(qhb_render_picture_init(&b, 64, 48, BLACK, NULL) == 0);
+			CHECK(qhb_picture_init(&a, 64, 48, BLACK, NULL) == 0);
+			CHECK(qhb_picture_init(&b, 64, 48, BLACK, NULL) == 0);
 			qhb_render_view(&o, &cam, &v, &a);
 			o.no_skip = 1;
 			qhb_render_view(&o, &cam, &v, &b);
 			CHECKF(memcmp(a.px, b.px, 64 * 48 * 4) == 0,
 			    "mode %d persp %d: skipping changed pixels", mode, persp);
-			qhb_render_picture_release(&a);
-			qhb_render_picture_release(&b);
+			qhb_picture_release(&a);
+			qhb_picture_release(&b);
 		}
 	free(v.vox);
 }
@@ -226,7 +228,7 @@ static void test_composite(void)
 	o.opacity = 1;
 	qhb_volume_mip(&v.info.shape, v.vox);
 	qhb_render_camera(&cam, &o, v.info.shape.lsize[0], 0);
-	CHECK(qhb_render_picture_init(&p, 16, 16, BLACK, NULL) == 0);
+	CHECK(qhb_picture_init(&p, 16, 16, BLACK, NULL) == 0);
 	qhb_render_view(&o, &cam, &v, &p);
 	CHECKF(px(&p, 2, 2) == 0xff0000ffu, "%08x", px(&p, 2, 2));
 	CHECK(px(&p, 5, 5) == 0xff00ff00u);
@@ -236,7 +238,7 @@ static void test_composite(void)
 	qhb_render_view(&o, &cam, &v, &p);
 	CHECKF(px(&p, 2, 2) == (0xff000000u | 64u << 8 | 128u),
 	    "%08x", px(&p, 2, 2));
-	qhb_render_picture_release(&p);
+	qhb_picture_release(&p);
 	free(v.vox);
 }
 
@@ -258,7 +260,7 @@ static void test_slices(void)
 		unsigned w, h, n = qhb_render_slice_count(&v, axis, &w, &h);
 		CHECK(n == v.info.shape.lsize[0][axis]);
 		for (unsigned k = 0; k < n; k++) {
-			CHECK(qhb_render_picture_init(&p, w, h, 0, NULL) == 0);
+			CHECK(qhb_picture_init(&p, w, h, 0, NULL) == 0);
 			qhb_render_slice(&v, axis, k, 0xff123456u, &p);
 			for (unsigned j = 0; j < h; j++)
 				for (unsigned i = 0; i < w; i++) {
@@ -271,7 +273,7 @@ static void test_slices(void)
 						want = 0xff123456u;
 					CHECK(px(&p, i, j) == want);
 				}
-			qhb_render_picture_release(&p);
+			qhb_picture_release(&p);
 		}
 	}
 	free(v.vox);
@@ -283,7 +285,7 @@ static void test_png(void)
 	struct qhb_png enc[3];
 	struct qhb_picture many[3];
 
-	CHECK(qhb_render_picture_init(&p, 33, 17, 0xff00ff00u, NULL) == 0);
+	CHECK(qhb_picture_init(&p, 33, 17, 0xff00ff00u, NULL) == 0);
 	for (unsigned i = 0; i < 33 * 17 * 4; i += 4)
 		p.px[i] = (uint8_t)i, p.px[i + 2] = (uint8_t)(i >> 8);
 	for (int alpha = 0; alpha < 2; alpha++) {
@@ -296,7 +298,7 @@ static void test_png(void)
 		CHECK(qhb_png_decode(enc[0].buf, enc[0].len, &q, NULL) == 0);
 		CHECK(q.w == 33 && q.h == 17 &&
 		    memcmp(q.px, p.px, 33 * 17 * 4) == 0);
-		qhb_render_picture_release(&q);
+		qhb_picture_release(&q);
 		qhb_png_release(&enc[0]);
 	}
 	for (int i = 0; i < 3; i++)
@@ -305,10 +307,10 @@ static void test_png(void)
 	for (int i = 0; i < 3; i++) {
 		CHECK(qhb_png_decode(enc[i].buf, enc[i].len, &q, NULL) == 0);
 		CHECK(memcmp(q.px, p.px, 33 * 17 * 4) == 0);
-		qhb_render_picture_release(&q);
+		qhb_picture_release(&q);
 		qhb_png_release(&enc[i]);
 	}
-	qhb_render_picture_release(&p);
+	qhb_picture_release(&p);
 }
 
 static void test_y4m(void)
@@ -324,7 +326,7 @@ static void test_y4m(void)
 	CHECK(strncmp(hdr, "YUV4MPEG2 W5 H3 F30:1 ", 22) == 0);
 	CHECK(qhb_y4m_frame_size(5, 3) == 6 + 15 + 2 * 3 * 2);
 	/* pure red: Y 76, Cb 85, Cr 255 (full-range BT.601) */
-	CHECK(qhb_render_picture_init(&p, 5, 3, 0xff0000ffu, NULL) == 0);
+	CHECK(qhb_picture_init(&p, 5, 3, 0xff0000ffu, NULL) == 0);
 	CHECK((f = malloc(qhb_y4m_frame_size(5, 3))) != NULL);
 	qhb_y4m_frame(&p, f);
 	CHECK(memcmp(f, "FRAME\n", 6) == 0);
@@ -333,7 +335,7 @@ static void test_y4m(void)
 	for (unsigned i = 0; i < 6; i++)
 		CHECK(f[21 + i] == 85 && f[27 + i] == 255);
 	free(f);
-	qhb_render_picture_release(&p);
+	qhb_picture_release(&p);
 }
 
 /* The fixed-point conversion against the BT.601 formulas in doubles:
@@ -349,7 +351,7 @@ static void test_y4m_formula(void)
 		    ch = (h + 1) / 2;
 		struct qhb_picture p = { 0 };
 		uint8_t *f, *g;
-		CHECK(qhb_render_picture_init(&p, w, h, 0, NULL) == 0);
+		CHECK(qhb_picture_init(&p, w, h, 0, NULL) == 0);
 		for (size_t i = 0; i < (size_t)w * h * 4; i++)
 			p.px[i] = (uint8_t)rnd(&seed);
 		/* a grey pixel, alone in its row of picture 0 */
@@ -387,7 +389,7 @@ static void test_y4m_formula(void)
 			}
 		free(f);
 		free(g);
-		qhb_render_picture_release(&p);
+		qhb_picture_release(&p);
 	}
 }
 
@@ -395,17 +397,17 @@ static void test_pattern(void)
 {
 	char b[64];
 
-	CHECK(qhb_render_pattern_check("out/vm1-%05d.png", NULL) == 0);
-	CHECK(qhb_render_pattern_check("latest.png", NULL) == 0);
-	CHECK(qhb_render_pattern_check("100%%-%u.png", NULL) == 0);
-	CHECK(qhb_render_pattern_check("%s.png", NULL) == -1);
-	CHECK(qhb_render_pattern_check("%d-%d.png", NULL) == -1);
-	CHECK(qhb_render_pattern_check("", NULL) == -1);
-	CHECK(qhb_render_pattern_name("out/vm1-%05d.png", 42, b, sizeof(b),
+	CHECK(qhb_renderjob_pattern_check("out/vm1-%05d.png", NULL) == 0);
+	CHECK(qhb_renderjob_pattern_check("latest.png", NULL) == 0);
+	CHECK(qhb_renderjob_pattern_check("100%%-%u.png", NULL) == 0);
+	CHECK(qhb_renderjob_pattern_check("%s.png", NULL) == -1);
+	CHECK(qhb_renderjob_pattern_check("%d-%d.png", NULL) == -1);
+	CHECK(qhb_renderjob_pattern_check("", NULL) == -1);
+	CHECK(qhb_renderjob_pattern_name("out/vm1-%05d.png", 42, b, sizeof(b),
 	    NULL) == 0 && strcmp(b, "out/vm1-00042.png") == 0);
-	CHECK(qhb_render_pattern_name("100%%-%u.png", 7, b, sizeof(b),
+	CHECK(qhb_renderjob_pattern_name("100%%-%u.png", 7, b, sizeof(b),
 	    NULL) == 0 && strcmp(b, "100%-7.png") == 0);
-	CHECK(qhb_render_pattern_name("%020d", 1, b, 8, NULL) == -1);
+	CHECK(qhb_renderjob_pattern_name("%020d", 1, b, 8, NULL) == -1);
 }
 
 /* Text lands where it is drawn: the top row of 'T' is five pixels. */
@@ -423,13 +425,13 @@ static void test_font(void)
 			bits |= qhb_font_glyph((unsigned char)c)[r];
 		CHECKF(bits != 0 && bits < 32, "glyph %c", c);
 	}
-	CHECK(qhb_render_picture_init(&p, 20, 10, BLACK, NULL) == 0);
+	CHECK(qhb_picture_init(&p, 20, 10, BLACK, NULL) == 0);
 	qhb_font_draw(&p, 2, 1, "T", 1, 0xffffffffu, 0);
 	for (unsigned x = 0; x < 20; x++)
 		lit += px(&p, x, 1) == 0xffffffffu;
 	CHECK(lit == 5 && px(&p, 2, 1) == 0xffffffffu &&
 	    px(&p, 4, 7) == 0xffffffffu && px(&p, 3, 7) == BLACK);
-	qhb_render_picture_release(&p);
+	qhb_picture_release(&p);
 }
 
 static void test_sheet(void)
@@ -437,15 +439,15 @@ static void test_sheet(void)
 	struct qhb_picture c[3], s = { 0 };
 
 	for (unsigned i = 0; i < 3; i++)
-		CHECK(qhb_render_picture_init(&c[i], 4, 3, 0xff000000u | (i + 1),
+		CHECK(qhb_picture_init(&c[i], 4, 3, 0xff000000u | (i + 1),
 		    NULL) == 0);
-	CHECK(qhb_render_sheet(&s, c, 3, 2, 2, 0xff0000ffu, NULL) == 0);
+	CHECK(qhb_picture_sheet(&s, c, 3, 2, 2, 0xff0000ffu, NULL) == 0);
 	CHECK(s.w == 8 && s.h == 6);
 	CHECK(px(&s, 0, 0) == 0xff000001u && px(&s, 7, 2) == 0xff000002u &&
 	    px(&s, 3, 5) == 0xff000003u && px(&s, 4, 3) == 0xff0000ffu);
-	qhb_render_picture_release(&s);
+	qhb_picture_release(&s);
 	for (unsigned i = 0; i < 3; i++)
-		qhb_render_picture_release(&c[i]);
+		qhb_picture_release(&c[i]);
 }
 
 /* The Vulkan driver (lavapipe) leaks a little at exit; this binary's
@@ -494,14 +496,14 @@ static int keep_take(void *arg, unsigned i, struct qhb_picture *p,
 static void keep_release(struct keep *k)
 {
 	for (unsigned i = 0; i < k->n; i++)
-		qhb_render_picture_release(&k->p[i]);
+		qhb_picture_release(&k->p[i]);
 	k->n = 0;
 }
 
-static struct qhb_render_job turntable(enum qhb_render_mode m,
-    const struct qhb_render_gpu *g)
+static struct qhb_renderjob turntable(enum qhb_render_mode m,
+    const struct qhb_renderjob_gpu *g)
 {
-	struct qhb_render_job j;
+	struct qhb_renderjob j;
 
 	memset(&j, 0, sizeof(j));
 	j.r = opts(m, 61, 47, 1);
@@ -533,8 +535,8 @@ static void test_gpu_pipelined(void)
 	struct qhb_err e = { 0 };
 	struct qhb_vk *vk = qhb_vk_open(&e);
 	struct qhb_rendervk *rv;
-	struct qhb_render_gpu g, one;
-	struct qhb_render_stats st;
+	struct qhb_renderjob_gpu g, one;
+	struct qhb_renderjob_stats st;
 	struct qhb_volume v;
 	struct keep a = { .n = 0 }, b = { .n = 0 }, c = { .n = 0 };
 
@@ -549,14 +551,14 @@ static void test_gpu_pipelined(void)
 	CHECK(blobs(&v, 99) == 0);
 	for (int m = 0; m < 2; m++) {
 		enum qhb_render_mode mode = m ? QHB_RENDER_COMPOSITE : QHB_RENDER_MIP;
-		struct qhb_render_job jp = turntable(mode, &g), j1 = turntable(mode, &one),
+		struct qhb_renderjob jp = turntable(mode, &g), j1 = turntable(mode, &one),
 		    jc = turntable(mode, NULL);
 		memset(&st, 0, sizeof(st));
-		CHECK(qhb_render_views(&jp, &v, 1, 0, 8, keep_take, &a, &st, &e) == 0);
+		CHECK(qhb_renderjob_views(&jp, &v, 1, 0, 8, keep_take, &a, &st, &e) == 0);
 		CHECKF(st.gpu_views == 8 && st.cpu_views == 0, "%llu gpu views",
 		    (unsigned long long)st.gpu_views);
-		CHECK(qhb_render_views(&j1, &v, 1, 0, 8, keep_take, &b, NULL, &e) == 0);
-		CHECK(qhb_render_views(&jc, &v, 1, 0, 8, keep_take, &c, NULL, &e) == 0);
+		CHECK(qhb_renderjob_views(&j1, &v, 1, 0, 8, keep_take, &b, NULL, &e) == 0);
+		CHECK(qhb_renderjob_views(&jc, &v, 1, 0, 8, keep_take, &c, NULL, &e) == 0);
 		CHECK(a.n == 8 && b.n == 8 && c.n == 8);
 		for (unsigned i = 0; i < 8; i++) {
 			CHECKF(memcmp(a.p[i].px, b.p[i].px, 61 * 47 * 4) == 0,
@@ -606,7 +608,7 @@ static void test_gpu_deltas(void)
 	struct qhb_err e = { 0 };
 	struct qhb_vk *vk = qhb_vk_open(&e);
 	struct qhb_rendervk *rv;
-	struct qhb_render_gpu g;
+	struct qhb_renderjob_gpu g;
 	struct qhb_volume v;
 	struct keep a = { .n = 0 }, b = { .n = 0 }, c = { .n = 0 }, d = { .n = 0 };
 	uint32_t *old;
@@ -624,8 +626,8 @@ static void test_gpu_deltas(void)
 	CHECK((old = malloc(total * 4)) != NULL);
 	CHECK((runs = malloc(total * 16)) != NULL);
 	CHECK(g.volume(g.arg, &v, 1, 0, NULL, 0, &e) == 0);
-	struct qhb_render_job j = turntable(QHB_RENDER_MIP, &g);
-	CHECK(qhb_render_views(&j, &v, 1, 0, 4, keep_take, &d, NULL, &e) == 0);
+	struct qhb_renderjob j = turntable(QHB_RENDER_MIP, &g);
+	CHECK(qhb_renderjob_views(&j, &v, 1, 0, 4, keep_take, &d, NULL, &e) == 0);
 	memcpy(old, v.vox, total * 4);
 	for (unsigned z = 3; z < 9; z++)
 		for (unsigned x = 20; x < 26; x++)
@@ -646,12 +648,12 @@ static void test_gpu_deltas(void)
 	CHECK(qhb_rendervk_compare(rv, &v, &e) == total);
 	for (int m = 0; m < 2; m++) {
 		j = turntable(m ? QHB_RENDER_COMPOSITE : QHB_RENDER_MIP, &g);
-		struct qhb_render_job jc = turntable(j.r.mode, NULL);
+		struct qhb_renderjob jc = turntable(j.r.mode, NULL);
 		/* generation 2 through the delta, then 3: the same voxels, whole */
-		CHECK(qhb_render_views(&j, &v, 2, 0, 4, keep_take, &a, NULL, &e) == 0);
+		CHECK(qhb_renderjob_views(&j, &v, 2, 0, 4, keep_take, &a, NULL, &e) == 0);
 		CHECK(g.volume(g.arg, &v, 3, 0, NULL, 0, &e) == 0);
-		CHECK(qhb_render_views(&j, &v, 3, 0, 4, keep_take, &b, NULL, &e) == 0);
-		CHECK(qhb_render_views(&jc, &v, 3, 0, 4, keep_take, &c, NULL, &e) == 0);
+		CHECK(qhb_renderjob_views(&j, &v, 3, 0, 4, keep_take, &b, NULL, &e) == 0);
+		CHECK(qhb_renderjob_views(&jc, &v, 3, 0, 4, keep_take, &c, NULL, &e) == 0);
 		for (unsigned i = 0; i < 4; i++) {
 			CHECKF(memcmp(a.p[i].px, b.p[i].px, 61 * 47 * 4) == 0,
 			    "mode %d view %u: after the delta, not the whole", m, i);
