@@ -252,10 +252,14 @@ static int trace_mode(const struct learn_opts *o, struct qhb_learn_lib *lib)
 	struct qhb_learntrace_opts lo = { o->hot, o->top, o->synth };
 	struct qhb_learntrace_stats st;
 	struct qhb_err e = { 0 };
-	int rval = 1;
+	int rval = 1, rc;
 
 	memset(&t, 0, sizeof(t));
-	if (qhb_trace_read(&t, o->trace, &e) < 0) {
+	rc = qhb_trace_read(&t, o->trace, &e);
+	/* a snapshot or volume stream is not an empty trace */
+	if (rc == 0 && t.frames == 0)
+		rc = qhb_err_set(&e, "no trace frame in the input");
+	if (rc < 0) {
 		qhb_err_path(&e, strcmp(o->trace, "-") ? o->trace : "<stdin>");
 		qhb_err_report(&e);
 		goto out;
