@@ -93,12 +93,12 @@ static int entry_prog(json_t *v, struct qhb_learn_entry *out, char *why,
 			return -1;
 		}
 		if (qhb_pcpu_parse(json_string_value(x), &out->prog[i], &ie) < 0) {
-			snprintf(why, n, "microcode %zu: %.96s", i, ie.msg);
+			snprintf(why, n, "microcode %zu: %.80s", i, ie.msg);
 			return -1;
 		}
 	}
 	if (qhb_pcpu_check(out->prog, i, &ie) < 0) {
-		snprintf(why, n, "microcode: %.100s", ie.msg);
+		snprintf(why, n, "microcode: %.96s", ie.msg);
 		return -1;
 	}
 	out->n = (unsigned)i;
@@ -441,7 +441,7 @@ int qhb_learn_verify(struct qhb_learn_lib *l, unsigned timeout_ms,
 		struct qhb_x86sem_form f;
 		struct qhb_err ie = { 0 };
 		uint8_t bytes[16];
-		char k2[17], why[128];
+		char k2[17] = "", why[128];
 		double secs = 0;
 		int n, ok = 0;
 
@@ -449,23 +449,24 @@ int qhb_learn_verify(struct qhb_learn_lib *l, unsigned timeout_ms,
 			return -1;
 		if (!en.proven && !en.unverified)
 			continue;
-		snprintf(f.text, sizeof(f.text), "%s", en.form);
 		b = json_object_get(v, "bytes");
 		if (!json_is_string(b) || (n = unhex(json_string_value(b), bytes,
 		    sizeof(bytes))) < 0)
 			return qhb_err_set(e, "form %.20s: expected \"bytes\", "
 			    "hex of at most 15 bytes", key);
+		if (qhb_x86sem_decode(bytes, (size_t)n, &f, &ie) == 0) {
+			qhb_learn_key(&f, k2);
+		} else {
+			snprintf(f.text, sizeof(f.text), "%s", en.form);
+			f.ok = 0;
+		}
 		/* an entry whose bytes are not its form, or whose microcode
 		 * does not parse, is refuted without asking Z3 */
-		if (qhb_x86sem_decode(bytes, (size_t)n, &f, &ie) < 0) {
-			snprintf(f.text, sizeof(f.text), "%s", en.form);
-		} else if (qhb_learn_key(&f, k2), strcmp(k2, key) != 0 ||
-		    !f.ok || entry_prog(v, &en, why, sizeof(why)) < 0) {
-			;
-		} else if (qhb_synth_prove(&f, en.prog, en.n, timeout_ms, &ok,
-		    &secs, e) < 0) {
+		if (f.ok && strcmp(k2, key) == 0 &&
+		    entry_prog(v, &en, why, sizeof(why)) == 0 &&
+		    qhb_synth_prove(&f, en.prog, en.n, timeout_ms, &ok, &secs,
+		    e) < 0)
 			return -1;
-		}
 		(*total)++;
 		if (ok != 1) {
 			(*bad)++;
