@@ -239,10 +239,11 @@ static void verify_cb(void *arg, const char *key, const char *form, int ok,
 	    "form", qhb_json_text(form), "proven", ok == 1,
 	    "seconds", qhb_json_fixed(secs, 6)));
 	if (ok == 0)
-		warnx("%s (%s): the proof fails", form, key);
+		warnx("%s (%s): the proof fails: demoted to a fallback", form,
+		    key);
 	else if (ok < 0)
-		warnx("%s (%s): Z3 gave up (a longer --timeout may prove it)",
-		    form, key);
+		warnx("%s (%s): Z3 gave up (a longer --timeout may prove it): "
+		    "demoted to a fallback", form, key);
 }
 
 /* Learning from a trace, or --report.  Returns the exit status. */
@@ -252,7 +253,7 @@ static int trace_mode(const struct learn_opts *o, struct qhb_learn_lib *lib)
 	struct qhb_learntrace_opts lo = { o->hot, o->top, o->synth };
 	struct qhb_learntrace_stats st;
 	struct qhb_err e = { 0 };
-	int rval = 1;
+	int rval = 1, rc;
 
 	memset(&t, 0, sizeof(t));
 	if (qhb_sandbox_narrow(&(struct qhb_sandbox){ .read = &o->trace,
@@ -260,7 +261,11 @@ static int trace_mode(const struct learn_opts *o, struct qhb_learn_lib *lib)
 		qhb_err_report(&e);
 		goto out;
 	}
-	if (qhb_trace_read(&t, o->trace, &e) < 0) {
+	rc = qhb_trace_read(&t, o->trace, &e);
+	/* a snapshot or volume stream is not an empty trace */
+	if (rc == 0 && t.frames == 0)
+		rc = qhb_err_set(&e, "no trace frame in the input");
+	if (rc < 0) {
 		qhb_err_path(&e, strcmp(o->trace, "-") ? o->trace : "<stdin>");
 		qhb_err_report(&e);
 		goto out;
@@ -319,7 +324,7 @@ static int eval_gpu(const struct learn_opts *o, const struct qhb_x86sem_form *f,
 		qhb_err_report(&e);
 		goto out;
 	}
-	if (qhb_learnvk_run(vk, en->prog, en->n, s, m, n, &ns, &e) < 0) {
+	if (qhb_learnvk_run_entry(vk, en, s, m, n, &ns, &e) < 0) {
 		qhb_err_report(&e);
 		goto out;
 	}
@@ -358,6 +363,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	opened = 1;
+	/* said once, here: what an unverified entry is never does (run) */
+	if (lib.unverified && !o.verify)
+		warnx("%s: %zu proven form%s not verified, not run (first: %s); "
+		    "qhb-learn --verify proves them again", o.library,
+		    lib.unverified, lib.unverified == 1 ? "" : "s",
+		    lib.unverified_first);
 	if (o.eval == NULL && !o.verify && !o.learn) {
 		rval = trace_mode(&o, &lib);
 	} else if (o.learn) {
@@ -374,16 +385,15 @@ int main(int argc, char **argv)
 	} else if (o.eval != NULL) {
 		if (learn_one(&lib, &o, o.eval, &f, &en, &learned) < 0) {
 			rval = 1;
-		} else if (!en.proven) {
-			warnx("%s: no microcode, falls back to QEMU: %s", f.text,
-			    en.reason);
+		} else if (!qhb_learn_entry_runnable(&en, &e)) {
+			qhb_err_report(&e);
 			rval = 1;
 		} else if (o.gpu) {
 			rval = eval_gpu(&o, &f, &en);
 		} else if (o.bench) {
 			double ips;
 
-			if (qhb_learn_bench(en.prog, en.n, o.bench, &ips, &e) < 0) {
+			if (qhb_learn_bench(&en, o.bench, &ips, &e) < 0) {
 				qhb_err_report(&e);
 				rval = 1;
 			} else if (print_line(json_pack("{s:o,s:I,s:o,s:s,s:o}",
@@ -393,7 +403,7 @@ int main(int argc, char **argv)
 			    0))) < 0) {
 				rval = 1;
 			}
-		} else if (qhb_learn_eval(stdin, stdout, en.prog, en.n, &e) < 0) {
+		} else if (qhb_learn_eval(stdin, stdout, &en, &e) < 0) {
 			qhb_err_path(&e, "<stdin>");
 			qhb_err_report(&e);
 			rval = 1;
@@ -410,6 +420,7 @@ int main(int argc, char **argv)
 			if (!o.quiet)
 				fprintf(stderr, "qhb-learn: %u forms proven again, "
 				    "%u failed\n", total - bad, bad);
+			/* demoted entries are written back (below) */
 			if (bad)
 				rval = 1;
 		}

@@ -31,13 +31,114 @@ size_t qhb_learn_lib_count(const struct qhb_learn_lib *l)
 	return l->forms ? json_object_size(l->forms) : 0;
 }
 
-/* Checks one entry and decodes it into out (when not NULL). */
+/* The hash that binds an entry to what makes it what it is: its key,
+ * form, bytes, status, each microcode instruction and its model.  Each
+ * field seeds the next one's hash, so that no two lists of fields chain
+ * to the same input. */
+static void entry_hash(json_t *v, const char *key, char out[17])
+{
+	static const char *const fields[] = { "form", "bytes", "status" };
+	json_t *mc = json_object_get(v, "microcode");
+	char num[32];
+	uint64_t h = XXH3_64bits("qhb-microcode entry", 19);
+
+	h = XXH3_64bits_withSeed(key, strlen(key), h);
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		const char *t = json_string_value(json_object_get(v, fields[i]));
+
+		h = XXH3_64bits_withSeed(t ? t : "", t ? strlen(t) : 0, h);
+	}
+	snprintf(num, sizeof(num), "%zu", json_array_size(mc));
+	h = XXH3_64bits_withSeed(num, strlen(num), h);
+	for (size_t i = 0; i < json_array_size(mc); i++) {
+		const char *t = json_string_value(json_array_get(mc, i));
+
+		h = XXH3_64bits_withSeed(t ? t : "", t ? strlen(t) : 0, h);
+	}
+	snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
+	    json_integer_value(json_object_get(v, "model")));
+	h = XXH3_64bits_withSeed(num, strlen(num), h);
+	snprintf(out, 17, "%016" PRIx64, h);
+}
+
+/* Sets v's "hash" to what it holds now.  Returns 0, or -1 when out of
+ * memory. */
+static int entry_stamp(json_t *v, const char *key)
+{
+	char h[17];
+
+	entry_hash(v, key, h);
+	return json_object_set_new(v, "hash", json_string(h));
+}
+
+/* Parses v's microcode into out->prog and out->n.  Returns 0, or -1 with
+ * why (of size n) saying what is wrong. */
+static int entry_prog(json_t *v, struct qhb_learn_entry *out, char *why,
+    size_t n)
+{
+	json_t *mc = json_object_get(v, "microcode"), *x;
+	struct qhb_err ie = { 0 };
+	size_t i;
+
+	out->n = 0;
+	if (!json_is_array(mc) || json_array_size(mc) > QHB_PCPU_MAXPROG) {
+		snprintf(why, n, "expected \"microcode\", an array of at most "
+		    "%d instructions", QHB_PCPU_MAXPROG);
+		return -1;
+	}
+	for (i = 0; i < json_array_size(mc); i++) {
+		x = json_array_get(mc, i);
+		if (!json_is_string(x)) {
+			snprintf(why, n, "microcode %zu: expected a string", i);
+			return -1;
+		}
+		if (qhb_pcpu_parse(json_string_value(x), &out->prog[i], &ie) < 0) {
+			snprintf(why, n, "microcode %zu: %.80s", i, ie.msg);
+			return -1;
+		}
+	}
+	if (qhb_pcpu_check(out->prog, i, &ie) < 0) {
+		snprintf(why, n, "microcode: %.96s", ie.msg);
+		return -1;
+	}
+	out->n = (unsigned)i;
+	return 0;
+}
+
+/* 1 when the form of v's bytes has no effect at all (nop, pause,
+ * prefetch): no register, flag or memory written and no fault, the only
+ * forms whose proven microcode may be empty. */
+static int entry_no_effect(json_t *v)
+{
+	const char *hex = json_string_value(json_object_get(v, "bytes"));
+	struct qhb_x86sem_form f;
+	struct qhb_err ie = { 0 };
+	uint8_t b[16];
+	size_t n = hex ? strlen(hex) : 0;
+
+	if (n == 0 || n % 2 || n / 2 > 15 ||
+	    strspn(hex, "0123456789abcdefABCDEF") != n)
+		return 0;
+	for (size_t i = 0; i < n / 2; i++)
+		b[i] = (uint8_t)strtoul((char[]){ hex[2 * i], hex[2 * i + 1],
+		    0 }, NULL, 16);
+	if (qhb_x86sem_decode(b, n / 2, &f, &ie) < 0 || !f.ok)
+		return 0;
+	return f.wregs == 0 && f.fwrite == 0 && !f.mem.write &&
+	    f.div_src == QHB_X86SEM_NOREG &&
+	    (f.mem.kind == QHB_X86SEM_REG || f.mem.kind == QHB_X86SEM_MEMOP);
+}
+
+/* Checks one entry and decodes it into out (when not NULL): a "proven"
+ * entry that fails a check is out->unverified with the reason.  Returns
+ * 0, or -1 with e when the entry is not an entry at all. */
 static int entry_get(json_t *v, const char *key, struct qhb_learn_entry *out,
     struct qhb_err *e)
 {
 	struct qhb_learn_entry tmp;
-	json_t *st, *mc, *fm, *x;
-	size_t i;
+	json_t *st, *fm, *x;
+	const char *h;
+	char want[17];
 
 	if (out == NULL)
 		out = &tmp;
@@ -54,27 +155,48 @@ static int entry_get(json_t *v, const char *key, struct qhb_learn_entry *out,
 	if (json_is_string(x = json_object_get(v, "reason")))
 		snprintf(out->reason, sizeof(out->reason), "%s",
 		    json_string_value(x));
-	if (strcmp(json_string_value(st), "fallback") == 0)
+	if (strcmp(json_string_value(st), "fallback") == 0) {
+		out->demoted = json_is_true(json_object_get(v, "demoted"));
 		return 0;
+	}
 	if (strcmp(json_string_value(st), "proven") != 0)
 		return qhb_err_set(e, "form %.20s: status \"%.32s\": expected "
 		    "\"proven\" or \"fallback\"", key, json_string_value(st));
-	mc = json_object_get(v, "microcode");
-	if (!json_is_array(mc) || json_array_size(mc) > QHB_PCPU_MAXPROG)
-		return qhb_err_set(e, "form %.20s: expected \"microcode\", an "
-		    "array of at most %d instructions", key, QHB_PCPU_MAXPROG);
-	for (i = 0; i < json_array_size(mc); i++) {
-		x = json_array_get(mc, i);
-		if (!json_is_string(x))
-			return qhb_err_set(e, "form %.20s: microcode %zu: "
-			    "expected a string", key, i);
-		if (qhb_pcpu_parse(json_string_value(x), &out->prog[i], e) < 0)
-			return -1;
+	out->unverified = 1;
+	entry_hash(v, key, want);
+	if ((h = json_string_value(json_object_get(v, "hash"))) == NULL)
+		snprintf(out->reason, sizeof(out->reason), "no hash (a library "
+		    "of an older qhb-learn)");
+	else if (strcmp(h, want) != 0)
+		snprintf(out->reason, sizeof(out->reason), "hash mismatch (the "
+		    "entry was edited or is corrupt)");
+	else if (entry_prog(v, out, out->reason, sizeof(out->reason)) < 0)
+		;
+	else if (out->n == 0 && !entry_no_effect(v))
+		snprintf(out->reason, sizeof(out->reason), "empty microcode "
+		    "for a form with effects");
+	else
+		out->unverified = 0;
+	if (out->unverified) {
+		out->n = 0;
+		return 0;
 	}
-	out->n = (unsigned)i;
-	if (qhb_pcpu_check(out->prog, out->n, e) < 0)
-		return -1;
+	out->reason[0] = '\0';
 	out->proven = 1;
+	return 0;
+}
+
+int qhb_learn_entry_runnable(const struct qhb_learn_entry *en,
+    struct qhb_err *e)
+{
+	if (en->proven && !en->unverified)
+		return 1;
+	if (e != NULL && en->unverified)
+		qhb_err_set(e, "%s: microcode not verified: %s; not run "
+		    "(qhb-learn --verify proves it again)", en->form, en->reason);
+	else if (e != NULL)
+		qhb_err_set(e, "%s: no microcode, falls back to QEMU: %s",
+		    en->form, en->reason);
 	return 0;
 }
 
@@ -82,30 +204,46 @@ int qhb_learn_lib_parse(struct qhb_learn_lib *l, const char *buf, size_t n,
     struct qhb_err *e)
 {
 	json_error_t je;
-	json_t *root, *forms, *v;
+	json_t *root, *forms, *v, *ver;
 	const char *key;
+	size_t unverified = 0;
+	char first[sizeof(l->unverified_first)] = "";
 
 	root = json_loadb(buf, n, JSON_REJECT_DUPLICATES, &je);
 	if (root == NULL)
 		return qhb_err_at(e, (uint64_t)je.position, "line %d: %s",
 		    je.line, je.text);
 	forms = json_object_get(root, "forms");
-	if (!json_is_object(root) || !json_is_integer(json_object_get(root,
+	if (!json_is_object(root) || !json_is_integer(ver = json_object_get(root,
 	    "qhb-microcode")) || !json_is_object(forms)) {
 		json_decref(root);
 		return qhb_err_set(e, "expected {\"qhb-microcode\": 1, "
 		    "\"forms\": {...}}");
 	}
+	if (json_integer_value(ver) != QHB_LEARN_FORMAT) {
+		qhb_err_set(e, "format version %" JSON_INTEGER_FORMAT
+		    " (\"qhb-microcode\") unknown: this qhb-learn reads "
+		    "version %d", json_integer_value(ver), QHB_LEARN_FORMAT);
+		json_decref(root);
+		return -1;
+	}
 	json_object_foreach(forms, key, v) {
-		if (entry_get(v, key, NULL, e) < 0) {
+		struct qhb_learn_entry en;
+
+		if (entry_get(v, key, &en, e) < 0) {
 			json_decref(root);
 			return -1;
 		}
+		if (en.unverified && unverified++ == 0)
+			snprintf(first, sizeof(first), "%s: %s", en.form,
+			    en.reason);
 	}
 	json_decref(l->root);
 	l->root = root;
 	l->forms = forms;
 	l->dirty = 0;
+	l->unverified = unverified;
+	memcpy(l->unverified_first, first, sizeof(first));
 	return 0;
 }
 
@@ -224,10 +362,12 @@ int qhb_learn_form(struct qhb_learn_lib *l, const struct qhb_x86sem_form *f,
 	*learned = 0;
 	qhb_learn_key(f, key);
 	/* a fallback of an older model is tried again: what it lacked may
-	 * be modelled now */
+	 * be modelled now; so is one that --verify demoted.  An unverified
+	 * entry stays as it is until --verify decides. */
 	if ((g = qhb_learn_get(l, f, out, e)) != 0 && (g < 0 || out->proven ||
+	    out->unverified || (!out->demoted &&
 	    json_integer_value(json_object_get(json_object_get(l->forms, key),
-	    "model")) >= QHB_LEARN_MODEL))
+	    "model")) >= QHB_LEARN_MODEL)))
 		return g < 0 ? -1 : 0;
 	if (qhb_synth_form(f, o, &r, e) < 0)
 		return -1;
@@ -248,6 +388,10 @@ int qhb_learn_form(struct qhb_learn_lib *l, const struct qhb_x86sem_form *f,
 		return qhb_err_set(e, "out of memory");
 	if (r.status != QHB_SYNTH_PROVEN)
 		json_object_set_new(v, "reason", json_string(r.reason));
+	if (entry_stamp(v, key) < 0) {
+		json_decref(v);
+		return qhb_err_set(e, "out of memory");
+	}
 	if (json_object_set_new(l->forms, key, v) < 0)
 		return qhb_err_set(e, "out of memory");
 	l->dirty = 1;
@@ -271,6 +415,18 @@ static int unhex(const char *h, uint8_t *b, size_t max)
 	return (int)(n / 2);
 }
 
+/* Demotes v to a fallback that says why, stamped again.  Returns 0, or -1
+ * when out of memory. */
+static int entry_demote(json_t *v, const char *key, int ok)
+{
+	if (json_object_set_new(v, "status", json_string("fallback")) < 0 ||
+	    json_object_set_new(v, "reason", json_string(ok == 0 ?
+	    "refuted by --verify" : "Z3 gave up in --verify")) < 0 ||
+	    json_object_set_new(v, "demoted", json_true()) < 0)
+		return -1;
+	return entry_stamp(v, key);
+}
+
 int qhb_learn_verify(struct qhb_learn_lib *l, unsigned timeout_ms,
     void (*cb)(void *arg, const char *key, const char *form, int ok,
     double secs), void *arg, unsigned *total, unsigned *bad,
@@ -283,33 +439,46 @@ int qhb_learn_verify(struct qhb_learn_lib *l, unsigned timeout_ms,
 	json_object_foreach(l->forms, key, v) {
 		struct qhb_learn_entry en;
 		struct qhb_x86sem_form f;
+		struct qhb_err ie = { 0 };
 		uint8_t bytes[16];
-		char k2[17];
-		double secs;
-		int n, ok;
+		char k2[17] = "", why[128];
+		double secs = 0;
+		int n, ok = 0;
 
 		if (entry_get(v, key, &en, e) < 0)
 			return -1;
-		if (!en.proven)
+		if (!en.proven && !en.unverified)
 			continue;
 		b = json_object_get(v, "bytes");
 		if (!json_is_string(b) || (n = unhex(json_string_value(b), bytes,
 		    sizeof(bytes))) < 0)
 			return qhb_err_set(e, "form %.20s: expected \"bytes\", "
 			    "hex of at most 15 bytes", key);
-		if (qhb_x86sem_decode(bytes, (size_t)n, &f, e) < 0)
-			return -1;
-		qhb_learn_key(&f, k2);
-		if (strcmp(k2, key) != 0 || !f.ok) {
-			ok = 0;
-			secs = 0;
-		} else if (qhb_synth_prove(&f, en.prog, en.n, timeout_ms, &ok,
-		    &secs, e) < 0) {
-			return -1;
+		if (qhb_x86sem_decode(bytes, (size_t)n, &f, &ie) == 0) {
+			qhb_learn_key(&f, k2);
+		} else {
+			snprintf(f.text, sizeof(f.text), "%s", en.form);
+			f.ok = 0;
 		}
+		/* an entry whose bytes are not its form, or whose microcode
+		 * does not parse, is refuted without asking Z3 */
+		if (f.ok && strcmp(k2, key) == 0 &&
+		    entry_prog(v, &en, why, sizeof(why)) == 0 &&
+		    qhb_synth_prove(&f, en.prog, en.n, timeout_ms, &ok, &secs,
+		    e) < 0)
+			return -1;
 		(*total)++;
-		if (ok != 1)
+		if (ok != 1) {
 			(*bad)++;
+			if (entry_demote(v, key, ok) < 0)
+				return qhb_err_set(e, "out of memory");
+			l->dirty = 1;
+		} else if (en.unverified) {
+			/* proven now: what was unverified is stamped */
+			if (entry_stamp(v, key) < 0)
+				return qhb_err_set(e, "out of memory");
+			l->dirty = 1;
+		}
 		if (cb != NULL)
 			cb(arg, key, f.text, ok, secs);
 	}
@@ -466,7 +635,8 @@ int qhb_learn_entry_write(FILE *out, const struct qhb_x86sem_form *f,
 	}
 	qhb_json_put(o, "form", qhb_json_text(f->text), &ok);
 	qhb_json_put(o, "key", json_string(key), &ok);
-	qhb_json_put(o, "status", json_string(en->proven ? "proven" : "fallback"), &ok);
+	qhb_json_put(o, "status", json_string(en->proven ? "proven" :
+	    en->unverified ? "unverified" : "fallback"), &ok);
 	qhb_json_put(o, "learned", json_boolean(learned), &ok);
 	qhb_json_put(o, "microcode", mc, &ok);
 	qhb_json_put(o, "solver_seconds", qhb_json_fixed(en->solver_seconds, 6), &ok);
@@ -478,13 +648,16 @@ int qhb_learn_entry_write(FILE *out, const struct qhb_x86sem_form *f,
 	return rc;
 }
 
-int qhb_learn_eval(FILE *in, FILE *out, const struct qhb_pcpu_insn *p,
-    size_t n, struct qhb_err *e)
+int qhb_learn_eval(FILE *in, FILE *out, const struct qhb_learn_entry *en,
+    struct qhb_err *e)
 {
 	char *line = NULL;
 	size_t cap = 0;
 	uint64_t lineno = 0;
 	int rv = 0;
+
+	if (!qhb_learn_entry_runnable(en, e))
+		return -1;
 
 	while (getline(&line, &cap, in) > 0) {
 		struct qhb_pcpu_state s;
@@ -500,7 +673,7 @@ int qhb_learn_eval(FILE *in, FILE *out, const struct qhb_pcpu_insn *p,
 			rv = qhb_err_set(e, "line %" PRIu64 ": %s", lineno, msg);
 			break;
 		}
-		qhb_pcpu_run_mem(p, n, &s, &m);
+		qhb_pcpu_run_mem(en->prog, en->n, &s, &m);
 		rv = qhb_learn_state_write(out, &s, &m);
 		free(m.bytes);
 		if (rv < 0) {
@@ -514,15 +687,19 @@ int qhb_learn_eval(FILE *in, FILE *out, const struct qhb_pcpu_insn *p,
 	return rv;
 }
 
-int qhb_learn_bench(const struct qhb_pcpu_insn *p, size_t n, size_t nstates,
+int qhb_learn_bench(const struct qhb_learn_entry *en, size_t nstates,
     double *ips, struct qhb_err *e)
 {
-	struct qhb_pcpu_state *s = malloc(nstates * sizeof(*s));
+	const struct qhb_pcpu_insn *p = en->prog;
+	size_t n = en->n;
+	struct qhb_pcpu_state *s;
 	uint64_t x = 0x243f6a8885a308d3ULL, sum = 0;
 	struct timespec t0, t1;
 	double secs;
 
-	if (s == NULL)
+	if (!qhb_learn_entry_runnable(en, e))
+		return -1;
+	if ((s = malloc(nstates * sizeof(*s))) == NULL)
 		return qhb_err_set(e, "out of memory for %zu states", nstates);
 	for (size_t i = 0; i < nstates; i++)
 		for (int r = 0; r < QHB_PCPU_NREG; r++) {

@@ -7,10 +7,22 @@
  *   {"qhb-microcode": 1, "forms": {"<xxh3 hex>": {"form": "add eax, ebx",
  *    "bytes": "01d8", "status": "proven" | "fallback", "microcode":
  *    ["add.32f r0, r0, r3"], "reason": "...", "solver_seconds": 0.001,
- *    "synth_seconds": 0.01, "z3": "4.8.12.0", "model": 4}}}
+ *    "synth_seconds": 0.01, "z3": "4.8.12.0", "model": 4,
+ *    "hash": "<xxh3 hex>"}}}
  *
  * "model" is QHB_LEARN_MODEL when the entry was learned (absent: 1, the
  * register forms only): a fallback of an older model is learned again.
+ *
+ * A library is data from outside, so a "proven" entry is run only when it
+ * passes qhb_learn_entry_runnable: its "hash" (xxh3 of its key, form,
+ * bytes, status, microcode and model) matches, its microcode parses and
+ * is a valid Pixel CPU program, and it is empty only for a form without
+ * effects.  The hash catches edits and corruption, not a forger (anyone
+ * can compute it): --verify proves each entry again with Z3.  An entry
+ * that fails is loaded "unverified": kept in the file, never run, and
+ * counted in struct qhb_learn_lib for the caller to say so.  --verify
+ * stamps an entry it proves and demotes one it cannot prove to a
+ * fallback ("demoted": true, learned again when next met).
  *
  * struct qhb_learn_lib owns its JSON tree; qhb_learn_lib_close frees it.
  * The file is replaced atomically (a temporary file in the same directory,
@@ -38,10 +50,21 @@ struct qhb_learn_lib {
 	void *forms;              /* json_t *, borrowed from root */
 	char path[4096];
 	int dirty;
+	/* "proven" entries that failed their checks on parse, and what the
+	 * first of them was (form and reason) */
+	size_t unverified;
+	char unverified_first[256];
 };
 
+/* The format versions this library reads ("qhb-microcode"). */
+#define QHB_LEARN_FORMAT 1
+
 struct qhb_learn_entry {
-	int proven;
+	int proven;               /* "proven" and passes every check: ask
+	                           * qhb_learn_entry_runnable */
+	int unverified;           /* "proven" in the file, but fails a check
+	                           * (reason says which): never run */
+	int demoted;              /* a fallback that --verify demoted */
 	struct qhb_pcpu_insn prog[QHB_PCPU_MAXPROG];
 	unsigned n;
 	char form[96];
@@ -66,26 +89,38 @@ size_t qhb_learn_lib_count(const struct qhb_learn_lib *l);
 /*
  * Functions used to learn and look up forms.
  */
+/* 1 when en's microcode may run (proven and passing the checks above);
+ * 0 when not, with e (may be NULL) saying why.  Whatever runs microcode
+ * asks this. */
+int qhb_learn_entry_runnable(const struct qhb_learn_entry *en,
+    struct qhb_err *e);
 /* The library key of a form: 16 hex digits of xxh3_64(form text). */
 void qhb_learn_key(const struct qhb_x86sem_form *f, char key[17]);
 /* 1 and *out filled when the library holds f, 0 when not, -1 with e when
  * the entry is malformed. */
 int qhb_learn_get(struct qhb_learn_lib *l, const struct qhb_x86sem_form *f,
     struct qhb_learn_entry *out, struct qhb_err *e);
-/* Looks f up, or synthesizes and adds it (*learned = 1).  Returns 0 with
- * *out filled (proven or a fallback with its reason), or -1 with e. */
+/* Looks f up, or synthesizes and adds it (*learned = 1); an unverified
+ * entry is kept as it is, a demoted one learned again.  Returns 0 with
+ * *out filled (proven, unverified or a fallback with its reason), or -1
+ * with e. */
 int qhb_learn_form(struct qhb_learn_lib *l, const struct qhb_x86sem_form *f,
     const struct qhb_synth_opts *o, struct qhb_learn_entry *out,
     int *learned, struct qhb_err *e);
 /* Writes what --learn prints of a form: one JSON line {"form", "key",
- * "status", "learned", "microcode", "solver_seconds", "synth_seconds"
- * and, for a fallback, "reason"}, every string escaped.  Returns 0, or
+ * "status" ("proven", "fallback" or "unverified"), "learned",
+ * "microcode", "solver_seconds", "synth_seconds" and, unless proven,
+ * "reason"}, every string escaped.  Returns 0, or
  * -1 when out of memory or on a write error. */
 int qhb_learn_entry_write(FILE *out, const struct qhb_x86sem_form *f,
     const struct qhb_learn_entry *en, int learned);
-/* Proves every "proven" entry again.  cb (may be NULL) hears of each one:
- * ok 1 proven again, 0 refuted, -1 Z3 gave up (its timeout).  Counts into *total and *bad.  Returns 0, or
- * -1 with e for a malformed entry or a Z3 failure. */
+/* Proves every "proven" entry again, unverified ones included.  cb (may
+ * be NULL) hears of each one: ok 1 proven again (and stamped with its
+ * hash), 0 refuted, -1 Z3 gave up (its timeout); an entry not proven is
+ * demoted to a fallback, reason "refuted by --verify" or "Z3 gave up in
+ * --verify".  Counts into *total and *bad; l->dirty says whether the
+ * library changed.  Returns 0, or -1 with e for a malformed entry or a
+ * Z3 failure. */
 int qhb_learn_verify(struct qhb_learn_lib *l, unsigned timeout_ms,
     void (*cb)(void *arg, const char *key, const char *form, int ok,
     double secs), void *arg, unsigned *total, unsigned *bad,
@@ -114,10 +149,11 @@ int qhb_learn_state_write(FILE *out, const struct qhb_pcpu_state *s,
 /* The same for n states (and their windows, when m is not NULL). */
 int qhb_learn_states_write(FILE *out, const struct qhb_pcpu_state *s,
     const struct qhb_pcpu_mem *m, size_t n);
-/* Runs p on every state line of in, writes the results to out.  Returns
- * 0, or -1 with e (the line number in e->off). */
-int qhb_learn_eval(FILE *in, FILE *out, const struct qhb_pcpu_insn *p,
-    size_t n, struct qhb_err *e);
+/* Runs en's microcode on every state line of in, writes the results to
+ * out.  Returns 0, or -1 with e (the line number in e->off; nothing run
+ * when en is not runnable). */
+int qhb_learn_eval(FILE *in, FILE *out, const struct qhb_learn_entry *en,
+    struct qhb_err *e);
 
 /* Reads every state line of in into *states and *mems (malloc'ed, the
  * caller frees both and each window's bytes), *count of them.  Returns 0,
@@ -127,10 +163,10 @@ int qhb_learn_states_read(FILE *in, struct qhb_pcpu_state **states,
 /* Fills n states with pseudo-random registers (a fixed sequence). */
 void qhb_learn_states_random(struct qhb_pcpu_state *s, size_t n);
 
-/* Runs p on nstates pseudo-random states (in memory, one core) and
- * returns Pixel CPU instructions per second in *ips.  Returns 0, or -1
- * with e when out of memory. */
-int qhb_learn_bench(const struct qhb_pcpu_insn *p, size_t n, size_t nstates,
+/* Runs en's microcode on nstates pseudo-random states (in memory, one
+ * core) and returns Pixel CPU instructions per second in *ips.  Returns
+ * 0, or -1 with e when out of memory or en is not runnable. */
+int qhb_learn_bench(const struct qhb_learn_entry *en, size_t nstates,
     double *ips, struct qhb_err *e);
 
 #endif

@@ -114,3 +114,12 @@ out:
 	qhb_vk_buf_free(vk, &pb);
 	return rv;
 }
+
+int qhb_learnvk_run_entry(struct qhb_vk *vk, const struct qhb_learn_entry *en,
+    struct qhb_pcpu_state *s, struct qhb_pcpu_mem *mem, size_t count,
+    uint64_t *gpu_ns, struct qhb_err *e)
+{
+	if (!qhb_learn_entry_runnable(en, e))
+		return -1;
+	return qhb_learnvk_run(vk, en->prog, en->n, s, mem, count, gpu_ns, e);
+}

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "err.h"
+#include "learn.h"
 #include "pixelcpu.h"
 #include "vk.h"
 
@@ -21,5 +22,10 @@
 int qhb_learnvk_run(struct qhb_vk *vk, const struct qhb_pcpu_insn *p,
     size_t n, struct qhb_pcpu_state *s, struct qhb_pcpu_mem *mem,
     size_t count, uint64_t *gpu_ns, struct qhb_err *e);
+/* The same for a library entry's microcode, run only when
+ * qhb_learn_entry_runnable says so (else -1 with e, nothing run). */
+int qhb_learnvk_run_entry(struct qhb_vk *vk, const struct qhb_learn_entry *en,
+    struct qhb_pcpu_state *s, struct qhb_pcpu_mem *mem, size_t count,
+    uint64_t *gpu_ns, struct qhb_err *e);
 
 #endif

@@ -2,8 +2,10 @@
  * libFuzzer target for the microcode library parser (common/learn): any
  * bytes must give a library or a clean error; a parsed library's entries
  * are looked up and its microcode run on a state, without a crash, a hang
- * or a leak (no Z3 here: --verify's proofs are not fuzzed).  Also the
- * --eval state line parser, its memory window included.  Seeds in tests/fuzz/library/.
+ * or a leak (no Z3 here: --verify's proofs are not fuzzed); only entries
+ * that pass qhb_learn_entry_runnable run, and those are valid programs.
+ * Also the --eval state line parser, its memory window included.  Seeds
+ * in tests/fuzz/library/.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -43,9 +45,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				    hex[2 * n + 1], 0 }, NULL, 16);
 			if (n == 0 || qhb_x86sem_decode(b, n, &f, &e) < 0)
 				continue;
-			if (qhb_learn_get(&l, &f, &en, &e) == 1 && en.proven) {
+			if (qhb_learn_get(&l, &f, &en, &e) != 1)
+				continue;
+			if (qhb_learn_entry_runnable(&en, &e)) {
+				/* what may run is a valid program */
+				if (qhb_pcpu_check(en.prog, en.n, &e) < 0)
+					abort();
 				memset(&s, 0, sizeof(s));
 				qhb_pcpu_run(en.prog, en.n, &s);
+			} else if (en.unverified && en.n != 0) {
+				abort();    /* nothing of it is kept to run */
 			}
 		}
 	}

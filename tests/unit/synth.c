@@ -173,8 +173,9 @@ static void test_library(void)
 	CHECK(qhb_learn_lib_parse(&l, "[]", 2, &e) < 0);
 #define BAD "{\"qhb-microcode\":1,\"forms\":{\"k\":{\"form\":\"x\"," \
 	"\"status\":\"proven\",\"microcode\":[\"frob.8 r0, r0, r0\"]}}}"
-	CHECK(qhb_learn_lib_parse(&l, BAD, strlen(BAD), &e) < 0);
-	CHECK(strstr(e.msg, "unknown op") != NULL);
+	/* an entry without a hash is read, but not run (tests/unit/learn.c) */
+	CHECK(qhb_learn_lib_parse(&l, BAD, strlen(BAD), &e) == 0);
+	CHECK(l.unverified == 1);
 	qhb_learn_lib_close(&l);
 }
 
