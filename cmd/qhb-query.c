@@ -150,7 +150,7 @@ static json_t *answer(const struct query_opts *o, struct qhb_audit *au,
     struct qhb_err *e)
 {
 	struct qhb_phys phys;
-	struct qhb_err ae = { 0 };
+	struct qhb_err ae = { 0 }, se = { 0 };
 	char buf[1024];
 	json_t *j = NULL;
 
@@ -164,6 +164,13 @@ static json_t *answer(const struct query_opts *o, struct qhb_audit *au,
 			phys.touched = calloc(phys.touched_pages / 8 + 1, 1);
 		}
 		j = qhb_query_run(&phys, argc, argv, &o->q, e);
+		/* What was read from a file that shrank meanwhile, answer or
+		 * error, is not to be trusted: the shrinking is the error. */
+		if (file != NULL && qhb_ram_check(file, &se)) {
+			json_decref(j);
+			j = NULL;
+			*e = se;
+		}
 		if (j != NULL && phys.touched != NULL && record(o->record,
 		    &phys, e)) {
 			json_decref(j);
