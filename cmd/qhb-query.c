@@ -131,20 +131,41 @@ static int record(const char *path, const struct qhb_phys *phys,
 struct mark_arg {
 	struct qhb_phys *phys;
 	const uint8_t *base;
+	uint64_t runs;
 };
 
 static int mark_data(void *arg, uint64_t first, uint64_t count)
 {
 	struct mark_arg *m = arg;
 
+	m->runs++;
 	return qhb_phys_mark_data(m->phys, m->base + first * QHB_PAGE_SIZE,
 	    count * QHB_PAGE_SIZE);
 }
 
-/* Answers the question on one RAM image (from file, when not NULL, whose
- * holes are skipped by scans) and logs it. */
+/* Marks where the RAM file or the rebuilt image may hold data, so that
+ * scans cost what the input held, not the RAM it declared.  When nothing
+ * holds data, the first page (zero, like the rest) is marked: no mark at
+ * all would mean "scan everything". */
+static void mark_all_data(struct qhb_phys *phys, const uint8_t *ram,
+    const struct qhb_ram *file, const struct qhb_image *im)
+{
+	struct mark_arg m = { phys, ram, 0 };
+
+	if (file != NULL)
+		qhb_ram_data_runs(file, mark_data, &m);
+	else if (im != NULL)
+		qhb_image_data_runs(im, mark_data, &m);
+	else
+		return;
+	if (m.runs == 0)
+		qhb_phys_mark_data(phys, ram, QHB_PAGE_SIZE);
+}
+
+/* Answers the question on one RAM image (from file or im, when not NULL,
+ * whose holes or zero pages are skipped by scans) and logs it. */
 static json_t *answer(const struct query_opts *o, struct qhb_audit *au,
-    const struct qhb_ram *file,
+    const struct qhb_ram *file, const struct qhb_image *im,
     const uint8_t *ram, uint64_t size, const char *source, uint64_t frame,
     int argc, char **argv, int full_argc, char **full_argv,
     struct qhb_err *e)
@@ -155,10 +176,9 @@ static json_t *answer(const struct query_opts *o, struct qhb_audit *au,
 	json_t *j = NULL;
 
 	if (qhb_phys_init_q35(&phys, ram, size, e) == 0) {
-		/* a RAM file's holes (pages never written) need no scan */
-		if (file != NULL)
-			qhb_ram_data_runs(file, mark_data, &(struct mark_arg){
-			    &phys, ram });
+		/* a RAM file's holes (pages never written) and a snapshot's
+		 * zero pages need no scan */
+		mark_all_data(&phys, ram, file, im);
 		if (o->record) {
 			phys.touched_pages = phys.max_gpa >> 12;
 			phys.touched = calloc(phys.touched_pages / 8 + 1, 1);
@@ -182,7 +202,8 @@ static json_t *answer(const struct query_opts *o, struct qhb_audit *au,
 	if (j == NULL)
 		qhb_err_path(e, source);
 	if (qhb_audit_log(au, full_argc, full_argv, source,
-	    file ? qhb_audit_hash_file(file) : qhb_audit_hash(ram, size), frame, j ? "ok" :
+	    file ? qhb_audit_hash_file(file) : im ? qhb_audit_hash_image(im) :
+	    qhb_audit_hash(ram, size), frame, j ? "ok" :
 	    qhb_err_str(e, buf, sizeof(buf)), &ae)) {
 		qhb_err_report(&ae);
 		json_decref(j);
@@ -220,7 +241,7 @@ static int from_stream(const struct query_opts *o, struct qhb_audit *au,
 		}
 		if (!o->jsonl)
 			continue;
-		if ((j = answer(o, au, NULL, im.ram, im.size, "<stdin>", f.index,
+		if ((j = answer(o, au, NULL, &im, im.ram, im.size, "<stdin>", f.index,
 		    argc, argv, full_argc, full_argv, e)) == NULL) {
 			qhb_err_report(e);
 			qhb_err_clear(e);
@@ -246,7 +267,7 @@ static int from_stream(const struct query_opts *o, struct qhb_audit *au,
 		goto fail;
 	}
 	if (!o->jsonl) {
-		if ((last = answer(o, au, NULL, im.ram, im.size, "<stdin>",
+		if ((last = answer(o, au, NULL, &im, im.ram, im.size, "<stdin>",
 		    im.frames - 1, argc, argv, full_argc, full_argv, e)) == NULL)
 			goto fail;
 		if (print(last, 0)) {
@@ -287,7 +308,7 @@ int main(int argc, char **argv)
 			rval = 1;
 			goto out;
 		}
-		j = answer(&o, &au, &ram, ram.map, ram.size, o.ram, 0, argc - optind,
+		j = answer(&o, &au, &ram, NULL, ram.map, ram.size, o.ram, 0, argc - optind,
 		    argv + optind, argc, argv, &e);
 		if (j == NULL || print(j, 0)) {
 			if (j != NULL)
