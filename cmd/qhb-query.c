@@ -113,13 +113,6 @@ int main(int argc, char **argv)
 		qhb_err_report(&e);
 		return 1;
 	}
-	if (qhb_sandbox_narrow(&(struct qhb_sandbox){ .read = (const char *[]){
-	    o.ram, o.s.q.kernel.system_map, o.s.q.kernel.vmlinux, o.s.q.kernel.isf },
-	    .n_read = 4, .write = &o.s.record, .n_write = 1 }, &e)) {
-		qhb_err_report(&e);
-		rval = 1;
-		goto out;
-	}
 	if (o.ram) {
 		if (qhb_ram_open(&ram, o.ram, &e))
 			goto fail;
@@ -136,6 +129,12 @@ int main(int argc, char **argv)
 		o.s.in = in;
 		o.s.in_name = "<stdin>";
 	}
+	/* Narrowed once the input is open; the symbol files are read later,
+	 * when the question is answered, and --record-pages written. */
+	if (qhb_sandbox_narrow(&(struct qhb_sandbox){ .read = (const char *[]){
+	    o.ram, o.s.q.kernel.system_map, o.s.q.kernel.vmlinux, o.s.q.kernel.isf },
+	    .n_read = 4, .write = &o.s.record, .n_write = 1 }, &e))
+		goto fail;
 	o.s.argc = argc - optind;
 	o.s.argv = argv + optind;
 	o.s.cmd_argc = argc;

@@ -273,7 +273,7 @@ int main(int argc, char **argv)
 	if ((s = qhb_snapper_new(&ram, qmp, &o.snap, &e)) == NULL)
 		goto fail;
 
-	if (qhb_snapper_run(s, w, &e))
+	if (qhb_snapper_run(s, w, &e) || qhb_ram_check(&ram, &e))
 		goto fail;
 	if (qhb_snapper_stats(s)->frames == 0) {
 		qhb_err_clear(&e);

@@ -116,7 +116,8 @@ uint64_t qhb_audit_hash(const void *ram, size_t size)
 
 struct hash_arg {
 	XXH3_state_t *st;
-	const struct qhb_ram *r;
+	const uint8_t *map;
+	uint64_t size;          /* bytes at map */
 	uint64_t pos;           /* bytes hashed so far */
 };
 
@@ -134,25 +135,56 @@ static void hash_zeros(XXH3_state_t *st, uint64_t n)
 static int hash_run(void *arg, uint64_t first, uint64_t count)
 {
 	struct hash_arg *h = arg;
-	uint64_t off = first * QHB_PAGE_SIZE;
+	uint64_t off = first * QHB_PAGE_SIZE, n = count * QHB_PAGE_SIZE;
 
+	/* a RAM of smaller pages may end inside the last one */
+	if (off >= h->size)
+		return 0;
+	if (n > h->size - off)
+		n = h->size - off;
 	hash_zeros(h->st, off - h->pos);
-	XXH3_64bits_update(h->st, h->r->map + off, count * QHB_PAGE_SIZE);
-	h->pos = off + count * QHB_PAGE_SIZE;
+	XXH3_64bits_update(h->st, h->map + off, n);
+	h->pos = off + n;
 	return 0;
 }
 
-uint64_t qhb_audit_hash_file(const struct qhb_ram *r)
+/* The hash of size bytes at map, of which runs lists what may hold data:
+ * the rest is hashed as zeros without being touched. */
+static uint64_t hash_runs(const uint8_t *map, uint64_t size,
+    int (*runs)(const void *src, int (*fn)(void *, uint64_t, uint64_t),
+    void *arg), const void *src)
 {
-	struct hash_arg h = { XXH3_createState(), r, 0 };
+	struct hash_arg h = { XXH3_createState(), map, size, 0 };
 	uint64_t v;
 
 	if (h.st == NULL)
 		return 0;
 	XXH3_64bits_reset(h.st);
-	qhb_ram_data_runs(r, hash_run, &h);
-	hash_zeros(h.st, r->size - h.pos);
+	runs(src, hash_run, &h);
+	hash_zeros(h.st, size - h.pos);
 	v = XXH3_64bits_digest(h.st);
 	XXH3_freeState(h.st);
 	return v;
+}
+
+static int file_runs(const void *src, int (*fn)(void *, uint64_t, uint64_t),
+    void *arg)
+{
+	return qhb_ram_data_runs(src, fn, arg);
+}
+
+static int image_runs(const void *src, int (*fn)(void *, uint64_t, uint64_t),
+    void *arg)
+{
+	return qhb_image_data_runs(src, fn, arg);
+}
+
+uint64_t qhb_audit_hash_file(const struct qhb_ram *r)
+{
+	return hash_runs(r->map, r->size, file_runs, r);
+}
+
+uint64_t qhb_audit_hash_image(const struct qhb_image *im)
+{
+	return hash_runs(im->ram, im->size, image_runs, im);
 }

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "image.h"
 #include "ram.h"
 
 struct qhb_audit {
@@ -38,5 +39,8 @@ uint64_t qhb_audit_hash(const void *ram, size_t size);
 /* The same of a RAM file, whose holes are hashed as the zeros they read
  * as without being touched.  Returns the hash; 0 when out of memory. */
 uint64_t qhb_audit_hash_file(const struct qhb_ram *r);
+/* The same of RAM rebuilt from snapshot frames, whose pages without data
+ * are hashed as zeros without being touched. */
+uint64_t qhb_audit_hash_image(const struct qhb_image *im);
 
 #endif

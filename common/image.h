@@ -24,6 +24,11 @@ struct qhb_image {
 	uint64_t seq;          /* seq of the last frame applied */
 	uint64_t frames;       /* frames applied */
 	uint64_t max_size;     /* largest RAM accepted; 0: no limit */
+	/* Bit i set: page i may hold data.  A frame can declare far more
+	 * RAM than it carries data for (zero pages cost one bit); readers
+	 * that scan skip the rest, so their work follows what the frames
+	 * held, not what they declared. */
+	uint8_t *data;
 };
 
 /*
@@ -35,6 +40,12 @@ struct qhb_image {
  * (a frame is checked whole before any byte is applied). */
 int qhb_image_apply(struct qhb_image *im, const struct qhb_frame *f,
     struct qhb_err *e);
+/* Calls fn for each run of pages [first, first + count) that may hold
+ * data, ascending; the pages outside every run are zero.  Returns 0, or
+ * the first non-zero value fn returned.  The shape of
+ * qhb_ram_data_runs(). */
+int qhb_image_data_runs(const struct qhb_image *im,
+    int (*fn)(void *arg, uint64_t first, uint64_t count), void *arg);
 /* Unmaps the RAM and zeroes im but for max_size: im can be applied to
  * again.  A zeroed im is a no-op. */
 void qhb_image_release(struct qhb_image *im);

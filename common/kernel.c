@@ -10,13 +10,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include "infile.h"
 
 #define PTE_PRESENT 0x1ull
 #define PTE_PS 0x80ull
 #define PTE_ADDR 0x000ffffffffff000ull
 #define MAX_SYMS (1u << 22)
 #define KIMAGE_SCAN (256ull << 20)   /* bytes of RAM after _stext scanned */
+/* System.map and ISF files are read whole: these bound what a device or a
+ * wrong file can make us read.  A System.map of every symbol of an allyesconfig
+ * kernel is tens of MiB; Volatility's ISFs reach hundreds. */
+#define SYSTEM_MAP_MAX (256ull << 20)
+#define ISF_MAX (1ull << 30)
 
 /*
  * vmcoreinfo: "KEY=VALUE\n" lines in a page of RAM.
@@ -518,17 +526,25 @@ static int kallsyms_find(struct qhb_kernel *k, struct qhb_err *e)
 static int load_system_map(struct qhb_kernel *k, const char *path,
     struct qhb_err *e)
 {
-	FILE *f = fopen(path, "r");
 	struct symtab t = { 0 };
-	char line[1024];
+	char line[1024], *text;
+	size_t len;
+	FILE *f;
 	int rc = -1;
 
-	if (f == NULL) {
-		qhb_err_sys(e, "cannot open");
+	if (qhb_infile_load(path, SYSTEM_MAP_MAX, "a System.map", &text, &len,
+	    e))
+		return -1;
+	/* Lines as fgets cuts them from the file, so that long or binary
+	 * lines read as they always did. */
+	f = len ? fmemopen(text, len, "r") : NULL;
+	if (len && f == NULL) {
+		free(text);
+		qhb_err_set(e, "out of memory");
 		qhb_err_path(e, path);
 		return -1;
 	}
-	while (fgets(line, sizeof(line), f)) {
+	while (f != NULL && fgets(line, sizeof(line), f)) {
 		unsigned long long a;
 		char type, name[512];
 		if (sscanf(line, "%llx %c %511s", &a, &type, name) != 3)
@@ -552,7 +568,9 @@ out:
 	if (rc)
 		qhb_err_path(e, path);
 	symtab_free(&t);
-	fclose(f);
+	if (f != NULL)
+		fclose(f);
+	free(text);
 	return rc;
 }
 
@@ -580,16 +598,21 @@ static int load_vmlinux(struct qhb_kernel *k, const char *path,
 	struct symtab t = { 0 };
 	Elf_Scn *scn = NULL;
 	Elf *elf = NULL;
+	struct stat st;
 	size_t shstr;
 	int fd, rc = -1, got_btf = 0;
 
 	elf_version(EV_CURRENT);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		qhb_err_sys(e, "cannot open");
-		qhb_err_path(e, path);
+	if ((fd = qhb_infile_open(path, &st, e)) < 0)
 		return -1;
+	/* libelf reads a regular file's sections as it needs them, but
+	 * anything else (a pipe, a device) to its end, unbounded. */
+	if (!S_ISREG(st.st_mode)) {
+		qhb_err_set(e, "not an ELF file: expected a regular file");
+		goto out;
 	}
-	if ((elf = elf_begin(fd, ELF_C_READ, NULL)) == NULL ||
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	if (elf == NULL ||
 	    elf_kind(elf) != ELF_K_ELF || elf_getshdrstrndx(elf, &shstr)) {
 		qhb_err_set(e, "not an ELF file");
 		goto out;
@@ -713,34 +736,12 @@ static int load_isf(struct qhb_kernel *k, const char *path, struct qhb_err *e)
 	json_error_t je;
 	json_t *root = NULL, *syms, *v;
 	const char *name;
-	char *text = NULL;
-	size_t len = 0, cap = 0, n;
-	FILE *f;
+	char *text;
+	size_t len;
 	int rc = -1;
 
-	if ((f = fopen(path, "r")) == NULL) {
-		qhb_err_sys(e, "cannot open");
-		qhb_err_path(e, path);
+	if (qhb_infile_load(path, ISF_MAX, "an ISF", &text, &len, e))
 		return -1;
-	}
-	for (;;) {
-		if (len == cap) {
-			void *p = cap < (1u << 30) ? realloc(text, cap = cap ?
-			    2 * cap : 1 << 20) : NULL;
-			if (p == NULL) {
-				fclose(f);
-				free(text);
-				qhb_err_set(e, "out of memory (or ISF over 1 GiB)");
-				qhb_err_path(e, path);
-				return -1;
-			}
-			text = p;
-		}
-		if ((n = fread(text + len, 1, cap - len, f)) == 0)
-			break;
-		len += n;
-	}
-	fclose(f);
 	len = wrap_big_ints(text, len);
 	root = json_loadb(text, len, 0, &je);
 	free(text);

@@ -13,7 +13,13 @@
 #include <jansson.h>
 #include <xxhash.h>
 
+#include "infile.h"
 #include "json.h"
+
+/* A library is read whole: a bound on what a device or a wrong file can
+ * make us read.  Each entry is some hundred bytes, a boot's hot blocks
+ * some thousand entries: the limit is far above any library learned. */
+#define LIB_MAX (256ull << 20)
 
 static const char *const reg_names[16] = {
 	"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
@@ -250,14 +256,13 @@ int qhb_learn_lib_parse(struct qhb_learn_lib *l, const char *buf, size_t n,
 int qhb_learn_lib_open(struct qhb_learn_lib *l, const char *path,
     struct qhb_err *e)
 {
-	FILE *fp;
-	char *buf = NULL;
-	size_t cap = 0, n = 0, r;
-	int rv = -1;
+	char *buf;
+	size_t n;
+	int fd, rv;
 
 	memset(l, 0, sizeof(*l));
 	snprintf(l->path, sizeof(l->path), "%s", path);
-	if ((fp = fopen(path, "r")) == NULL) {
+	if ((fd = qhb_infile_open(path, NULL, NULL)) < 0) {
 		if (errno != ENOENT) {
 			qhb_err_sys(e, "open");
 			qhb_err_path(e, path);
@@ -269,30 +274,12 @@ int qhb_learn_lib_open(struct qhb_learn_lib *l, const char *path,
 		l->forms = json_object_get(l->root, "forms");
 		return 0;
 	}
-	for (;;) {
-		if (n == cap) {
-			char *p = realloc(buf, cap = cap ? cap * 2 : 65536);
-
-			if (p == NULL) {
-				qhb_err_set(e, "out of memory");
-				goto out;
-			}
-			buf = p;
-		}
-		if ((r = fread(buf + n, 1, cap - n, fp)) == 0)
-			break;
-		n += r;
-	}
-	if (ferror(fp)) {
-		qhb_err_sys(e, "read");
-		goto out;
-	}
-	rv = qhb_learn_lib_parse(l, buf, n, e);
-out:
-	if (rv < 0)
+	rv = qhb_infile_read(fd, path, LIB_MAX, "a microcode library", &buf, &n,
+	    e);
+	close(fd);
+	if (rv == 0 && (rv = qhb_learn_lib_parse(l, buf, n, e)) < 0)
 		qhb_err_path(e, path);
 	free(buf);
-	fclose(fp);
 	return rv;
 }
 

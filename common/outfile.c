@@ -3,12 +3,85 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/*
+ * Temporary files removed on a signal.  A signal that ends the process
+ * (SIGHUP, SIGINT, SIGPIPE, SIGTERM at their default action) would leave
+ * the temporary files of outputs not yet committed: the handler removes
+ * them, then dies of the same signal, so the exit status is still a
+ * killed process's.  A handler sees only static state: each live
+ * temporary name has a slot, filled once the file exists and emptied
+ * before the name is reused.  A program that handles one of the signals
+ * itself (qhb-snap ends a capture and commits) keeps its handler, and an
+ * ignored signal stays ignored.
+ */
+#define LIVE_SLOTS 16
+static const char *volatile live[LIVE_SLOTS];
+static const int fatal_signals[] = { SIGHUP, SIGINT, SIGPIPE, SIGTERM };
+static int handlers_installed;
+
+/* Async-signal-safe: unlink(), sigaction() and raise() only. */
+static void on_fatal_signal(int sig)
+{
+	struct sigaction sa;
+
+	for (int i = 0; i < LIVE_SLOTS; i++) {
+		const char *tmp = live[i];
+		if (tmp != NULL)
+			unlink(tmp);
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigaction(sig, &sa, NULL);
+	raise(sig);
+}
+
+static void install_handlers(void)
+{
+	struct sigaction sa, old;
+
+	if (handlers_installed)
+		return;
+	handlers_installed = 1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_fatal_signal;
+	/* Not blocked in the handler, so that the raise() kills at once. */
+	sa.sa_flags = SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(fatal_signals) / sizeof(*fatal_signals);
+	    i++) {
+		if (sigaction(fatal_signals[i], NULL, &old) == 0 &&
+		    !(old.sa_flags & SA_SIGINFO) && old.sa_handler == SIG_DFL)
+			sigaction(fatal_signals[i], &sa, NULL);
+	}
+}
+
+/* Gives o's temporary name a slot; with none free (more than LIVE_SLOTS
+ * outputs at once) a signal leaves that one behind. */
+static void live_add(struct qhb_outfile *o)
+{
+	install_handlers();
+	for (int i = 0; i < LIVE_SLOTS; i++) {
+		if (live[i] == NULL) {
+			live[i] = o->tmp;
+			return;
+		}
+	}
+}
+
+static void live_remove(struct qhb_outfile *o)
+{
+	for (int i = 0; i < LIVE_SLOTS; i++)
+		if (live[i] == o->tmp)
+			live[i] = NULL;
+}
 
 int qhb_outfile_open(struct qhb_outfile *o, const char *path, int binary,
     struct qhb_err *e)
@@ -67,6 +140,7 @@ int qhb_outfile_open(struct qhb_outfile *o, const char *path, int binary,
 		o->tmp[0] = '\0';
 		return -1;
 	}
+	live_add(o);
 	/* mkstemp makes 0600; give the file the mode a plain open would. */
 	mask = umask(0);
 	umask(mask);
@@ -102,6 +176,7 @@ int qhb_outfile_commit(struct qhb_outfile *o, struct qhb_err *e)
 		qhb_err_sys(e, "cannot rename %s into place", o->tmp);
 		goto err;
 	}
+	live_remove(o);
 	o->tmp[0] = '\0';
 	return 0;
 err:
@@ -125,6 +200,7 @@ void qhb_outfile_abort(struct qhb_outfile *o)
 	o->fd = -1;
 	if (o->tmp[0] != '\0')
 		unlink(o->tmp);
+	live_remove(o);
 	o->tmp[0] = '\0';
 }
 

@@ -6,7 +6,9 @@
  * never sees a partial file.  "-" is standard output, which is refused when
  * it is a terminal and the output is binary.  A path that names a device or
  * a FIFO is written in place; a symbolic link's target is the file
- * replaced.
+ * replaced.  SIGHUP, SIGINT, SIGPIPE or SIGTERM, where the program leaves
+ * them at their default action, remove the temporary files of outputs
+ * not yet committed before they end the process.
  */
 #ifndef QHB_OUTFILE_H
 #define QHB_OUTFILE_H

@@ -492,34 +492,64 @@ out:
 struct mark_arg {
 	struct qhb_phys *phys;
 	const uint8_t *base;
+	uint64_t runs;
 };
 
 static int mark_data(void *arg, uint64_t first, uint64_t count)
 {
 	struct mark_arg *m = arg;
 
+	m->runs++;
 	return qhb_phys_mark_data(m->phys, m->base + first * QHB_PAGE_SIZE,
 	    count * QHB_PAGE_SIZE);
 }
 
-/* Answers the question on one RAM image (from o->ram when not NULL, whose
- * holes are skipped by scans) and logs it.  Returns the answer, or NULL
- * with e (a failed log record goes to o->warn, e then left as it was). */
-static json_t *answer(const struct qhb_query_stream_opts *o,
-    const uint8_t *ram, uint64_t size, uint64_t frame, struct qhb_err *e)
+/* Marks where the RAM file or the rebuilt image may hold data, so that
+ * scans cost what the input held, not the RAM it declared.  When nothing
+ * holds data, the first page (zero, like the rest) is marked: no mark at
+ * all would mean "scan everything". */
+static void mark_all_data(struct qhb_phys *phys, const uint8_t *ram,
+    const struct qhb_ram *file, const struct qhb_image *im)
 {
+	struct mark_arg m = { phys, ram, 0 };
+
+	if (file != NULL)
+		qhb_ram_data_runs(file, mark_data, &m);
+	else if (im != NULL)
+		qhb_image_data_runs(im, mark_data, &m);
+	else
+		return;
+	if (m.runs == 0)
+		qhb_phys_mark_data(phys, ram, QHB_PAGE_SIZE);
+}
+
+/* Answers the question on one RAM image -- o->ram when not NULL, else im
+ * -- whose holes or zero pages are skipped by scans, and logs it.
+ * Returns the answer, or NULL with e (a failed log record goes to
+ * o->warn, e then left as it was). */
+static json_t *answer(const struct qhb_query_stream_opts *o,
+    const struct qhb_image *im, uint64_t frame, struct qhb_err *e)
+{
+	const uint8_t *ram = o->ram ? o->ram->map : im->ram;
+	uint64_t size = o->ram ? o->ram->size : im->size;
 	struct qhb_phys phys;
-	struct qhb_err ae = { 0 };
+	struct qhb_err ae = { 0 }, se = { 0 };
 	char buf[1024];
 	json_t *j = NULL;
 
 	if (qhb_phys_init_q35(&phys, ram, size, e) == 0) {
-		/* a RAM file's holes (pages never written) need no scan */
-		if (o->ram != NULL)
-			qhb_ram_data_runs(o->ram, mark_data, &(struct mark_arg){
-			    &phys, ram });
+		/* a RAM file's holes (pages never written) and a snapshot's
+		 * zero pages need no scan */
+		mark_all_data(&phys, ram, o->ram, im);
 		if (o->record == NULL || qhb_phys_record(&phys, e) == 0)
 			j = qhb_query_run(&phys, o->argc, o->argv, &o->q, e);
+		/* What was read from a file that shrank meanwhile, answer or
+		 * error, is not to be trusted: the shrinking is the error. */
+		if (o->ram != NULL && qhb_ram_check(o->ram, &se)) {
+			json_decref(j);
+			j = NULL;
+			*e = se;
+		}
 		if (j != NULL && o->record != NULL &&
 		    qhb_phys_sparse_save(&phys, o->record, e)) {
 			json_decref(j);
@@ -530,7 +560,7 @@ static json_t *answer(const struct qhb_query_stream_opts *o,
 	if (j == NULL)
 		qhb_err_path(e, o->in_name);
 	if (qhb_audit_log(o->audit, o->cmd_argc, o->cmd_argv, o->in_name,
-	    o->ram ? qhb_audit_hash_file(o->ram) : qhb_audit_hash(ram, size),
+	    o->ram ? qhb_audit_hash_file(o->ram) : qhb_audit_hash_image(im),
 	    frame, j ? "ok" : qhb_err_str(e, buf, sizeof(buf)), &ae)) {
 		if (o->warn != NULL)
 			o->warn(o->warn_arg, &ae);
@@ -569,7 +599,7 @@ static int from_stream(const struct qhb_query_stream_opts *o,
 		}
 		if (!o->jsonl)
 			continue;
-		if ((j = answer(o, im.ram, im.size, f.index, e)) == NULL) {
+		if ((j = answer(o, &im, f.index, e)) == NULL) {
 			if (o->warn != NULL)
 				o->warn(o->warn_arg, e);
 			qhb_err_clear(e);
@@ -591,7 +621,7 @@ static int from_stream(const struct qhb_query_stream_opts *o,
 		goto fail;
 	}
 	if (!o->jsonl) {
-		if ((j = answer(o, im.ram, im.size, im.frames - 1, e)) == NULL)
+		if ((j = answer(o, &im, im.frames - 1, e)) == NULL)
 			goto fail;
 		rc = print(o, j, 0, e);
 		json_decref(j);
@@ -613,7 +643,7 @@ int qhb_query_stream(const struct qhb_query_stream_opts *o,
 
 	if (o->ram == NULL)
 		return from_stream(o, e);
-	if ((j = answer(o, o->ram->map, o->ram->size, 0, e)) == NULL)
+	if ((j = answer(o, NULL, 0, e)) == NULL)
 		return -1;
 	rc = print(o, j, 0, e);
 	json_decref(j);
