@@ -78,24 +78,21 @@ static void help(void)
 }
 
 /* --unit BYTES: a size, and one that the volume knows. */
-static int parse_unit(const char *arg, void *to, const char *what,
-    struct qhb_err *e)
+static int parse_unit(const char *arg, void *to, struct qhb_err *e)
 {
-	if (qhb_parse_size(arg, to, what, e))
+	if (qhb_parse_size(arg, to, NULL, e))
 		return -1;
 	if (!qhb_volume_unit_ok(*(uint64_t *)to))
-		return qhb_err_set(e, "%s: %s: expected 1, 4, 16, 64 or 4096",
-		    what, arg);
+		return qhb_err_set(e, "%s: expected 1, 4, 16, 64 or 4096", arg);
 	return 0;
 }
 
 /* --color SCHEME. */
-static int parse_scheme(const char *arg, void *to, const char *what,
-    struct qhb_err *e)
+static int parse_scheme(const char *arg, void *to, struct qhb_err *e)
 {
 	if (qhb_scheme_parse(arg, to))
-		return qhb_err_set(e, "%s: '%s': expected class, entropy, value "
-		    "or heat", what, arg);
+		return qhb_err_set(e, "'%s': expected class, entropy, value or "
+		    "heat", arg);
 	return 0;
 }
 

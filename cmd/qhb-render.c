@@ -74,11 +74,10 @@ static void help(void)
 }
 
 /* --slices AXIS: x, y or z, as 0, 1 or 2. */
-static int parse_axis(const char *arg, void *to, const char *what,
-    struct qhb_err *e)
+static int parse_axis(const char *arg, void *to, struct qhb_err *e)
 {
 	if (strlen(arg) != 1 || strchr("xyz", arg[0]) == NULL)
-		return qhb_err_set(e, "%s: '%s': expected x, y or z", what, arg);
+		return qhb_err_set(e, "'%s': expected x, y or z", arg);
 	*(unsigned *)to = (unsigned)(arg[0] - 'x');
 	return 0;
 }

@@ -75,8 +75,7 @@ static void progress(const struct snap_opts *o,
     const struct qhb_snap_stats *st, int last);
 
 /* --consistent MODE. */
-static int parse_consistent(const char *arg, void *to, const char *what,
-    struct qhb_err *e)
+static int parse_consistent(const char *arg, void *to, struct qhb_err *e)
 {
 	enum qhb_consistency *c = to;
 
@@ -87,8 +86,8 @@ static int parse_consistent(const char *arg, void *to, const char *what,
 	else if (strcmp(arg, "verify") == 0)
 		*c = QHB_CONSISTENT_VERIFY;
 	else
-		return qhb_err_set(e, "%s: '%s': expected none, pause or verify",
-		    what, arg);
+		return qhb_err_set(e, "'%s': expected none, pause or verify",
+		    arg);
 	return 0;
 }
 

@@ -23,6 +23,17 @@ static const char *opt_what(const struct qhb_opt *r, char *buf, size_t size)
 	return buf;
 }
 
+/* Calls row r's reader on arg; its message opens with what. */
+static int opt_call(const struct qhb_opt *r, const char *arg,
+    const char *what, struct qhb_err *e)
+{
+	struct qhb_err why = { 0 };
+
+	if (r->call(arg, r->to, &why) == 0)
+		return 0;
+	return qhb_err_set(e, "%s: %s", what, why.msg);
+}
+
 /* Converts arg into row r's field.  0, or -1 with e naming what. */
 static int opt_store(const struct qhb_opt *r, const char *arg,
     const char *what, struct qhb_err *e)
@@ -65,7 +76,7 @@ static int opt_store(const struct qhb_opt *r, const char *arg,
 	case QHB_OPT_COLOR:
 		return qhb_parse_color(arg, r->to, what, e);
 	case QHB_OPT_CALL:
-		return r->call(arg, r->to, what, e);
+		return opt_call(r, arg, what, e);
 	}
 	return qhb_err_set(e, "%s: no such kind of option", what);
 }

@@ -39,7 +39,7 @@ enum qhb_opt_kind {
 	QHB_OPT_DOUBLE,     /* double, a real number in [lo, hi] */
 	QHB_OPT_PAIR,       /* unsigned at to and at to2: WxH, each 1 to max */
 	QHB_OPT_COLOR,      /* uint32_t, rgba: #rrggbb, black, none */
-	QHB_OPT_CALL,       /* call(arg, to, what, e), for the odd ones */
+	QHB_OPT_CALL,       /* call(arg, to, e), for the odd ones */
 };
 
 /* One row of a table; a row with neither name nor letter ends it.  The
@@ -56,10 +56,10 @@ struct qhb_opt {
 	int *count;               /* if not NULL, bumped each time it is
 	                           * given: modes that exclude each other */
 	void *to2;                /* PAIR: the second number */
-	/* CALL: reads arg into to; what names the option ("--policy") for
-	 * the message.  Returns 0, or -1 with e. */
-	int (*call)(const char *arg, void *to, const char *what,
-	    struct qhb_err *e);
+	/* CALL: reads arg into to.  Returns 0, or -1 with e saying what was
+	 * wrong ("'x': expected block or drop"), which qhb_opt_parse opens
+	 * with the option's name, as parse.h does. */
+	int (*call)(const char *arg, void *to, struct qhb_err *e);
 };
 
 /* What qhb_opt_parse found, besides the values it stored. */
