@@ -176,10 +176,11 @@ static void print_stats(const struct trace_opts *o,
 	    st->waits);
 }
 
-/* Runs QEMU with the plugin on a fresh ring and records until it exits. */
-static int do_record(struct trace_opts *o, struct qhb_writer *w)
+/* Runs QEMU with the plugin on a fresh ring and records until it exits.
+ * 0, or -1 with e. */
+static int do_record(struct trace_opts *o, struct qhb_writer *w,
+    struct qhb_err *e)
 {
-	struct qhb_err e = { 0 };
 	struct qhb_trace_stats st;
 	char plugin[PATH_MAX];
 	struct qhb_vm_record_opts ro = {
@@ -189,90 +190,80 @@ static int do_record(struct trace_opts *o, struct qhb_writer *w)
 		.out_to_err = o->out_path == NULL || strcmp(o->out_path, "-") == 0,
 		.signal = &signal_got,
 	};
-	int rc = -1;
 
-	if (qhb_trace_plugin_find(o->plugin, plugin, sizeof(plugin), &e) == 0)
-		rc = qhb_vm_record(&ro, w, &st, &e);
-	if (rc == 0)
-		print_stats(o, &st);
-	if (rc < 0 || !st.closed) {
-		qhb_err_report(&e);
-		return 1;
-	}
-	return 0;
+	if (qhb_trace_plugin_find(o->plugin, plugin, sizeof(plugin), e) < 0 ||
+	    qhb_vm_record(&ro, w, &st, e) < 0)
+		return -1;
+	print_stats(o, &st);
+	/* Without the plugin's close, e says how QEMU ended. */
+	return st.closed ? 0 : -1;
 }
 
-static int do_attach(struct trace_opts *o, struct qhb_writer *w)
+/* Drains the ring of guest o->attach until it stops.  0, or -1 with e. */
+static int do_attach(struct trace_opts *o, struct qhb_writer *w,
+    struct qhb_err *e)
 {
-	struct qhb_err e = { 0 };
+	struct qhb_err warning = { 0 };
 	struct qhb_vm_info info;
 	struct qhb_ring r;
 	struct qhb_trace_stats st;
 	char path[QHB_VM_PATH_MAX];
 	int rc;
 
-	if (qhb_vm_find(o->attach, &info, &e) < 0 ||
-	    qhb_trace_ring_path(o->attach, path, sizeof(path), &e) < 0 ||
-	    qhb_ring_open(&r, path, &e) < 0) {
-		qhb_err_report(&e);
-		return 1;
-	}
+	if (qhb_vm_find(o->attach, &info, e) < 0 ||
+	    qhb_trace_ring_path(o->attach, path, sizeof(path), e) < 0 ||
+	    qhb_ring_open(&r, path, e) < 0)
+		return -1;
 	if (!info.alive) {
-		warnx("%s: guest is not running", o->attach);
-		qhb_ring_close(&r, 0);
-		return 1;
+		qhb_err_path(e, o->attach);
+		rc = qhb_err_set(e, "guest is not running");
+	} else {
+		rc = qhb_trace_record(&r, w, pid_alive,
+		    (void *)(intptr_t)info.pid, &signal_got, &st, e);
 	}
-	rc = qhb_trace_record(&r, w, pid_alive, (void *)(intptr_t)info.pid,
-	    &signal_got, &st, &e);
 	qhb_ring_close(&r, 0);
-	if (rc < 0) {
-		qhb_err_report(&e);
-		return 1;
-	}
+	if (rc < 0)
+		return -1;
 	print_stats(o, &st);
-	if (!st.closed && !o->quiet)
-		warnx("%s: stopped before QEMU exited: block counts come when "
-		    "it exits, so this trace has translations only", o->attach);
+	/* Not an error: the trace is kept, and says what it lacks. */
+	if (!st.closed && !o->quiet) {
+		qhb_err_path(&warning, o->attach);
+		qhb_err_set(&warning, "stopped before QEMU exited: block counts "
+		    "come when it exits, so this trace has translations only");
+		qhb_err_warn(NULL, &warning);
+	}
 	return 0;
 }
 
-static int do_report(struct trace_opts *o)
+/* Reports on the trace FILE (or standard input) in o->format.  0, or -1
+ * with e. */
+static int do_report(struct trace_opts *o, struct qhb_err *e)
 {
-	struct qhb_err e = { 0 };
 	struct qhb_trace t = { 0 };
 	struct qhb_outfile out = { .fd = -1 };
 	const char *in = o->ncmd ? o->cmd[0] : "-";
-	FILE *f;
-	int binary = o->format == QHB_TRACE_DRCOV && !o->force;
+	FILE *f = NULL;
+	int binary = o->format == QHB_TRACE_DRCOV && !o->force, rc = -1;
 
-	if (qhb_trace_read(&t, in, &e) < 0) {
-		qhb_err_report(&e);
-		qhb_trace_release(&t);
-		return 1;
-	}
-	if (qhb_outfile_open(&out, o->out_path, binary, &e) < 0) {
-		qhb_err_report(&e);
-		qhb_trace_release(&t);
-		return 1;
-	}
+	if (qhb_trace_read(&t, in, e) < 0 ||
+	    qhb_outfile_open(&out, o->out_path, binary, e) < 0)
+		goto out;
 	if ((f = fdopen(dup(out.fd), "w")) == NULL)
-		err(1, "fdopen");
-	if (qhb_trace_report(&t, o->format, o->limit, f, &e) < 0 ||
-	    (fflush(f) == EOF && qhb_err_sys(&e, "write") < 0)) {
-		qhb_err_path(&e, out.path);
-		qhb_err_report(&e);
+		qhb_err_sys(e, "fdopen");
+	else if (qhb_trace_report(&t, o->format, o->limit, f, e) < 0 ||
+	    (fflush(f) == EOF && qhb_err_sys(e, "write") < 0))
+		qhb_err_path(e, out.path);
+	else
+		rc = 0;
+	if (f != NULL)
 		fclose(f);
+	if (rc == 0)
+		rc = qhb_outfile_commit(&out, e) < 0 ? -1 : 0;
+	else
 		qhb_outfile_abort(&out);
-		qhb_trace_release(&t);
-		return 1;
-	}
-	fclose(f);
+out:
 	qhb_trace_release(&t);
-	if (qhb_outfile_commit(&out, &e) < 0) {
-		qhb_err_report(&e);
-		return 1;
-	}
-	return 0;
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -282,32 +273,32 @@ int main(int argc, char **argv)
 	struct qhb_err e = { 0 };
 	struct qhb_writer *w;
 	struct sigaction sa = { 0 };
-	int rval;
+	int rc;
 
 	parse_args(&o, argc, argv);
-	if (o.format >= 0)
-		return do_report(&o);
-	if (qhb_outfile_open(&out, o.out_path, !o.force, &e) < 0) {
-		qhb_err_report(&e);
-		return 1;
+	if (o.format >= 0) {
+		if (do_report(&o, &e) < 0)
+			goto fail;
+		return 0;
 	}
+	if (qhb_outfile_open(&out, o.out_path, !o.force, &e) < 0)
+		goto fail;
 	if ((w = qhb_writer_new(out.fd, out.path, o.level, 0, &e)) == NULL) {
-		qhb_err_report(&e);
 		qhb_outfile_abort(&out);
-		return 1;
+		goto fail;
 	}
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	rval = o.attach ? do_attach(&o, w) : do_record(&o, w);
+	rc = o.attach ? do_attach(&o, w, &e) : do_record(&o, w, &e);
 	qhb_writer_free(w);
-	if (rval == 0 && qhb_outfile_commit(&out, &e) < 0) {
-		qhb_err_report(&e);
-		rval = 1;
-	} else if (rval) {
+	if (rc == 0 && qhb_outfile_commit(&out, &e) == 0)
+		return 0;
+	if (rc < 0)
 		qhb_outfile_abort(&out);
-	}
-	return rval;
+fail:
+	qhb_err_report(&e);
+	return 1;
 }
