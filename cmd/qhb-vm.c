@@ -164,13 +164,13 @@ static int parse(int argc, char **argv, enum vm_optset set,
 		{ "append", 0, QHB_OPT_STRING, .to = &vm->append },
 		{ "wait", 0, QHB_OPT_FLAG, .to = &o->wait },
 		{ "trace", 0, QHB_OPT_OPTIONAL, .to = &vm->trace },
-		{ "timeout", 0, QHB_OPT_INT, .to = &o->timeout_s, .min = 1,
-		    .max = 86400 },
+		{ "timeout", 0, QHB_OPT_INT, .to = &o->timeout_s,
+		    .min = 1, .max = 86400 },
 		{ 0 }
 	};
 	const struct qhb_opt timeout_opts[] = {
-		{ "timeout", 0, QHB_OPT_INT, .to = &o->timeout_s, .min = 1,
-		    .max = 86400 },
+		{ "timeout", 0, QHB_OPT_INT, .to = &o->timeout_s,
+		    .min = 1, .max = 86400 },
 		{ 0 }
 	};
 	const struct qhb_opt plain_opts[] = { { 0 } };
