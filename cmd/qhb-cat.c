@@ -2,13 +2,13 @@
  * qhb-cat -- inspect and convert qhb streams.
  */
 #include <err.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cat.h"
+#include "opt.h"
 #include "parse.h"
 #include "sandbox.h"
 
@@ -17,6 +17,7 @@ struct cat_opts {
 	const char *out_path;
 	const char *nrrd_path;
 	int force;
+	char **files;             /* the operands, argv's NULL after them */
 };
 
 static void usage(FILE *f)
@@ -41,44 +42,37 @@ static void help(void)
 	    "  -V, --version   the version\n");
 }
 
+static const struct qhb_opt_prog prog = { "qhb-cat", usage, help };
+
 static void parse_args(struct cat_opts *o, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "raw", no_argument, NULL, 'r' },
-		{ "nrrd", required_argument, NULL, 'n' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct qhb_err e = { 0 };
-	int ch, modes = 0;
+	int json = 0, raw = 0, modes, first, rc;
+	const struct qhb_opt opts[] = {
+		{ "json", 0, QHB_OPT_FLAG, .to = &json },
+		{ "raw", 0, QHB_OPT_FLAG, .to = &raw },
+		{ "nrrd", 0, QHB_OPT_STRING, .to = &o->nrrd_path },
+		{ "output", 'o', QHB_OPT_STRING, .to = &o->out_path },
+		{ NULL, 'f', QHB_OPT_FLAG, .to = &o->force },
+		{ 0 },
+	};
 
-	while ((ch = getopt_long(argc, argv, "fho:V", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'f': o->force = 1; break;
-		case 'j': o->mode = QHB_CAT_JSON; modes |= 1; break;
-		case 'r': o->mode = QHB_CAT_RAW; modes |= 2; break;
-		case 'n': o->mode = QHB_CAT_NRRD; o->nrrd_path = optarg; modes |= 4;
-			break;
-		case 'o': o->out_path = optarg; break;
-		case 'h': help(); exit(0);
-		case 'V': printf("qhb-cat %s\n", QHB_VERSION); exit(0);
-		default: usage(stderr); exit(1);
-		}
-	}
+	if ((rc = qhb_opt_parse(opts, 0, argc, argv, &first, &e)) != QHB_OPT_OK)
+		exit(qhb_opt_report(rc, &prog, &e));
+	o->files = argv + first;
+	modes = json | raw << 1 | (o->nrrd_path != NULL) << 2;
+	o->mode = o->nrrd_path ? QHB_CAT_NRRD : raw ? QHB_CAT_RAW : QHB_CAT_JSON;
 	if (modes == 3)
 		errx(1, "cannot use --json and --raw together");
 	if (modes & (modes - 1))
 		errx(1, "cannot use more than one of --json, --raw and --nrrd");
+	/* The output names after the modes: a conflict is the first thing to
+	 * say. */
 	if (qhb_parse_path(o->out_path, "-o", &e) ||
-	    qhb_parse_path(o->nrrd_path, "--nrrd", &e))
-		goto bad;
-	return;
-bad:
-	qhb_err_report(&e);
-	exit(1);
+	    qhb_parse_path(o->nrrd_path, "--nrrd", &e)) {
+		qhb_err_report(&e);
+		exit(1);
+	}
 }
 
 int main(int argc, char **argv)
@@ -93,7 +87,7 @@ int main(int argc, char **argv)
 	int rval = 0;
 
 	parse_args(&o, argc, argv);
-	files = optind < argc ? argv + optind : stdin_only;
+	files = *o.files != NULL ? o.files : stdin_only;
 	if (o.mode == QHB_CAT_JSON && o.out_path != NULL)
 		errx(1, "-o is for --raw; redirect the JSON instead");
 	if (o.mode == QHB_CAT_NRRD && o.out_path != NULL)

@@ -5,7 +5,6 @@
  */
 #include <err.h>
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include <unistd.h>
 
 #include "hilbert.h"
+#include "opt.h"
 #include "outfile.h"
 #include "parse.h"
 #include "regions.h"
@@ -28,7 +28,7 @@ struct hilbert_opts {
 	enum mode mode;
 	unsigned dim;
 	unsigned order;
-	int have_order;
+	int have_order;           /* times --order was given */
 	uint64_t unit;
 	uint64_t ram_size;
 	unsigned lod;
@@ -78,101 +78,71 @@ static void help(void)
 	    "  -V, --version     the version\n");
 }
 
+/* --unit BYTES: a size, and one that the volume knows. */
+static int parse_unit(const char *arg, void *to, struct qhb_err *e)
+{
+	if (qhb_parse_size(arg, to, NULL, e))
+		return -1;
+	if (!qhb_volume_unit_ok(*(uint64_t *)to))
+		return qhb_err_set(e, "%s: expected 1, 4, 16, 64 or 4096", arg);
+	return 0;
+}
+
+/* --color SCHEME. */
+static int parse_scheme(const char *arg, void *to, struct qhb_err *e)
+{
+	if (qhb_scheme_parse(arg, to))
+		return qhb_err_set(e, "'%s': expected class, entropy, value or "
+		    "heat", arg);
+	return 0;
+}
+
+static const struct qhb_opt_prog prog = { "qhb-hilbert", usage, help };
+
 static void parse_args(struct hilbert_opts *o, int argc, char **argv)
 {
-	enum { OPT_MAP = 256, OPT_INVERSE, OPT_DIM, OPT_ORDER, OPT_UNIT,
-	    OPT_COLOR, OPT_REGIONS, OPT_LOD, OPT_LOCATE, OPT_ADDRESS,
-	    OPT_RAMSIZE, OPT_CPU, OPT_STATS, OPT_LEVEL };
-	static const struct option longopts[] = {
-		{ "map", no_argument, NULL, OPT_MAP },
-		{ "inverse", no_argument, NULL, OPT_INVERSE },
-		{ "dim", required_argument, NULL, OPT_DIM },
-		{ "order", required_argument, NULL, OPT_ORDER },
-		{ "unit", required_argument, NULL, OPT_UNIT },
-		{ "color", required_argument, NULL, OPT_COLOR },
-		{ "regions", required_argument, NULL, OPT_REGIONS },
-		{ "lod", required_argument, NULL, OPT_LOD },
-		{ "locate", required_argument, NULL, OPT_LOCATE },
-		{ "address", required_argument, NULL, OPT_ADDRESS },
-		{ "ram-size", required_argument, NULL, OPT_RAMSIZE },
-		{ "cpu", no_argument, NULL, OPT_CPU },
-		{ "stats", no_argument, NULL, OPT_STATS },
-		{ "level", required_argument, NULL, OPT_LEVEL },
-		{ "output", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct qhb_err e = { 0 };
-	int ch, modes = 0;
+	const char *address = NULL;
+	int map = 0, inverse = 0, modes = 0, first, rc;
+	const struct qhb_opt opts[] = {
+		{ "map", 0, QHB_OPT_FLAG, .to = &map, .count = &modes },
+		{ "inverse", 0, QHB_OPT_FLAG, .to = &inverse, .count = &modes },
+		{ "dim", 0, QHB_OPT_UNSIGNED, .to = &o->dim, .min = 2, .max = 3 },
+		{ "order", 0, QHB_OPT_UNSIGNED, .to = &o->order,
+		    .min = 0, .max = 32, .count = &o->have_order },
+		{ "unit", 0, QHB_OPT_CALL, .to = &o->unit, .call = parse_unit },
+		{ "color", 0, QHB_OPT_CALL, .to = &o->scheme,
+		    .call = parse_scheme },
+		{ "regions", 0, QHB_OPT_STRING, .to = &o->regions_path },
+		{ "lod", 0, QHB_OPT_UNSIGNED, .to = &o->lod,
+		    .min = 0, .max = QHB_VOLUME_MAX_LOD },
+		{ "locate", 0, QHB_OPT_STRING, .to = &o->locate, .count = &modes },
+		{ "address", 0, QHB_OPT_STRING, .to = &address, .count = &modes },
+		{ "ram-size", 0, QHB_OPT_SIZE, .to = &o->ram_size },
+		{ "cpu", 0, QHB_OPT_FLAG, .to = &o->cpu },
+		{ "stats", 0, QHB_OPT_FLAG, .to = &o->stats },
+		{ "level", 0, QHB_OPT_INT, .to = &o->level, .min = 0, .max = 22 },
+		{ "output", 'o', QHB_OPT_PATH, .to = &o->out_path },
+		{ NULL, 'f', QHB_OPT_FLAG, .to = &o->force },
+		{ NULL, 'q', QHB_OPT_FLAG, .to = &o->quiet },
+		{ 0 },
+	};
 
 	o->dim = 3;
 	o->unit = 4;
 	o->level = 1;
 	o->scheme = QHB_SCHEME_CLASS;
-	while ((ch = getopt_long(argc, argv, "fho:qV", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'f': o->force = 1; break;
-		case 'q': o->quiet = 1; break;
-		case 'o': o->out_path = optarg; break;
-		case 'h': help(); exit(0);
-		case 'V': printf("qhb-hilbert %s\n", QHB_VERSION); exit(0);
-		case OPT_MAP: o->mode = MODE_MAP; modes++; break;
-		case OPT_INVERSE: o->mode = MODE_INVERSE; modes++; break;
-		case OPT_LOCATE: o->mode = MODE_LOCATE; o->locate = optarg; modes++;
-			break;
-		case OPT_ADDRESS: o->mode = MODE_ADDRESS; o->locate = optarg;
-			modes++; break;
-		case OPT_CPU: o->cpu = 1; break;
-		case OPT_STATS: o->stats = 1; break;
-		case OPT_REGIONS: o->regions_path = optarg; break;
-		case OPT_DIM:
-			if (qhb_parse_unsigned(optarg, 2, 3, &o->dim, "--dim", &e))
-				goto bad;
-			break;
-		case OPT_ORDER:
-			if (qhb_parse_unsigned(optarg, 0, 32, &o->order, "--order",
-			    &e))
-				goto bad;
-			o->have_order = 1;
-			break;
-		case OPT_UNIT:
-			if (qhb_parse_size(optarg, &o->unit, "--unit", &e))
-				goto bad;
-			if (!qhb_volume_unit_ok(o->unit))
-				errx(1, "--unit: %s: expected 1, 4, 16, 64 or 4096",
-				    optarg);
-			break;
-		case OPT_COLOR:
-			if (qhb_scheme_parse(optarg, &o->scheme))
-				errx(1, "--color: '%s': expected class, entropy, value "
-				    "or heat", optarg);
-			break;
-		case OPT_LOD:
-			if (qhb_parse_unsigned(optarg, 0, QHB_VOLUME_MAX_LOD, &o->lod,
-			    "--lod", &e))
-				goto bad;
-			break;
-		case OPT_RAMSIZE:
-			if (qhb_parse_size(optarg, &o->ram_size, "--ram-size", &e))
-				goto bad;
-			break;
-		case OPT_LEVEL:
-			if (qhb_parse_int(optarg, 0, 22, &o->level, "--level", &e))
-				goto bad;
-			break;
-		default:
-			usage(stderr);
-			exit(1);
-		}
-	}
-	if (qhb_parse_path(o->out_path, "-o", &e))
-		goto bad;
-	argc -= optind;
-	argv += optind;
+	if ((rc = qhb_opt_parse(opts, 0, argc, argv, &first, &e)) != QHB_OPT_OK)
+		exit(qhb_opt_report(rc, &prog, &e));
+	argc -= first;
+	argv += first;
 	if (modes > 1)
 		errx(1, "cannot use more than one of --map, --inverse, --locate "
 		    "and --address");
+	o->mode = map ? MODE_MAP : inverse ? MODE_INVERSE : o->locate ?
+	    MODE_LOCATE : address ? MODE_ADDRESS : MODE_STREAM;
+	if (address != NULL)
+		o->locate = address;
 	if (o->mode == MODE_STREAM) {
 		if (argc > 1) {
 			usage(stderr);
@@ -197,10 +167,6 @@ static void parse_args(struct hilbert_opts *o, int argc, char **argv)
 	} else if (o->ram_size == 0) {
 		errx(1, "--locate and --address need --ram-size S");
 	}
-	return;
-bad:
-	qhb_err_report(&e);
-	exit(1);
 }
 
 /* --map and --inverse: a line in, a line out. */

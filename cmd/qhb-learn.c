@@ -5,7 +5,6 @@
  */
 #include <err.h>
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +15,7 @@
 #include "learn.h"
 #include "learntrace.h"
 #include "learnvk.h"
-#include "parse.h"
+#include "opt.h"
 #include "pixelcpu.h"
 #include "sandbox.h"
 #include "synth.h"
@@ -29,6 +28,7 @@ struct learn_opts {
 	uint64_t bench, hot;
 	unsigned top;
 	const char *trace;
+	char **forms;             /* --learn: HEXBYTES ..., then NULL */
 	struct qhb_synth_opts synth;
 };
 
@@ -70,79 +70,43 @@ static void help(void)
 	    "  -V, --version     the version\n", QHB_SYNTH_MAXLEN);
 }
 
+static const struct qhb_opt_prog prog = { "qhb-learn", usage, help };
+
 static void parse_args(struct learn_opts *o, int argc, char **argv)
 {
-	enum { OPT_LIBRARY = 256, OPT_EVAL, OPT_VERIFY, OPT_LEARN, OPT_GPU,
-	    OPT_MAXLEN, OPT_BUDGET, OPT_TIMEOUT, OPT_BENCH, OPT_HOT, OPT_REPORT,
-	    OPT_TOP };
-	static const struct option longopts[] = {
-		{ "library", required_argument, NULL, OPT_LIBRARY },
-		{ "eval", required_argument, NULL, OPT_EVAL },
-		{ "verify", no_argument, NULL, OPT_VERIFY },
-		{ "learn", no_argument, NULL, OPT_LEARN },
-		{ "gpu", no_argument, NULL, OPT_GPU },
-		{ "bench", required_argument, NULL, OPT_BENCH },
-		{ "hot", required_argument, NULL, OPT_HOT },
-		{ "report", no_argument, NULL, OPT_REPORT },
-		{ "top", required_argument, NULL, OPT_TOP },
-		{ "max-len", required_argument, NULL, OPT_MAXLEN },
-		{ "budget", required_argument, NULL, OPT_BUDGET },
-		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct qhb_synth_opts *sy = &o->synth;
 	struct qhb_err e = { 0 };
-	int ch;
+	int i, rc;
+	const struct qhb_opt opts[] = {
+		{ "library", 0, QHB_OPT_STRING, .to = &o->library },
+		{ "eval", 0, QHB_OPT_STRING, .to = &o->eval },
+		{ "verify", 0, QHB_OPT_FLAG, .to = &o->verify },
+		{ "learn", 0, QHB_OPT_FLAG, .to = &o->learn },
+		{ "gpu", 0, QHB_OPT_FLAG, .to = &o->gpu },
+		{ "bench", 0, QHB_OPT_U64, .to = &o->bench,
+		    .min = 1, .max = 1ULL << 28 },
+		{ "hot", 0, QHB_OPT_U64, .to = &o->hot,
+		    .min = 1, .max = UINT64_MAX / 2 },
+		{ "report", 0, QHB_OPT_FLAG, .to = &o->report },
+		{ "top", 0, QHB_OPT_UNSIGNED, .to = &o->top,
+		    .min = 0, .max = 100000 },
+		{ "max-len", 0, QHB_OPT_UNSIGNED, .to = &sy->max_len,
+		    .min = 1, .max = QHB_SYNTH_MAXLEN },
+		{ "budget", 0, QHB_OPT_U64, .to = &sy->budget,
+		    .min = 1, .max = UINT64_MAX / 2 },
+		{ "timeout", 0, QHB_OPT_UNSIGNED, .to = &sy->timeout_ms,
+		    .min = 1, .max = 3600000 },
+		{ NULL, 'q', QHB_OPT_FLAG, .to = &o->quiet },
+		{ 0 },
+	};
 
 	memset(o, 0, sizeof(*o));
-	qhb_synth_opts_init(&o->synth);
+	qhb_synth_opts_init(sy);
 	o->hot = 10000;
 	o->top = 20;
 	o->trace = "-";
-	while ((ch = getopt_long(argc, argv, "qhV", longopts, NULL)) != -1) {
-		switch (ch) {
-		case OPT_LIBRARY: o->library = optarg; break;
-		case OPT_EVAL: o->eval = optarg; break;
-		case OPT_VERIFY: o->verify = 1; break;
-		case OPT_LEARN: o->learn = 1; break;
-		case OPT_GPU: o->gpu = 1; break;
-		case OPT_HOT:
-			if (qhb_parse_uint(optarg, 1, UINT64_MAX / 2, &o->hot, "--hot",
-			    &e))
-				goto bad;
-			break;
-		case OPT_REPORT: o->report = 1; break;
-		case OPT_TOP:
-			if (qhb_parse_unsigned(optarg, 0, 100000, &o->top, "--top", &e))
-				goto bad;
-			break;
-		case OPT_BENCH:
-			if (qhb_parse_uint(optarg, 1, 1ULL << 28, &o->bench, "--bench",
-			    &e))
-				goto bad;
-			break;
-		case OPT_MAXLEN:
-			if (qhb_parse_unsigned(optarg, 1, QHB_SYNTH_MAXLEN,
-			    &o->synth.max_len, "--max-len", &e))
-				goto bad;
-			break;
-		case OPT_BUDGET:
-			if (qhb_parse_uint(optarg, 1, UINT64_MAX / 2, &o->synth.budget,
-			    "--budget", &e))
-				goto bad;
-			break;
-		case OPT_TIMEOUT:
-			if (qhb_parse_unsigned(optarg, 1, 3600000,
-			    &o->synth.timeout_ms, "--timeout", &e))
-				goto bad;
-			break;
-		case 'q': o->quiet = 1; break;
-		case 'h': help(); exit(0);
-		case 'V': printf("qhb-learn %s\n", QHB_VERSION); exit(0);
-		default: usage(stderr); exit(1);
-		}
-	}
+	if ((rc = qhb_opt_parse(opts, 0, argc, argv, &i, &e)) != QHB_OPT_OK)
+		exit(qhb_opt_report(rc, &prog, &e));
 	if (o->library == NULL)
 		errx(1, "need --library FILE");
 	if ((o->eval != NULL) + o->verify + o->learn + o->report > 1)
@@ -150,14 +114,11 @@ static void parse_args(struct learn_opts *o, int argc, char **argv)
 		    "--report");
 	if ((o->gpu || o->bench) && o->eval == NULL)
 		errx(1, "--gpu and --bench are for --eval");
-	if (o->eval == NULL && !o->verify && !o->learn && optind < argc)
-		o->trace = argv[optind++];
-	if (!o->learn && optind != argc)
-		errx(1, "unexpected argument '%s'", argv[optind]);
-	return;
-bad:
-	qhb_err_report(&e);
-	exit(1);
+	if (o->eval == NULL && !o->verify && !o->learn && i < argc)
+		o->trace = argv[i++];
+	if (!o->learn && i != argc)
+		errx(1, "unexpected argument '%s'", argv[i]);
+	o->forms = argv + i;
 }
 
 static int unhex(const char *h, uint8_t *b, size_t max)
@@ -372,8 +333,8 @@ int main(int argc, char **argv)
 	if (o.eval == NULL && !o.verify && !o.learn) {
 		rval = trace_mode(&o, &lib);
 	} else if (o.learn) {
-		for (int i = optind; i < argc; i++) {
-			if (learn_one(&lib, &o, argv[i], &f, &en, &learned) < 0) {
+		for (char **hex = o.forms; *hex != NULL; hex++) {
+			if (learn_one(&lib, &o, *hex, &f, &en, &learned) < 0) {
 				rval = 1;
 				continue;
 			}

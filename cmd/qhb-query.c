@@ -2,12 +2,12 @@
  * qhb-query -- ask a guest's RAM what its Linux kernel knows.
  */
 #include <err.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "audit.h"
+#include "opt.h"
 #include "query.h"
 #include "ram.h"
 #include "sandbox.h"
@@ -54,45 +54,41 @@ static void help(void)
 	    "$XDG_STATE_HOME/qhb/audit.jsonl).\n");
 }
 
+static const struct qhb_opt_prog prog = { "qhb-query", usage, help };
+
 static void parse_args(struct query_opts *o, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "ram", required_argument, NULL, 'r' },
-		{ "jsonl", no_argument, NULL, 'j' },
-		{ "pages", no_argument, NULL, 'p' },
-		{ "system-map", required_argument, NULL, 's' },
-		{ "vmlinux", required_argument, NULL, 'k' },
-		{ "isf", required_argument, NULL, 'i' },
-		{ "record-pages", required_argument, NULL, 'R' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+	struct qhb_err e = { 0 };
+	int files = 0, first, rc;
+	const struct qhb_opt opts[] = {
+		{ "ram", 0, QHB_OPT_STRING, .to = &o->ram },
+		{ "jsonl", 0, QHB_OPT_FLAG, .to = &o->s.jsonl },
+		{ "pages", 0, QHB_OPT_FLAG, .to = &o->s.q.pages },
+		{ "system-map", 0, QHB_OPT_STRING,
+		    .to = &o->s.q.kernel.system_map, .count = &files },
+		{ "vmlinux", 0, QHB_OPT_STRING, .to = &o->s.q.kernel.vmlinux,
+		    .count = &files },
+		{ "isf", 0, QHB_OPT_STRING, .to = &o->s.q.kernel.isf,
+		    .count = &files },
+		{ "record-pages", 0, QHB_OPT_STRING, .to = &o->s.record },
+		{ 0 },
 	};
-	int ch, files = 0;
 
-	while ((ch = getopt_long(argc, argv, "+hV", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'r': o->ram = optarg; break;
-		case 'j': o->s.jsonl = 1; break;
-		case 'p': o->s.q.pages = 1; break;
-		case 's': o->s.q.kernel.system_map = optarg; files++; break;
-		case 'k': o->s.q.kernel.vmlinux = optarg; files++; break;
-		case 'i': o->s.q.kernel.isf = optarg; files++; break;
-		case 'R': o->s.record = optarg; break;
-		case 'h': help(); exit(0);
-		case 'V': printf("qhb-query %s\n", QHB_VERSION); exit(0);
-		default: usage(stderr); exit(1);
-		}
-	}
+	/* In order: QUESTION and ARG are never options. */
+	rc = qhb_opt_parse(opts, QHB_OPT_IN_ORDER, argc, argv, &first, &e);
+	if (rc != QHB_OPT_OK)
+		exit(qhb_opt_report(rc, &prog, &e));
 	if (files > 1)
 		errx(1, "cannot use more than one of --system-map, --vmlinux "
 		    "and --isf");
 	if (o->s.jsonl && o->ram)
 		errx(1, "--jsonl is for a stream; --ram is one image");
-	if (optind >= argc) {
+	if (first >= argc) {
 		usage(stderr);
 		exit(1);
 	}
+	o->s.argc = argc - first;
+	o->s.argv = argv + first;
 }
 
 int main(int argc, char **argv)
@@ -105,7 +101,7 @@ int main(int argc, char **argv)
 	int rval = 0, rc;
 
 	parse_args(&o, argc, argv);
-	if (qhb_query_check(argc - optind, argv + optind, &e)) {
+	if (qhb_query_check(o.s.argc, o.s.argv, &e)) {
 		qhb_err_report(&e);
 		return 1;
 	}
@@ -135,8 +131,6 @@ int main(int argc, char **argv)
 	    o.ram, o.s.q.kernel.system_map, o.s.q.kernel.vmlinux, o.s.q.kernel.isf },
 	    .n_read = 4, .write = &o.s.record, .n_write = 1 }, &e))
 		goto fail;
-	o.s.argc = argc - optind;
-	o.s.argv = argv + optind;
 	o.s.cmd_argc = argc;
 	o.s.cmd_argv = argv;
 	o.s.audit = &au;

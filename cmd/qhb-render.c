@@ -5,13 +5,13 @@
  */
 #include <err.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "opt.h"
 #include "outfile.h"
 #include "parse.h"
 #include "regions.h"
@@ -74,156 +74,81 @@ static void help(void)
 	    "  -V, --version     the version\n");
 }
 
+/* --slices AXIS: x, y or z, as 0, 1 or 2. */
+static int parse_axis(const char *arg, void *to, struct qhb_err *e)
+{
+	if (strlen(arg) != 1 || strchr("xyz", arg[0]) == NULL)
+		return qhb_err_set(e, "'%s': expected x, y or z", arg);
+	*(unsigned *)to = (unsigned)(arg[0] - 'x');
+	return 0;
+}
+
+static const struct qhb_opt_prog prog = { "qhb-render", usage, help };
+
 static void parse_args(struct render_opts *o, int argc, char **argv)
 {
-	enum { OPT_MIP = 256, OPT_COMPOSITE, OPT_SLICES, OPT_AZIMUTH,
-	    OPT_ELEVATION, OPT_ZOOM, OPT_SIZE, OPT_PERSPECTIVE, OPT_TURNTABLE,
-	    OPT_OPACITY, OPT_BACKGROUND, OPT_REGIONS, OPT_LEGEND, OPT_SHEET,
-	    OPT_Y4M, OPT_FPS, OPT_LEVEL, OPT_THREADS, OPT_CPU, OPT_STATS };
-	static const struct option longopts[] = {
-		{ "mip", no_argument, NULL, OPT_MIP },
-		{ "composite", no_argument, NULL, OPT_COMPOSITE },
-		{ "slices", required_argument, NULL, OPT_SLICES },
-		{ "azimuth", required_argument, NULL, OPT_AZIMUTH },
-		{ "elevation", required_argument, NULL, OPT_ELEVATION },
-		{ "zoom", required_argument, NULL, OPT_ZOOM },
-		{ "size", required_argument, NULL, OPT_SIZE },
-		{ "perspective", no_argument, NULL, OPT_PERSPECTIVE },
-		{ "turntable", required_argument, NULL, OPT_TURNTABLE },
-		{ "opacity", required_argument, NULL, OPT_OPACITY },
-		{ "background", required_argument, NULL, OPT_BACKGROUND },
-		{ "regions", required_argument, NULL, OPT_REGIONS },
-		{ "legend", no_argument, NULL, OPT_LEGEND },
-		{ "sheet", required_argument, NULL, OPT_SHEET },
-		{ "y4m", no_argument, NULL, OPT_Y4M },
-		{ "fps", required_argument, NULL, OPT_FPS },
-		{ "level", required_argument, NULL, OPT_LEVEL },
-		{ "threads", required_argument, NULL, OPT_THREADS },
-		{ "cpu", no_argument, NULL, OPT_CPU },
-		{ "stats", no_argument, NULL, OPT_STATS },
-		{ "output", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct qhb_renderjob *j = &o->job;
+	struct qhb_render_opts *r = &j->r;
 	struct qhb_err e = { 0 };
-	int ch, modes = 0;
+	int mip = 0, composite = 0, slices = 0, first, rc;
+	const struct qhb_opt opts[] = {
+		{ "mip", 0, QHB_OPT_FLAG, .count = &mip },
+		{ "composite", 0, QHB_OPT_FLAG, .count = &composite },
+		{ "slices", 0, QHB_OPT_CALL, .to = &r->axis, .call = parse_axis,
+		    .count = &slices },
+		{ "azimuth", 0, QHB_OPT_DOUBLE, .to = &r->azimuth,
+		    .lo = -3600, .hi = 3600 },
+		{ "elevation", 0, QHB_OPT_DOUBLE, .to = &r->elevation,
+		    .lo = -90, .hi = 90 },
+		{ "zoom", 0, QHB_OPT_DOUBLE, .to = &r->zoom,
+		    .lo = 0.001, .hi = 1000 },
+		{ "size", 0, QHB_OPT_PAIR, .to = &r->width, .to2 = &r->height,
+		    .max = 16384 },
+		{ "perspective", 0, QHB_OPT_FLAG, .to = &r->perspective },
+		{ "turntable", 0, QHB_OPT_UNSIGNED, .to = &j->turntable,
+		    .min = 1, .max = 100000 },
+		{ "opacity", 0, QHB_OPT_DOUBLE, .to = &r->opacity,
+		    .lo = 0.0001, .hi = 1 },
+		{ "background", 0, QHB_OPT_COLOR, .to = &r->background },
+		{ "regions", 0, QHB_OPT_STRING, .to = &o->regions_path },
+		{ "legend", 0, QHB_OPT_FLAG, .to = &j->legend },
+		{ "sheet", 0, QHB_OPT_PAIR, .to = &j->sheet_cols,
+		    .to2 = &j->sheet_rows, .max = 256 },
+		{ "y4m", 0, QHB_OPT_FLAG, .to = &j->y4m },
+		{ "fps", 0, QHB_OPT_UNSIGNED, .to = &j->fps, .min = 1, .max = 1000 },
+		{ "level", 0, QHB_OPT_INT, .to = &j->png_level, .min = 0, .max = 9 },
+		{ "threads", 0, QHB_OPT_UNSIGNED, .to = &r->threads,
+		    .min = 1, .max = 64 },
+		{ "cpu", 0, QHB_OPT_FLAG, .to = &o->cpu },
+		{ "stats", 0, QHB_OPT_FLAG, .to = &o->stats },
+		{ "output", 'o', QHB_OPT_PATH, .to = &o->out_path },
+		{ NULL, 'q', QHB_OPT_FLAG, .to = &o->quiet },
+		{ 0 },
+	};
 
-	j->r.mode = QHB_RENDER_MIP;
-	j->r.azimuth = 30;
-	j->r.elevation = 20;
-	j->r.zoom = 1;
-	j->r.width = j->r.height = 512;
-	j->r.opacity = 0.1;
-	j->r.background = 0xff000000u;
+	r->azimuth = 30;
+	r->elevation = 20;
+	r->zoom = 1;
+	r->width = r->height = 512;
+	r->opacity = 0.1;
+	r->background = 0xff000000u;
 	j->png_level = 1;
 	j->fps = 25;
 	o->out_path = "-";
-	while ((ch = getopt_long(argc, argv, "ho:qV", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'q': o->quiet = 1; break;
-		case 'o': o->out_path = optarg; break;
-		case OPT_MIP: j->r.mode = QHB_RENDER_MIP; modes++; break;
-		case OPT_COMPOSITE: j->r.mode = QHB_RENDER_COMPOSITE; modes++; break;
-		case OPT_SLICES:
-			if (strlen(optarg) != 1 || strchr("xyz", optarg[0]) == NULL)
-				errx(1, "--slices: '%s': expected x, y or z", optarg);
-			j->r.mode = QHB_RENDER_SLICES;
-			j->r.axis = (unsigned)(optarg[0] - 'x');
-			modes++;
-			break;
-		case OPT_AZIMUTH:
-			if (qhb_parse_double(optarg, -3600, 3600, &j->r.azimuth,
-			    "--azimuth", &e))
-				goto bad;
-			break;
-		case OPT_ELEVATION:
-			if (qhb_parse_double(optarg, -90, 90, &j->r.elevation,
-			    "--elevation", &e))
-				goto bad;
-			break;
-		case OPT_ZOOM:
-			if (qhb_parse_double(optarg, 0.001, 1000, &j->r.zoom,
-			    "--zoom", &e))
-				goto bad;
-			break;
-		case OPT_OPACITY:
-			if (qhb_parse_double(optarg, 0.0001, 1, &j->r.opacity,
-			    "--opacity", &e))
-				goto bad;
-			break;
-		case OPT_SIZE:
-			if (qhb_parse_pair(optarg, 16384, &j->r.width, &j->r.height,
-			    "--size", &e))
-				goto bad;
-			break;
-		case OPT_SHEET:
-			if (qhb_parse_pair(optarg, 256, &j->sheet_cols,
-			    &j->sheet_rows, "--sheet", &e))
-				goto bad;
-			break;
-		case OPT_PERSPECTIVE: j->r.perspective = 1; break;
-		case OPT_TURNTABLE:
-			if (qhb_parse_unsigned(optarg, 1, 100000, &j->turntable,
-			    "--turntable", &e))
-				goto bad;
-			break;
-		case OPT_BACKGROUND:
-			if (qhb_parse_color(optarg, &j->r.background,
-			    "--background", &e))
-				goto bad;
-			break;
-		case OPT_REGIONS: o->regions_path = optarg; break;
-		case OPT_LEGEND: j->legend = 1; break;
-		case OPT_Y4M: j->y4m = 1; break;
-		case OPT_FPS:
-			if (qhb_parse_unsigned(optarg, 1, 1000, &j->fps, "--fps", &e))
-				goto bad;
-			break;
-		case OPT_LEVEL:
-			if (qhb_parse_int(optarg, 0, 9, &j->png_level, "--level", &e))
-				goto bad;
-			break;
-		case OPT_THREADS:
-			if (qhb_parse_unsigned(optarg, 1, 64, &j->r.threads,
-			    "--threads", &e))
-				goto bad;
-			break;
-		case OPT_CPU: o->cpu = 1; break;
-		case OPT_STATS: o->stats = 1; break;
-		case 'h':
-			help();
-			exit(0);
-		case 'V':
-			printf("qhb-render %s\n", QHB_VERSION);
-			exit(0);
-		default:
-			usage(stderr);
-			exit(1);
-		}
-	}
-	argc -= optind;
-	argv += optind;
-	if (argc > 1) {
-		usage(stderr);
-		exit(1);
-	}
-	o->in_path = argc == 1 ? argv[0] : "-";
-	if (qhb_parse_path(o->out_path, "-o", &e))
-		goto bad;
-	if (modes > 1)
+	rc = qhb_opt_parse(opts, QHB_OPT_ONE_OPERAND, argc, argv, &first, &e);
+	if (rc != QHB_OPT_OK)
+		exit(qhb_opt_report(rc, &prog, &e));
+	o->in_path = first < argc ? argv[first] : "-";
+	if (mip + composite + slices > 1)
 		errx(1, "cannot use more than one of --mip, --composite and "
 		    "--slices");
-	if (j->r.mode == QHB_RENDER_SLICES && j->turntable)
+	r->mode = slices ? QHB_RENDER_SLICES : composite ?
+	    QHB_RENDER_COMPOSITE : QHB_RENDER_MIP;
+	if (r->mode == QHB_RENDER_SLICES && j->turntable)
 		errx(1, "cannot use --turntable with --slices");
 	if (j->y4m && strcmp(o->out_path, "-") != 0)
 		errx(1, "cannot use --y4m with -o FILE: y4m goes to standard "
 		    "output");
-	return;
-bad:
-	qhb_err_report(&e);
-	exit(1);
 }
 
 int main(int argc, char **argv)

@@ -2,7 +2,6 @@
  * qhb-snap -- capture guest RAM into a snapshot stream.
  */
 #include <err.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -11,8 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "opt.h"
 #include "outfile.h"
-#include "parse.h"
 #include "qmp.h"
 #include "ram.h"
 #include "snap.h"
@@ -75,103 +74,64 @@ static void on_signal(int sig)
 static void progress(const struct snap_opts *o,
     const struct qhb_snap_stats *st, int last);
 
+/* --consistent MODE. */
+static int parse_consistent(const char *arg, void *to, struct qhb_err *e)
+{
+	enum qhb_consistency *c = to;
+
+	if (strcmp(arg, "none") == 0)
+		*c = QHB_CONSISTENT_NONE;
+	else if (strcmp(arg, "pause") == 0)
+		*c = QHB_CONSISTENT_PAUSE;
+	else if (strcmp(arg, "verify") == 0)
+		*c = QHB_CONSISTENT_VERIFY;
+	else
+		return qhb_err_set(e, "'%s': expected none, pause or verify",
+		    arg);
+	return 0;
+}
+
+static const struct qhb_opt_prog prog = { "qhb-snap", usage, help };
+
 static void parse_args(struct snap_opts *o, int argc, char **argv)
 {
-	enum { OPT_QMP = 256, OPT_CONSISTENT, OPT_EVERY, OPT_COUNT,
-	    OPT_KEYFRAME, OPT_LEVEL, OPT_THREADS, OPT_NAME, OPT_ROUNDS };
-	static const struct option longopts[] = {
-		{ "qmp", required_argument, NULL, OPT_QMP },
-		{ "consistent", required_argument, NULL, OPT_CONSISTENT },
-		{ "verify-rounds", required_argument, NULL, OPT_ROUNDS },
-		{ "every", required_argument, NULL, OPT_EVERY },
-		{ "count", required_argument, NULL, OPT_COUNT },
-		{ "keyframe", required_argument, NULL, OPT_KEYFRAME },
-		{ "level", required_argument, NULL, OPT_LEVEL },
-		{ "threads", required_argument, NULL, OPT_THREADS },
-		{ "name", required_argument, NULL, OPT_NAME },
-		{ "output", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct qhb_snap_opts *s = &o->snap;
 	struct qhb_err e = { 0 };
-	int ch;
+	int first, rc;
+	const struct qhb_opt opts[] = {
+		{ "qmp", 0, QHB_OPT_STRING, .to = &o->qmp_path },
+		{ "consistent", 0, QHB_OPT_CALL, .to = &s->consistency,
+		    .call = parse_consistent },
+		{ "verify-rounds", 0, QHB_OPT_UNSIGNED, .to = &s->verify_rounds,
+		    .min = 1, .max = 1000 },
+		{ "every", 0, QHB_OPT_DURATION, .to = &s->every_ns },
+		{ "count", 0, QHB_OPT_U64, .to = &s->count,
+		    .min = 1, .max = UINT64_MAX },
+		{ "keyframe", 0, QHB_OPT_U64, .to = &s->keyframe,
+		    .min = 0, .max = UINT64_MAX },
+		{ "level", 0, QHB_OPT_INT, .to = &o->level, .min = 0, .max = 22 },
+		{ "threads", 0, QHB_OPT_INT, .to = &o->threads,
+		    .min = 0, .max = 256 },
+		{ "name", 0, QHB_OPT_STRING, .to = &o->name },
+		{ "output", 'o', QHB_OPT_PATH, .to = &o->out_pattern },
+		{ NULL, 'f', QHB_OPT_FLAG, .to = &o->force },
+		{ NULL, 'q', QHB_OPT_SET, .to = &o->verbose, .value = 0 },
+		{ NULL, 'v', QHB_OPT_SET, .to = &o->verbose, .value = 2 },
+		{ 0 },
+	};
 
 	o->level = 1;
 	o->verbose = isatty(STDERR_FILENO) ? 1 : 0;
-	while ((ch = getopt_long(argc, argv, "fho:qvV", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'f': o->force = 1; break;
-		case 'o': o->out_pattern = optarg; break;
-		case 'q': o->verbose = 0; break;
-		case 'v': o->verbose = 2; break;
-		case 'h': help(); exit(0);
-		case 'V': printf("qhb-snap %s\n", QHB_VERSION); exit(0);
-		case OPT_QMP: o->qmp_path = optarg; break;
-		case OPT_NAME: o->name = optarg; break;
-		case OPT_CONSISTENT:
-			if (strcmp(optarg, "none") == 0)
-				o->snap.consistency = QHB_CONSISTENT_NONE;
-			else if (strcmp(optarg, "pause") == 0)
-				o->snap.consistency = QHB_CONSISTENT_PAUSE;
-			else if (strcmp(optarg, "verify") == 0)
-				o->snap.consistency = QHB_CONSISTENT_VERIFY;
-			else
-				errx(1, "--consistent: '%s': expected none, pause "
-				    "or verify", optarg);
-			break;
-		case OPT_ROUNDS:
-			if (qhb_parse_unsigned(optarg, 1, 1000, &o->snap.verify_rounds,
-			    "--verify-rounds", &e))
-				goto bad;
-			break;
-		case OPT_EVERY:
-			if (qhb_parse_duration(optarg, &o->snap.every_ns, "--every",
-			    &e))
-				goto bad;
-			break;
-		case OPT_COUNT:
-			if (qhb_parse_uint(optarg, 1, UINT64_MAX, &o->snap.count,
-			    "--count", &e))
-				goto bad;
-			break;
-		case OPT_KEYFRAME:
-			if (qhb_parse_uint(optarg, 0, UINT64_MAX, &o->snap.keyframe,
-			    "--keyframe", &e))
-				goto bad;
-			break;
-		case OPT_LEVEL:
-			if (qhb_parse_int(optarg, 0, 22, &o->level, "--level", &e))
-				goto bad;
-			break;
-		case OPT_THREADS:
-			if (qhb_parse_int(optarg, 0, 256, &o->threads, "--threads", &e))
-				goto bad;
-			break;
-		default:
-			usage(stderr);
-			exit(1);
-		}
-	}
-	argc -= optind;
-	argv += optind;
-	if (argc > 1) {
-		usage(stderr);
-		exit(1);
-	}
-	o->ram_path = argc == 1 ? argv[0] : NULL;
-	if (qhb_parse_path(o->out_pattern, "-o", &e))
-		goto bad;
+	rc = qhb_opt_parse(opts, QHB_OPT_ONE_OPERAND, argc, argv, &first, &e);
+	if (rc != QHB_OPT_OK)
+		exit(qhb_opt_report(rc, &prog, &e));
+	o->ram_path = first < argc ? argv[first] : NULL;
 	if (o->ram_path == NULL && o->qmp_path == NULL)
 		errx(1, "no RAM file: give RAMFILE or --qmp SOCKET");
-	if (o->snap.consistency == QHB_CONSISTENT_PAUSE && o->qmp_path == NULL)
+	if (s->consistency == QHB_CONSISTENT_PAUSE && o->qmp_path == NULL)
 		errx(1, "--consistent=pause needs --qmp SOCKET to stop the guest");
-	if (o->snap.every_ns == 0 && (o->snap.count > 1 || o->snap.keyframe))
+	if (s->every_ns == 0 && (s->count > 1 || s->keyframe))
 		errx(1, "--count and --keyframe need --every");
-	return;
-bad:
-	qhb_err_report(&e);
-	exit(1);
 }
 
 /* The VM's name as QEMU knows it (-name), or NULL. */

@@ -7,7 +7,6 @@
  */
 #include <err.h>
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
@@ -16,8 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "opt.h"
 #include "outfile.h"
-#include "parse.h"
 #include "ring.h"
 #include "stream.h"
 #include "trace.h"
@@ -76,75 +75,70 @@ static void help(void)
 	    "  -V, --version       the version\n");
 }
 
+/* --policy block|drop. */
+static int parse_policy(const char *arg, void *to, struct qhb_err *e)
+{
+	if (strcmp(arg, "block") == 0)
+		*(int *)to = QHB_RING_BLOCK;
+	else if (strcmp(arg, "drop") == 0)
+		*(int *)to = QHB_RING_DROP;
+	else
+		return qhb_err_set(e, "expected block or drop, got '%s'", arg);
+	return 0;
+}
+
+/* --format FORMAT. */
+static int parse_format(const char *arg, void *to, struct qhb_err *e)
+{
+	int f = qhb_trace_format_parse(arg);
+
+	if (f < 0)
+		return qhb_err_set(e, "expected text, drcov, hotblocks, hotpages "
+		    "or summary, got '%s'", arg);
+	*(int *)to = f;
+	return 0;
+}
+
+/* --ring-size SIZE: bytes per slot, as common/trace checks them. */
+static int parse_ring_size(const char *arg, void *to, struct qhb_err *e)
+{
+	return qhb_trace_slot_size(arg, to, e);
+}
+
+static const struct qhb_opt_prog prog = { "qhb-trace", usage, help };
+
 static void parse_args(struct trace_opts *o, int argc, char **argv)
 {
-	enum { O_POLICY = 256, O_MEM, O_RING, O_PLUGIN, O_LEVEL, O_ATTACH,
-	    O_FORMAT, O_LIMIT };
-	static const struct option longopts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "policy", required_argument, NULL, O_POLICY },
-		{ "mem", no_argument, NULL, O_MEM },
-		{ "ring-size", required_argument, NULL, O_RING },
-		{ "plugin", required_argument, NULL, O_PLUGIN },
-		{ "level", required_argument, NULL, O_LEVEL },
-		{ "attach", required_argument, NULL, O_ATTACH },
-		{ "format", required_argument, NULL, O_FORMAT },
-		{ "limit", required_argument, NULL, O_LIMIT },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct qhb_err e = { 0 };
-	int ch;
+	int first, rc;
+	const struct qhb_opt opts[] = {
+		{ "output", 'o', QHB_OPT_PATH, .to = &o->out_path },
+		{ "policy", 0, QHB_OPT_CALL, .to = &o->policy,
+		    .call = parse_policy },
+		{ "mem", 0, QHB_OPT_FLAG, .to = &o->mem },
+		{ "ring-size", 0, QHB_OPT_CALL, .to = &o->ring_size,
+		    .call = parse_ring_size },
+		{ "plugin", 0, QHB_OPT_STRING, .to = &o->plugin },
+		{ "level", 0, QHB_OPT_INT, .to = &o->level, .min = 0, .max = 19 },
+		{ "attach", 0, QHB_OPT_STRING, .to = &o->attach },
+		{ "format", 0, QHB_OPT_CALL, .to = &o->format,
+		    .call = parse_format },
+		{ "limit", 0, QHB_OPT_UNSIGNED, .to = &o->limit,
+		    .min = 0, .max = UINT_MAX },
+		{ NULL, 'f', QHB_OPT_FLAG, .to = &o->force },
+		{ NULL, 'q', QHB_OPT_FLAG, .to = &o->quiet },
+		{ 0 },
+	};
 
 	o->format = -1;
 	o->limit = 20;
 	o->level = 1;
-	/* "+": stop at the first operand, which may be QEMU's. */
-	while ((ch = getopt_long(argc, argv, "+fho:qV", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'f': o->force = 1; break;
-		case 'q': o->quiet = 1; break;
-		case 'o': o->out_path = optarg; break;
-		case O_POLICY:
-			if (strcmp(optarg, "block") == 0)
-				o->policy = QHB_RING_BLOCK;
-			else if (strcmp(optarg, "drop") == 0)
-				o->policy = QHB_RING_DROP;
-			else
-				errx(1, "--policy: expected block or drop, got '%s'",
-				    optarg);
-			break;
-		case O_MEM: o->mem = 1; break;
-		case O_RING:
-			if (qhb_trace_slot_size(optarg, &o->ring_size, &e) < 0)
-				errx(1, "--ring-size: %s", e.msg);
-			break;
-		case O_PLUGIN: o->plugin = optarg; break;
-		case O_LEVEL:
-			if (qhb_parse_int(optarg, 0, 19, &o->level, "--level", &e))
-				goto bad;
-			break;
-		case O_ATTACH: o->attach = optarg; break;
-		case O_FORMAT:
-			if ((o->format = qhb_trace_format_parse(optarg)) < 0)
-				errx(1, "--format: expected text, drcov, hotblocks, "
-				    "hotpages or summary, got '%s'", optarg);
-			break;
-		case O_LIMIT:
-			if (qhb_parse_unsigned(optarg, 0, UINT_MAX, &o->limit,
-			    "--limit", &e))
-				goto bad;
-			break;
-		case 'h': help(); exit(0);
-		case 'V': printf("qhb-trace %s\n", QHB_VERSION); exit(0);
-		default: usage(stderr); exit(1);
-		}
-	}
-	if (qhb_parse_path(o->out_path, "-o", &e))
-		goto bad;
-	o->cmd = argv + optind;
-	o->ncmd = argc - optind;
+	/* In order: stop at the first operand, which may be QEMU's. */
+	rc = qhb_opt_parse(opts, QHB_OPT_IN_ORDER, argc, argv, &first, &e);
+	if (rc != QHB_OPT_OK)
+		exit(qhb_opt_report(rc, &prog, &e));
+	o->cmd = argv + first;
+	o->ncmd = argc - first;
 	if (o->format >= 0 && o->attach)
 		errx(1, "cannot use --format and --attach");
 	if (o->format >= 0 && o->ncmd > 1)
@@ -155,10 +149,6 @@ static void parse_args(struct trace_opts *o, int argc, char **argv)
 		usage(stderr);
 		exit(1);
 	}
-	return;
-bad:
-	qhb_err_report(&e);
-	exit(1);
 }
 
 /* Record: QEMU gets the signal (qhb_vm_record), and its exit ends the
@@ -186,10 +176,11 @@ static void print_stats(const struct trace_opts *o,
 	    st->waits);
 }
 
-/* Runs QEMU with the plugin on a fresh ring and records until it exits. */
-static int do_record(struct trace_opts *o, struct qhb_writer *w)
+/* Runs QEMU with the plugin on a fresh ring and records until it exits.
+ * 0, or -1 with e. */
+static int do_record(struct trace_opts *o, struct qhb_writer *w,
+    struct qhb_err *e)
 {
-	struct qhb_err e = { 0 };
 	struct qhb_trace_stats st;
 	char plugin[PATH_MAX];
 	struct qhb_vm_record_opts ro = {
@@ -199,90 +190,80 @@ static int do_record(struct trace_opts *o, struct qhb_writer *w)
 		.out_to_err = o->out_path == NULL || strcmp(o->out_path, "-") == 0,
 		.signal = &signal_got,
 	};
-	int rc = -1;
 
-	if (qhb_trace_plugin_find(o->plugin, plugin, sizeof(plugin), &e) == 0)
-		rc = qhb_vm_record(&ro, w, &st, &e);
-	if (rc == 0)
-		print_stats(o, &st);
-	if (rc < 0 || !st.closed) {
-		qhb_err_report(&e);
-		return 1;
-	}
-	return 0;
+	if (qhb_trace_plugin_find(o->plugin, plugin, sizeof(plugin), e) < 0 ||
+	    qhb_vm_record(&ro, w, &st, e) < 0)
+		return -1;
+	print_stats(o, &st);
+	/* Without the plugin's close, e says how QEMU ended. */
+	return st.closed ? 0 : -1;
 }
 
-static int do_attach(struct trace_opts *o, struct qhb_writer *w)
+/* Drains the ring of guest o->attach until it stops.  0, or -1 with e. */
+static int do_attach(struct trace_opts *o, struct qhb_writer *w,
+    struct qhb_err *e)
 {
-	struct qhb_err e = { 0 };
+	struct qhb_err warning = { 0 };
 	struct qhb_vm_info info;
 	struct qhb_ring r;
 	struct qhb_trace_stats st;
 	char path[QHB_VM_PATH_MAX];
 	int rc;
 
-	if (qhb_vm_find(o->attach, &info, &e) < 0 ||
-	    qhb_trace_ring_path(o->attach, path, sizeof(path), &e) < 0 ||
-	    qhb_ring_open(&r, path, &e) < 0) {
-		qhb_err_report(&e);
-		return 1;
-	}
+	if (qhb_vm_find(o->attach, &info, e) < 0 ||
+	    qhb_trace_ring_path(o->attach, path, sizeof(path), e) < 0 ||
+	    qhb_ring_open(&r, path, e) < 0)
+		return -1;
 	if (!info.alive) {
-		warnx("%s: guest is not running", o->attach);
-		qhb_ring_close(&r, 0);
-		return 1;
+		qhb_err_path(e, o->attach);
+		rc = qhb_err_set(e, "guest is not running");
+	} else {
+		rc = qhb_trace_record(&r, w, pid_alive,
+		    (void *)(intptr_t)info.pid, &signal_got, &st, e);
 	}
-	rc = qhb_trace_record(&r, w, pid_alive, (void *)(intptr_t)info.pid,
-	    &signal_got, &st, &e);
 	qhb_ring_close(&r, 0);
-	if (rc < 0) {
-		qhb_err_report(&e);
-		return 1;
-	}
+	if (rc < 0)
+		return -1;
 	print_stats(o, &st);
-	if (!st.closed && !o->quiet)
-		warnx("%s: stopped before QEMU exited: block counts come when "
-		    "it exits, so this trace has translations only", o->attach);
+	/* Not an error: the trace is kept, and says what it lacks. */
+	if (!st.closed && !o->quiet) {
+		qhb_err_path(&warning, o->attach);
+		qhb_err_set(&warning, "stopped before QEMU exited: block counts "
+		    "come when it exits, so this trace has translations only");
+		qhb_err_warn(NULL, &warning);
+	}
 	return 0;
 }
 
-static int do_report(struct trace_opts *o)
+/* Reports on the trace FILE (or standard input) in o->format.  0, or -1
+ * with e. */
+static int do_report(struct trace_opts *o, struct qhb_err *e)
 {
-	struct qhb_err e = { 0 };
 	struct qhb_trace t = { 0 };
 	struct qhb_outfile out = { .fd = -1 };
 	const char *in = o->ncmd ? o->cmd[0] : "-";
-	FILE *f;
-	int binary = o->format == QHB_TRACE_DRCOV && !o->force;
+	FILE *f = NULL;
+	int binary = o->format == QHB_TRACE_DRCOV && !o->force, rc = -1;
 
-	if (qhb_trace_read(&t, in, &e) < 0) {
-		qhb_err_report(&e);
-		qhb_trace_release(&t);
-		return 1;
-	}
-	if (qhb_outfile_open(&out, o->out_path, binary, &e) < 0) {
-		qhb_err_report(&e);
-		qhb_trace_release(&t);
-		return 1;
-	}
+	if (qhb_trace_read(&t, in, e) < 0 ||
+	    qhb_outfile_open(&out, o->out_path, binary, e) < 0)
+		goto out;
 	if ((f = fdopen(dup(out.fd), "w")) == NULL)
-		err(1, "fdopen");
-	if (qhb_trace_report(&t, o->format, o->limit, f, &e) < 0 ||
-	    (fflush(f) == EOF && qhb_err_sys(&e, "write") < 0)) {
-		qhb_err_path(&e, out.path);
-		qhb_err_report(&e);
+		qhb_err_sys(e, "fdopen");
+	else if (qhb_trace_report(&t, o->format, o->limit, f, e) < 0 ||
+	    (fflush(f) == EOF && qhb_err_sys(e, "write") < 0))
+		qhb_err_path(e, out.path);
+	else
+		rc = 0;
+	if (f != NULL)
 		fclose(f);
+	if (rc == 0)
+		rc = qhb_outfile_commit(&out, e) < 0 ? -1 : 0;
+	else
 		qhb_outfile_abort(&out);
-		qhb_trace_release(&t);
-		return 1;
-	}
-	fclose(f);
+out:
 	qhb_trace_release(&t);
-	if (qhb_outfile_commit(&out, &e) < 0) {
-		qhb_err_report(&e);
-		return 1;
-	}
-	return 0;
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -292,32 +273,32 @@ int main(int argc, char **argv)
 	struct qhb_err e = { 0 };
 	struct qhb_writer *w;
 	struct sigaction sa = { 0 };
-	int rval;
+	int rc;
 
 	parse_args(&o, argc, argv);
-	if (o.format >= 0)
-		return do_report(&o);
-	if (qhb_outfile_open(&out, o.out_path, !o.force, &e) < 0) {
-		qhb_err_report(&e);
-		return 1;
+	if (o.format >= 0) {
+		if (do_report(&o, &e) < 0)
+			goto fail;
+		return 0;
 	}
+	if (qhb_outfile_open(&out, o.out_path, !o.force, &e) < 0)
+		goto fail;
 	if ((w = qhb_writer_new(out.fd, out.path, o.level, 0, &e)) == NULL) {
-		qhb_err_report(&e);
 		qhb_outfile_abort(&out);
-		return 1;
+		goto fail;
 	}
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	rval = o.attach ? do_attach(&o, w) : do_record(&o, w);
+	rc = o.attach ? do_attach(&o, w, &e) : do_record(&o, w, &e);
 	qhb_writer_free(w);
-	if (rval == 0 && qhb_outfile_commit(&out, &e) < 0) {
-		qhb_err_report(&e);
-		rval = 1;
-	} else if (rval) {
+	if (rc == 0 && qhb_outfile_commit(&out, &e) == 0)
+		return 0;
+	if (rc < 0)
 		qhb_outfile_abort(&out);
-	}
-	return rval;
+fail:
+	qhb_err_report(&e);
+	return 1;
 }

@@ -8,7 +8,6 @@
  */
 #include <err.h>
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -21,7 +20,7 @@
 
 #include "err.h"
 #include "install.h"
-#include "parse.h"
+#include "opt.h"
 #include "qmp.h"
 #include "trace.h"
 #include "vm.h"
@@ -142,96 +141,56 @@ static int close_stdout(struct qhb_err *e)
 	return 0;
 }
 
-/* Parses the options of subcommand argv[0], those of set, into o.  Exits
- * on usage errors; returns the index of the first operand. */
-static int parse(int argc, char **argv, enum vm_optset set,
-    struct vm_cmd_opts *o)
+/* --mem SIZE: as QEMU's -m, a plain number counts MiB. */
+static int parse_mem(const char *arg, void *to, struct qhb_err *e)
 {
-	enum { O_MEM = 256, O_CPUS, O_MACHINE, O_KERNEL, O_INITRD, O_APPEND,
-	    O_WAIT, O_TIMEOUT, O_CPU, O_TRACE };
-	static const struct option start_opts[] = {
-		{ "mem", required_argument, NULL, O_MEM },
-		{ "cpus", required_argument, NULL, O_CPUS },
-		{ "machine", required_argument, NULL, O_MACHINE },
-		{ "cpu", required_argument, NULL, O_CPU },
-		{ "kernel", required_argument, NULL, O_KERNEL },
-		{ "initrd", required_argument, NULL, O_INITRD },
-		{ "append", required_argument, NULL, O_APPEND },
-		{ "wait", no_argument, NULL, O_WAIT },
-		{ "trace", optional_argument, NULL, O_TRACE },
-		{ "timeout", required_argument, NULL, O_TIMEOUT },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	static const struct option timeout_opts[] = {
-		{ "timeout", required_argument, NULL, O_TIMEOUT },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	static const struct option plain_opts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const struct option *longopts = plain_opts;
-	struct qhb_err e = { 0 };
-	int c;
+	return qhb_vm_parse_size(arg, to, e);
+}
 
-	if (set == OPTS_START)
-		longopts = start_opts;
-	else if (set == OPTS_TIMEOUT)
-		longopts = timeout_opts;
-	optind = 1;
-	/* "+" would stop at NAME; options may follow it, as in the examples,
-	 * but QMP arguments and patterns are never options: "--" ends them. */
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case O_MEM:
-			if (qhb_vm_parse_size(optarg, &o->vm.mem, &e) < 0) {
-				fprintf(stderr, PROG ": --mem: %s\n", e.msg);
-				exit(1);
-			}
-			break;
-		case O_CPUS:
-			if (qhb_parse_int(optarg, 1, 256, &o->vm.cpus, "--cpus", &e))
-				goto bad;
-			break;
-		case O_MACHINE:
-			o->vm.machine = optarg;
-			break;
-		case O_CPU:
-			o->vm.cpu_model = optarg;
-			break;
-		case O_KERNEL:
-			o->vm.kernel = optarg;
-			break;
-		case O_INITRD:
-			o->vm.initrd = optarg;
-			break;
-		case O_APPEND:
-			o->vm.append = optarg;
-			break;
-		case O_WAIT:
-			o->wait = 1;
-			break;
-		case O_TRACE:
-			o->vm.trace = optarg ? optarg : "";
-			break;
-		case O_TIMEOUT:
-			if (qhb_parse_int(optarg, 1, 86400, &o->timeout_s,
-			    "--timeout", &e))
-				goto bad;
-			break;
-		case 'h':
-			usage(stdout, 0);
-			break;
-		default:
-			usage(stderr, 1);
-		}
+/* Parses the options of subcommand argv[0], those of set, into o.  Exits
+ * on usage errors and -h; returns the index of the first operand, or -1
+ * with e (a bad value). */
+static int parse(int argc, char **argv, enum vm_optset set,
+    struct vm_cmd_opts *o, struct qhb_err *e)
+{
+	struct qhb_vm_opts *vm = &o->vm;
+	const struct qhb_opt start_opts[] = {
+		{ "mem", 0, QHB_OPT_CALL, .to = &vm->mem, .call = parse_mem },
+		{ "cpus", 0, QHB_OPT_INT, .to = &vm->cpus, .min = 1, .max = 256 },
+		{ "machine", 0, QHB_OPT_STRING, .to = &vm->machine },
+		{ "cpu", 0, QHB_OPT_STRING, .to = &vm->cpu_model },
+		{ "kernel", 0, QHB_OPT_STRING, .to = &vm->kernel },
+		{ "initrd", 0, QHB_OPT_STRING, .to = &vm->initrd },
+		{ "append", 0, QHB_OPT_STRING, .to = &vm->append },
+		{ "wait", 0, QHB_OPT_FLAG, .to = &o->wait },
+		{ "trace", 0, QHB_OPT_OPTIONAL, .to = &vm->trace },
+		{ "timeout", 0, QHB_OPT_INT, .to = &o->timeout_s,
+		    .min = 1, .max = 86400 },
+		{ 0 }
+	};
+	const struct qhb_opt timeout_opts[] = {
+		{ "timeout", 0, QHB_OPT_INT, .to = &o->timeout_s,
+		    .min = 1, .max = 86400 },
+		{ 0 }
+	};
+	const struct qhb_opt plain_opts[] = { { 0 } };
+	const struct qhb_opt *t = set == OPTS_START ? start_opts :
+	    set == OPTS_TIMEOUT ? timeout_opts : plain_opts;
+	int first;
+
+	/* Not in order, so options may follow NAME, as in the examples; QMP
+	 * arguments and patterns are never options: "--" ends them. */
+	switch (qhb_opt_parse(t, QHB_OPT_NO_VERSION, argc, argv, &first, e)) {
+	case QHB_OPT_OK:
+		return first;
+	case QHB_OPT_HELP:
+		usage(stdout, 0);
+		break;
+	case QHB_OPT_USAGE:
+		usage(stderr, 1);
+		break;
 	}
-	return optind;
-bad:
-	qhb_err_report(&e);
-	exit(1);
+	return -1;
 }
 
 /*
@@ -537,7 +496,8 @@ int main(int argc, char **argv)
 	}
 	argc--;
 	argv++;
-	i = parse(argc, argv, c->opts, &o);
+	if ((i = parse(argc, argv, c->opts, &o, &e)) < 0)
+		goto fail;
 	o.args = argv + i;
 	o.nargs = argc - i;
 	if (o.nargs < c->min || o.nargs > c->max) {
