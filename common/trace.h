@@ -147,8 +147,6 @@ int qhb_trace_format_parse(const char *s);
 int qhb_trace_report(const struct qhb_trace *t, enum qhb_trace_format fmt,
     unsigned limit, FILE *f, struct qhb_err *e);
 
-#endif
-
 /*
  * Functions used to record: find the plugin, drain a ring into trace
  * frames.
@@ -181,3 +179,5 @@ typedef int qhb_trace_alive_fn(void *arg);
 int qhb_trace_record(struct qhb_ring *r, struct qhb_writer *w,
     qhb_trace_alive_fn *alive, void *arg, const volatile int *stop,
     struct qhb_trace_stats *st, struct qhb_err *e);
+
+#endif
