@@ -172,56 +172,32 @@ static void parse_args(struct hilbert_opts *o, int argc, char **argv)
 /* --map and --inverse: a line in, a line out. */
 static int map_lines(const struct hilbert_opts *o)
 {
-	char *line = NULL, *p, *end;
+	struct qhb_err e = { 0 };
+	char *line = NULL;
 	size_t cap = 0;
-	uint64_t lineno = 0, d, max = o->order * o->dim == 64 ? UINT64_MAX :
-	    (UINT64_C(1) << (o->order * o->dim)) - 1;
+	uint64_t lineno = 0, d;
 	uint32_t x[3];
 	int rval = 0;
 
 	while (getline(&line, &cap, stdin) > 0) {
 		lineno++;
-		p = line;
-		if (o->mode == MODE_MAP) {
-			errno = 0;
-			d = strtoull(p, &end, 0);
-			while (*end == ' ' || *end == '\t' || *end == '\n' ||
-			    *end == '\r')
-				end++;
-			if (errno || end == p || *end || *p == '-' || d > max) {
-				warnx("<stdin>: line %" PRIu64 ": expected a curve index "
-				    "from 0 to %" PRIu64, lineno, max);
-				rval = 1;
-				break;
-			}
-			qhb_hilbert_d2axes(d, o->dim, o->order, x);
-			if (o->dim == 2)
-				printf("%u %u\n", x[0], x[1]);
-			else
-				printf("%u %u %u\n", x[0], x[1], x[2]);
-		} else {
-			unsigned i;
-			for (i = 0; i < o->dim; i++) {
-				unsigned long long c;
-				errno = 0;
-				c = strtoull(p, &end, 10);
-				if (errno || end == p || *p == '-' ||
-				    (o->order < 32 && c >> o->order) || c > UINT32_MAX)
-					break;
-				x[i] = (uint32_t)c;
-				p = end;
-			}
-			while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-				p++;
-			if (i < o->dim || *p) {
-				warnx("<stdin>: line %" PRIu64 ": expected %u coordinates "
-				    "from 0 to %" PRIu64, lineno, o->dim,
-				    (UINT64_C(1) << o->order) - 1);
-				rval = 1;
-				break;
-			}
-			printf("%" PRIu64 "\n", qhb_hilbert_axes2d(x, o->dim, o->order));
+		if (o->mode == MODE_MAP ? qhb_hilbert_parse_index(line, o->dim,
+		    o->order, &d, &e) : qhb_hilbert_parse_axes(line, o->dim,
+		    o->order, x, &e)) {
+			warnx("<stdin>: line %" PRIu64 ": %s", lineno, e.msg);
+			rval = 1;
+			break;
 		}
+		if (o->mode == MODE_INVERSE) {
+			printf("%" PRIu64 "\n", qhb_hilbert_axes2d(x, o->dim,
+			    o->order));
+			continue;
+		}
+		qhb_hilbert_d2axes(d, o->dim, o->order, x);
+		if (o->dim == 2)
+			printf("%u %u\n", x[0], x[1]);
+		else
+			printf("%u %u %u\n", x[0], x[1], x[2]);
 	}
 	free(line);
 	if (ferror(stdin)) {

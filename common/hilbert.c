@@ -2,6 +2,9 @@
  * hilbert -- Skilling's Hilbert curve and qhb's volume boxes.  See
  * hilbert.h.
  */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hilbert.h"
@@ -286,4 +289,61 @@ void qhb_hilbert_tile_place(const struct qhb_hilbert *h,
 		step[a] = ((int64_t)p[0] - p0[0]) +
 		    ((int64_t)p[1] - p0[1]) * sx + ((int64_t)p[2] - p0[2]) * sxy;
 	}
+}
+
+/*
+ * Curve positions as text.  strtoull's leniency is kept on purpose (blanks
+ * before a number, a '+'): these are the lines qhb-hilbert has always
+ * read, and scripts feed it.
+ */
+
+static int is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+int qhb_hilbert_parse_index(const char *s, unsigned dim, unsigned order,
+    uint64_t *d, struct qhb_err *e)
+{
+	uint64_t max = order * dim == 64 ? UINT64_MAX :
+	    (UINT64_C(1) << (order * dim)) - 1, v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	while (is_blank(*end))
+		end++;
+	if (errno || end == s || *end || *s == '-' || v > max)
+		return qhb_err_set(e, "expected a curve index from 0 to %" PRIu64,
+		    max);
+	*d = v;
+	return 0;
+}
+
+int qhb_hilbert_parse_axes(const char *s, unsigned dim, unsigned order,
+    uint32_t *x, struct qhb_err *e)
+{
+	const char *p = s;
+	uint32_t v[3];
+	unsigned i;
+
+	for (i = 0; i < dim; i++) {
+		unsigned long long c;
+		char *end;
+
+		errno = 0;
+		c = strtoull(p, &end, 10);
+		if (errno || end == p || *p == '-' ||
+		    (order < 32 && c >> order) || c > UINT32_MAX)
+			break;
+		v[i] = (uint32_t)c;
+		p = end;
+	}
+	while (is_blank(*p))
+		p++;
+	if (i < dim || *p)
+		return qhb_err_set(e, "expected %u coordinates from 0 to %" PRIu64,
+		    dim, (UINT64_C(1) << order) - 1);
+	memcpy(x, v, dim * sizeof(*x));
+	return 0;
 }

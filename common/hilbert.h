@@ -33,6 +33,20 @@ void qhb_hilbert_d2axes(uint64_t d, unsigned dim, unsigned order,
 /* Axes x[0..dim) (each < 2^order) to the curve index. */
 uint64_t qhb_hilbert_axes2d(const uint32_t *x, unsigned dim, unsigned order);
 
+/*
+ * Functions used to read one line of qhb-hilbert --map or --inverse (dim
+ * and order as above): whole numbers, blanks (space, tab, CR, LF) around
+ * and between them.  Each returns 0, or -1 with e saying what was
+ * expected and the output left unchanged.
+ */
+/* "INDEX": a curve index (decimal, 0x hexadecimal, 0 octal) of at most
+ * 2^(dim*order) - 1, into *d. */
+int qhb_hilbert_parse_index(const char *s, unsigned dim, unsigned order,
+    uint64_t *d, struct qhb_err *e);
+/* "X Y" or "X Y Z": dim decimal axes, each below 2^order, into x. */
+int qhb_hilbert_parse_axes(const char *s, unsigned dim, unsigned order,
+    uint32_t *x, struct qhb_err *e);
+
 /* How one cube of a box is placed: world axis a takes canonical axis
  * perm[a], mirrored when bit a of flip is set, shifted by origin[a]; with
  * reverse the cube is walked from its curve's end. */

@@ -781,6 +781,18 @@ out:
 	return rc;
 }
 
+int qhb_kernel_load_symbols(struct qhb_kernel *k,
+    const struct qhb_kernel_opts *opts, struct qhb_err *e)
+{
+	if (opts->system_map)
+		return load_system_map(k, opts->system_map, e);
+	if (opts->vmlinux)
+		return load_vmlinux(k, opts->vmlinux, e);
+	if (opts->isf)
+		return load_isf(k, opts->isf, e);
+	return 0;
+}
+
 /*
  * BTF: between __start_BTF and __stop_BTF, or found by its header.
  */
@@ -977,16 +989,8 @@ int qhb_kernel_open(struct qhb_kernel *k, const struct qhb_phys *phys,
 		}
 		qhb_err_clear(e);
 	}
-	if (opts->system_map) {
-		if (load_system_map(k, opts->system_map, e))
-			goto err;
-	} else if (opts->vmlinux) {
-		if (load_vmlinux(k, opts->vmlinux, e))
-			goto err;
-	} else if (opts->isf) {
-		if (load_isf(k, opts->isf, e))
-			goto err;
-	}
+	if (qhb_kernel_load_symbols(k, opts, e))
+		goto err;
 	if (k->nsyms == 0 && kallsyms_find(k, e))
 		goto err;
 	if (k->btf.n == 0 && btf_find(k, e))

@@ -78,6 +78,14 @@ struct qhb_kernel {
 int qhb_kernel_open(struct qhb_kernel *k, const struct qhb_phys *phys,
     const struct qhb_kernel_opts *opts, struct qhb_err *e);
 void qhb_kernel_close(struct qhb_kernel *k);
+/* Loads the symbol file opts names (the first of system_map, vmlinux and
+ * isf; none: nothing to do) into k, the symbols moved by k->kaslr_virt and
+ * replacing those k had; a vmlinux's .BTF replaces k's types.  This is
+ * qhb_kernel_open's step for the user's files, on its own so that the
+ * parsers can be tested without a kernel in RAM.  Returns 0, or -1 with e
+ * naming the file; k's symbols are then as they were. */
+int qhb_kernel_load_symbols(struct qhb_kernel *k,
+    const struct qhb_kernel_opts *opts, struct qhb_err *e);
 
 /*
  * Functions used to read kernel memory.

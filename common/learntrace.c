@@ -31,27 +31,27 @@ struct uncovered {
 	uint64_t count;
 };
 
-int qhb_learntrace_learn(struct qhb_learn_lib *l, const struct qhb_trace *t,
-    const struct qhb_learntrace_opts *o, struct qhb_learntrace_stats *st,
-    struct qhb_err *e)
+int qhb_learntrace_forms(const struct qhb_trace *t, uint64_t hot,
+    int (*each)(const struct qhb_x86sem_form *f, void *arg), void *arg,
+    uint64_t *hot_blocks, struct qhb_err *e)
 {
 	json_t *seen = json_object();
+	int rc = 0;
 
-	memset(st, 0, sizeof(*st));
 	if (seen == NULL)
 		return qhb_err_set(e, "out of memory");
-	for (size_t i = 0; i < t->nblocks; i++) {
+	for (size_t i = 0; i < t->nblocks && rc == 0; i++) {
 		const struct qhb_trace_block *b = &t->blocks[i];
 		size_t off = 0;
 
-		if (b->execs < o->hot)
+		if (b->execs < hot)
 			continue;
-		st->hot_blocks++;
-		for (unsigned k = 0; k < b->ninsns; off += b->len[k], k++) {
+		if (hot_blocks != NULL)
+			(*hot_blocks)++;
+		for (unsigned k = 0; k < b->ninsns && rc == 0;
+		    off += b->len[k], k++) {
 			struct qhb_x86sem_form f;
-			struct qhb_learn_entry en;
 			struct qhb_err ie = { 0 };
-			int learned;
 
 			if (off + b->len[k] > b->nbytes ||
 			    qhb_x86sem_decode(b->code + off, b->len[k], &f, &ie) < 0 ||
@@ -59,20 +59,47 @@ int qhb_learntrace_learn(struct qhb_learn_lib *l, const struct qhb_trace *t,
 			    json_object_get(seen, f.text) != NULL)
 				continue;
 			json_object_set_new(seen, f.text, json_true());
-			st->forms++;
-			if (qhb_learn_form(l, &f, &o->synth, &en, &learned, e) < 0) {
-				json_decref(seen);
-				return -1;
-			}
-			st->learned += learned;
-			if (qhb_learn_entry_runnable(&en, NULL))
-				st->proven++;
-			else
-				st->fallback++;
+			rc = each(&f, arg);
 		}
 	}
 	json_decref(seen);
+	return rc;
+}
+
+struct learn_run {
+	struct qhb_learn_lib *l;
+	const struct qhb_learntrace_opts *o;
+	struct qhb_learntrace_stats *st;
+	struct qhb_err *e;
+};
+
+/* One form of a learn run: looked up, or synthesized into the library. */
+static int learn_one(const struct qhb_x86sem_form *f, void *arg)
+{
+	struct learn_run *r = arg;
+	struct qhb_learn_entry en;
+	int learned;
+
+	r->st->forms++;
+	if (qhb_learn_form(r->l, f, &r->o->synth, &en, &learned, r->e) < 0)
+		return -1;
+	r->st->learned += learned;
+	if (qhb_learn_entry_runnable(&en, NULL))
+		r->st->proven++;
+	else
+		r->st->fallback++;
 	return 0;
+}
+
+int qhb_learntrace_learn(struct qhb_learn_lib *l, const struct qhb_trace *t,
+    const struct qhb_learntrace_opts *o, struct qhb_learntrace_stats *st,
+    struct qhb_err *e)
+{
+	struct learn_run r = { l, o, st, e };
+
+	memset(st, 0, sizeof(*st));
+	return qhb_learntrace_forms(t, o->hot, learn_one, &r, &st->hot_blocks,
+	    e) < 0 ? -1 : 0;
 }
 
 static int cmp_count(const void *a, const void *b)

@@ -29,6 +29,15 @@ struct qhb_learntrace_stats {
 	uint64_t hot_blocks, forms, learned, proven, fallback;
 };
 
+/* Calls each(f, arg) once for every distinct instruction form of the
+ * blocks of t run at least hot times, in the order first met; a block's
+ * exit (jcc, jmp, call, ret) and what does not decode are left out.
+ * Adds the number of those blocks to *hot_blocks (NULL: not counted).
+ * Stops at the first nonzero each returns and returns it; 0 when every
+ * form was given, -1 with e when out of memory. */
+int qhb_learntrace_forms(const struct qhb_trace *t, uint64_t hot,
+    int (*each)(const struct qhb_x86sem_form *f, void *arg), void *arg,
+    uint64_t *hot_blocks, struct qhb_err *e);
 /* Learns every distinct form of the hot blocks of t into l.  Returns 0
  * with *st filled, or -1 with e. */
 int qhb_learntrace_learn(struct qhb_learn_lib *l, const struct qhb_trace *t,

@@ -225,25 +225,61 @@ out:
 	return ret;
 }
 
+/* A connection not yet set up on fd (-1), named name in errors; NULL with
+ * e set when out of memory. */
+static struct qhb_qmp *qmp_new(const char *name, int timeout_ms,
+    struct qhb_err *e)
+{
+	struct qhb_qmp *q = calloc(1, sizeof(*q));
+
+	if (q == NULL)
+		return qhb_err_sys(e, "QMP connection"), NULL;
+	q->fd = -1;
+	q->timeout_ms = timeout_ms > 0 ? timeout_ms : QMP_DEFAULT_TIMEOUT_MS;
+	q->next_id = 1;
+	snprintf(q->path, sizeof(q->path), "%s", name);
+	return q;
+}
+
+/* Reads QEMU's greeting and negotiates capabilities by deadline.  0, or
+ * -1 with e set. */
+static int qmp_handshake(struct qhb_qmp *q, int64_t deadline,
+    struct qhb_err *e)
+{
+	json_t *msg, *ret;
+
+	msg = qmp_read(q, deadline, e);
+	if (msg == NULL)
+		return -1;
+	if (json_object_get(msg, "QMP") == NULL) {
+		json_decref(msg);
+		return qhb_err_set(e, "expected a QMP greeting {\"QMP\": ...}, "
+		    "got something else: not a QMP socket?");
+	}
+	json_decref(msg);
+	msg = json_pack("{s:s}", "execute", "qmp_capabilities");
+	ret = msg != NULL ? qmp_call(q, msg, e) : NULL;
+	json_decref(msg);
+	if (ret == NULL)
+		return -1;
+	json_decref(ret);
+	return 0;
+}
+
 struct qhb_qmp *qhb_qmp_open(const char *path, int timeout_ms,
     struct qhb_err *e)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct qhb_qmp *q;
 	int64_t deadline;
-	json_t *msg, *ret;
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
 		qhb_err_path(e, path);
 		return qhb_err_set(e, "socket path longer than %zu bytes",
 		    sizeof(sa.sun_path) - 1), NULL;
 	}
-	q = calloc(1, sizeof(*q));
-	if (q == NULL)
-		return qhb_err_sys(e, "QMP connection"), NULL;
-	q->timeout_ms = timeout_ms > 0 ? timeout_ms : QMP_DEFAULT_TIMEOUT_MS;
-	q->next_id = 1;
-	snprintf(q->path, sizeof(q->path), "%s", path);
+	if ((q = qmp_new(path, timeout_ms, e)) == NULL)
+		return NULL;
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	deadline = now_ms() + q->timeout_ms;
 	q->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -262,25 +298,36 @@ struct qhb_qmp *qhb_qmp_open(const char *path, int timeout_ms,
 		qhb_err_sys(e, "connect");
 		goto err;
 	}
-	msg = qmp_read(q, deadline, e);
-	if (msg == NULL)
+	if (qmp_handshake(q, deadline, e) < 0)
 		goto err;
-	if (json_object_get(msg, "QMP") == NULL) {
-		json_decref(msg);
-		qhb_err_set(e, "expected a QMP greeting {\"QMP\": ...}, got "
-		    "something else: not a QMP socket?");
-		goto err;
-	}
-	json_decref(msg);
-	msg = json_pack("{s:s}", "execute", "qmp_capabilities");
-	ret = msg != NULL ? qmp_call(q, msg, e) : NULL;
-	json_decref(msg);
-	if (ret == NULL)
-		goto err;
-	json_decref(ret);
 	return q;
 err:
 	qhb_err_path(e, path);
+	qhb_qmp_close(q);
+	return NULL;
+}
+
+struct qhb_qmp *qhb_qmp_fdopen(int fd, const char *name, int timeout_ms,
+    struct qhb_err *e)
+{
+	struct qhb_qmp *q;
+	int fl;
+
+	if ((q = qmp_new(name, timeout_ms, e)) == NULL) {
+		close(fd);
+		return NULL;
+	}
+	q->fd = fd;
+	if ((fl = fcntl(fd, F_GETFL)) < 0 ||
+	    fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+		qhb_err_sys(e, "fcntl");
+		goto err;
+	}
+	if (qmp_handshake(q, now_ms() + q->timeout_ms, e) < 0)
+		goto err;
+	return q;
+err:
+	qhb_err_path(e, name);
 	qhb_qmp_close(q);
 	return NULL;
 }

@@ -22,6 +22,11 @@ struct qhb_qmp;
  * done.  timeout_ms bounds every later wait (0: 10 s).  NULL on error. */
 struct qhb_qmp *qhb_qmp_open(const char *path, int timeout_ms,
     struct qhb_err *e);
+/* The same on fd, a connected stream socket (or one end of a socketpair)
+ * that q owns from now on, even on error; name stands for the path in
+ * errors.  fd is made non-blocking. */
+struct qhb_qmp *qhb_qmp_fdopen(int fd, const char *name, int timeout_ms,
+    struct qhb_err *e);
 /* Closes the connection.  NULL is a no-op. */
 void qhb_qmp_close(struct qhb_qmp *q);
 

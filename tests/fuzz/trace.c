@@ -26,24 +26,11 @@ static void reports(const struct qhb_trace *t)
 	fclose(f);
 }
 
-/* A trace frame's records; any error ends the stream. */
-static int add(const struct qhb_frame *f, void *arg)
-{
-	struct qhb_err e = { 0 };
-
-	return f->kind == QHB_FRAME_TRACE &&
-	    qhb_trace_add(arg, f->data, f->size, &e) < 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct qhb_trace t = { 0 };
-	struct qhb_err e = { 0 };
 
-	if (size >= 4 && memcmp(data, QHB_STREAM_MAGIC, 4) == 0)
-		fuzz_frames(data, size, add, &t);
-	else
-		qhb_trace_add(&t, data, size, &e);
+	fuzz_trace(data, size, &t);
 	reports(&t);
 	qhb_trace_release(&t);
 	return 0;

@@ -146,10 +146,42 @@ static void test_boxes(void)
 	CHECK(qhb_hilbert_init(&h, 3, 0, &e) == -1);
 }
 
+/* The lines of --map and --inverse: the numbers, blanks, the bounds of
+ * the curve, and the output left alone on failure. */
+static void test_lines(void)
+{
+	struct qhb_err e = { 0 };
+	uint32_t x[3] = { 7, 7, 7 };
+	uint64_t d = 7;
+
+	CHECK(qhb_hilbert_parse_index("4095\n", 3, 4, &d, &e) == 0 && d == 4095);
+	CHECK(qhb_hilbert_parse_index("0x10 \r\n", 3, 4, &d, &e) == 0 && d == 16);
+	CHECK(qhb_hilbert_parse_index("18446744073709551615", 2, 32, &d,
+	    &e) == 0 && d == UINT64_MAX);
+	d = 7;
+	CHECK(qhb_hilbert_parse_index("4096\n", 3, 4, &d, &e) == -1 && d == 7);
+	CHECK(strcmp(e.msg, "expected a curve index from 0 to 4095") == 0);
+	CHECK(qhb_hilbert_parse_index("-1", 3, 4, &d, &e) == -1);
+	CHECK(qhb_hilbert_parse_index("", 3, 4, &d, &e) == -1);
+	CHECK(qhb_hilbert_parse_index("1 2", 3, 4, &d, &e) == -1 && d == 7);
+	CHECK(qhb_hilbert_parse_axes(" 1\t2  15\n", 3, 4, x, &e) == 0 &&
+	    x[0] == 1 && x[1] == 2 && x[2] == 15);
+	CHECK(qhb_hilbert_parse_axes("4294967295 0", 2, 32, x, &e) == 0 &&
+	    x[0] == UINT32_MAX && x[1] == 0);
+	x[0] = x[1] = x[2] = 7;
+	CHECK(qhb_hilbert_parse_axes("1 16 0\n", 3, 4, x, &e) == -1 &&
+	    x[0] == 7 && x[1] == 7 && x[2] == 7);
+	CHECK(strcmp(e.msg, "expected 3 coordinates from 0 to 15") == 0);
+	CHECK(qhb_hilbert_parse_axes("1 2", 3, 4, x, &e) == -1);
+	CHECK(qhb_hilbert_parse_axes("1 2 3 4", 3, 4, x, &e) == -1);
+	CHECK(qhb_hilbert_parse_axes("1,2", 2, 4, x, &e) == -1 && x[0] == 7);
+}
+
 void unit_main(void)
 {
 	UNIT_RUN(test_reference);
 	UNIT_RUN(test_cube);
 	UNIT_RUN(test_large);
 	UNIT_RUN(test_boxes);
+	UNIT_RUN(test_lines);
 }
