@@ -246,6 +246,18 @@ static int do_attach(struct trace_opts *o, struct qhb_writer *w)
 	return 0;
 }
 
+/* The exit status rval, made 1 when stdout lost what was printed on it. */
+static int finish(int rval)
+{
+	struct qhb_err e = { 0 };
+
+	if (qhb_outfile_close_stdout(&e) < 0 && rval == 0) {
+		qhb_err_report(&e);
+		rval = 1;
+	}
+	return rval;
+}
+
 static int do_report(struct trace_opts *o)
 {
 	struct qhb_err e = { 0 };
@@ -296,7 +308,7 @@ int main(int argc, char **argv)
 
 	parse_args(&o, argc, argv);
 	if (o.format >= 0)
-		return do_report(&o);
+		return finish(do_report(&o));
 	if (qhb_outfile_open(&out, o.out_path, !o.force, &e) < 0) {
 		qhb_err_report(&e);
 		return 1;
@@ -319,5 +331,5 @@ int main(int argc, char **argv)
 	} else if (rval) {
 		qhb_outfile_abort(&out);
 	}
-	return rval;
+	return finish(rval);
 }
