@@ -351,6 +351,11 @@ uint64_t qhb_reader_offset(const struct qhb_reader *r)
 	return r->offset;
 }
 
+const char *qhb_reader_name(const struct qhb_reader *r)
+{
+	return r->name;
+}
+
 void qhb_reader_close(struct qhb_reader *r)
 {
 	if (r == NULL)
