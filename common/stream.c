@@ -604,6 +604,14 @@ static int reader_next(struct qhb_reader *r, struct qhb_frame *f,
 			unsigned long long fcs =
 			    ZSTD_getFrameContentSize(r->stored, stored);
 			size_t n;
+			/* Two sizes near 2^64 are zstd's sentinels, not sizes. */
+			if (fcs == ZSTD_CONTENTSIZE_ERROR)
+				return qhb_err_at(e, off + hsize, "frame %" PRIu64
+				    ": zstd payload is not a zstd frame", idx);
+			if (fcs == ZSTD_CONTENTSIZE_UNKNOWN)
+				return qhb_err_at(e, off + hsize, "frame %" PRIu64
+				    ": zstd frame does not declare its size, "
+				    "header %" PRIu64, idx, content);
 			if (fcs != content)
 				return qhb_err_at(e, off + hsize, "frame %" PRIu64
 				    ": zstd frame declares %llu bytes, header "
