@@ -9,6 +9,7 @@
 
 #include "cat.h"
 #include "opt.h"
+#include "outfile.h"
 #include "parse.h"
 #include "sandbox.h"
 
@@ -126,8 +127,8 @@ int main(int argc, char **argv)
 	if (rval != 0 && o.mode != QHB_CAT_JSON)
 		qhb_outfile_abort(&out);
 	qhb_cat_release(&c);
-	if (fclose(stdout) == EOF && rval == 0) {
-		warn("<stdout>");
+	if (qhb_outfile_close_stdout(&e) < 0 && rval == 0) {
+		qhb_err_report(&e);
 		rval = 1;
 	}
 	return rval;

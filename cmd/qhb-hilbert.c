@@ -331,6 +331,7 @@ done:
 int main(int argc, char **argv)
 {
 	struct hilbert_opts o = { 0 };
+	struct qhb_err e = { 0 };
 	int rval;
 
 	parse_args(&o, argc, argv);
@@ -347,8 +348,8 @@ int main(int argc, char **argv)
 		rval = stream(&o);
 		break;
 	}
-	if (fclose(stdout) == EOF && rval == 0) {
-		warn("<stdout>");
+	if (qhb_outfile_close_stdout(&e) < 0 && rval == 0) {
+		qhb_err_report(&e);
 		rval = 1;
 	}
 	return rval;

@@ -14,6 +14,7 @@
 #include "json.h"
 #include "learn.h"
 #include "learntrace.h"
+#include "outfile.h"
 #include "learnvk.h"
 #include "opt.h"
 #include "pixelcpu.h"
@@ -176,7 +177,7 @@ static int learn_one(struct qhb_learn_lib *lib, const struct learn_opts *o,
 static int printed(int rc)
 {
 	if (rc < 0 && ferror(stdout))
-		warn("stdout");
+		warn("<stdout>");
 	else if (rc < 0)
 		warnx("out of memory");
 	return rc;
@@ -339,9 +340,15 @@ int main(int argc, char **argv)
 				continue;
 			}
 			if (printed(qhb_learn_entry_write(stdout, &f, &en,
-			    learned)) < 0)
+			    learned)) < 0) {
 				rval = 1;
-			fflush(stdout);
+			} else if (fflush(stdout) == EOF) {
+				/* Now, while errno is the write's: the
+				 * lines of the forms left would be lost. */
+				warn("<stdout>");
+				rval = 1;
+				break;
+			}
 		}
 	} else if (o.eval != NULL) {
 		if (learn_one(&lib, &o, o.eval, &f, &en, &learned) < 0) {
@@ -391,8 +398,8 @@ int main(int argc, char **argv)
 		rval = 1;
 	}
 	qhb_learn_lib_close(&lib);
-	if (fclose(stdout) == EOF) {
-		warn("stdout");
+	if (qhb_outfile_close_stdout(&e) < 0 && rval == 0) {
+		qhb_err_report(&e);
 		rval = 1;
 	}
 	return rval;

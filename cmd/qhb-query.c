@@ -8,6 +8,7 @@
 
 #include "audit.h"
 #include "opt.h"
+#include "outfile.h"
 #include "query.h"
 #include "ram.h"
 #include "sandbox.h"
@@ -150,8 +151,8 @@ out:
 	qhb_reader_close(in);
 	qhb_ram_close(&ram);
 	qhb_audit_close(&au);
-	if (fclose(stdout) == EOF && rval == 0) {
-		warn("<stdout>");
+	if (qhb_outfile_close_stdout(&e) < 0 && rval == 0) {
+		qhb_err_report(&e);
 		rval = 1;
 	}
 	return rval;

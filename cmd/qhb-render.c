@@ -240,8 +240,8 @@ done:
 	qhb_rendervk_free(rv);
 	qhb_vk_close(vk);
 	qhb_regions_release(&regions);
-	if (fclose(stdout) == EOF && rval == 0) {
-		warn("<stdout>");
+	if (qhb_outfile_close_stdout(&e) < 0 && rval == 0) {
+		qhb_err_report(&e);
 		rval = 1;
 	}
 	return rval;

@@ -258,5 +258,9 @@ done:
 	qhb_ram_close(&ram);
 	qhb_qmp_close(qmp);
 	free(vm_name);
+	if (qhb_outfile_close_stdout(&e) < 0 && rval == 0) {
+		qhb_err_report(&e);
+		rval = 1;
+	}
 	return rval;
 }

@@ -235,6 +235,18 @@ static int do_attach(struct trace_opts *o, struct qhb_writer *w,
 	return 0;
 }
 
+/* The exit status rval, made 1 when stdout lost what was printed on it. */
+static int finish(int rval)
+{
+	struct qhb_err e = { 0 };
+
+	if (qhb_outfile_close_stdout(&e) < 0 && rval == 0) {
+		qhb_err_report(&e);
+		rval = 1;
+	}
+	return rval;
+}
+
 /* Reports on the trace FILE (or standard input) in o->format.  0, or -1
  * with e. */
 static int do_report(struct trace_opts *o, struct qhb_err *e)
@@ -279,7 +291,7 @@ int main(int argc, char **argv)
 	if (o.format >= 0) {
 		if (do_report(&o, &e) < 0)
 			goto fail;
-		return 0;
+		return finish(0);
 	}
 	if (qhb_outfile_open(&out, o.out_path, !o.force, &e) < 0)
 		goto fail;
@@ -295,10 +307,10 @@ int main(int argc, char **argv)
 	rc = o.attach ? do_attach(&o, w, &e) : do_record(&o, w, &e);
 	qhb_writer_free(w);
 	if (rc == 0 && qhb_outfile_commit(&out, &e) == 0)
-		return 0;
+		return finish(0);
 	if (rc < 0)
 		qhb_outfile_abort(&out);
 fail:
 	qhb_err_report(&e);
-	return 1;
+	return finish(1);
 }

@@ -21,6 +21,7 @@
 #include "err.h"
 #include "install.h"
 #include "opt.h"
+#include "outfile.h"
 #include "qmp.h"
 #include "trace.h"
 #include "vm.h"
@@ -128,17 +129,6 @@ static void usage(FILE *fp, int code)
 	if (fp == stdout)
 		fputs(details, fp);
 	exit(code);
-}
-
-/* Checks that stdout took everything.  0, or -1 with e. */
-static int close_stdout(struct qhb_err *e)
-{
-	if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
-		qhb_err_clear(e);
-		qhb_err_path(e, "stdout");
-		return qhb_err_set(e, "%s", strerror(errno));
-	}
-	return 0;
 }
 
 /* --mem SIZE: as QEMU's -m, a plain number counts MiB. */
@@ -396,7 +386,7 @@ static int cmd_qmp(struct vm_cmd_opts *o, struct qhb_err *e)
 	}
 	if (ret == NULL)
 		goto out;
-	/* A write error is close_stdout's to report. */
+	/* A write error is qhb_outfile_close_stdout's to report. */
 	if (json_dumpf(ret, stdout, JSON_INDENT(2) | JSON_ENCODE_ANY) < 0 &&
 	    !ferror(stdout)) {
 		qhb_err_set(e, "cannot encode QMP's answer");
@@ -451,7 +441,7 @@ static int cmd_log(struct vm_cmd_opts *o, struct qhb_err *e)
 	}
 	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
 		if (fwrite(buf, 1, n, stdout) != n)
-			break;   /* close_stdout says why */
+			break;   /* qhb_outfile_close_stdout says why */
 	if (ferror(fp)) {
 		qhb_err_path(e, info.serial);
 		rc = qhb_err_set(e, "read error");
@@ -513,7 +503,7 @@ int main(int argc, char **argv)
 	    c->run(&o, &e) < 0)
 		goto fail;
 out:
-	if (close_stdout(&e) == 0)
+	if (qhb_outfile_close_stdout(&e) == 0)
 		return 0;
 fail:
 	qhb_err_report(&e);

@@ -256,6 +256,13 @@ int qhb_kernel_sym(const struct qhb_kernel *k, const char *name,
 	return -1;
 }
 
+uint64_t qhb_kernel_end(const struct qhb_kernel *k)
+{
+	uint64_t end;
+
+	return qhb_kernel_sym(k, "_end", &end) == 0 ? end : UINT64_MAX;
+}
+
 const struct qhb_ksym *qhb_kernel_addr2sym(const struct qhb_kernel *k,
     uint64_t addr)
 {
@@ -268,7 +275,13 @@ const struct qhb_ksym *qhb_kernel_addr2sym(const struct qhb_kernel *k,
 		else
 			hi = mid;
 	}
-	return lo > 0 ? &k->syms[lo - 1] : NULL;
+	if (lo == 0)
+		return NULL;
+	/* Past _end lie modules, vmalloc and the fixmap, none of them the
+	 * last symbol's: a few linker symbols there are named exactly. */
+	if (addr > qhb_kernel_end(k) && k->syms[lo - 1].addr != addr)
+		return NULL;
+	return &k->syms[lo - 1];
 }
 
 const char *qhb_kernel_symname(const struct qhb_kernel *k,

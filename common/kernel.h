@@ -115,9 +115,12 @@ int qhb_kernel_str(struct qhb_kernel *k, uint64_t va, char *buf, size_t size,
 /* The address of symbol name; 0 with -1 when there is none. */
 int qhb_kernel_sym(const struct qhb_kernel *k, const char *name,
     uint64_t *addr);
-/* The symbol at or before addr, or NULL. */
+/* The symbol at or before addr, or NULL: none is, or addr is past the
+ * kernel's end and no symbol is at it. */
 const struct qhb_ksym *qhb_kernel_addr2sym(const struct qhb_kernel *k,
     uint64_t addr);
+/* The kernel image's end, symbol _end; UINT64_MAX when it has none. */
+uint64_t qhb_kernel_end(const struct qhb_kernel *k);
 const char *qhb_kernel_symname(const struct qhb_kernel *k,
     const struct qhb_ksym *s);
 

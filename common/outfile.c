@@ -204,6 +204,26 @@ void qhb_outfile_abort(struct qhb_outfile *o)
 	o->tmp[0] = '\0';
 }
 
+int qhb_outfile_close_stdout(struct qhb_err *e)
+{
+	int failed = ferror(stdout);
+
+	/* fclose's own error, not one left in errno by an earlier call. */
+	errno = 0;
+	if (fflush(stdout) == EOF || fclose(stdout) == EOF) {
+		qhb_err_clear(e);
+		qhb_err_path(e, "<stdout>");
+		return errno ? qhb_err_sys(e, "%s", "") : qhb_err_set(e,
+		    "write error");
+	}
+	if (failed) {
+		qhb_err_clear(e);
+		qhb_err_path(e, "<stdout>");
+		return qhb_err_set(e, "write error");
+	}
+	return 0;
+}
+
 int qhb_write_all(int fd, const void *buf, uint64_t n, struct qhb_err *e)
 {
 	const uint8_t *p = buf;

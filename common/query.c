@@ -1,6 +1,7 @@
 #include "query.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "isf.h"
 #include "json.h"
 #include "linux.h"
+#include "parse.h"
 #include "image.h"
 #include "snap.h"
 
@@ -44,24 +46,56 @@ static int parse_num(const char *s, uint64_t *v)
 
 	if (*s == '\0' || *s == '-')
 		return -1;
+	errno = 0;
 	*v = strtoull(s, &end, 0);
-	return *end != '\0' ? -1 : 0;
+	/* ERANGE: more than 64 bits, not the largest address. */
+	return *end != '\0' || errno ? -1 : 0;
+}
+
+/* The pid of "maps PID" or "regions 'pid N'": decimal, and a pid_t, so
+ * that 2^32 + 1 is refused rather than read as pid 1.  0, or -1 with e. */
+static int parse_pid(const char *s, int32_t *pid, struct qhb_err *e)
+{
+	unsigned v;
+
+	if (qhb_parse_unsigned(s, 0, INT32_MAX, &v, "pid", e))
+		return -1;
+	*pid = (int32_t)v;
+	return 0;
 }
 
 int qhb_query_check(int argc, char **argv, struct qhb_err *e)
 {
+	static const char *const bare[] = { "banner", "ps", "modules", "isf" };
 	const char *q = argc > 0 ? argv[0] : "";
-	uint64_t v;
+	int32_t pid;
 
-	if ((strcmp(q, "banner") == 0 || strcmp(q, "ps") == 0 ||
-	    strcmp(q, "modules") == 0 || strcmp(q, "isf") == 0) && argc == 1)
-		return 0;
-	if (strcmp(q, "maps") == 0 && argc == 2 && parse_num(argv[1], &v) == 0)
-		return 0;
+	for (size_t i = 0; i < sizeof(bare) / sizeof(bare[0]); i++) {
+		if (strcmp(q, bare[i]) != 0)
+			continue;
+		if (argc == 1)
+			return 0;
+		/* "ps FILE" is the usual slip: the snapshot is not an
+		 * argument. */
+		return qhb_err_set(e, "%s: takes no argument, got '%s'; the "
+		    "snapshot comes on standard input or --ram", q, argv[1]);
+	}
+	if (strcmp(q, "maps") == 0 && argc == 2)
+		return parse_pid(argv[1], &pid, e);
 	if (strcmp(q, "sym") == 0 && argc == 2)
 		return 0;
-	if (strcmp(q, "regions") == 0 && argc == 2)
+	if (strcmp(q, "regions") == 0 && argc == 2) {
+		const char *intent = argv[1];
+		uint64_t v;
+
+		while (isspace((unsigned char)*intent))
+			intent++;
+		/* What q_regions reads as a pid must be one. */
+		if (strncmp(intent, "pid ", 4) == 0 &&
+		    parse_num(intent + 4, &v) == 0)
+			return parse_pid(intent + 4, &pid, e);
 		return 0;
+	}
 	return qhb_err_set(e, "unknown question '%s'%s: expected one of: %s",
 	    q, argc > 0 ? " or wrong arguments" : "", forms);
 }
@@ -198,13 +232,12 @@ static json_t *q_maps(struct qhb_linux *l, const char *arg, int pages,
 {
 	struct qhb_task t;
 	struct qhb_vma *v;
-	uint64_t pid = 0;
+	int32_t pid;
 	size_t n;
 	int partial;
 	json_t *a;
 
-	parse_num(arg, &pid);
-	if (find_task(l, (int32_t)pid, &t, e))
+	if (parse_pid(arg, &pid, e) || find_task(l, pid, &t, e))
 		return NULL;
 	if (qhb_linux_vmas(l, t.mm, &v, &n, &partial, e))
 		return NULL;
@@ -243,7 +276,11 @@ static json_t *q_sym(struct qhb_kernel *k, const char *arg, struct qhb_err *e)
 		    "name", text(qhb_kernel_symname(k, s)), "offset",
 		    qhb_json_hex(a - s->addr), "type", type);
 	}
-	qhb_err_set(e, "no symbol %s (%s)", arg, k->sym_source);
+	if (parse_num(arg, &a) == 0 && a > qhb_kernel_end(k))
+		qhb_err_set(e, "no symbol: %s is past the kernel's end (_end "
+		    "at 0x%" PRIx64 ")", arg, qhb_kernel_end(k));
+	else
+		qhb_err_set(e, "no symbol %s (%s)", arg, k->sym_source);
 	return NULL;
 }
 
@@ -364,25 +401,27 @@ static json_t *q_regions(struct qhb_linux *l, const char *intent,
 	json_t *out = json_array(), *res = NULL;
 	struct qhb_task *tv = NULL;
 	size_t tn = 0;
-	uint64_t pid, a, b;
+	uint64_t a, b;
+	int32_t pid;
 	char label[128];
 	int partial = 0, found = 0;
 
 	while (isspace((unsigned char)*intent))
 		intent++;
-	if (strncmp(intent, "pid ", 4) == 0 && parse_num(intent + 4, &pid) == 0) {
-		if (qhb_linux_tasks(l, &tv, &tn, &partial, e))
+	if (strncmp(intent, "pid ", 4) == 0 && parse_num(intent + 4, &a) == 0) {
+		if (parse_pid(intent + 4, &pid, e) ||
+		    qhb_linux_tasks(l, &tv, &tn, &partial, e))
 			goto out;
 		for (size_t i = 0; i < tn; i++)
-			if (tv[i].tgid == (int32_t)pid) {
+			if (tv[i].tgid == pid) {
 				partial |= process_regions(l, &tv[i], &r);
-				if (tv[i].pid == (int32_t)pid)
+				if (tv[i].pid == pid)
 					snprintf(label, sizeof(label),
-					    "pid %" PRIu64 " %s", pid, tv[i].comm);
+					    "pid %" PRId32 " %s", pid, tv[i].comm);
 				found = 1;
 			}
 		if (!found) {
-			qhb_err_set(e, "no process with pid %" PRIu64, pid);
+			qhb_err_set(e, "no process with pid %" PRId32, pid);
 			goto out;
 		}
 		reg_emit(&r, out, label, REGION_PROCESS);
@@ -641,6 +680,11 @@ int qhb_query_stream(const struct qhb_query_stream_opts *o,
 	json_t *j;
 	int rc;
 
+	/* Standard output carries the answer, so "-" cannot mean it here;
+	 * taken as a name it would make a file "-". */
+	if (o->record != NULL && strcmp(o->record, "-") == 0)
+		return qhb_err_set(e, "--record-pages: '-': expected a file "
+		    "name; standard output carries the answer");
 	if (o->ram == NULL)
 		return from_stream(o, e);
 	if ((j = answer(o, NULL, 0, e)) == NULL)

@@ -46,7 +46,7 @@ struct qhb_query_stream_opts {
 	struct qhb_query_opts q;
 	int jsonl;                /* an answer per snapshot frame, a line each */
 	const char *record;       /* not NULL: the pages read go there, as a
-	                           * sparse image (phys.h) */
+	                           * sparse image (phys.h); "-" is refused */
 	struct qhb_audit *audit;  /* where each answer is logged */
 	/* The input, borrowed: one RAM file when ram is not NULL, else the
 	 * snapshot stream in (other frame kinds are skipped). */

@@ -43,7 +43,14 @@ int qhb_regions_load(struct qhb_regions *r, const char *path,
 	r->v = NULL;
 	r->n = 0;
 	if ((root = json_load_file(path, 0, &je)) == NULL) {
-		qhb_err_set(e, "line %d: %s", je.line, je.text);
+		/* Jansson has no line for a file it could not open or read
+		 * (-1), and words of its own that repeat the path. */
+		if (json_error_code(&je) == json_error_cannot_open_file)
+			qhb_err_sys(e, "cannot open");
+		else if (je.line < 1)
+			qhb_err_set(e, "%s", je.text);
+		else
+			qhb_err_set(e, "line %d: %s", je.line, je.text);
 		qhb_err_path(e, path);
 		return -1;
 	}

@@ -698,7 +698,8 @@ int qhb_renderjob_run(const struct qhb_renderjob *j, struct qhb_reader *r,
 	    encoder_wait(s, e))
 		goto done;
 	if (s->st.frames == 0) {
-		qhb_err_set(e, "no volume frame");
+		qhb_err_path(e, qhb_reader_name(r));
+		qhb_err_set(e, "no volume frame in the input");
 		goto done;
 	}
 	rc = 0;

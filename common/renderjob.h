@@ -116,8 +116,8 @@ int qhb_renderjob_views(const struct qhb_renderjob *j,
  * frame there to read, the last views of a frame stay in flight on the
  * GPU while it is read, and are finished before it is applied; a live
  * stream's pictures are never held back for its next frame.  Returns 0,
- * or -1 with e filled; "no volume frame" when r gave none.  st may be
- * NULL. */
+ * or -1 with e filled; "no volume frame in the input", about r's
+ * name, when r gave none.  st may be NULL. */
 int qhb_renderjob_run(const struct qhb_renderjob *j, struct qhb_reader *r,
     struct qhb_renderjob_stats *st, struct qhb_err *e);
 

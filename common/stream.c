@@ -351,6 +351,11 @@ uint64_t qhb_reader_offset(const struct qhb_reader *r)
 	return r->offset;
 }
 
+const char *qhb_reader_name(const struct qhb_reader *r)
+{
+	return r->name;
+}
+
 void qhb_reader_close(struct qhb_reader *r)
 {
 	if (r == NULL)
@@ -599,6 +604,14 @@ static int reader_next(struct qhb_reader *r, struct qhb_frame *f,
 			unsigned long long fcs =
 			    ZSTD_getFrameContentSize(r->stored, stored);
 			size_t n;
+			/* Two sizes near 2^64 are zstd's sentinels, not sizes. */
+			if (fcs == ZSTD_CONTENTSIZE_ERROR)
+				return qhb_err_at(e, off + hsize, "frame %" PRIu64
+				    ": zstd payload is not a zstd frame", idx);
+			if (fcs == ZSTD_CONTENTSIZE_UNKNOWN)
+				return qhb_err_at(e, off + hsize, "frame %" PRIu64
+				    ": zstd frame does not declare its size, "
+				    "header %" PRIu64, idx, content);
 			if (fcs != content)
 				return qhb_err_at(e, off + hsize, "frame %" PRIu64
 				    ": zstd frame declares %llu bytes, header "

@@ -118,6 +118,8 @@ int qhb_reader_next(struct qhb_reader *r, struct qhb_frame *f,
     struct qhb_err *e);
 /* Bytes consumed so far. */
 uint64_t qhb_reader_offset(const struct qhb_reader *r);
+/* The name that labels the reader's errors ("<stdin>" for "-"). */
+const char *qhb_reader_name(const struct qhb_reader *r);
 void qhb_reader_close(struct qhb_reader *r);
 
 /*

@@ -333,6 +333,12 @@ int qhb_trace_read(struct qhb_trace *t, const char *path, struct qhb_err *e)
 	}
 	qhb_frame_release(&f);
 	qhb_reader_close(r);
+	if (rc == 0 && t->frames == 0) {
+		/* A snapshot, a volume or nothing at all: its reports would
+		 * be zeros that look like a trace of an idle guest. */
+		qhb_err_path(e, strcmp(path, "-") ? path : "<stdin>");
+		return qhb_err_set(e, "no trace frame in the input");
+	}
 	return rc < 0 ? -1 : 0;
 }
 

@@ -131,7 +131,8 @@ void qhb_trace_release(struct qhb_trace *t);
 int qhb_trace_add(struct qhb_trace *t, const void *data, size_t size,
     struct qhb_err *e);
 /* Reads a whole stream (path "-": standard input) of trace frames into t;
- * other frame kinds are skipped.  0, or -1 with e. */
+ * other frame kinds are skipped.  0, or -1 with e: "no trace frame in the
+ * input" when the stream held none. */
 int qhb_trace_read(struct qhb_trace *t, const char *path, struct qhb_err *e);
 
 /*

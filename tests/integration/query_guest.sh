@@ -204,6 +204,39 @@ no_vmcoreinfo() {
 }
 t la57-kaslr.no_vmcoreinfo no_vmcoreinfo
 
+# What a careless or hostile user asks (issue 18): a pid past pid_t's
+# range (2^32 + 1 once answered for pid 1), the snapshot given as an
+# argument, an address past the kernel's end, --record-pages -, and every
+# question's answer lost on a full stdout.
+hostile_questions() {
+	expect_err "qhb-query: pid: '4294967297': expected a whole number from 0 to 2147483647" \
+	    q maps 4294967297
+	test ! -s "$T_TMP/stdout"
+	expect_err "qhb-query: pid: '4294967297': expected a whole number" \
+	    q regions 'pid 4294967297'
+	expect_err "qhb-query: ps: takes no argument, got '$T_TMP/$tag.qsnap'; the snapshot comes on standard input or --ram" \
+	    q ps "$T_TMP/$tag.qsnap"
+	expect_err "no symbol: 0xffffffffffffffff is past the kernel's end" \
+	    q sym 0xffffffffffffffff
+	# _end itself is still a symbol's address
+	end=$(q sym _end | jq -r .address)
+	test "$(q sym "$end" | jq -r .offset)" = 0x0
+	(cd "$T_TMP" && expect_err "qhb-query: --record-pages: '-': expected a file name" \
+	    q --record-pages - ps)
+	test ! -e "$T_TMP/-"
+	for question in banner ps 'maps 1' 'sym init_task' modules \
+	    'regions:kernel code' isf; do
+		case $question in
+		regions:*) set -- regions "${question#regions:}" ;;
+		*) set -- $question ;;
+		esac
+		expect_err "qhb-query: <stdout>:" sh -c \
+		    'f=$1; shift; qhb-query "$@" <"$f" >/dev/full' sh \
+		    "$T_TMP/$tag.qsnap" "$@"
+	done
+}
+t la57-kaslr.hostile_questions hostile_questions
+
 run_config la57-nokaslr '' "$nokaslr" 5-level off
 run_config l4-kaslr 'max,la57=off' '' 4-level on
 t l4-kaslr.isf isf_works
