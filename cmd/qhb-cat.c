@@ -106,6 +106,8 @@ int main(int argc, char **argv)
 	    .write = (const char *[]){ out.path }, .n_write = out.tmp[0] != 0 },
 	    &e)) {
 		qhb_err_report(&e);
+		if (o.mode != QHB_CAT_JSON)
+			qhb_outfile_abort(&out);
 		return 1;
 	}
 	c.mode = o.mode;

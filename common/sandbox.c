@@ -49,8 +49,10 @@ struct ll {
 };
 
 /* Allows access beneath path (on the file alone when it is no directory).
- * A path that cannot be opened is left out: opening it later fails as it
- * would have anyway.  Returns 0, or -1 with e. */
+ * A path that does not exist is left out: opening it later fails as it
+ * would have anyway.  Any other failure is an error, not a rule left out:
+ * a sandbox without the output's rule would refuse the rename, and the
+ * unlink of the temporary file, only later.  Returns 0, or -1 with e. */
 static int ll_allow(struct ll *l, const char *path, __u64 access,
     struct qhb_err *e)
 {
@@ -59,7 +61,8 @@ static int ll_allow(struct ll *l, const char *path, __u64 access,
 	int rc = 0;
 
 	if ((pb.parent_fd = open(path, O_PATH | O_CLOEXEC)) < 0)
-		return 0;
+		return errno == ENOENT || errno == ENOTDIR ? 0 :
+		    qhb_err_sys(e, "sandbox: cannot open %s", path);
 	if (fstat(pb.parent_fd, &st) == 0 && !S_ISDIR(st.st_mode))
 		access &= LL_FILE;
 	pb.allowed_access = access & l->handled;
