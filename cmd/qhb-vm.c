@@ -126,8 +126,16 @@ static void usage(FILE *fp, int code)
 		fprintf(fp, "%s" PROG " %s\n", i ? "       " : "usage: ",
 		    cmds[i].usage);
 	fputs("       " PROG " -h | -V\n", fp);
-	if (fp == stdout)
+	if (fp == stdout) {
+		struct qhb_err e = { 0 };
+
 		fputs(details, fp);
+		/* help > /dev/full is a lost output like any other */
+		if (qhb_outfile_close_stdout(&e) < 0) {
+			qhb_err_report(&e);
+			code = 1;
+		}
+	}
 	exit(code);
 }
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "outfile.h"
 #include "parse.h"
 
 /* Rows in a table at most, so that getopt_long's tables fit on the stack:
@@ -163,16 +164,28 @@ int qhb_opt_parse(const struct qhb_opt *t, unsigned flags, int argc,
 	return QHB_OPT_OK;
 }
 
+/* The exit status after --help or --version: 0 when stdout took it all
+ * (help > /dev/full is a lost output like any other). */
+static int printed(void)
+{
+	struct qhb_err e = { 0 };
+
+	if (qhb_outfile_close_stdout(&e) == 0)
+		return 0;
+	qhb_err_report(&e);
+	return 1;
+}
+
 int qhb_opt_report(int rc, const struct qhb_opt_prog *p,
     const struct qhb_err *e)
 {
 	switch (rc) {
 	case QHB_OPT_HELP:
 		p->help();
-		return 0;
+		return printed();
 	case QHB_OPT_VERSION:
 		printf("%s %s\n", p->name, QHB_VERSION);
-		return 0;
+		return printed();
 	case QHB_OPT_USAGE:
 		p->usage(stderr);
 		return 1;

@@ -38,8 +38,9 @@ void qhb_outfile_abort(struct qhb_outfile *o);
 /* Flushes and closes the standard I/O stream stdout, for programs that
  * print on it.  A write that failed earlier counts too (its error flag
  * stays set although the buffer is gone), so a lost line is never an exit
- * 0.  Returns 0, or -1 with e (cleared first) about "<stdout>": errno's words when the
- * flush or close failed, "write error" when only an earlier write did. */
+ * 0.  Returns 0, or -1 with e (cleared first) about "<stdout>": errno's
+ * words when the flush or close failed, "write error" when only an
+ * earlier write did. */
 int qhb_outfile_close_stdout(struct qhb_err *e);
 
 /* Writes all n bytes at buf to fd, resuming after short writes and

@@ -254,6 +254,11 @@ lost_others() {
 	full "qhb-render: <stdout>:" qhb-render -q --cpu -o - "$T_TMP/v.qvol"
 	full "qhb-snap: <stdout>:" qhb-snap -q -o - "$ram"
 	full "qhb-vm: <stdout>:" qhb-vm -V
+	# --help and --version are output too
+	for t_p in cat hilbert learn query render snap trace vm; do
+		full "qhb-$t_p: <stdout>:" qhb-$t_p --help
+		full "qhb-$t_p: <stdout>:" qhb-$t_p -V
+	done
 }
 
 # qhb-vm's list, status and qmp-path on a guest that a process passes
