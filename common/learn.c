@@ -15,6 +15,7 @@
 
 #include "infile.h"
 #include "json.h"
+#include "outfile.h"
 
 /* A library is read whole: a bound on what a device or a wrong file can
  * make us read.  Each entry is some hundred bytes, a boot's hot blocks
@@ -285,38 +286,32 @@ int qhb_learn_lib_open(struct qhb_learn_lib *l, const char *path,
 
 int qhb_learn_lib_save(struct qhb_learn_lib *l, struct qhb_err *e)
 {
-	char tmp[4200];
-	int fd;
-	FILE *fp;
+	struct qhb_outfile out;
+	char *text;
+	int rc = -1;
 
-	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", l->path);
-	if ((fd = mkstemp(tmp)) < 0) {
-		qhb_err_sys(e, "create %s", tmp);
+	if ((text = json_dumps(l->root, JSON_INDENT(1) | JSON_SORT_KEYS)) ==
+	    NULL) {
+		qhb_err_set(e, "out of memory");
 		qhb_err_path(e, l->path);
 		return -1;
 	}
-	if ((fp = fdopen(fd, "w")) == NULL) {
-		close(fd);
-		unlink(tmp);
-		qhb_err_sys(e, "fdopen");
-		return -1;
+	/* Whole or not at all, and a signal mid-way leaves no temporary
+	 * file: outfile.c owns both. */
+	if (qhb_outfile_open(&out, l->path, 0, e) == 0) {
+		if (qhb_write_all(out.fd, text, strlen(text), e) == 0 &&
+		    qhb_write_all(out.fd, "\n", 1, e) == 0 &&
+		    qhb_outfile_commit(&out, e) == 0)
+			rc = 0;
+		else
+			qhb_outfile_abort(&out);
 	}
-	if (json_dumpf(l->root, fp, JSON_INDENT(1) | JSON_SORT_KEYS) < 0 ||
-	    fputc('\n', fp) == EOF || fflush(fp) == EOF || fsync(fd) < 0) {
-		qhb_err_sys(e, "write %s", tmp);
-		fclose(fp);
-		unlink(tmp);
+	free(text);
+	if (rc < 0)
 		qhb_err_path(e, l->path);
-		return -1;
-	}
-	if (fclose(fp) == EOF || rename(tmp, l->path) < 0) {
-		qhb_err_sys(e, "write");
-		unlink(tmp);
-		qhb_err_path(e, l->path);
-		return -1;
-	}
-	l->dirty = 0;
-	return 0;
+	else
+		l->dirty = 0;
+	return rc;
 }
 
 void qhb_learn_lib_close(struct qhb_learn_lib *l)
