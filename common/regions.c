@@ -8,7 +8,12 @@
 
 #include <jansson.h>
 
+#include "infile.h"
 #include "regions.h"
+
+/* A regions file is read whole: a bound on what a device or a wrong file
+ * can make us read.  qhb-query writes some hundred bytes a region. */
+#define REGIONS_MAX (64ull << 20)
 
 static int get_addr(json_t *o, const char *key, uint64_t *v)
 {
@@ -37,17 +42,21 @@ int qhb_regions_load(struct qhb_regions *r, const char *path,
 {
 	json_error_t je;
 	json_t *root, *arr;
-	size_t i;
+	char *text;
+	size_t i, len;
 	int rc = -1;
 
 	r->v = NULL;
 	r->n = 0;
-	if ((root = json_load_file(path, 0, &je)) == NULL) {
-		/* Jansson has no line for a file it could not open or read
-		 * (-1), and words of its own that repeat the path. */
-		if (json_error_code(&je) == json_error_cannot_open_file)
-			qhb_err_sys(e, "cannot open");
-		else if (je.line < 1)
+	/* Opened without blocking (a FIFO with no writer reads as empty) and
+	 * read within a limit, as every side file is (infile.h). */
+	if (qhb_infile_load(path, REGIONS_MAX, "a regions file", &text, &len,
+	    e) < 0)
+		return -1;
+	root = json_loadb(text, len, 0, &je);
+	free(text);
+	if (root == NULL) {
+		if (je.line < 1)
 			qhb_err_set(e, "%s", je.text);
 		else
 			qhb_err_set(e, "line %d: %s", je.line, je.text);

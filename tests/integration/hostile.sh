@@ -48,6 +48,8 @@ side_files_capped() {
 	    timeout 10 qhb-learn --library /dev/zero --verify
 	expect_err "/dev/zero: not an ELF file" \
 	    timeout 10 qhb-query --ram "$kram" --vmlinux /dev/zero banner
+	expect_err "/dev/zero: larger than 64 MiB, the limit for a regions file" \
+	    timeout 10 qhb-hilbert -q --cpu --regions /dev/zero "$T_TMP/noise.qsnap"
 }
 
 fifo_inputs() {
@@ -66,6 +68,8 @@ fifo_inputs() {
 	    timeout 5 qhb-query --ram "$kram" --vmlinux "$T_TMP/fifo" banner
 	expect_err "$T_TMP/fifo: " \
 	    timeout 5 qhb-learn --library "$T_TMP/fifo" --verify
+	expect_err "$T_TMP/fifo: line 1" \
+	    timeout 5 qhb-hilbert -q --cpu --regions "$T_TMP/fifo" "$T_TMP/noise.qsnap"
 }
 
 declared_zero_pages() {
