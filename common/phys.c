@@ -186,7 +186,7 @@ int qhb_phys_record(struct qhb_phys *p, struct qhb_err *e)
 	return 0;
 }
 
-static int sparse_write(const struct qhb_phys *phys, int fd,
+int qhb_phys_sparse_write(const struct qhb_phys *phys, int fd,
     struct qhb_err *e)
 {
 	uint64_t hdr[2] = { phys->ram_size, 0 };
@@ -209,22 +209,6 @@ static int sparse_write(const struct qhb_phys *phys, int fd,
 			return qhb_err_sys(e, "write");
 	}
 	return 0;
-}
-
-int qhb_phys_sparse_save(const struct qhb_phys *p, const char *path,
-    struct qhb_err *e)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-
-	if (fd < 0 || sparse_write(p, fd, e)) {
-		if (fd < 0)
-			qhb_err_sys(e, "cannot create");
-		qhb_err_path(e, path);
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return close(fd) ? qhb_err_sys(e, "%s: close", path) : 0;
 }
 
 int qhb_phys_sparse_load(struct qhb_phys *p, const uint8_t *buf, size_t len,

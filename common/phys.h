@@ -96,9 +96,10 @@ int qhb_phys_u64(const struct qhb_phys *p, uint64_t gpa, uint64_t *v);
  * before is dropped).  Returns 0, or -1 with e when out of memory (then
  * nothing is recorded). */
 int qhb_phys_record(struct qhb_phys *p, struct qhb_err *e);
-/* Writes the pages recorded to path, created or truncated.  Returns 0, or
- * -1 with e (the file may then be partly written). */
-int qhb_phys_sparse_save(const struct qhb_phys *p, const char *path,
+/* Writes the pages recorded to fd as a sparse image.  Returns 0, or -1
+ * with e (the file may then be partly written: the caller writes through
+ * outfile.h, which keeps a partial file from taking the name). */
+int qhb_phys_sparse_write(const struct qhb_phys *p, int fd,
     struct qhb_err *e);
 /* Maps a sparse image of len bytes at buf into p (pages point into buf,
  * which must outlive p).  Returns 0, or -1 with e for a malformed image

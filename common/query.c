@@ -10,6 +10,7 @@
 
 #include "isf.h"
 #include "json.h"
+#include "outfile.h"
 #include "linux.h"
 #include "parse.h"
 #include "image.h"
@@ -543,6 +544,26 @@ static int mark_data(void *arg, uint64_t first, uint64_t count)
 	    count * QHB_PAGE_SIZE);
 }
 
+/* Writes the pages a question read to path (--record-pages), whole or not
+ * at all.  Returns 0, or -1 with e naming path. */
+static int record_save(const struct qhb_phys *phys, const char *path,
+    struct qhb_err *e)
+{
+	struct qhb_outfile out;
+
+	if (qhb_outfile_open(&out, path, 1, e) < 0)
+		goto fail;
+	if (qhb_phys_sparse_write(phys, out.fd, e) < 0 ||
+	    qhb_outfile_commit(&out, e) < 0) {
+		qhb_outfile_abort(&out);
+		goto fail;
+	}
+	return 0;
+fail:
+	qhb_err_path(e, path);
+	return -1;
+}
+
 /* Marks where the RAM file or the rebuilt image may hold data, so that
  * scans cost what the input held, not the RAM it declared.  When nothing
  * holds data, the first page (zero, like the rest) is marked: no mark at
@@ -590,7 +611,7 @@ static json_t *answer(const struct qhb_query_stream_opts *o,
 			*e = se;
 		}
 		if (j != NULL && o->record != NULL &&
-		    qhb_phys_sparse_save(&phys, o->record, e)) {
+		    record_save(&phys, o->record, e)) {
 			json_decref(j);
 			j = NULL;
 		}
