@@ -2,6 +2,7 @@
  * hilbert -- Skilling's Hilbert curve and qhb's volume boxes.  See
  * hilbert.h.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -302,6 +303,15 @@ static int is_blank(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
+/* True when s, past the white space strtoull skips, is a minus sign:
+ * strtoull negates " -5" into 2^64 - 5, a wrap that is no index. */
+static int negative(const char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	return *s == '-';
+}
+
 int qhb_hilbert_parse_index(const char *s, unsigned dim, unsigned order,
     uint64_t *d, struct qhb_err *e)
 {
@@ -313,7 +323,7 @@ int qhb_hilbert_parse_index(const char *s, unsigned dim, unsigned order,
 	v = strtoull(s, &end, 0);
 	while (is_blank(*end))
 		end++;
-	if (errno || end == s || *end || *s == '-' || v > max)
+	if (errno || end == s || *end || negative(s) || v > max)
 		return qhb_err_set(e, "expected a curve index from 0 to %" PRIu64,
 		    max);
 	*d = v;
@@ -333,7 +343,7 @@ int qhb_hilbert_parse_axes(const char *s, unsigned dim, unsigned order,
 
 		errno = 0;
 		c = strtoull(p, &end, 10);
-		if (errno || end == p || *p == '-' ||
+		if (errno || end == p || negative(p) ||
 		    (order < 32 && c >> order) || c > UINT32_MAX)
 			break;
 		v[i] = (uint32_t)c;

@@ -206,6 +206,14 @@ fails() {
 # --- wrong numbers from outside
 # (pids: qhb-query's questions, in query_guest.sh)
 
+# A minus sign behind a blank: strtoull negates " -5" into 2^64 - 5.
+map_lines_wrap() {
+	echo " -5" | fails "<stdin>: line 1: expected a curve index" \
+	    qhb-hilbert --map --dim 2 --order 32
+	printf '0 0 0\n -0 1 1\n' | fails "<stdin>: line 2: expected 3 coordinates" \
+	    qhb-hilbert --inverse --order 4
+}
+
 # --- wrong-kind inputs
 
 trace_wrong_kind() {
@@ -338,6 +346,7 @@ zstd_sentinel() {
 	! grep -q 18446744073709551614 "$T_TMP/stderr"
 }
 
+t map_lines_wrap map_lines_wrap
 t trace_wrong_kind trace_wrong_kind
 t lost_learn lost_learn
 t lost_trace lost_trace
