@@ -98,6 +98,7 @@ $(BUILD)/tests/unit-%: tests/unit/%.c tests/unit/unit.c tests/unit/unit.h $(LIBQ
 build/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(COMMON_SRC) build/gen/shaders.c | build/.deps-ok
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -g -O1 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -iquote common \
+		-DQHB_VERSION='"$(VERSION)"' -DQHB_GUEST_DIR='"$(CURDIR)/build/guest"' \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-o $@ $< $(COMMON_SRC) build/gen/shaders.c $(LIBS)
 
