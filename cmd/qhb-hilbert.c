@@ -169,44 +169,6 @@ static void parse_args(struct hilbert_opts *o, int argc, char **argv)
 	}
 }
 
-/* --map and --inverse: a line in, a line out. */
-static int map_lines(const struct hilbert_opts *o)
-{
-	struct qhb_err e = { 0 };
-	char *line = NULL;
-	size_t cap = 0;
-	uint64_t lineno = 0, d;
-	uint32_t x[3];
-	int rval = 0;
-
-	while (getline(&line, &cap, stdin) > 0) {
-		lineno++;
-		if (o->mode == MODE_MAP ? qhb_hilbert_parse_index(line, o->dim,
-		    o->order, &d, &e) : qhb_hilbert_parse_axes(line, o->dim,
-		    o->order, x, &e)) {
-			warnx("<stdin>: line %" PRIu64 ": %s", lineno, e.msg);
-			rval = 1;
-			break;
-		}
-		if (o->mode == MODE_INVERSE) {
-			printf("%" PRIu64 "\n", qhb_hilbert_axes2d(x, o->dim,
-			    o->order));
-			continue;
-		}
-		qhb_hilbert_d2axes(d, o->dim, o->order, x);
-		if (o->dim == 2)
-			printf("%u %u\n", x[0], x[1]);
-		else
-			printf("%u %u %u\n", x[0], x[1], x[2]);
-	}
-	free(line);
-	if (ferror(stdin)) {
-		warn("<stdin>");
-		rval = 1;
-	}
-	return rval;
-}
-
 /* --locate and --address: one JSON line. */
 static int locate(const struct hilbert_opts *o)
 {
@@ -332,13 +294,17 @@ int main(int argc, char **argv)
 {
 	struct hilbert_opts o = { 0 };
 	struct qhb_err e = { 0 };
-	int rval;
+	int rval = 0;
 
 	parse_args(&o, argc, argv);
 	switch (o.mode) {
 	case MODE_MAP:
 	case MODE_INVERSE:
-		rval = map_lines(&o);
+		if (qhb_hilbert_map_lines(stdin, "<stdin>", stdout,
+		    o.mode == MODE_INVERSE, o.dim, o.order, &e) < 0) {
+			qhb_err_report(&e);
+			rval = 1;
+		}
 		break;
 	case MODE_LOCATE:
 	case MODE_ADDRESS:

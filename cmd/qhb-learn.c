@@ -17,6 +17,7 @@
 #include "outfile.h"
 #include "learnvk.h"
 #include "opt.h"
+#include "parse.h"
 #include "pixelcpu.h"
 #include "sandbox.h"
 #include "synth.h"
@@ -122,24 +123,6 @@ static void parse_args(struct learn_opts *o, int argc, char **argv)
 	o->forms = argv + i;
 }
 
-static int unhex(const char *h, uint8_t *b, size_t max)
-{
-	size_t n = strlen(h);
-
-	if (n % 2 || n == 0 || n / 2 > max)
-		return -1;
-	for (size_t i = 0; i < n / 2; i++) {
-		unsigned v;
-
-		if (sscanf(h + 2 * i, "%2x", &v) != 1 ||
-		    strchr("0123456789abcdefABCDEF", h[2 * i]) == NULL ||
-		    strchr("0123456789abcdefABCDEF", h[2 * i + 1]) == NULL)
-			return -1;
-		b[i] = (uint8_t)v;
-	}
-	return (int)(n / 2);
-}
-
 /* Decodes HEXBYTES and learns the form.  Returns 0, or -1 reported. */
 static int learn_one(struct qhb_learn_lib *lib, const struct learn_opts *o,
     const char *hex, struct qhb_x86sem_form *f, struct qhb_learn_entry *en,
@@ -147,19 +130,20 @@ static int learn_one(struct qhb_learn_lib *lib, const struct learn_opts *o,
 {
 	uint8_t b[16];
 	struct qhb_err e = { 0 };
-	int n;
+	size_t n;
 
-	if ((n = unhex(hex, b, 15)) < 0) {
-		warnx("%s: expected up to 15 bytes in hex", hex);
-		return -1;
-	}
-	if (qhb_x86sem_decode(b, (size_t)n, f, &e) < 0) {
+	if (qhb_parse_hex(hex, b, 15, &n, &e) < 0) {
 		qhb_err_path(&e, hex);
 		qhb_err_report(&e);
 		return -1;
 	}
-	if ((unsigned)n != f->len) {
-		warnx("%s: expected one instruction of %d bytes, got %u", hex,
+	if (qhb_x86sem_decode(b, n, f, &e) < 0) {
+		qhb_err_path(&e, hex);
+		qhb_err_report(&e);
+		return -1;
+	}
+	if (n != f->len) {
+		warnx("%s: expected one instruction of %zu bytes, got %u", hex,
 		    n, f->len);
 		return -1;
 	}

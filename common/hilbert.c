@@ -357,3 +357,43 @@ int qhb_hilbert_parse_axes(const char *s, unsigned dim, unsigned order,
 	memcpy(x, v, dim * sizeof(*x));
 	return 0;
 }
+
+int qhb_hilbert_map_lines(FILE *in, const char *in_name, FILE *out,
+    int inverse, unsigned dim, unsigned order, struct qhb_err *e)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	uint64_t lineno = 0, d;
+	uint32_t x[3];
+	int rc = 0;
+
+	while (getline(&line, &cap, in) > 0) {
+		lineno++;
+		if (inverse ? qhb_hilbert_parse_axes(line, dim, order, x, e) :
+		    qhb_hilbert_parse_index(line, dim, order, &d, e)) {
+			char why[sizeof(e->msg)];
+
+			/* not e->msg itself: it is what is being written */
+			snprintf(why, sizeof(why), "%s", e->msg);
+			qhb_err_set(e, "line %" PRIu64 ": %s", lineno, why);
+			rc = -1;
+			break;
+		}
+		if (inverse) {
+			fprintf(out, "%" PRIu64 "\n", qhb_hilbert_axes2d(x, dim,
+			    order));
+			continue;
+		}
+		qhb_hilbert_d2axes(d, dim, order, x);
+		if (dim == 2)
+			fprintf(out, "%u %u\n", x[0], x[1]);
+		else
+			fprintf(out, "%u %u %u\n", x[0], x[1], x[2]);
+	}
+	free(line);
+	if (rc == 0 && ferror(in))
+		rc = qhb_err_set(e, "%s", strerror(errno));
+	if (rc < 0)
+		qhb_err_path(e, in_name);
+	return rc;
+}

@@ -18,6 +18,7 @@
 #define QHB_HILBERT_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "err.h"
 
@@ -46,6 +47,13 @@ int qhb_hilbert_parse_index(const char *s, unsigned dim, unsigned order,
 /* "X Y" or "X Y Z": dim decimal axes, each below 2^order, into x. */
 int qhb_hilbert_parse_axes(const char *s, unsigned dim, unsigned order,
     uint32_t *x, struct qhb_err *e);
+/* qhb-hilbert --map (inverse 0: an index a line to axes) or --inverse (1:
+ * axes to an index), every line of in to a line of out, named in_name in
+ * errors.  Returns 0, or -1 with e at the first bad line ("line N: ...",
+ * the lines before it written) or a read error; out's own errors are its
+ * error flag's, for the caller's final check. */
+int qhb_hilbert_map_lines(FILE *in, const char *in_name, FILE *out,
+    int inverse, unsigned dim, unsigned order, struct qhb_err *e);
 
 /* How one cube of a box is placed: world axis a takes canonical axis
  * perm[a], mirrored when bit a of flip is set, shifted by origin[a]; with

@@ -315,3 +315,28 @@ int qhb_parse_path(const char *s, const char *what, struct qhb_err *e)
 		return qhb_err_set(e, "%s%sempty file name", WHAT(what));
 	return 0;
 }
+
+static int hex_digit(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ?
+	    c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+int qhb_parse_hex(const char *s, uint8_t *b, size_t max, size_t *n,
+    struct qhb_err *e)
+{
+	size_t len = strlen(s);
+
+	if (len % 2 || len == 0 || len / 2 > max)
+		return qhb_err_set(e, "expected up to %zu bytes in hex", max);
+	for (size_t i = 0; i < len / 2; i++) {
+		int hi = hex_digit(s[2 * i]), lo = hex_digit(s[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return qhb_err_set(e, "expected up to %zu bytes in hex",
+			    max);
+		b[i] = (uint8_t)(hi << 4 | lo);
+	}
+	*n = len / 2;
+	return 0;
+}

@@ -16,6 +16,7 @@
 #ifndef QHB_PARSE_H
 #define QHB_PARSE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "err.h"
@@ -64,5 +65,10 @@ int qhb_parse_color(const char *s, uint32_t *rgba, const char *what,
 /* An output file's name: NULL (none given) or any string but the empty
  * one, which would otherwise fail late, as a rename or a pattern error. */
 int qhb_parse_path(const char *s, const char *what, struct qhb_err *e);
+/* Bytes in hex ("01d8"): an even number of hex digits, 1 to max bytes,
+ * into b and their count into *n.  The message names no option (the
+ * bytes are an operand: the caller names them). */
+int qhb_parse_hex(const char *s, uint8_t *b, size_t max, size_t *n,
+    struct qhb_err *e);
 
 #endif
