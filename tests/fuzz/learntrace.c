@@ -6,7 +6,8 @@
  * The forms are walked as --learn walks them (hot blocks, distinct forms,
  * exits left out), stopping early too; synthesis itself (Z3) is not run
  * here.  The report's library is the one below: demo-boot forms, most
- * proven, one a fallback, the rest of a trace not learned.  Seeds in
+ * proven (each entry's hash stamped by qhb-learn --verify, so that they
+ * count as covered), one a fallback, the rest of a trace not learned.  Seeds in
  * tests/fuzz/learntrace/: the TB and count records of the 24 and the 160
  * blocks a traced demo boot ran most, as payloads and as streams.
  */
@@ -20,40 +21,44 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char library[] =
-    "{\"qhb-microcode\":1,\"forms\":{\"027a21ded34479de\":{\"form\":\"mov [rdx"
-    "-0x08], rsi\",\"bytes\":\"488972f8\",\"status\":\"proven\",\"microcode\":[\""
-    "mov.64 r18, r6, r6\",\"st.64 r2, r18, #-8\"],\"model\":4},"
-    "\"02866bda3cb2d182\":{\"form\":\"add rdx, 0x08\",\"bytes\":\"4883c208\",\"s"
-    "tatus\":\"proven\",\"microcode\":[\"add.64f r2, r2, #8\"],\"model\":4},"
-    "\"03675b8af2712721\":{\"form\":\"imul r13, r9\",\"bytes\":\"4d0fafe9\",\"st"
-    "atus\":\"proven\",\"microcode\":[\"mul.64f r13, r9, r13\"],\"model\":4},"
-    "\"0de9df1e8ac413e9\":{\"form\":\"imul rax, r8\",\"bytes\":\"490fafc0\",\"st"
-    "atus\":\"proven\",\"microcode\":[\"mul.64f r0, r0, r8\"],\"model\":4},"
-    "\"0e29d69be5e84d8a\":{\"form\":\"movsxd rax, r8d\",\"bytes\":\"4963c0\",\"s"
-    "tatus\":\"proven\",\"microcode\":[\"sext.32 r0, r8, r8\"],\"model\":4},"
-    "\"1276ec4a364d1462\":{\"form\":\"test byte ptr [rcx-0x568E6780], 0x07"
-    "\",\"bytes\":\"f681809871a907\",\"status\":\"proven\",\"microcode\":[\"ld.8 "
-    "r18, r1, #-1452173184\",\"and.8f r17, r18, #7\"],\"model\":4},"
-    "\"1299298a57975f4f\":{\"form\":\"lea rdi, [rax*8]\",\"bytes\":\"488d3cc50"
-    "0000000\",\"status\":\"proven\",\"microcode\":[\"shl.64 r7, r0, #3\"],\"mo"
-    "del\":4},"
-    "\"133ac7b4b4b32b0c\":{\"form\":\"mov [rdi], rax\",\"bytes\":\"488907\",\"st"
-    "atus\":\"proven\",\"microcode\":[\"mov.64 r18, r0, r0\",\"st.64 r7, r18,"
-    " #0\"],\"model\":4},"
-    "\"13eb3f199098a6b4\":{\"form\":\"cmovnb rdx, r14\",\"bytes\":\"490f43d6\","
-    "\"status\":\"proven\",\"microcode\":[\"cc.8 r17, r0, #3\",\"sel.64 r2, r1"
-    "4, r17\"],\"model\":4},"
-    "\"16434cc91f0c1a4e\":{\"form\":\"imul r13, r8\",\"bytes\":\"4d0fafe8\",\"st"
-    "atus\":\"proven\",\"microcode\":[\"mul.64f r13, r8, r13\"],\"model\":4},"
-    "\"19b70d3f7a316337\":{\"form\":\"mov [r9+rdi*8], r8\",\"bytes\":\"4d8904f"
-    "9\",\"status\":\"proven\",\"microcode\":[\"shl.64 r19, r7, #3\",\"add.64 r"
-    "19, r19, r9\",\"mov.64 r18, r8, r8\",\"st.64 r19, r18, #0\"],\"model\":"
-    "4},"
-    "\"1b1a3898547e0fdd\":{\"form\":\"imul rcx, r10\",\"bytes\":\"490fafca\",\"s"
-    "tatus\":\"proven\",\"microcode\":[\"mul.64f r1, r1, r10\"],\"model\":4},"
-    "\"006a4d3c27df757a\":{\"form\":\"stac\",\"bytes\":\"0f01cb\",\"status\":\"fal"
-    "lback\",\"microcode\":[],\"model\":4,\"reason\":\"mnemonic not modelled\""
-    "}}}";
+    "{\"forms\":{\"006a4d3c27df757a\":{\"bytes\":\"0f01cb\",\"form\":\"st"
+    "ac\",\"microcode\":[],\"model\":4,\"reason\":\"mnemonic not modelled"
+    "\",\"status\":\"fallback\"},\"027a21ded34479de\":{\"bytes\":\"488972"
+    "f8\",\"form\":\"mov [rdx-0x08], rsi\",\"hash\":\"287b23c1de44ea42\","
+    "\"microcode\":[\"mov.64 r18, r6, r6\",\"st.64 r2, r18, #-8\"],\"mode"
+    "l\":4,\"status\":\"proven\"},\"02866bda3cb2d182\":{\"bytes\":\"4883c"
+    "208\",\"form\":\"add rdx, 0x08\",\"hash\":\"79eeb826eaad88c6\",\"mic"
+    "rocode\":[\"add.64f r2, r2, #8\"],\"model\":4,\"status\":\"proven\"}"
+    ",\"03675b8af2712721\":{\"bytes\":\"4d0fafe9\",\"form\":\"imul r13, r"
+    "9\",\"hash\":\"c5e115fa911ef2bc\",\"microcode\":[\"mul.64f r13, r9, "
+    "r13\"],\"model\":4,\"status\":\"proven\"},\"0de9df1e8ac413e9\":{\"by"
+    "tes\":\"490fafc0\",\"form\":\"imul rax, r8\",\"hash\":\"2330881b4611"
+    "1843\",\"microcode\":[\"mul.64f r0, r0, r8\"],\"model\":4,\"status\""
+    ":\"proven\"},\"0e29d69be5e84d8a\":{\"bytes\":\"4963c0\",\"form\":\"m"
+    "ovsxd rax, r8d\",\"hash\":\"e05f2767dd0322d4\",\"microcode\":[\"sext"
+    ".32 r0, r8, r8\"],\"model\":4,\"status\":\"proven\"},\"1276ec4a364d1"
+    "462\":{\"bytes\":\"f681809871a907\",\"form\":\"test byte ptr [rcx-0x"
+    "568E6780], 0x07\",\"hash\":\"fa15d8afddad9b30\",\"microcode\":[\"ld."
+    "8 r18, r1, #-1452173184\",\"and.8f r17, r18, #7\"],\"model\":4,\"sta"
+    "tus\":\"proven\"},\"1299298a57975f4f\":{\"bytes\":\"488d3cc500000000"
+    "\",\"form\":\"lea rdi, [rax*8]\",\"hash\":\"027f6274140ebf65\",\"mic"
+    "rocode\":[\"shl.64 r7, r0, #3\"],\"model\":4,\"status\":\"proven\"},"
+    "\"133ac7b4b4b32b0c\":{\"bytes\":\"488907\",\"form\":\"mov [rdi], rax"
+    "\",\"hash\":\"7eaaa679954d1a05\",\"microcode\":[\"mov.64 r18, r0, r0"
+    "\",\"st.64 r7, r18, #0\"],\"model\":4,\"status\":\"proven\"},\"13eb3"
+    "f199098a6b4\":{\"bytes\":\"490f43d6\",\"form\":\"cmovnb rdx, r14\","
+    "\"hash\":\"e8737a311a53d5df\",\"microcode\":[\"cc.8 r17, r0, #3\",\""
+    "sel.64 r2, r14, r17\"],\"model\":4,\"status\":\"proven\"},\"16434cc9"
+    "1f0c1a4e\":{\"bytes\":\"4d0fafe8\",\"form\":\"imul r13, r8\",\"hash"
+    "\":\"98be8e7ee9e13889\",\"microcode\":[\"mul.64f r13, r8, r13\"],\"m"
+    "odel\":4,\"status\":\"proven\"},\"19b70d3f7a316337\":{\"bytes\":\"4d"
+    "8904f9\",\"form\":\"mov [r9+rdi*8], r8\",\"hash\":\"3744bac8fbd0c3a6"
+    "\",\"microcode\":[\"shl.64 r19, r7, #3\",\"add.64 r19, r19, r9\",\"m"
+    "ov.64 r18, r8, r8\",\"st.64 r19, r18, #0\"],\"model\":4,\"status\":"
+    "\"proven\"},\"1b1a3898547e0fdd\":{\"bytes\":\"490fafca\",\"form\":\""
+    "imul rcx, r10\",\"hash\":\"a3b45fe0aa1d0447\",\"microcode\":[\"mul.6"
+    "4f r1, r1, r10\"],\"model\":4,\"status\":\"proven\"}},\"qhb-microcod"
+    "e\":1}";
 
 struct walk {
 	uint64_t forms, stop;
