@@ -95,12 +95,31 @@ $(BUILD)/tests/unit-%: tests/unit/%.c tests/unit/unit.c tests/unit/unit.h $(LIBQ
 	$(CC) $(CFLAGS) $(QHB_CFLAGS) -iquote tests/unit $(QHB_LDFLAGS) -o $@ $< tests/unit/unit.c $(LIBQHB) $(LIBS)
 
 # libFuzzer targets: one per parser of outside bytes, built with clang.
-build/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(COMMON_SRC) build/gen/shaders.c | build/.deps-ok
+# common/ is compiled once for all of them (coverage-instrumented, with
+# ASan and UBSan) into build/fuzz-obj/, and each target links it.
+FUZZ_CFLAGS = -g -O1 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -iquote common \
+	-DQHB_VERSION='"$(VERSION)"' -DQHB_GUEST_DIR='"$(CURDIR)/build/guest"' \
+	-fno-sanitize-recover=all
+FUZZ_OBJ := $(patsubst common/%.c,build/fuzz-obj/%.o,$(COMMON_SRC)) \
+	build/fuzz-obj/shaders.o
+
+build/fuzz-obj/%.o: common/%.c | build/.deps-ok
 	@mkdir -p $(@D)
-	$(FUZZ_CC) -g -O1 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -iquote common \
-		-DQHB_VERSION='"$(VERSION)"' -DQHB_GUEST_DIR='"$(CURDIR)/build/guest"' \
-		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		-o $@ $< $(COMMON_SRC) build/gen/shaders.c $(LIBS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined \
+		-MMD -MP -c -o $@ $<
+
+build/fuzz-obj/shaders.o: build/gen/shaders.c common/shaders.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=address,undefined -c -o $@ $<
+
+build/fuzz-obj/libqhb.a: $(FUZZ_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+build/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) build/fuzz-obj/libqhb.a
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined \
+		-o $@ $< build/fuzz-obj/libqhb.a $(LIBS)
 
 # The fault injector of tests/integration/fault.sh (not under a sanitizer,
 # which owns malloc itself).
@@ -149,3 +168,4 @@ clean:
 .SECONDARY:
 
 -include $(COMMON_OBJ:.o=.d)
+-include $(FUZZ_OBJ:.o=.d)

@@ -143,8 +143,10 @@ static int learn_one(struct qhb_learn_lib *lib, const struct learn_opts *o,
 		return -1;
 	}
 	if (n != f->len) {
-		warnx("%s: expected one instruction of %zu bytes, got %u", hex,
+		qhb_err_set(&e, "expected one instruction of %zu bytes, got %u",
 		    n, f->len);
+		qhb_err_path(&e, hex);
+		qhb_err_report(&e);
 		return -1;
 	}
 	if (!o->quiet && isatty(2))
@@ -157,13 +159,19 @@ static int learn_one(struct qhb_learn_lib *lib, const struct learn_opts *o,
 	return 0;
 }
 
-/* Warns of a line that could not be printed (rc -1).  Returns rc. */
+/* Reports a line that could not be printed (rc -1).  Returns rc. */
 static int printed(int rc)
 {
-	if (rc < 0 && ferror(stdout))
-		warn("<stdout>");
-	else if (rc < 0)
-		warnx("out of memory");
+	struct qhb_err e = { 0 };
+
+	if (rc < 0 && ferror(stdout)) {
+		qhb_err_set(&e, "%s", strerror(errno));
+		qhb_err_path(&e, "<stdout>");
+		qhb_err_report(&e);
+	} else if (rc < 0) {
+		qhb_err_set(&e, "out of memory");
+		qhb_err_report(&e);
+	}
 	return rc;
 }
 
@@ -261,7 +269,8 @@ static int eval_gpu(const struct learn_opts *o, const struct qhb_x86sem_form *f,
 	if (o->bench) {
 		n = o->bench;
 		if ((s = malloc(n * sizeof(*s))) == NULL) {
-			warnx("out of memory for %zu states", n);
+			qhb_err_set(&e, "out of memory for %zu states", n);
+			qhb_err_report(&e);
 			goto out;
 		}
 		qhb_learn_states_random(s, n);
