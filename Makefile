@@ -100,10 +100,10 @@ $(BUILD)/tests/unit-%: tests/unit/%.c tests/unit/unit.c tests/unit/unit.h $(LIBQ
 FUZZ_CFLAGS = -g -O1 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -iquote common \
 	-DQHB_VERSION='"$(VERSION)"' -DQHB_GUEST_DIR='"$(CURDIR)/build/guest"' \
 	-fno-sanitize-recover=all
-FUZZ_OBJ := $(patsubst common/%.c,build/fuzz-obj/%.o,$(COMMON_SRC)) \
+FUZZ_OBJ := $(patsubst common/%.c,build/fuzz-obj/common/%.o,$(COMMON_SRC)) \
 	build/fuzz-obj/shaders.o
 
-build/fuzz-obj/%.o: common/%.c | build/.deps-ok
+build/fuzz-obj/common/%.o: common/%.c | build/.deps-ok
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined \
 		-MMD -MP -c -o $@ $<
