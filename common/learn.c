@@ -29,8 +29,18 @@ static const char *const reg_names[16] = {
 
 void qhb_learn_key(const struct qhb_x86sem_form *f, char key[17])
 {
-	snprintf(key, 17, "%016" PRIx64, (uint64_t)XXH3_64bits(f->text,
-	    strlen(f->text)));
+	/* the key text: forms the same up to an address meet (a form
+	 * without parameters keys as its text did before them) */
+	snprintf(key, 17, "%016" PRIx64, (uint64_t)XXH3_64bits(f->key,
+	    strlen(f->key)));
+}
+
+int qhb_learn_entry_bind(struct qhb_learn_entry *en,
+    const struct qhb_x86sem_form *f, struct qhb_err *e)
+{
+	if (!en->proven)
+		return 0;
+	return qhb_pcpu_bind(en->tmpl, en->n, f->param, f->nparam, en->prog, e);
 }
 
 size_t qhb_learn_lib_count(const struct qhb_learn_lib *l)
@@ -323,13 +333,26 @@ void qhb_learn_lib_close(struct qhb_learn_lib *l)
 int qhb_learn_get(struct qhb_learn_lib *l, const struct qhb_x86sem_form *f,
     struct qhb_learn_entry *out, struct qhb_err *e)
 {
+	struct qhb_err ie = { 0 };
 	char key[17];
 	json_t *v;
 
 	qhb_learn_key(f, key);
 	if ((v = json_object_get(l->forms, key)) == NULL)
 		return 0;
-	return entry_get(v, key, out, e) < 0 ? -1 : 1;
+	if (entry_get(v, key, out, e) < 0)
+		return -1;
+	/* the template bound to this instance's parameters; one that names
+	 * a parameter the form lacks is not run */
+	memcpy(out->tmpl, out->prog, sizeof(out->tmpl));
+	if (qhb_learn_entry_bind(out, f, &ie) < 0) {
+		out->proven = 0;
+		out->unverified = 1;
+		out->n = 0;
+		snprintf(out->reason, sizeof(out->reason), "microcode: %.100s",
+		    ie.msg);
+	}
+	return 1;
 }
 
 int qhb_learn_form(struct qhb_learn_lib *l, const struct qhb_x86sem_form *f,

@@ -42,8 +42,8 @@
 
 /* 2: memory operands, push/pop, rep stos/movs, rip, fs and gs bases;
  * 3: pause, prefetch, cbw..cqo, bt, cmpxchg, fixed lea and push imm;
- * 4: div */
-#define QHB_LEARN_MODEL 4
+ * 4: div; 5: addresses as parameters (x86sem.h), keyed without them */
+#define QHB_LEARN_MODEL 5
 
 struct qhb_learn_lib {
 	void *root;               /* json_t * */
@@ -65,7 +65,11 @@ struct qhb_learn_entry {
 	int unverified;           /* "proven" in the file, but fails a check
 	                           * (reason says which): never run */
 	int demoted;              /* a fallback that --verify demoted */
+	/* prog: the microcode for the form asked (qhb_learn_get binds the
+	 * template to its parameters: what runs); tmpl: as the library
+	 * holds it, naming parameters as #P0, #P1 */
 	struct qhb_pcpu_insn prog[QHB_PCPU_MAXPROG];
+	struct qhb_pcpu_insn tmpl[QHB_PCPU_MAXPROG];
 	unsigned n;
 	char form[96];
 	char reason[128];
@@ -94,10 +98,17 @@ size_t qhb_learn_lib_count(const struct qhb_learn_lib *l);
  * asks this. */
 int qhb_learn_entry_runnable(const struct qhb_learn_entry *en,
     struct qhb_err *e);
-/* The library key of a form: 16 hex digits of xxh3_64(form text). */
+/* The library key of a form: 16 hex digits of xxh3_64 of its key text
+ * (its text with its parameters as P0, P1: x86sem.h), so that one entry
+ * serves every instance of a form. */
 void qhb_learn_key(const struct qhb_x86sem_form *f, char key[17]);
-/* 1 and *out filled when the library holds f, 0 when not, -1 with e when
- * the entry is malformed. */
+/* Binds en's template to the parameters of f (an instance of en's form)
+ * into en->prog.  Returns 0, or -1 with e when the template names a
+ * parameter f lacks (en->prog then unspecified). */
+int qhb_learn_entry_bind(struct qhb_learn_entry *en,
+    const struct qhb_x86sem_form *f, struct qhb_err *e);
+/* 1 and *out filled when the library holds f (out->prog bound to f's
+ * parameters), 0 when not, -1 with e when the entry is malformed. */
 int qhb_learn_get(struct qhb_learn_lib *l, const struct qhb_x86sem_form *f,
     struct qhb_learn_entry *out, struct qhb_err *e);
 /* Looks f up, or synthesizes and adds it (*learned = 1); an unverified

@@ -261,18 +261,45 @@ int qhb_pcpu_check(const struct qhb_pcpu_insn *p, size_t n, struct qhb_err *e)
 
 		if (in->op >= QHB_PCPU_NOPS || in->d >= QHB_PCPU_NREG ||
 		    in->a >= QHB_PCPU_NREG || in->b >= QHB_PCPU_NREG ||
-		    in->w > 3 || in->fmask > QHB_PCPU_ALLF || in->bimm > 1 ||
-		    in->zero != 0)
+		    in->w > 3 || in->fmask > QHB_PCPU_ALLF || in->bimm > 2 ||
+		    in->zero != 0 || (in->bimm == 2 && (in->imm < 0 ||
+		    in->imm >= QHB_PCPU_NPARAM)))
 			return qhb_err_set(e, "instruction %zu: expected op < %d, "
-			    "registers < %d, width 0..3, fmask < 64, got op %u "
-			    "d %u a %u b %u w %u fmask %u", i, QHB_PCPU_NOPS,
-			    QHB_PCPU_NREG, in->op, in->d, in->a, in->b, in->w,
-			    in->fmask);
+			    "registers < %d, width 0..3, fmask < 64, parameters "
+			    "< %d, got op %u d %u a %u b %u w %u fmask %u", i,
+			    QHB_PCPU_NOPS, QHB_PCPU_NREG, QHB_PCPU_NPARAM, in->op,
+			    in->d, in->a, in->b, in->w, in->fmask);
 		if ((in->op == QHB_PCPU_LD || in->op == QHB_PCPU_ST) &&
 		    in->fmask != 0)
 			return qhb_err_set(e, "instruction %zu: expected no flags "
 			    "on a load or store, got fmask %u", i, in->fmask);
 	}
+	return 0;
+}
+
+int qhb_pcpu_bind(const struct qhb_pcpu_insn *p, size_t n,
+    const int64_t *param, unsigned nparam, struct qhb_pcpu_insn *out,
+    struct qhb_err *e)
+{
+	for (size_t i = 0; i < n; i++) {
+		out[i] = p[i];
+		if (p[i].bimm != 2)
+			continue;
+		if (p[i].imm < 0 || (uint64_t)p[i].imm >= nparam)
+			return qhb_err_set(e, "instruction %zu: names parameter "
+			    "P%lld, the form has %u", i, (long long)p[i].imm,
+			    nparam);
+		out[i].bimm = 1;
+		out[i].imm = param[p[i].imm];
+	}
+	return 0;
+}
+
+int qhb_pcpu_has_param(const struct qhb_pcpu_insn *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i].bimm == 2)
+			return 1;
 	return 0;
 }
 
@@ -286,7 +313,11 @@ void qhb_pcpu_format(const struct qhb_pcpu_insn *in, char *buf, size_t size)
 		strcpy(fl, "f");
 	else if (in->fmask)
 		snprintf(fl, sizeof(fl), "f:%02x", in->fmask);
-	if (in->bimm)
+	if (in->bimm == 2)
+		snprintf(buf, size, "%s.%u%s r%u, r%u, #P%lld",
+		    qhb_pcpu_opname(in->op), 8u << in->w, fl, in->d, in->a,
+		    (long long)in->imm);
+	else if (in->bimm)
 		snprintf(buf, size, "%s.%u%s r%u, r%u, #%lld",
 		    qhb_pcpu_opname(in->op), 8u << in->w, fl, in->d, in->a,
 		    (long long)in->imm);
@@ -325,10 +356,13 @@ int qhb_pcpu_parse(const char *text, struct qhb_pcpu_insn *in,
 		return qhb_err_set(e, "\"%.64s\": bad flag suffix", text);
 	if (text[n] == '#') {
 		char *end;
+		int par = text[n + 1] == 'P';
 
-		imm = strtoll(text + n + 1, &end, 10);
-		in->bimm = 1;
-		if (*end != 0)
+		/* #Pk: parameter k, a plain number after the P */
+		imm = strtoll(text + n + 1 + par, &end, 10);
+		in->bimm = par ? 2 : 1;
+		if (*end != 0 || (par && (imm < 0 || imm >= QHB_PCPU_NPARAM ||
+		    text[n + 2] < '0' || text[n + 2] > '9')))
 			return qhb_err_set(e, "\"%.64s\": bad immediate", text);
 	} else if (sscanf(text + n, "r%u", &b) != 1) {
 		return qhb_err_set(e, "\"%.64s\": expected rB or #IMM", text);

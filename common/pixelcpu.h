@@ -21,6 +21,14 @@
  *   instruction writes), 6 bimm (the second operand is imm, not r[b]),
  *   7 zero, 8..15 imm (two's complement).
  *
+ * bimm 2 makes the instruction name a parameter: its second operand is
+ * parameter P[imm] of the x86 form (a displacement or immediate that is an
+ * address, see x86sem.h), not a constant.  A program that names
+ * parameters is a template, proven for every value of them; an instance
+ * runs it bound to its own values (qhb_pcpu_bind), so the interpreters
+ * only ever see constants (an unbound parameter reads as its number in
+ * all of them alike).
+ *
  * Every op reads x = r[a] and y = (bimm ? imm : r[b]), computes at width
  * W = 8 << w bits and writes the result, cut to W bits and zero-extended,
  * to r[d] (SEXT and INS write 64 bits, see the man page).  Flag-producing
@@ -90,6 +98,9 @@ enum qhb_pcpu_op {
 	QHB_PCPU_NOPS
 };
 
+/* Parameters a program may name (bimm 2): QHB_X86SEM_NPARAM. */
+#define QHB_PCPU_NPARAM 2
+
 struct qhb_pcpu_insn {
 	uint8_t op, d, a, b, w, fmask, bimm, zero;
 	int64_t imm;
@@ -127,13 +138,23 @@ void qhb_pcpu_step_mem(const struct qhb_pcpu_insn *in,
     struct qhb_pcpu_state *s, struct qhb_pcpu_mem *m);
 /* 1 when p holds a load or a store. */
 int qhb_pcpu_uses_mem(const struct qhb_pcpu_insn *p, size_t n);
-/* 0 if every field of every instruction is in range, else -1 with e
- * naming the first bad instruction. */
+/* 0 if every field of every instruction is in range (a parameter's
+ * number below QHB_PCPU_NPARAM), else -1 with e naming the first bad
+ * instruction. */
 int qhb_pcpu_check(const struct qhb_pcpu_insn *p, size_t n,
     struct qhb_err *e);
+/* Copies the template p to out with each parameter Pk replaced by the
+ * constant param[k].  Returns 0, or -1 with e (out then unspecified) when
+ * p names a parameter k >= nparam. */
+int qhb_pcpu_bind(const struct qhb_pcpu_insn *p, size_t n,
+    const int64_t *param, unsigned nparam, struct qhb_pcpu_insn *out,
+    struct qhb_err *e);
+/* 1 when p names a parameter. */
+int qhb_pcpu_has_param(const struct qhb_pcpu_insn *p, size_t n);
 
 /*
- * Functions used for text: "add.32f r0, r0, r3", "ins.16 r0, r17, #0".
+ * Functions used for text: "add.32f r0, r0, r3", "ins.16 r0, r17, #0",
+ * "add.64 r0, r19, #P0" (a parameter).
  */
 const char *qhb_pcpu_opname(unsigned op);
 /* Writes the text of one instruction into buf (NUL-terminated). */

@@ -6,12 +6,15 @@
 #include "z3bv.h"
 
 /* One instruction on st (and *mem, when not NULL), in place: the
- * interpreter's qhb_pcpu_step_mem, term for term. */
+ * interpreter's qhb_pcpu_step_mem, term for term; a parameter is the term
+ * param[k] (when param is not NULL, else its number, as the interpreters
+ * read an unbound one). */
 static void step(Z3_context c, const struct qhb_pcpu_insn *in, Z3_ast *st,
-    Z3_ast *mem)
+    Z3_ast *mem, const Z3_ast *param)
 {
 	unsigned W = 8u << in->w, fm = in->fmask;
-	Z3_ast x = st[in->a], y = in->bimm ? BV(in->imm, 64) : st[in->b];
+	Z3_ast x = st[in->a], y = in->bimm == 2 && param != NULL ?
+	    param[in->imm] : in->bimm ? BV(in->imm, 64) : st[in->b];
 	Z3_ast xm = EXT(W - 1, 0, x), ym = EXT(W - 1, 0, y);
 	Z3_ast cin = BIT(st[QHB_PCPU_FLAGS], 0), r = NULL, r64 = NULL;
 	Z3_ast f[6], upd = Z3_mk_true(c), wide, t, cnt, cw, cz;
@@ -191,12 +194,13 @@ void qhb_pixelsem_run(Z3_context c, const struct qhb_pcpu_insn *p,
     size_t n, Z3_ast st[QHB_PCPU_NREG])
 {
 	for (size_t i = 0; i < n; i++)
-		step(c, &p[i], st, NULL);
+		step(c, &p[i], st, NULL, NULL);
 }
 
 void qhb_pixelsem_run_mem(Z3_context c, const struct qhb_pcpu_insn *p,
-    size_t n, Z3_ast st[QHB_PCPU_NREG], Z3_ast *mem)
+    size_t n, Z3_ast st[QHB_PCPU_NREG], Z3_ast *mem,
+    const Z3_ast param[QHB_PCPU_NPARAM])
 {
 	for (size_t i = 0; i < n; i++)
-		step(c, &p[i], st, mem);
+		step(c, &p[i], st, mem, param);
 }

@@ -26,8 +26,11 @@
 /* Runs p on st[0..31] in place; loads read 0 and stores write nothing. */
 void qhb_pixelsem_run(Z3_context c, const struct qhb_pcpu_insn *p,
     size_t n, Z3_ast st[QHB_PCPU_NREG]);
-/* The same against the memory *mem, in place. */
+/* The same against the memory *mem, in place, with parameter Pk of a
+ * template (pixelcpu.h) the 64-bit term param[k]: a free variable, so that
+ * what is proven holds for every value (param NULL: none named). */
 void qhb_pixelsem_run_mem(Z3_context c, const struct qhb_pcpu_insn *p,
-    size_t n, Z3_ast st[QHB_PCPU_NREG], Z3_ast *mem);
+    size_t n, Z3_ast st[QHB_PCPU_NREG], Z3_ast *mem,
+    const Z3_ast param[QHB_PCPU_NPARAM]);
 
 #endif

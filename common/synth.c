@@ -14,6 +14,9 @@
 #include "pixelsem.h"
 #include "z3bv.h"
 
+/* a template names what a form has */
+_Static_assert(QHB_PCPU_NPARAM == QHB_X86SEM_NPARAM, "parameter counts");
+
 static double now(void)
 {
 	struct timespec t;
@@ -44,7 +47,8 @@ void qhb_synth_opts_init(struct qhb_synth_opts *o)
 struct z {
 	Z3_context c;
 	const struct qhb_x86sem_form *f;
-	Z3_ast in[QHB_PCPU_NREG];       /* free inputs: r0..r31 */
+	Z3_ast in[QHB_X86SEM_NIN];      /* free inputs: r0..r31, then the
+	                                 * form's parameters */
 	struct qhb_x86sem_out x;        /* the register view (not strings) */
 	Z3_ast mem, probe;              /* memory before, an address */
 	struct qhb_x86sem_out xm;       /* against memory (memory forms) */
@@ -85,6 +89,11 @@ static int z_open(struct z *z, const struct qhb_x86sem_form *f,
 		z->in[i] = Z3_mk_const(z->c, Z3_mk_string_symbol(z->c, name),
 		    Z3_mk_bv_sort(z->c, 64));
 	}
+	for (int i = 0; i < QHB_X86SEM_NPARAM; i++) {
+		snprintf(name, sizeof(name), "p%d", i);
+		z->in[QHB_X86SEM_PARAM0 + i] = Z3_mk_const(z->c,
+		    Z3_mk_string_symbol(z->c, name), Z3_mk_bv_sort(z->c, 64));
+	}
 	z->f = f;
 	z->mem = Z3_mk_const(z->c, Z3_mk_string_symbol(z->c, "mem"),
 	    qhb_z3bv_mem_sort(z->c));
@@ -108,11 +117,13 @@ static void z_close(struct z *z)
 }
 
 /* Checks p against the form: in the register view, or (full) the whole
- * program against memory.  Returns 1 proven, 0 counterexample (in cex,
- * when not NULL), -1 unknown (reason in why). */
+ * program against memory; for every value of the form's parameters, or
+ * (inst) for this instance's only (what the search's tests see).  Returns
+ * 1 proven, 0 counterexample (in cex, when not NULL), -1 unknown (reason
+ * in why). */
 static int z_check(struct z *z, const struct qhb_pcpu_insn *p, size_t n,
-    int full, unsigned timeout_ms, struct qhb_pcpu_state *cex, double *secs,
-    char *why, size_t whysize)
+    int full, int inst, unsigned timeout_ms, struct qhb_pcpu_state *cex,
+    double *secs, char *why, size_t whysize)
 {
 	Z3_context c = z->c;
 	Z3_ast st[QHB_PCPU_NREG], diff[16 + 3 + 1 + 6 + 1], a2[2], mem = z->mem;
@@ -126,7 +137,7 @@ static int z_check(struct z *z, const struct qhb_pcpu_insn *p, size_t n,
 	int rv;
 
 	memcpy(st, z->in, sizeof(st));
-	qhb_pixelsem_run_mem(c, p, n, st, &mem);
+	qhb_pixelsem_run_mem(c, p, n, st, &mem, z->in + QHB_X86SEM_PARAM0);
 	for (int i = 0; i < 16; i++)
 		diff[nd++] = Z3_mk_not(c, Z3_mk_eq(c, st[i], xo->reg[i]));
 	for (int i = QHB_PCPU_FSBASE; i <= QHB_PCPU_RIP; i++)
@@ -161,6 +172,9 @@ static int z_check(struct z *z, const struct qhb_pcpu_insn *p, size_t n,
 	Z3_params_set_uint(c, prm, Z3_mk_string_symbol(c, "timeout"), timeout_ms);
 	Z3_solver_set_params(c, s, prm);
 	Z3_solver_assert(c, s, Z3_mk_or(c, nd, diff));
+	for (unsigned k = 0; inst && k < z->f->nparam; k++)
+		Z3_solver_assert(c, s, Z3_mk_eq(c, z->in[QHB_X86SEM_PARAM0 + k],
+		    BV((uint64_t)z->f->param[k], 64)));
 	res = Z3_solver_check(c, s);
 	if (res == Z3_L_FALSE) {
 		rv = 1;
@@ -200,7 +214,7 @@ int qhb_synth_prove(const struct qhb_x86sem_form *f,
 	*seconds = 0;
 	if (qhb_pcpu_check(p, n, e) < 0 || z_open(&z, f, e) < 0)
 		return -1;
-	rv = z_check(&z, p, n, has_mem(f), timeout_ms, NULL, seconds, why,
+	rv = z_check(&z, p, n, has_mem(f), 0, timeout_ms, NULL, seconds, why,
 	    sizeof(why));
 	*proven = rv == 1 ? 1 : rv == 0 ? 0 : -1;
 	z_close(&z);
@@ -245,14 +259,17 @@ struct search {
 static int expect(struct search *s, struct test *t)
 {
 	Z3_context c = s->z->c;
-	Z3_ast to[QHB_PCPU_NREG], v;
+	Z3_ast to[QHB_X86SEM_NIN], v;
 	uint64_t u;
 
+	/* the parameters as this instance has them */
 	for (int i = 0; i < QHB_PCPU_NREG; i++)
 		to[i] = BV(t->s.r[i], 64);
+	for (int i = 0; i < QHB_X86SEM_NPARAM; i++)
+		to[QHB_X86SEM_PARAM0 + i] = BV((uint64_t)s->f->param[i], 64);
 	for (int i = 0; i < 16; i++) {
 		v = Z3_simplify(c, Z3_substitute(c, s->z->x.reg[i],
-		    QHB_PCPU_NREG, s->z->in, to));
+		    QHB_X86SEM_NIN, s->z->in, to));
 		if (!Z3_get_numeral_uint64(c, v, &u))
 			return -1;
 		t->want[i] = u;
@@ -260,12 +277,12 @@ static int expect(struct search *s, struct test *t)
 	t->wflags = t->defmask = 0;
 	for (int i = 0; i < 6; i++) {
 		v = Z3_simplify(c, Z3_substitute(c, s->z->x.def[i],
-		    QHB_PCPU_NREG, s->z->in, to));
+		    QHB_X86SEM_NIN, s->z->in, to));
 		if (Z3_get_bool_value(c, v) != Z3_L_TRUE)
 			continue;
 		t->defmask |= 1ULL << qhb_z3bv_flag_pos[i];
 		v = Z3_simplify(c, Z3_substitute(c, s->z->x.flag[i],
-		    QHB_PCPU_NREG, s->z->in, to));
+		    QHB_X86SEM_NIN, s->z->in, to));
 		if (!Z3_get_numeral_uint64(c, v, &u))
 			return -1;
 		t->wflags |= u << qhb_z3bv_flag_pos[i];
@@ -273,7 +290,7 @@ static int expect(struct search *s, struct test *t)
 	t->wmem = t->memmask = 0;
 	if (has_mem(s->f) && s->f->mem.write) {
 		v = Z3_simplify(c, Z3_substitute(c, s->z->x.memval,
-		    QHB_PCPU_NREG, s->z->in, to));
+		    QHB_X86SEM_NIN, s->z->in, to));
 		if (!Z3_get_numeral_uint64(c, v, &u))
 			return -1;
 		t->wmem = u;
@@ -635,6 +652,31 @@ static unsigned string_program(const struct qhb_x86sem_form *f,
 	return bad ? 0 : n;
 }
 
+/* The text of an immediate operand of microcode: parameter k ("P0"), or
+ * the constant v when k < 0. */
+static void imm_text(int k, int64_t v, char *buf, size_t size)
+{
+	if (k >= 0)
+		snprintf(buf, size, "P%d", k);
+	else
+		snprintf(buf, size, "%lld", (long long)v);
+}
+
+/* A sequence the search found with this instance's constants, made a
+ * template: each immediate equal to a parameter's value names the
+ * parameter instead.  Whether that holds for every value is the proof's
+ * to say. */
+static void lift(const struct qhb_x86sem_form *f, struct qhb_pcpu_insn *p,
+    unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		for (unsigned k = 0; p[i].bimm == 1 && k < f->nparam; k++)
+			if (p[i].imm == f->param[k]) {
+				p[i].bimm = 2;
+				p[i].imm = k;
+			}
+}
+
 /* The searched sequence q (over the register view) inside the memory
  * access: the address, a load into QHB_X86SEM_MEMREG, q, a store back.
  * Returns the length, 0 when it does not fit. */
@@ -643,9 +685,10 @@ static unsigned wrap_memory(const struct qhb_x86sem_form *f,
 {
 	const struct qhb_x86sem_mem *m = &f->mem;
 	unsigned W = m->bits, n = 0, areg = QHB_X86SEM_ADDRREG, t[2], nt = 0;
-	long long disp = m->disp;
+	char disp[24];
 	int bad = 0;
 
+	imm_text(f->disp_param, m->disp, disp, sizeof(disp));
 	/* the plain terms of the address: segment base, base register */
 	if (m->seg != QHB_X86SEM_NOREG)
 		t[nt++] = m->seg;
@@ -669,7 +712,7 @@ static unsigned wrap_memory(const struct qhb_x86sem_form *f,
 			    t[--nt]);
 	}
 	if (m->read)
-		bad |= emit(p, &n, "ld.%u r%u, r%u, #%lld", W, QHB_X86SEM_MEMREG,
+		bad |= emit(p, &n, "ld.%u r%u, r%u, #%s", W, QHB_X86SEM_MEMREG,
 		    areg, disp);
 	for (unsigned i = 0; i < nq && !bad; i++) {
 		if (n >= QHB_PCPU_MAXPROG)
@@ -677,7 +720,7 @@ static unsigned wrap_memory(const struct qhb_x86sem_form *f,
 		p[n++] = q[i];
 	}
 	if (m->write)
-		bad |= emit(p, &n, "st.%u r%u, r%u, #%lld", W, areg,
+		bad |= emit(p, &n, "st.%u r%u, r%u, #%s", W, areg,
 		    QHB_X86SEM_MEMREG, disp);
 	return bad ? 0 : n;
 }
@@ -691,6 +734,7 @@ static unsigned fixed_program(const struct qhb_x86sem_form *f,
 {
 	const struct qhb_x86sem_mem *m = &f->mem;
 	unsigned n = 0, a = QHB_X86SEM_ADDRREG;
+	char v[24];
 	int bad = 0;
 
 	if (f->lea_bits == 64 || f->lea_bits == 32) {
@@ -701,8 +745,9 @@ static unsigned fixed_program(const struct qhb_x86sem_form *f,
 			bad |= emit(p, &n, "and.64 r%u, r%u, #0", a, a);
 		if (m->base != QHB_X86SEM_NOREG)
 			bad |= emit(p, &n, "add.64 r%u, r%u, r%u", a, a, m->base);
-		bad |= emit(p, &n, "add.%u r%u, r%u, #%lld", f->lea_bits,
-		    f->lea_dst, a, (long long)m->disp);
+		imm_text(f->disp_param, m->disp, v, sizeof(v));
+		bad |= emit(p, &n, "add.%u r%u, r%u, #%s", f->lea_bits,
+		    f->lea_dst, a, v);
 		return bad ? 0 : n;
 	}
 	if (f->div_src < QHB_PCPU_NREG) {
@@ -756,7 +801,8 @@ static unsigned fixed_program(const struct qhb_x86sem_form *f,
 	}
 	if (m->kind == QHB_X86SEM_PUSH && f->regs == 1u << 4 && f->nimm == 1) {
 		bad |= emit(p, &n, "and.64 r18, r18, #0");
-		bad |= emit(p, &n, "or.64 r18, r18, #%lld", (long long)f->imm[0]);
+		imm_text(f->imm_param, f->imm[0], v, sizeof(v));
+		bad |= emit(p, &n, "or.64 r18, r18, #%s", v);
 		bad |= emit(p, &n, "sub.64 r4, r4, #8");
 		return bad ? 0 : n;
 	}
@@ -809,7 +855,7 @@ int qhb_synth_form(const struct qhb_x86sem_form *f,
 			    f->text);
 			goto out;
 		}
-		pr = z_check(&z, r->prog, r->n, 1, o->timeout_ms, NULL,
+		pr = z_check(&z, r->prog, r->n, 1, 0, o->timeout_ms, NULL,
 		    &r->solver_seconds, why, sizeof(why));
 		if (pr == 1)
 			r->status = QHB_SYNTH_PROVEN;
@@ -866,8 +912,22 @@ int qhb_synth_form(const struct qhb_x86sem_form *f,
 			n = prog_of(s, g, p);
 		}
 		r->iterations++;
-		pr = z_check(&z, p, n, 0, o->timeout_ms, &in,
+		pr = z_check(&z, p, n, 0, 1, o->timeout_ms, &in,
 		    &r->solver_seconds, why, sizeof(why));
+		if (pr == 1 && f->nparam > 0) {
+			/* right for this instance: now as a template, for
+			 * every value of the parameters (the memory forms'
+			 * whole program is proven that way below) */
+			lift(f, p, n);
+			if (!has_mem(f) && (pr = z_check(&z, p, n, 0, 0,
+			    o->timeout_ms, NULL, &r->solver_seconds, why,
+			    sizeof(why))) != 1) {
+				snprintf(r->reason, sizeof(r->reason), "%s", pr < 0 ?
+				    why : "proven for this instance's address "
+				    "only, not for every value of its parameters");
+				break;
+			}
+		}
 		if (pr == 1 && has_mem(f)) {
 			/* the register view holds: now the whole program */
 			if ((r->n = wrap_memory(f, p, n, r->prog)) == 0) {
@@ -876,7 +936,7 @@ int qhb_synth_form(const struct qhb_x86sem_form *f,
 				    QHB_PCPU_MAXPROG);
 				break;
 			}
-			pr = z_check(&z, r->prog, r->n, 1, o->timeout_ms, NULL,
+			pr = z_check(&z, r->prog, r->n, 1, 0, o->timeout_ms, NULL,
 			    &r->solver_seconds, why, sizeof(why));
 			if (pr == 1) {
 				r->status = QHB_SYNTH_PROVEN;

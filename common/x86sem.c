@@ -18,6 +18,7 @@ struct opnd {
 	unsigned gpr, lo, bits;
 	uint64_t imm;
 	const ZydisDecodedOperand *z;
+	Z3_ast param;           /* an immediate that is a parameter: its term */
 };
 
 static int decode(const void *code, size_t n, ZydisDecodedInstruction *in,
@@ -248,30 +249,132 @@ static int decode_memop(struct qhb_x86sem_form *f,
 	return 0;
 }
 
-int qhb_x86sem_decode(const void *code, size_t n, struct qhb_x86sem_form *f,
+/* rip-relative operands as [rip+disp], never as the address they would
+ * have at 0, which an absolute operand could share.  Returns 0, or -1. */
+static int format(const ZydisDecodedInstruction *in,
+    const ZydisDecodedOperand *ops, char *buf, size_t size)
+{
+	ZydisFormatter fmt;
+
+	if (!ZYAN_SUCCESS(ZydisFormatterInit(&fmt, ZYDIS_FORMATTER_STYLE_INTEL)) ||
+	    !ZYAN_SUCCESS(ZydisFormatterSetProperty(&fmt,
+	    ZYDIS_FORMATTER_PROP_FORCE_RELATIVE_RIPREL, ZYAN_TRUE)) ||
+	    !ZYAN_SUCCESS(ZydisFormatterFormatInstruction(&fmt, in, ops,
+	    in->operand_count_visible, buf, size, 0, NULL)))
+		return -1;
+	return 0;
+}
+
+/* The kernel half below its top 16 MiB: see x86sem.h. */
+static int is_kaddr(int64_t v)
+{
+	return (uint64_t)v >= 0xffff800000000000ULL &&
+	    (uint64_t)v < 0xffffffffff000000ULL;
+}
+
+/* What parameter k is printed as while the key text is made: a value no
+ * real operand of a form holds next to it, positive so that its sign is
+ * the same for every instance. */
+#define SENTINEL(k) (0x7a5e7a5e7a5e7a50LL + (k))
+
+/* Finds f's parameters (x86sem.h's rule) and makes its key text.  A form
+ * whose key text would not name each parameter once keeps its constants.
+ * Returns 0, or -1 when the instruction cannot be formatted. */
+static int find_params(struct qhb_x86sem_form *f,
+    const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops)
+{
+	ZydisDecodedOperand po[ZYDIS_MAX_OPERAND_COUNT];
+	char key[sizeof(f->key)], tok[24], *at;
+	unsigned np = 0;
+
+	memcpy(po, ops, sizeof(po));
+	f->disp_param = f->imm_param = -1;
+	snprintf(f->key, sizeof(f->key), "%s", f->text);
+	for (unsigned i = 0; i < in->operand_count_visible; i++) {
+		ZydisDecodedOperand *o = &po[i];
+
+		if (o->type == ZYDIS_OPERAND_TYPE_MEMORY && f->disp_param < 0 &&
+		    o->mem.disp.has_displacement && in->raw.disp.size >= 32 &&
+		    (o->mem.base == ZYDIS_REGISTER_RIP ||
+		    is_kaddr(o->mem.disp.value))) {
+			f->disp_param = (int)np;
+			f->poff[np] = in->raw.disp.offset;
+			f->psize[np] = in->raw.disp.size / 8;
+			f->param[np] = o->mem.disp.value;
+			o->mem.disp.value = SENTINEL(np);
+			np++;
+		} else if (o->type == ZYDIS_OPERAND_TYPE_IMMEDIATE &&
+		    f->imm_param < 0 && in->operand_width == 64 &&
+		    !o->imm.is_relative && in->raw.imm[0].size >= 32 &&
+		    is_kaddr(o->imm.value.s)) {
+			f->imm_param = (int)np;
+			f->imm_op = i;
+			f->poff[np] = in->raw.imm[0].offset;
+			f->psize[np] = in->raw.imm[0].size / 8;
+			f->param[np] = o->imm.value.s;
+			o->imm.value.s = SENTINEL(np);
+			np++;
+		}
+	}
+	if (np == 0)
+		return 0;
+	if (format(in, po, key, sizeof(key)) < 0)
+		return -1;
+	for (unsigned k = 0; k < np; k++) {
+		snprintf(tok, sizeof(tok), "0x%llX", (long long)SENTINEL(k));
+		if ((at = strstr(key, tok)) == NULL ||
+		    strstr(at + 1, tok) != NULL) {
+			f->disp_param = f->imm_param = -1;
+			return 0;
+		}
+		at[0] = 'P';
+		at[1] = (char)('0' + k);
+		memmove(at + 2, at + strlen(tok), strlen(at + strlen(tok)) + 1);
+	}
+	snprintf(f->key, sizeof(f->key), "%s", key);
+	f->nparam = np;
+	return 0;
+}
+
+int qhb_x86sem_set_params(const struct qhb_x86sem_form *f,
+    const int64_t *param, uint8_t out[16], struct qhb_err *e)
+{
+	memcpy(out, f->bytes, sizeof(f->bytes));
+	for (unsigned k = 0; k < f->nparam; k++) {
+		unsigned n = f->psize[k];
+		int64_t v = param[k];
+
+		if (n < 8 && (v < -(1LL << (8 * n - 1)) ||
+		    v >= (1LL << (8 * n - 1))))
+			return qhb_err_set(e, "%s: parameter P%u: %#llx does not "
+			    "fit its %u bytes", f->key, k, (unsigned long long)v,
+			    n);
+		for (unsigned i = 0; i < n; i++)
+			out[f->poff[k] + i] = (uint8_t)((uint64_t)v >> (8 * i));
+	}
+	return 0;
+}
+
+static int decode_form(const void *code, size_t n, struct qhb_x86sem_form *f,
+    ZydisDecodedInstruction *inp, ZydisDecodedOperand *ops,
     struct qhb_err *e)
 {
 	ZydisDecodedInstruction in;
-	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
-	ZydisFormatter fmt;
 	int fl;
 
 	memset(f, 0, sizeof(*f));
 	f->cmpxchg_src = 16;
 	f->div_src = QHB_X86SEM_NOREG;
+	f->disp_param = f->imm_param = -1;
 	if (decode(code, n, &in, ops) < 0)
 		return qhb_err_set(e, "expected an x86-64 instruction, got "
 		    "undecodable bytes");
+	*inp = in;
 	f->len = in.length;
 	memcpy(f->bytes, code, in.length);
-	/* rip-relative operands as [rip+disp], never as the address they
-	 * would have at 0, which an absolute operand could share */
-	if (!ZYAN_SUCCESS(ZydisFormatterInit(&fmt, ZYDIS_FORMATTER_STYLE_INTEL)) ||
-	    !ZYAN_SUCCESS(ZydisFormatterSetProperty(&fmt,
-	    ZYDIS_FORMATTER_PROP_FORCE_RELATIVE_RIPREL, ZYAN_TRUE)) ||
-	    !ZYAN_SUCCESS(ZydisFormatterFormatInstruction(&fmt, &in, ops,
-	    in.operand_count_visible, f->text, sizeof(f->text), 0, NULL)))
+	if (format(&in, ops, f->text, sizeof(f->text)) < 0)
 		return qhb_err_set(e, "cannot format the instruction");
+	snprintf(f->key, sizeof(f->key), "%s", f->text);
 	f->ok = 1;
 	f->mem.seg = f->mem.base = f->mem.index = QHB_X86SEM_NOREG;
 	if (in.mnemonic == ZYDIS_MNEMONIC_IDIV)
@@ -399,6 +502,21 @@ int qhb_x86sem_decode(const void *code, size_t n, struct qhb_x86sem_form *f,
 	return 0;
 }
 
+int qhb_x86sem_decode(const void *code, size_t n, struct qhb_x86sem_form *f,
+    struct qhb_err *e)
+{
+	ZydisDecodedInstruction in;
+	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+
+	if (decode_form(code, n, f, &in, ops, e) < 0)
+		return -1;
+	/* only a modelled form has parameters: what falls back keeps its
+	 * constants in its key */
+	if (f->ok && find_params(f, &in, ops) < 0)
+		return qhb_err_set(e, "cannot format the instruction");
+	return 0;
+}
+
 int qhb_x86sem_is_exit(const void *code, size_t n)
 {
 	ZydisDecodedInstruction in;
@@ -481,6 +599,9 @@ static Z3_ast rd(struct sem *s, const struct opnd *op)
 {
 	Z3_context c = s->c;
 
+	if (op->kind == 1 && op->param != NULL)
+		return op->bits == 64 ? op->param : EXT(op->bits - 1, 0,
+		    op->param);
 	if (op->kind == 1)
 		return BV(op->imm, op->bits);
 	return EXT(op->lo + op->bits - 1, op->lo, s->in[op->gpr]);
@@ -565,11 +686,21 @@ static int get_opnd(const ZydisDecodedOperand *z, unsigned width,
 	return -1;
 }
 
-/* The address of the form's memory access, from the registers in. */
-static Z3_ast address(Z3_context c, const struct qhb_x86sem_mem *m,
+/* The displacement of the form's memory access (or lea's): a constant,
+ * or its parameter's term. */
+static Z3_ast disp_term(Z3_context c, const struct qhb_x86sem_form *f,
     Z3_ast *in)
 {
-	Z3_ast a = BV((uint64_t)m->disp, 64);
+	return f->disp_param >= 0 ? in[QHB_X86SEM_PARAM0 + f->disp_param] :
+	    BV((uint64_t)f->mem.disp, 64);
+}
+
+/* The address of the form's memory access, from the registers in. */
+static Z3_ast address(Z3_context c, const struct qhb_x86sem_form *f,
+    Z3_ast *in)
+{
+	const struct qhb_x86sem_mem *m = &f->mem;
+	Z3_ast a = disp_term(c, f, in);
 
 	if (m->seg != QHB_X86SEM_NOREG)
 		a = Z3_mk_bvadd(c, in[m->seg], a);
@@ -678,13 +809,16 @@ int qhb_x86sem_build(Z3_context c, const struct qhb_x86sem_form *f,
 		return qhb_err_set(e, "%s: a string operation has no register "
 		    "view", f->text);
 	if (f->mem.kind != QHB_X86SEM_REG) {
-		o->addr = address(c, &f->mem, in);
+		o->addr = address(c, f, in);
 		o->memval = EXT(f->mem.bits - 1, 0, in[QHB_X86SEM_MEMREG]);
 	}
-	for (unsigned i = 0; i < n && i < 3; i++)
+	for (unsigned i = 0; i < n && i < 3; i++) {
 		if (get_opnd(&ops[i], w, &op[i]) < 0)
 			return qhb_err_set(e, "%s: operand %u not modelled",
 			    f->text, i);
+		if (op[i].kind == 1 && f->imm_param >= 0 && i == f->imm_op)
+			op[i].param = in[QHB_X86SEM_PARAM0 + f->imm_param];
+	}
 	if (mnemonic_flags(m) == 0x100)
 		return 0;
 	switch (m) {
@@ -692,21 +826,21 @@ int qhb_x86sem_build(Z3_context c, const struct qhb_x86sem_form *f,
 		break;
 	case ZYDIS_MNEMONIC_CBW: case ZYDIS_MNEMONIC_CWDE:
 	case ZYDIS_MNEMONIC_CDQE: {
-		struct opnd d = { 0, 0, 0, w, 0, NULL };
+		struct opnd d = { 0, 0, 0, w, 0, NULL, NULL };
 
 		wr(&s, &d, sext_to(c, EXT(w / 2 - 1, 0, in[0]), w / 2, w));
 		break;
 	}
 	case ZYDIS_MNEMONIC_CWD: case ZYDIS_MNEMONIC_CDQ:
 	case ZYDIS_MNEMONIC_CQO: {
-		struct opnd d = { 0, 2, 0, w, 0, NULL };
+		struct opnd d = { 0, 2, 0, w, 0, NULL, NULL };
 
 		wr(&s, &d, Z3_mk_bvashr(c, EXT(w - 1, 0, in[0]), BV(w - 1, w)));
 		break;
 	}
 	case ZYDIS_MNEMONIC_DIV: {
-		struct opnd ra = { 0, 0, 0, w, 0, NULL };
-		struct opnd rdx = { 0, 2, 0, w, 0, NULL };
+		struct opnd ra = { 0, 0, 0, w, 0, NULL, NULL };
+		struct opnd rdx = { 0, 2, 0, w, 0, NULL, NULL };
 		Z3_ast hi = w == 8 ? EXT(15, 8, in[0]) : EXT(w - 1, 0, in[2]);
 		Z3_ast n = Z3_mk_concat(c, hi, EXT(w - 1, 0, in[0]));
 		Z3_ast dv = Z3_mk_zero_ext(c, w, rd(&s, &op[0]));
@@ -726,7 +860,7 @@ int qhb_x86sem_build(Z3_context c, const struct qhb_x86sem_form *f,
 		break;
 	}
 	case ZYDIS_MNEMONIC_CMPXCHG: {
-		struct opnd acc = { 0, 0, 0, w, 0, NULL };
+		struct opnd acc = { 0, 0, 0, w, 0, NULL, NULL };
 		Z3_ast d = rd(&s, &op[0]), x = EXT(w - 1, 0, in[0]), keep;
 		Z3_ast eq = Z3_mk_eq(c, x, d);
 
@@ -750,7 +884,7 @@ int qhb_x86sem_build(Z3_context c, const struct qhb_x86sem_form *f,
 	}
 	case ZYDIS_MNEMONIC_PUSH:
 		o->reg[4] = Z3_mk_bvsub(c, in[4], BV(8, 64));
-		o->memval = op[0].kind == 1 ? BV(op[0].imm, 64) : in[op[0].gpr];
+		o->memval = op[0].kind == 1 ? rd(&s, &op[0]) : in[op[0].gpr];
 		break;
 	case ZYDIS_MNEMONIC_POP:
 		o->reg[4] = Z3_mk_bvadd(c, in[4], BV(8, 64));
@@ -770,7 +904,7 @@ int qhb_x86sem_build(Z3_context c, const struct qhb_x86sem_form *f,
 		const ZydisDecodedOperand *z = &ops[1];
 		unsigned g, lo, bits, sh = z->mem.scale == 8 ? 3 :
 		    z->mem.scale == 4 ? 2 : z->mem.scale == 2 ? 1 : 0;
-		Z3_ast ad = BV((uint64_t)z->mem.disp.value, 64);
+		Z3_ast ad = disp_term(c, f, in);
 
 		if (z->mem.base == ZYDIS_REGISTER_RIP) {
 			ad = Z3_mk_bvadd(c, ad, in[QHB_PCPU_RIP]);
@@ -916,7 +1050,7 @@ static void build_string(Z3_context c, const struct qhb_x86sem_form *f,
 int qhb_x86sem_build_mem(Z3_context c, const struct qhb_x86sem_form *f,
     Z3_ast in[], Z3_ast mem, struct qhb_x86sem_out *o, struct qhb_err *e)
 {
-	Z3_ast in2[QHB_PCPU_NREG];
+	Z3_ast in2[QHB_X86SEM_NIN];
 	unsigned n = f->mem.bits / 8;
 
 	if (!f->ok)
@@ -932,9 +1066,9 @@ int qhb_x86sem_build_mem(Z3_context c, const struct qhb_x86sem_form *f,
 		build_string(c, f, in, mem, o);
 		return 0;
 	}
-	memcpy(in2, in, sizeof(in2));
+	memcpy(in2, in, (QHB_X86SEM_PARAM0 + f->nparam) * sizeof(in2[0]));
 	if (f->mem.kind != QHB_X86SEM_REG && f->mem.read) {
-		Z3_ast v = qhb_z3bv_load(c, mem, address(c, &f->mem, in), n);
+		Z3_ast v = qhb_z3bv_load(c, mem, address(c, f, in), n);
 
 		in2[QHB_X86SEM_MEMREG] = zext_to(c, v, f->mem.bits, 64);
 	}

@@ -22,6 +22,21 @@
  * instruction in in[QHB_X86SEM_MEMREG], its value after in memval), which
  * is what the synthesis searches over; and by qhb_x86sem_build_mem as
  * loads and stores against the array, which is what the proofs use.
+ *
+ * Parameters.  A displacement or immediate that is an address is a
+ * parameter of the form, not a constant of it, so that forms the same up
+ * to an address (KASLR moves the kernel between boots) are one form with
+ * one proof.  The rule: a memory operand's (or lea's) displacement is a
+ * parameter when the operand is rip-relative or the displacement's 64-bit
+ * value lies in the kernel half below its top 16 MiB
+ * (0xffff800000000000 <= v < 0xffffffffff000000, where the kernel's text,
+ * data, modules and direct map live; small negative offsets stay
+ * constants); an immediate of a 64-bit operation is one when its
+ * sign-extended value lies there too.  The form's key text names them
+ * P0, P1, ... in place of their values ("mov rax, [rip+P0]"); the
+ * semantics read parameter k as the free input in[QHB_X86SEM_PARAM0 + k],
+ * so one proof holds for every value, and qhb_x86sem_decode takes an
+ * instance's values from its bytes (f->param).
  */
 #ifndef QHB_X86SEM_H
 #define QHB_X86SEM_H
@@ -37,6 +52,9 @@
 #define QHB_X86SEM_NOREG 32     /* no segment, base or index register */
 #define QHB_X86SEM_MEMREG 18    /* the memory operand seen as a register */
 #define QHB_X86SEM_ADDRREG 19   /* microcode's address register */
+#define QHB_X86SEM_NPARAM 2     /* a displacement and an immediate */
+#define QHB_X86SEM_PARAM0 32    /* in[PARAM0 + k]: parameter k */
+#define QHB_X86SEM_NIN (QHB_X86SEM_PARAM0 + QHB_X86SEM_NPARAM)
 
 enum qhb_x86sem_kind {
 	QHB_X86SEM_REG,         /* no memory access */
@@ -62,6 +80,15 @@ struct qhb_x86sem_form {
 	uint8_t bytes[16];
 	unsigned len;
 	char text[96];          /* normalized form: Intel syntax at address 0 */
+	char key[96];           /* text with parameters as P0, P1 (else text) */
+	int64_t param[QHB_X86SEM_NPARAM];  /* this instance's values */
+	unsigned nparam;
+	int disp_param, imm_param;      /* which parameter the displacement
+	                                 * (mem.disp) and the immediate
+	                                 * operand are, -1: a constant */
+	unsigned imm_op;                /* the immediate's operand index */
+	uint8_t poff[QHB_X86SEM_NPARAM], psize[QHB_X86SEM_NPARAM];
+	                                /* each parameter's field in bytes */
 	int ok;                 /* modelled; when 0, reason says why not */
 	char reason[96];
 	unsigned regs;          /* GPRs the form names (bit i = register i) */
@@ -96,12 +123,20 @@ struct qhb_x86sem_out {
  * with e when the bytes are not one valid instruction. */
 int qhb_x86sem_decode(const void *code, size_t n, struct qhb_x86sem_form *f,
     struct qhb_err *e);
+/* f's bytes with its parameters set to param[0..f->nparam - 1] into out
+ * (f->len bytes): the same form at another address.  Returns 0, or -1
+ * with e when a value does not fit its field (a 32-bit one is
+ * sign-extended). */
+int qhb_x86sem_set_params(const struct qhb_x86sem_form *f,
+    const int64_t *param, uint8_t out[16], struct qhb_err *e);
 /* 1 when the instruction at code is a block exit (jcc, jmp, call, ret and
  * the other branches), 0 when not, -1 when undecodable. */
 int qhb_x86sem_is_exit(const void *code, size_t n);
 /* Builds the semantics of a modelled form: in[0..15] are the 64-bit
  * registers, in[16] rflags, in[QHB_X86SEM_MEMREG] the memory operand's
- * value (in its low bits).  The string operations have no such view.
+ * value (in its low bits), in[QHB_X86SEM_PARAM0 + k] parameter k (64
+ * bits; in[] needs QHB_X86SEM_PARAM0 + f->nparam terms).  The string
+ * operations have no such view.
  * Returns 0, or -1 with e. */
 int qhb_x86sem_build(Z3_context c, const struct qhb_x86sem_form *f,
     Z3_ast in[], struct qhb_x86sem_out *o, struct qhb_err *e);

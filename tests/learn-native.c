@@ -131,7 +131,7 @@ static const uint64_t edge[] = { 0, 1, 2, 7, 8, 9, 15, 16, 31, 32, 33, 63,
 	0x8000000000000000ULL, ~0ULL, 0x8080808080808080ULL };
 
 struct counts {
-	unsigned forms, memforms, skipped, mism, semmism;
+	unsigned forms, memforms, skipped, mism, semmism, instances;
 	uint64_t states;
 };
 
@@ -235,7 +235,7 @@ static int check_form(const struct qhb_x86sem_form *f,
 	struct qhb_err e = { 0 };
 	Z3_config cfg;
 	Z3_context c;
-	Z3_ast in[QHB_PCPU_NREG];
+	Z3_ast in[QHB_X86SEM_NIN];
 	int rv = -1;
 
 	/* fs is this process's thread pointer; div rdx (edx, dx) always
@@ -279,6 +279,10 @@ static int check_form(const struct qhb_x86sem_form *f,
 		in[i] = Z3_mk_const(c, Z3_mk_string_symbol(c, nm),
 		    Z3_mk_bv_sort(c, 64));
 	}
+	/* the parameters: free in the model, this instance's when run */
+	for (int i = 0; i < QHB_X86SEM_NPARAM; i++)
+		in[QHB_X86SEM_PARAM0 + i] = Z3_mk_const(c,
+		    Z3_mk_string_symbol(c, i ? "p1" : "p0"), Z3_mk_bv_sort(c, 64));
 	if (!string && qhb_x86sem_build(c, f, in, &o, &e) < 0) {
 		fprintf(stderr, "%s: %s\n", f->text, e.msg);
 		goto out;
@@ -290,7 +294,7 @@ static int check_form(const struct qhb_x86sem_form *f,
 		uint64_t nat[17], def = 0, semflags = 0, u, ea = 0, runs = 1;
 		struct qhb_pcpu_state st;
 		struct qhb_pcpu_mem pm = { win, WINSIZE, 0, pwin };
-		Z3_ast to[QHB_PCPU_NREG];
+		Z3_ast to[QHB_X86SEM_NIN];
 		int bad = 0;
 
 		for (int i = 0; i < QHB_PCPU_NREG; i++) {
@@ -348,15 +352,18 @@ static int check_form(const struct qhb_x86sem_form *f,
 			for (int i = 0; i < QHB_PCPU_NREG; i++)
 				to[i] = Z3_mk_unsigned_int64(c, st.r[i],
 				    Z3_mk_bv_sort(c, 64));
+			for (int i = 0; i < QHB_X86SEM_NPARAM; i++)
+				to[QHB_X86SEM_PARAM0 + i] = Z3_mk_unsigned_int64(c,
+				    (uint64_t)f->param[i], Z3_mk_bv_sort(c, 64));
 			for (int i = 0; i < 6; i++) {
 				Z3_ast d = Z3_simplify(c, Z3_substitute(c,
-				    o.def[i], QHB_PCPU_NREG, in, to));
+				    o.def[i], QHB_X86SEM_NIN, in, to));
 
 				if (Z3_get_bool_value(c, d) != Z3_L_TRUE)
 					continue;
 				def |= 1ULL << flag_pos[i];
 				Z3_get_numeral_uint64(c, Z3_simplify(c,
-				    Z3_substitute(c, o.flag[i], QHB_PCPU_NREG,
+				    Z3_substitute(c, o.flag[i], QHB_X86SEM_NIN,
 				    in, to)), &u);
 				semflags |= u << flag_pos[i];
 			}
@@ -379,7 +386,7 @@ static int check_form(const struct qhb_x86sem_form *f,
 		if (!string) {
 			for (int i = 0; i < 16; i++) {
 				Z3_get_numeral_uint64(c, Z3_simplify(c,
-				    Z3_substitute(c, o.reg[i], QHB_PCPU_NREG,
+				    Z3_substitute(c, o.reg[i], QHB_X86SEM_NIN,
 				    in, to)), &u);
 				if (u != nat[i])
 					k->semmism++;
@@ -391,7 +398,7 @@ static int check_form(const struct qhb_x86sem_form *f,
 				    (1ULL << m->bits) - 1;
 
 				Z3_get_numeral_uint64(c, Z3_simplify(c,
-				    Z3_substitute(c, o.memval, QHB_PCPU_NREG,
+				    Z3_substitute(c, o.memval, QHB_X86SEM_NIN,
 				    in, to)), &u);
 				memcpy(&w, buf + WINOFF + (ea - win), m->bits / 8);
 				if ((u & mask) != w)
@@ -416,6 +423,46 @@ out:
 	if (rv < 0)
 		k->forms--, k->memforms -= m->kind != QHB_X86SEM_REG;
 	return rv;
+}
+
+/* A parameterized form at other addresses: its bytes with each parameter
+ * set to 0, -1, a kernel address and random values (what fits its field),
+ * run natively against the library's template bound to those values.
+ * Instances that cannot be placed (an absolute address) are not run. */
+static void check_params(const struct qhb_x86sem_form *f,
+    const struct qhb_learn_entry *en, uint8_t *buf, unsigned nstates,
+    uint64_t *seed, struct counts *k)
+{
+	struct qhb_x86sem_form g;
+	struct qhb_learn_entry en2;
+	struct qhb_err e = { 0 };
+	uint8_t b[16];
+	unsigned forms = k->forms, memforms = k->memforms;
+
+	for (unsigned v = 0; f->nparam > 0 && v < 6; v++) {
+		int64_t p[QHB_X86SEM_NPARAM];
+
+		for (unsigned i = 0; i < f->nparam; i++) {
+			uint64_t r = rng(seed);
+			int wide = f->psize[i] == 8;
+
+			p[i] = v == 0 ? 0 : v == 1 ? -1 : v == 2 ?
+			    (int64_t)(0xffffffff81000000ULL + (r & 0x3ffffff)) :
+			    v == 3 && wide ? (int64_t)(0xffff888000000000ULL +
+			    (r & 0xfffffffffULL)) : wide ? (int64_t)r :
+			    (int64_t)(int32_t)r;
+		}
+		en2 = *en;
+		if (qhb_x86sem_set_params(f, p, b, &e) < 0 ||
+		    qhb_x86sem_decode(b, f->len, &g, &e) < 0 || !g.ok ||
+		    qhb_pcpu_bind(en->tmpl, en->n, p, f->nparam, en2.prog,
+		    &e) < 0)
+			continue;
+		if (check_form(&g, &en2, buf, nstates, seed, k) == 0)
+			k->instances++;
+	}
+	k->forms = forms;
+	k->memforms = memforms;
 }
 
 int main(int argc, char **argv)
@@ -466,10 +513,11 @@ int main(int argc, char **argv)
 				fprintf(stderr, "skipped: %s\n", f.text);
 			k.skipped++;
 		}
+		check_params(&f, &en, buf, nstates, &seed, &k);
 	}
 	printf("forms %u memory %u skipped %u states %" PRIu64 " mismatches %u "
-	    "x86sem-mismatches %u\n", k.forms, k.memforms, k.skipped, k.states,
-	    k.mism, k.semmism);
+	    "x86sem-mismatches %u instances %u\n", k.forms, k.memforms,
+	    k.skipped, k.states, k.mism, k.semmism, k.instances);
 	qhb_learn_lib_close(&lib);
 	munmap(res, RESERVE);
 	return k.mism || k.semmism ? 1 : 0;
