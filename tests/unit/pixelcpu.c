@@ -73,9 +73,10 @@ static void test_text(void)
 {
 	static const char *const t[] = { "add.32f r0, r0, r3",
 	    "ins.16 r0, r17, #0", "add.32f:3e r0, r0, #1", "cc.8 r17, r0, #-4",
-	    "sel.64 r0, r3, r17" };
-	struct qhb_pcpu_insn in;
+	    "sel.64 r0, r3, r17", "add.64 r0, r19, #P1" };
+	struct qhb_pcpu_insn in, out;
 	struct qhb_err e = { 0 };
+	int64_t par[2] = { 5, -7 };
 	char buf[96];
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
@@ -91,6 +92,17 @@ static void test_text(void)
 	in = mk(QHB_PCPU_NOPS, 0, 0, 0, 0, 0);
 	CHECK(qhb_pcpu_check(&in, 1, &e) < 0);
 	in = mk(QHB_PCPU_ADD, 0, 64, 0, 0, 0);
+	CHECK(qhb_pcpu_check(&in, 1, &e) < 0);
+	/* parameters: in range only, bound to constants for running */
+	CHECK(qhb_pcpu_parse("add.64 r0, r0, #P2", &in, &e) < 0);
+	CHECK(qhb_pcpu_parse("add.64 r0, r0, #P", &in, &e) < 0);
+	CHECK(qhb_pcpu_parse("add.64 r0, r0, #P-1", &in, &e) < 0);
+	CHECK(qhb_pcpu_parse("add.64 r0, r19, #P1", &in, &e) == 0);
+	CHECK(qhb_pcpu_check(&in, 1, &e) == 0 && qhb_pcpu_has_param(&in, 1));
+	CHECK(qhb_pcpu_bind(&in, 1, par, 2, &out, &e) == 0);
+	CHECK(out.bimm == 1 && out.imm == -7 && !qhb_pcpu_has_param(&out, 1));
+	CHECK(qhb_pcpu_bind(&in, 1, par, 1, &out, &e) < 0);
+	in.imm = 2;
 	CHECK(qhb_pcpu_check(&in, 1, &e) < 0);
 }
 

@@ -139,6 +139,56 @@ static void test_refute(void)
 	CHECK(proven == 0);
 }
 
+/* An address in a form is a parameter: instances meet in one key, the
+ * template is proven for every value, and microcode that hard-codes one
+ * instance's address is refuted (the proof is not blind to it). */
+static void test_params(void)
+{
+	struct qhb_x86sem_form f, g;
+	struct qhb_synth_result r;
+	struct qhb_pcpu_insn p[2];
+	struct qhb_err e = { 0 };
+	int64_t v[QHB_X86SEM_NPARAM] = { -0x7e000000 };
+	uint8_t b[16];
+	double secs;
+	int proven, named = 0;
+
+	CHECK(qhb_x86sem_decode("\x48\x8b\x05\x78\xb4\x1b\x00", 7, &f,
+	    &e) == 0);
+	CHECK(strcmp(f.text, "mov rax, [rip+0x1BB478]") == 0);
+	CHECK(strcmp(f.key, "mov rax, [rip+P0]") == 0);
+	CHECK(f.nparam == 1 && f.disp_param == 0 && f.param[0] == 0x1bb478);
+	CHECK(qhb_x86sem_set_params(&f, v, b, &e) == 0);
+	CHECK(qhb_x86sem_decode(b, f.len, &g, &e) == 0);
+	CHECK(strcmp(g.key, f.key) == 0 && g.param[0] == -0x7e000000);
+	v[0] = 1LL << 40;
+	CHECK(qhb_x86sem_set_params(&f, v, b, &e) < 0);
+	/* a kernel address as a displacement and as a 64-bit immediate;
+	 * a small negative offset stays a constant */
+	CHECK(qhb_x86sem_decode("\xf6\x81\x7f\x98\x31\xb2\x07", 7, &g,
+	    &e) == 0);
+	CHECK(strcmp(g.key, "test byte ptr [rcx+P0], 0x07") == 0);
+	CHECK(qhb_x86sem_decode("\x48\xc7\xc7\x00\xc0\xa3\x82", 7, &g,
+	    &e) == 0);
+	CHECK(strcmp(g.key, "mov rdi, P0") == 0 && g.imm_param == 0);
+	CHECK(qhb_x86sem_decode("\x48\x8b\x45\xf8", 4, &g, &e) == 0);
+	CHECK(g.nparam == 0 && strcmp(g.key, g.text) == 0);
+	/* synthesized: a template that names P0 */
+	CHECK(learn("mov rax, [rip+0x1BB478]", f.bytes, f.len, &r) == 0);
+	CHECK(r.status == QHB_SYNTH_PROVEN);
+	for (unsigned i = 0; i < r.n; i++)
+		named |= r.prog[i].bimm == 2;
+	CHECK(named);
+	CHECK(qhb_pcpu_parse("ld.64 r18, r31, #P0", &p[0], &e) == 0);
+	CHECK(qhb_pcpu_parse("mov.64 r0, r18, r18", &p[1], &e) == 0);
+	CHECK(qhb_synth_prove(&f, p, 2, 20000, &proven, &secs, &e) == 0);
+	CHECK(proven == 1);
+	/* right for this instance only: refuted */
+	CHECK(qhb_pcpu_parse("ld.64 r18, r31, #1815672", &p[0], &e) == 0);
+	CHECK(qhb_synth_prove(&f, p, 2, 20000, &proven, &secs, &e) == 0);
+	CHECK(proven == 0);
+}
+
 static void test_library(void)
 {
 	char path[] = "/tmp/qhb-unit-lib.XXXXXX";
@@ -184,5 +234,6 @@ void unit_main(void)
 	UNIT_RUN(test_forms);
 	UNIT_RUN(test_refute);
 	UNIT_RUN(test_refute_memory);
+	UNIT_RUN(test_params);
 	UNIT_RUN(test_library);
 }
