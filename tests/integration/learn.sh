@@ -128,6 +128,24 @@ trace_mode() {
 	expect_err 'qhb-learn' sh -c "head -c 100 '$tr' | qhb-learn --library '$tl' --report"
 }
 
+# Forms the same up to an address are one form: learned with one kernel
+# address (or rip displacement), the same form elsewhere is found, not
+# learned again, and its microcode holds that instance's address.
+addresses() {
+	al=$T_TMP/addr.json
+	qhb-learn -q --library "$al" --learn f6817f9831b207 488b0578b41b00 \
+	    48c7c700c0a382 >"$T_TMP/a0"
+	test "$(grep -c '"status":"proven","learned":true' "$T_TMP/a0")" -eq 3
+	qhb-learn -q --library "$al" --learn f6818067b18707 488b0510000000 \
+	    48c7c70000e081 >"$T_TMP/a1"
+	test "$(grep -c '"status":"proven","learned":false' "$T_TMP/a1")" -eq 3
+	grep -q '"form":"test byte ptr \[rcx-0x784E9880\], 0x07".*"microcode":\["ld.8 r18, r1, #-2018416768",' "$T_TMP/a1"
+	grep -q '"form":"mov rax, \[rip+0x10\]".*"microcode":\["ld.64 r18, r31, #16",' "$T_TMP/a1"
+	grep -q '"ld.64 r18, r31, #P0"' "$al"
+	test "$(grep -c '"form":' "$al")" -eq 3
+	qhb-learn -q --library "$al" --verify >/dev/null
+}
+
 errors() {
 	expect_err 'need --library' qhb-learn --verify
 	expect_err 'cannot use more than one' qhb-learn --library "$lib" --report --verify
@@ -150,4 +168,5 @@ t eval_states eval_states
 t native native
 t cpu_vs_gpu cpu_vs_gpu
 t trace_mode trace_mode
+t addresses addresses
 t errors errors
