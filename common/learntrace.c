@@ -82,9 +82,8 @@ int qhb_learntrace_forms(const struct qhb_trace *t, uint64_t hot,
 struct job {
 	struct qhb_x86sem_form f;
 	int synth;                /* a worker's: the first job of its key */
-	int done, rc;             /* synthesized: rc, and r or err */
+	int done, rc;             /* synthesized: rc, and r or the pool's err */
 	struct qhb_synth_result r;
-	struct qhb_err err;
 };
 
 struct pool {
@@ -95,6 +94,10 @@ struct pool {
 	size_t next;              /* the next job a worker may take */
 	size_t finished;          /* jobs done (workers' and this thread's) */
 	int stop;                 /* no new job: an error */
+	/* the failure of the lowest job that failed, the one this thread
+	 * stops at (every job before it succeeded) */
+	size_t err_at;
+	struct qhb_err err;
 	const struct qhb_synth_opts *o;
 };
 
@@ -161,6 +164,7 @@ static void *worker(void *arg)
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
 		struct job *j;
+		struct qhb_err e = { 0 };
 		int rc;
 
 		while (p->next < p->njobs && !p->jobs[p->next].synth)
@@ -169,8 +173,12 @@ static void *worker(void *arg)
 			break;
 		j = &p->jobs[p->next++];
 		pthread_mutex_unlock(&p->mu);
-		rc = qhb_synth_form(&j->f, p->o, &j->r, &j->err);
+		rc = qhb_synth_form(&j->f, p->o, &j->r, &e);
 		pthread_mutex_lock(&p->mu);
+		if (rc < 0 && (size_t)(j - p->jobs) < p->err_at) {
+			p->err_at = (size_t)(j - p->jobs);
+			p->err = e;
+		}
 		j->rc = rc;
 		j->done = 1;
 		p->finished++;
@@ -245,13 +253,14 @@ int qhb_learntrace_learn(struct qhb_learn_lib *l, const struct qhb_trace *t,
     const struct qhb_learntrace_opts *o, struct qhb_learntrace_stats *st,
     struct qhb_err *e)
 {
-	struct pool p = { .o = &o->synth };
-	struct walk w = { l, st, &p, json_object(), e };
+	struct pool p = { .o = &o->synth, .err_at = SIZE_MAX };
+	struct qhb_err we = { 0 };
+	struct walk w = { l, st, &p, json_object(), &we };
 	pthread_condattr_t ca;
 	pthread_t *th = NULL;
 	unsigned nt = jobs_of(o), started = 0;
 	double t0 = now(), last = t0;
-	int rv = -1;
+	int rv = -1, walked;
 
 	memset(st, 0, sizeof(*st));
 	pthread_condattr_init(&ca);
@@ -263,9 +272,10 @@ int qhb_learntrace_learn(struct qhb_learn_lib *l, const struct qhb_trace *t,
 		qhb_err_set(e, "out of memory");
 		goto out;
 	}
-	if (qhb_learntrace_forms(t, o->hot, walk_one, &w, &st->hot_blocks,
-	    e) < 0)
-		goto out;
+	/* a walk that fails midway stops there, as one thread would: what
+	 * it met before is still learned, then its error is the run's */
+	walked = qhb_learntrace_forms(t, o->hot, walk_one, &w, &st->hot_blocks,
+	    &we);
 	if (nt > p.njobs)
 		nt = (unsigned)p.njobs;
 	if (nt > 0 && (th = calloc(nt, sizeof(*th))) == NULL) {
@@ -293,7 +303,7 @@ int qhb_learntrace_learn(struct qhb_learn_lib *l, const struct qhb_trace *t,
 		if (!j->synth) {
 			rv = qhb_learn_form(l, &j->f, &o->synth, &en, &learned, e);
 		} else if (j->rc < 0) {
-			*e = j->err;
+			*e = p.err;
 			rv = -1;
 		} else {
 			rv = qhb_learn_add(l, &j->f, &j->r, &en, e);
@@ -306,8 +316,12 @@ int qhb_learntrace_learn(struct qhb_learn_lib *l, const struct qhb_trace *t,
 		tell(&p, o, st, started, t0, &last, 0);
 	}
 	p.stop = 1;
-	if (rv == 0)
+	if (rv == 0 && walked < 0) {
+		*e = we;
+		rv = -1;
+	} else if (rv == 0) {
 		tell(&p, o, st, started, t0, &last, 1);
+	}
 	pthread_mutex_unlock(&p.mu);
 out:
 	for (unsigned i = 0; i < started; i++)
