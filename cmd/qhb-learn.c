@@ -28,7 +28,7 @@ struct learn_opts {
 	const char *eval;
 	int verify, learn, quiet, gpu, report;
 	uint64_t bench, hot;
-	unsigned top;
+	unsigned top, jobs;
 	const char *trace;
 	char **forms;             /* --learn: HEXBYTES ..., then NULL */
 	struct qhb_synth_opts synth;
@@ -37,7 +37,7 @@ struct learn_opts {
 static void usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: qhb-learn --library FILE [--hot N] [TRACE]\n"
+	    "usage: qhb-learn --library FILE [--hot N] [--jobs N] [TRACE]\n"
 	    "       qhb-learn --library FILE --report [--top N] [TRACE]\n"
 	    "       qhb-learn --library FILE --learn HEXBYTES ...\n"
 	    "       qhb-learn --library FILE --eval HEXBYTES [--gpu] [--bench N]\n"
@@ -53,6 +53,8 @@ static void help(void)
 	    "standard input).\n\n"
 	    "  --library FILE    the microcode library, created or extended\n"
 	    "  --hot N           executions that make a block hot (default 10000)\n"
+	    "  --jobs N          threads that synthesize forms (default: one per\n"
+	    "                    online CPU)\n"
 	    "  --report          print the coverage of the trace by the library\n"
 	    "  --top N           uncovered forms listed by --report (default 20)\n"
 	    "  --learn           learn the forms given as hex bytes; one JSON\n"
@@ -67,7 +69,7 @@ static void help(void)
 	    "  --budget N        instruction evaluations per form (default\n"
 	    "                    400000000)\n"
 	    "  --timeout MS      per Z3 query (default 60000)\n"
-	    "  -q                no progress on stderr\n"
+	    "  -q                no progress on stderr (shown only on a terminal)\n"
 	    "  -h, --help        this help\n"
 	    "  -V, --version     the version\n", QHB_SYNTH_MAXLEN);
 }
@@ -89,6 +91,8 @@ static void parse_args(struct learn_opts *o, int argc, char **argv)
 		    .min = 1, .max = 1ULL << 28 },
 		{ "hot", 0, QHB_OPT_U64, .to = &o->hot,
 		    .min = 1, .max = UINT64_MAX / 2 },
+		{ "jobs", 0, QHB_OPT_UNSIGNED, .to = &o->jobs,
+		    .min = 1, .max = 256 },
 		{ "report", 0, QHB_OPT_FLAG, .to = &o->report },
 		{ "top", 0, QHB_OPT_UNSIGNED, .to = &o->top,
 		    .min = 0, .max = 100000 },
@@ -200,11 +204,35 @@ static void verify_cb(void *arg, const char *key, const char *form, int ok,
 		    "demoted to a fallback", form, key);
 }
 
+/* The progress line of a learn run, rewritten in place on stderr. */
+struct progress {
+	int shown;                /* a line is on the terminal, unended */
+	int width;                /* of the last line */
+};
+
+static void progress_cb(void *arg, const struct qhb_learntrace_progress *p)
+{
+	struct progress *pg = arg;
+	char line[128];
+	int n;
+
+	n = snprintf(line, sizeof(line), "qhb-learn: %zu/%zu forms, %u worker%s, "
+	    "%.0f s", p->done, p->total, p->workers, p->workers == 1 ? "" : "s",
+	    p->seconds);
+	/* blanks over what is left of a longer line before */
+	fprintf(stderr, "\r%s%*s", line, pg->width > n ? pg->width - n : 0, "");
+	fflush(stderr);
+	pg->width = n;
+	pg->shown = 1;
+}
+
 /* Learning from a trace, or --report.  Returns the exit status. */
 static int trace_mode(const struct learn_opts *o, struct qhb_learn_lib *lib)
 {
 	struct qhb_trace t;
-	struct qhb_learntrace_opts lo = { o->hot, o->top, o->synth };
+	struct progress pg = { 0 };
+	struct qhb_learntrace_opts lo = { .hot = o->hot, .top = o->top,
+	    .synth = o->synth, .jobs = o->jobs };
 	struct qhb_learntrace_stats st;
 	struct qhb_err e = { 0 };
 	int rval = 1, rc;
@@ -230,7 +258,15 @@ static int trace_mode(const struct learn_opts *o, struct qhb_learn_lib *lib)
 			goto out;
 		}
 	} else {
-		if (qhb_learntrace_learn(lib, &t, &lo, &st, &e) < 0) {
+		if (!o->quiet && isatty(2)) {
+			lo.progress = progress_cb;
+			lo.progress_arg = &pg;
+		}
+		rc = qhb_learntrace_learn(lib, &t, &lo, &st, &e);
+		/* the line stays, ended, above what follows */
+		if (pg.shown)
+			fputc('\n', stderr);
+		if (rc < 0) {
 			qhb_err_report(&e);
 			goto out;
 		}

@@ -355,16 +355,12 @@ int qhb_learn_get(struct qhb_learn_lib *l, const struct qhb_x86sem_form *f,
 	return 1;
 }
 
-int qhb_learn_form(struct qhb_learn_lib *l, const struct qhb_x86sem_form *f,
-    const struct qhb_synth_opts *o, struct qhb_learn_entry *out,
-    int *learned, struct qhb_err *e)
+int qhb_learn_wants(struct qhb_learn_lib *l, const struct qhb_x86sem_form *f,
+    struct qhb_learn_entry *out, struct qhb_err *e)
 {
-	struct qhb_synth_result r;
-	char key[17], hex[40], z3v[32], text[96];
-	json_t *v, *mc;
+	char key[17];
 	int g;
 
-	*learned = 0;
 	qhb_learn_key(f, key);
 	/* a fallback of an older model is tried again: what it lacked may
 	 * be modelled now; so is one that --verify demoted.  An unverified
@@ -374,25 +370,34 @@ int qhb_learn_form(struct qhb_learn_lib *l, const struct qhb_x86sem_form *f,
 	    json_integer_value(json_object_get(json_object_get(l->forms, key),
 	    "model")) >= QHB_LEARN_MODEL)))
 		return g < 0 ? -1 : 0;
-	if (qhb_synth_form(f, o, &r, e) < 0)
-		return -1;
+	return 1;
+}
+
+int qhb_learn_add(struct qhb_learn_lib *l, const struct qhb_x86sem_form *f,
+    const struct qhb_synth_result *r, struct qhb_learn_entry *out,
+    struct qhb_err *e)
+{
+	char key[17], hex[40], z3v[32], text[96];
+	json_t *v, *mc;
+
+	qhb_learn_key(f, key);
 	for (unsigned i = 0; i < f->len; i++)
 		snprintf(hex + 2 * i, 3, "%02x", f->bytes[i]);
 	mc = json_array();
-	for (unsigned i = 0; i < r.n; i++) {
-		qhb_pcpu_format(&r.prog[i], text, sizeof(text));
+	for (unsigned i = 0; i < r->n; i++) {
+		qhb_pcpu_format(&r->prog[i], text, sizeof(text));
 		json_array_append_new(mc, json_string(text));
 	}
 	v = json_pack("{s:s,s:s,s:s,s:o,s:f,s:f,s:s,s:i,s:i,s:i}", "form", f->text,
-	    "bytes", hex, "status", r.status == QHB_SYNTH_PROVEN ? "proven" :
-	    "fallback", "microcode", mc, "solver_seconds", r.solver_seconds,
-	    "synth_seconds", r.seconds, "z3", qhb_synth_z3_version(z3v,
-	    sizeof(z3v)), "candidates", (int)r.iterations, "tests",
-	    (int)r.tests, "model", QHB_LEARN_MODEL);
+	    "bytes", hex, "status", r->status == QHB_SYNTH_PROVEN ? "proven" :
+	    "fallback", "microcode", mc, "solver_seconds", r->solver_seconds,
+	    "synth_seconds", r->seconds, "z3", qhb_synth_z3_version(z3v,
+	    sizeof(z3v)), "candidates", (int)r->iterations, "tests",
+	    (int)r->tests, "model", QHB_LEARN_MODEL);
 	if (v == NULL)
 		return qhb_err_set(e, "out of memory");
-	if (r.status != QHB_SYNTH_PROVEN)
-		json_object_set_new(v, "reason", json_string(r.reason));
+	if (r->status != QHB_SYNTH_PROVEN)
+		json_object_set_new(v, "reason", json_string(r->reason));
 	if (entry_stamp(v, key) < 0) {
 		json_decref(v);
 		return qhb_err_set(e, "out of memory");
@@ -400,8 +405,24 @@ int qhb_learn_form(struct qhb_learn_lib *l, const struct qhb_x86sem_form *f,
 	if (json_object_set_new(l->forms, key, v) < 0)
 		return qhb_err_set(e, "out of memory");
 	l->dirty = 1;
-	*learned = 1;
 	return qhb_learn_get(l, f, out, e) == 1 ? 0 : -1;
+}
+
+int qhb_learn_form(struct qhb_learn_lib *l, const struct qhb_x86sem_form *f,
+    const struct qhb_synth_opts *o, struct qhb_learn_entry *out,
+    int *learned, struct qhb_err *e)
+{
+	struct qhb_synth_result r;
+	int w;
+
+	*learned = 0;
+	if ((w = qhb_learn_wants(l, f, out, e)) <= 0)
+		return w;
+	if (qhb_synth_form(f, o, &r, e) < 0 ||
+	    qhb_learn_add(l, f, &r, out, e) < 0)
+		return -1;
+	*learned = 1;
+	return 0;
 }
 
 static int unhex(const char *h, uint8_t *b, size_t max)

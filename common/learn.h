@@ -25,6 +25,9 @@
  * fallback ("demoted": true, learned again when next met).
  *
  * struct qhb_learn_lib owns its JSON tree; qhb_learn_lib_close frees it.
+ * Nothing here locks: a library (a jansson tree, not thread-safe) is used
+ * by one thread at a time; learntrace's workers only synthesize, and the
+ * thread that owns the library adds what they found.
  * The file is replaced atomically (a temporary file in the same directory,
  * then rename) by qhb_learn_lib_save.
  */
@@ -114,10 +117,22 @@ int qhb_learn_get(struct qhb_learn_lib *l, const struct qhb_x86sem_form *f,
 /* Looks f up, or synthesizes and adds it (*learned = 1); an unverified
  * entry is kept as it is, a demoted one learned again.  Returns 0 with
  * *out filled (proven, unverified or a fallback with its reason), or -1
- * with e. */
+ * with e.  The same as qhb_learn_wants, qhb_synth_form, qhb_learn_add. */
 int qhb_learn_form(struct qhb_learn_lib *l, const struct qhb_x86sem_form *f,
     const struct qhb_synth_opts *o, struct qhb_learn_entry *out,
     int *learned, struct qhb_err *e);
+/* What qhb_learn_form does around the synthesis, apart so that the
+ * synthesis may run on another thread (qhb_synth_form touches no
+ * library).  qhb_learn_wants: 1 when f is to be synthesized (not in the
+ * library, a fallback of an older model, or demoted), 0 with *out filled
+ * when the library's entry stands, -1 with e (malformed).  qhb_learn_add:
+ * adds r, synthesized for f, as f's entry (replacing what was there).
+ * Returns 0 with *out filled, or -1 with e when out of memory. */
+int qhb_learn_wants(struct qhb_learn_lib *l, const struct qhb_x86sem_form *f,
+    struct qhb_learn_entry *out, struct qhb_err *e);
+int qhb_learn_add(struct qhb_learn_lib *l, const struct qhb_x86sem_form *f,
+    const struct qhb_synth_result *r, struct qhb_learn_entry *out,
+    struct qhb_err *e);
 /* Writes what --learn prints of a form: one JSON line {"form", "key",
  * "status" ("proven", "fallback" or "unverified"), "learned",
  * "microcode", "solver_seconds", "synth_seconds" and, unless proven,

@@ -4,8 +4,11 @@
 #include "learntrace.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -66,40 +69,269 @@ int qhb_learntrace_forms(const struct qhb_trace *t, uint64_t hot,
 	return rc;
 }
 
-struct learn_run {
+/*
+ * Learning on threads.  The walk (this thread) looks every form up; the
+ * forms the library wants learned become jobs, in the order met, and
+ * the workers take them in that order and synthesize them, which needs
+ * nothing but the form.  This thread then adds each result to the
+ * library in job order.  A form whose key an earlier job already holds
+ * (two texts, one key) is not synthesized twice: its turn comes after
+ * that job's, and it is learned there as one thread would, by
+ * qhb_learn_form, which then finds the entry.
+ */
+struct job {
+	struct qhb_x86sem_form f;
+	int synth;                /* a worker's: the first job of its key */
+	int done, rc;             /* synthesized: rc, and r or the pool's err */
+	struct qhb_synth_result r;
+};
+
+struct pool {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;        /* a job is done */
+	struct job *jobs;
+	size_t njobs, cap;
+	size_t next;              /* the next job a worker may take */
+	size_t finished;          /* jobs done (workers' and this thread's) */
+	int stop;                 /* no new job: an error */
+	/* the failure of the lowest job that failed, the one this thread
+	 * stops at (every job before it succeeded) */
+	size_t err_at;
+	struct qhb_err err;
+	const struct qhb_synth_opts *o;
+};
+
+/* The walk: what a learn run meets, and whether the library wants it. */
+struct walk {
 	struct qhb_learn_lib *l;
-	const struct qhb_learntrace_opts *o;
 	struct qhb_learntrace_stats *st;
+	struct pool *p;
+	json_t *queued;           /* keys of the jobs to synthesize */
 	struct qhb_err *e;
 };
 
-/* One form of a learn run: looked up, or synthesized into the library. */
-static int learn_one(const struct qhb_x86sem_form *f, void *arg)
+/* Counts a form's entry into st as proven or a fallback. */
+static void count_entry(struct qhb_learntrace_stats *st,
+    const struct qhb_learn_entry *en, int learned)
 {
-	struct learn_run *r = arg;
-	struct qhb_learn_entry en;
-	int learned;
-
-	r->st->forms++;
-	if (qhb_learn_form(r->l, f, &r->o->synth, &en, &learned, r->e) < 0)
-		return -1;
-	r->st->learned += learned;
-	if (qhb_learn_entry_runnable(&en, NULL))
-		r->st->proven++;
+	st->learned += learned;
+	if (qhb_learn_entry_runnable(en, NULL))
+		st->proven++;
 	else
-		r->st->fallback++;
+		st->fallback++;
+}
+
+/* One form met by the walk: counted now when the library's entry stands,
+ * else a job.  Returns 0, or -1 with e. */
+static int walk_one(const struct qhb_x86sem_form *f, void *arg)
+{
+	struct walk *w = arg;
+	struct pool *p = w->p;
+	struct qhb_learn_entry en;
+	char key[17];
+	int g;
+
+	w->st->forms++;
+	if ((g = qhb_learn_wants(w->l, f, &en, w->e)) <= 0) {
+		if (g == 0)
+			count_entry(w->st, &en, 0);
+		return g;
+	}
+	if (p->njobs == p->cap) {
+		size_t nc = p->cap ? p->cap * 2 : 256;
+		struct job *q = realloc(p->jobs, nc * sizeof(*q));
+
+		if (q == NULL)
+			return qhb_err_set(w->e, "out of memory");
+		p->jobs = q;
+		p->cap = nc;
+	}
+	qhb_learn_key(f, key);
+	memset(&p->jobs[p->njobs], 0, sizeof(p->jobs[p->njobs]));
+	p->jobs[p->njobs].f = *f;
+	p->jobs[p->njobs].synth = json_object_get(w->queued, key) == NULL;
+	if (json_object_set_new(w->queued, key, json_true()) < 0)
+		return qhb_err_set(w->e, "out of memory");
+	p->njobs++;
 	return 0;
+}
+
+/* A worker: synthesizes jobs, the lowest first, until none is left. */
+static void *worker(void *arg)
+{
+	struct pool *p = arg;
+
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		struct job *j;
+		struct qhb_err e = { 0 };
+		int rc;
+
+		while (p->next < p->njobs && !p->jobs[p->next].synth)
+			p->next++;
+		if (p->stop || p->next == p->njobs)
+			break;
+		j = &p->jobs[p->next++];
+		pthread_mutex_unlock(&p->mu);
+		rc = qhb_synth_form(&j->f, p->o, &j->r, &e);
+		pthread_mutex_lock(&p->mu);
+		if (rc < 0 && (size_t)(j - p->jobs) < p->err_at) {
+			p->err_at = (size_t)(j - p->jobs);
+			p->err = e;
+		}
+		j->rc = rc;
+		j->done = 1;
+		p->finished++;
+		pthread_cond_signal(&p->cv);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+/* Tells o->progress how far the run is (p->mu held: it is let go for
+ * the call), when final or a tick has passed since *last. */
+static void tell(struct pool *p, const struct qhb_learntrace_opts *o,
+    const struct qhb_learntrace_stats *st, unsigned workers, double t0,
+    double *last, int final)
+{
+	struct qhb_learntrace_progress pr;
+	double t = now();
+
+	if (o->progress == NULL || (!final && t - *last < QHB_LEARNTRACE_TICK))
+		return;
+	*last = t;
+	pr.total = st->forms;
+	pr.done = st->forms - p->njobs + p->finished;
+	pr.workers = workers;
+	pr.seconds = t - t0;
+	pthread_mutex_unlock(&p->mu);
+	o->progress(o->progress_arg, &pr);
+	pthread_mutex_lock(&p->mu);
+}
+
+/* Waits until job j is done, telling the progress meanwhile (p->mu
+ * held). */
+static void await(struct pool *p, const struct job *j,
+    const struct qhb_learntrace_opts *o,
+    const struct qhb_learntrace_stats *st, unsigned workers, double t0,
+    double *last)
+{
+	while (!j->done) {
+		struct timespec ts;
+		double d = *last + QHB_LEARNTRACE_TICK;
+
+		ts.tv_sec = (time_t)d;
+		ts.tv_nsec = (long)((d - (double)ts.tv_sec) * 1e9);
+		if (o->progress == NULL) {
+			pthread_cond_wait(&p->cv, &p->mu);
+			continue;
+		}
+		pthread_cond_timedwait(&p->cv, &p->mu, &ts);
+		tell(p, o, st, workers, t0, last, 0);
+	}
+}
+
+static unsigned jobs_of(const struct qhb_learntrace_opts *o)
+{
+	long n;
+
+	if (o->jobs)
+		return o->jobs;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
 }
 
 int qhb_learntrace_learn(struct qhb_learn_lib *l, const struct qhb_trace *t,
     const struct qhb_learntrace_opts *o, struct qhb_learntrace_stats *st,
     struct qhb_err *e)
 {
-	struct learn_run r = { l, o, st, e };
+	struct pool p = { .o = &o->synth, .err_at = SIZE_MAX };
+	struct qhb_err we = { 0 };
+	struct walk w = { l, st, &p, json_object(), &we };
+	pthread_condattr_t ca;
+	pthread_t *th = NULL;
+	unsigned nt = jobs_of(o), started = 0;
+	double t0 = now(), last = t0;
+	int rv = -1, walked;
 
 	memset(st, 0, sizeof(*st));
-	return qhb_learntrace_forms(t, o->hot, learn_one, &r, &st->hot_blocks,
-	    e) < 0 ? -1 : 0;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_mutex_init(&p.mu, NULL);
+	pthread_cond_init(&p.cv, &ca);
+	pthread_condattr_destroy(&ca);
+	if (w.queued == NULL) {
+		qhb_err_set(e, "out of memory");
+		goto out;
+	}
+	/* a walk that fails midway stops there, as one thread would: what
+	 * it met before is still learned, then its error is the run's */
+	walked = qhb_learntrace_forms(t, o->hot, walk_one, &w, &st->hot_blocks,
+	    &we);
+	if (nt > p.njobs)
+		nt = (unsigned)p.njobs;
+	if (nt > 0 && (th = calloc(nt, sizeof(*th))) == NULL) {
+		qhb_err_set(e, "out of memory");
+		goto out;
+	}
+	for (unsigned i = 0; i < nt; i++)
+		if (pthread_create(&th[started], NULL, worker, &p) == 0)
+			started++;
+	if (nt > 0 && started == 0) {
+		qhb_err_set(e, "cannot start a thread");
+		goto out;
+	}
+	pthread_mutex_lock(&p.mu);
+	rv = 0;
+	for (size_t i = 0; i < p.njobs && rv == 0; i++) {
+		struct job *j = &p.jobs[i];
+		struct qhb_learn_entry en;
+		int learned = 1;
+
+		if (j->synth)
+			await(&p, j, o, st, started, t0, &last);
+		/* the library is this thread's alone: no worker reads it */
+		pthread_mutex_unlock(&p.mu);
+		if (!j->synth) {
+			rv = qhb_learn_form(l, &j->f, &o->synth, &en, &learned, e);
+		} else if (j->rc < 0) {
+			*e = p.err;
+			rv = -1;
+		} else {
+			rv = qhb_learn_add(l, &j->f, &j->r, &en, e);
+		}
+		if (rv == 0)
+			count_entry(st, &en, learned);
+		pthread_mutex_lock(&p.mu);
+		if (!j->synth)
+			p.finished++;
+		tell(&p, o, st, started, t0, &last, 0);
+	}
+	p.stop = 1;
+	if (rv == 0 && walked < 0) {
+		*e = we;
+		rv = -1;
+	} else if (rv == 0) {
+		tell(&p, o, st, started, t0, &last, 1);
+	}
+	pthread_mutex_unlock(&p.mu);
+out:
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	free(th);
+	free(p.jobs);
+	json_decref(w.queued);
+	pthread_cond_destroy(&p.cv);
+	pthread_mutex_destroy(&p.mu);
+	return rv;
 }
 
 static int cmp_count(const void *a, const void *b)

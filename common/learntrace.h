@@ -8,6 +8,9 @@
  * trace's dynamic instructions that run in covered blocks (exits of
  * covered blocks included).  Blocks are identified by their bytes, never
  * by address, so a library learned on one boot serves another (KASLR).
+ *
+ * Learning spreads the synthesis over threads; the library stays with
+ * the caller's thread (learn.h: a library is not thread-safe).
  */
 #ifndef QHB_LEARNTRACE_H
 #define QHB_LEARNTRACE_H
@@ -19,11 +22,27 @@
 #include "learn.h"
 #include "trace.h"
 
+/* How far a learn run is, for a progress line. */
+struct qhb_learntrace_progress {
+	size_t done, total;       /* forms looked up or synthesized, of all */
+	unsigned workers;         /* threads that synthesize */
+	double seconds;           /* since the run began */
+};
+
 struct qhb_learntrace_opts {
 	uint64_t hot;             /* executions that make a block hot */
 	unsigned top;             /* uncovered forms listed in reports */
 	struct qhb_synth_opts synth;
+	unsigned jobs;            /* threads that synthesize (0: one per
+	                           * online CPU, at most 64) */
+	/* When not NULL, told how far learning is from the thread that
+	 * called qhb_learntrace_learn: about every QHB_LEARNTRACE_TICK
+	 * seconds, and once more when every form is done. */
+	void (*progress)(void *arg, const struct qhb_learntrace_progress *p);
+	void *progress_arg;
 };
+
+#define QHB_LEARNTRACE_TICK 0.25
 
 struct qhb_learntrace_stats {
 	uint64_t hot_blocks, forms, learned, proven, fallback;
@@ -38,8 +57,13 @@ struct qhb_learntrace_stats {
 int qhb_learntrace_forms(const struct qhb_trace *t, uint64_t hot,
     int (*each)(const struct qhb_x86sem_form *f, void *arg), void *arg,
     uint64_t *hot_blocks, struct qhb_err *e);
-/* Learns every distinct form of the hot blocks of t into l.  Returns 0
- * with *st filled, or -1 with e. */
+/* Learns every distinct form of the hot blocks of t into l.  The forms
+ * to synthesize go to o->jobs worker threads, each with Z3 contexts of
+ * its own; l is touched by the calling thread only, which adds what the
+ * workers found in the order the forms were met, so that l ends as one
+ * thread would leave it (timings aside), whatever the number of threads.
+ * Returns 0 with *st filled, or -1 with e: the first form in that order
+ * that failed, with what came before it added to l. */
 int qhb_learntrace_learn(struct qhb_learn_lib *l, const struct qhb_trace *t,
     const struct qhb_learntrace_opts *o, struct qhb_learntrace_stats *st,
     struct qhb_err *e);

@@ -146,8 +146,47 @@ addresses() {
 	qhb-learn -q --library "$al" --verify >/dev/null
 }
 
+# Learning on threads: a boot's 105 forms learned on one thread and on
+# two give the same library, timings aside (each entry's solver_seconds
+# and synth_seconds, one line each in the file); the progress line only
+# on a terminal.
+strip_times() { sed -E '/"(solver|synth)_seconds"/d' "$1"; }
+
+jobs() {
+	tr=$top/tests/fuzz/learntrace/boot-hot24.qhb
+	for n in 1 2; do
+		qhb-learn --library "$T_TMP/j$n.json" --hot 1 --jobs $n "$tr" \
+		    >"$T_TMP/j$n" 2>"$T_TMP/j$n.err"
+		# stderr is a file here: no progress
+		test ! -s "$T_TMP/j$n.err"
+		strip_times "$T_TMP/j$n.json" >"$T_TMP/j$n.lib"
+	done
+	grep -qx '{"hot_blocks":24,"forms":105,"learned":105,"proven":105,"fallback":0}' "$T_TMP/j1"
+	cmp "$T_TMP/j1" "$T_TMP/j2"
+	cmp "$T_TMP/j1.lib" "$T_TMP/j2.lib"
+	# on two threads again: nothing new, the library as it was
+	qhb-learn -q --library "$T_TMP/j2.json" --hot 1 --jobs 2 "$tr" >"$T_TMP/j3"
+	grep -qx '{"hot_blocks":24,"forms":105,"learned":0,"proven":105,"fallback":0}' "$T_TMP/j3"
+	strip_times "$T_TMP/j2.json" | cmp - "$T_TMP/j1.lib"
+	if ! command -v script >/dev/null; then
+		echo "no script(1): the progress line is not checked"
+		return 0
+	fi
+	# on a terminal (script's), the line rewritten in place, ended
+	# when done; -q keeps it quiet
+	script -qc "qhb-learn --library '$T_TMP/j4.json' --hot 1 --jobs 2 '$tr' >/dev/null" \
+	    /dev/null >"$T_TMP/tty" </dev/null
+	tr '\r' '\n' <"$T_TMP/tty" | grep -q '^qhb-learn: 105/105 forms, 2 workers, [0-9]* s *$'
+	test "$(tr -cd '\r' <"$T_TMP/tty" | wc -c)" -ge 2
+	script -qc "qhb-learn -q --library '$T_TMP/j4.json' --hot 1 '$tr' >/dev/null" \
+	    /dev/null >"$T_TMP/tty" </dev/null
+	! grep -q 'forms' "$T_TMP/tty"
+}
+
 errors() {
 	expect_err 'need --library' qhb-learn --verify
+	expect_err "--jobs: '0'" qhb-learn --library "$lib" --jobs 0
+	expect_err "--jobs: '257'" qhb-learn --library "$lib" --jobs 257
 	expect_err 'cannot use more than one' qhb-learn --library "$lib" --report --verify
 	expect_err 'cannot use more than one' qhb-learn --library "$lib" --verify --eval 01d8
 	expect_err 'expected up to 15 bytes in hex' qhb-learn --library "$lib" --learn 0g
@@ -169,4 +208,5 @@ t native native
 t cpu_vs_gpu cpu_vs_gpu
 t trace_mode trace_mode
 t addresses addresses
+t jobs jobs
 t errors errors
