@@ -59,9 +59,9 @@ int qhb_learntrace_forms(const struct qhb_trace *t, uint64_t hot,
 			if (off + b->len[k] > b->nbytes ||
 			    qhb_x86sem_decode(b->code + off, b->len[k], &f, &ie) < 0 ||
 			    qhb_x86sem_is_exit(b->code + off, b->len[k]) == 1 ||
-			    json_object_get(seen, f.text) != NULL)
+			    json_object_get(seen, f.key) != NULL)
 				continue;
-			json_object_set_new(seen, f.text, json_true());
+			json_object_set_new(seen, f.key, json_true());
 			rc = each(&f, arg);
 		}
 	}

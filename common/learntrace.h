@@ -49,7 +49,9 @@ struct qhb_learntrace_stats {
 };
 
 /* Calls each(f, arg) once for every distinct instruction form of the
- * blocks of t run at least hot times, in the order first met; a block's
+ * blocks of t run at least hot times, in the order first met (distinct
+ * by key: instances that differ only in an address parameter are one
+ * form, given once, as the first met); a block's
  * exit (jcc, jmp, call, ret) and what does not decode are left out.
  * Adds the number of those blocks to *hot_blocks (NULL: not counted).
  * Stops at the first nonzero each returns and returns it; 0 when every
