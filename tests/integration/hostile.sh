@@ -666,3 +666,61 @@ EOF
 }
 
 t matrix the_matrix
+
+# --- signals mid-write, for the other programs that write -o
+#
+# mid_write FEED SIG RC PROGRAM ARGS...: runs PROGRAM ARGS, whose output
+# is $t_dir/F (in ARGS as @F@), on a FIFO fed FEED and then kept open,
+# and sends SIG once a temporary file or a first picture is there (or
+# after 5 s).  PROGRAM must exit RC and leave no temporary file.
+mid_write() {
+	t_feed=$1 t_sig=$2 t_want_rc=$3
+	shift 3
+	t_dir=$T_TMP/mid-$t_sig
+	rm -rf "$t_dir"
+	mkdir "$t_dir"
+	mkfifo "$t_dir/in"
+	t_args=
+	for t_a in "$@"; do
+		repl "$t_a" @F@ "$t_dir/F"
+		t_args="$t_args '$t_s'"
+	done
+	eval "exec env --default-signal=HUP,INT,PIPE,TERM $t_args" \
+	    <"$t_dir/in" 2>"$t_dir/err" &
+	t_pid=$!
+	exec 3>"$t_dir/in"
+	cat "$t_feed" >&3
+	t_i=0
+	while [ -z "$(ls -A "$t_dir" | grep '^\.F\|^F0')" ] && [ "$t_i" -lt 50 ]; do
+		t_i=$((t_i + 1))
+		sleep 0.1
+	done
+	kill -"$t_sig" "$t_pid"
+	# one that does not end is killed after 10 s: it fails, not hangs
+	(t_j=0; while kill -0 "$t_pid" 2>/dev/null; do
+		t_j=$((t_j + 1))
+		[ "$t_j" -lt 100 ] || kill -KILL "$t_pid"
+		sleep 0.1
+	done) &
+	t_rc=0
+	wait "$t_pid" || t_rc=$?
+	exec 3>&-
+	[ "$t_rc" -eq "$t_want_rc" ] ||
+		die "$*: exit $t_rc, not $t_want_rc: $(cat "$t_dir/err")"
+	t_left=$(ls -A "$t_dir" | grep '^\.' || true)
+	test -z "$t_left" || die "$*: left behind: $t_left"
+}
+
+signals_others() {
+	# pictures committed before the signal stay; the one in progress goes
+	mid_write "$T_TMP/v.qvol" INT 130 qhb-render -q --cpu --size 256x256 \
+	    --turntable 4 -o '@F@%d.png'
+	mid_write "$trace" TERM 143 qhb-trace --format text -o @F@
+	# a periodic capture ends on the signal with its file complete
+	mid_write /dev/null TERM 0 qhb-snap -q --every 50ms -o @F@ "$ram"
+	qhb-cat "$t_dir/F" | grep -q '"kind":"snap"'
+	mid_write /dev/null INT 0 qhb-snap -q --every 50ms -o @F@ "$ram"
+	qhb-cat "$t_dir/F" | grep -q '"kind":"snap"'
+}
+
+t signals_others signals_others
