@@ -662,6 +662,15 @@ qhb-learn | -q --library @BAD@ --verify | lib-nohash | 0
 qhb-learn | -q --library @BAD@ --eval 83c001 <$m/state.json | lib-version lib-trunc lib-huge lib-nonobj | 1
 qhb-learn | -q --library @BAD@ --report $trace | lib-version lib-trunc lib-huge lib-nonobj | 1
 qhb-learn | -q --library @BAD@ --verify | lib-version lib-trunc lib-huge lib-nonobj | 1
+#
+# qhb-vm's numbers: refused before anything starts (the kernel named is
+# not there, so that a number let through fails the case by its message,
+# never boots a guest).  Its files are its own runtime directory's.
+qhb-vm | start --mem @BAD@ --kernel $m/missing/k hostile-m | @num | 1 --mem
+qhb-vm | start --cpus @BAD@ --kernel $m/missing/k hostile-m | @num | 1 --cpus
+qhb-vm | start --timeout @BAD@ --kernel $m/missing/k hostile-m | @num | 1 --timeout
+qhb-vm | stop --timeout @BAD@ hostile-m | @num | 1 --timeout
+qhb-vm | wait --timeout @BAD@ hostile-m | @num | 1 --timeout
 EOF
 }
 
