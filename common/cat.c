@@ -82,6 +82,7 @@ int qhb_cat_file(struct qhb_cat *c, const char *path, struct qhb_err *e)
 	struct qhb_frame f;
 	int rc;
 
+	c->last = shown(path);
 	if ((r = qhb_reader_open(path, e)) == NULL)
 		return -1;
 	qhb_reader_filter(r, c->mode == QHB_CAT_RAW ? (1u << QHB_FRAME_SNAP |
@@ -111,9 +112,11 @@ int qhb_cat_finish(struct qhb_cat *c, struct qhb_err *e)
 {
 	if (c->mode == QHB_CAT_JSON)
 		return 0;
-	if (c->mode == QHB_CAT_RAW ? c->im.frames == 0 : c->vol.frames == 0)
+	if (c->mode == QHB_CAT_RAW ? c->im.frames == 0 : c->vol.frames == 0) {
+		qhb_err_path(e, c->last);
 		return qhb_err_set(e, "no %s frame in the input",
 		    c->mode == QHB_CAT_RAW ? "snapshot" : "volume");
+	}
 	if ((c->mode == QHB_CAT_RAW ?
 	    qhb_write_all(c->out->fd, c->im.ram, c->im.size, e) :
 	    qhb_nrrd_write(c->out->fd, &c->vol, e)) ||

@@ -29,6 +29,8 @@ struct qhb_cat {
 	struct qhb_outfile *out;    /* QHB_CAT_RAW, _NRRD: the open output */
 	struct qhb_image im;        /* --raw: RAM so far */
 	struct qhb_volume vol;      /* --nrrd: the volume so far */
+	const char *last;           /* the file read last, as it is shown:
+	                             * what "no snapshot frame" names */
 	/* Frames of the wrong kind for --raw or --nrrd are skipped, each
 	 * with a warning through this callback (cmd/ passes qhb_err_warn). */
 	void (*warn)(void *arg, const struct qhb_err *w);
@@ -40,8 +42,9 @@ struct qhb_cat {
  * frame; what was applied before stays applied. */
 int qhb_cat_file(struct qhb_cat *c, const char *path, struct qhb_err *e);
 /* --raw and --nrrd: writes the RAM or the volume to c->out and commits
- * it.  Returns 0, or -1 with e (no snapshot or volume frame was read, a
- * write failed); the output is then not committed.  Nothing for JSON. */
+ * it.  Returns 0, or -1 with e (no snapshot or volume frame was read:
+ * about the file read last; a write failed); the output is then not
+ * committed.  Nothing for JSON. */
 int qhb_cat_finish(struct qhb_cat *c, struct qhb_err *e);
 /* Frees the image and the volume; c may be used again. */
 void qhb_cat_release(struct qhb_cat *c);
