@@ -398,13 +398,18 @@ echo '{"rax":"0x5"}' >"$m/state.json"
 qhb-learn -q --library "$m/lib.json" --hot 1 "$trace" >/dev/null
 lib_damage() {
 	sed "$2" "$m/lib.json" >"$m/lib-$1.json"
-	! cmp -s "$m/lib.json" "$m/lib-$1.json"
+	# a damage that changed nothing (the library's layout moved on)
+	# would test nothing: the suite stops here
+	if cmp -s "$m/lib.json" "$m/lib-$1.json"; then
+		echo "FAIL: $SUITE.matrix: lib_damage $1 left the library as it was"
+		exit 1
+	fi
 }
 lib_damage edit 's/"add\.32f r0, r0, #1"/"sub.32f r0, r0, #1"/'
-lib_damage nohash '/"hash": "b1efb7cfc1fdbc33"/d'
+lib_damage nohash '/^  "3995c18b29397e83": {/,/^  }/{/"hash": /d}'
 lib_damage version 's/"qhb-microcode": 1/"qhb-microcode": 2/'
 lib_damage key 's/"3995c18b29397e83"/"3995c18b29397e84"/'
-lib_damage huge '0,/"model": 4/s//"model": 99999999999999999999999/'
+lib_damage huge '0,/"model": [0-9]*/s//"model": 99999999999999999999999/'
 lib_damage nonobj 's/^  "3995c18b29397e83": {/  "x": 5, "3995c18b29397e83": {/'
 head -c "$(($(wc -c <"$m/lib.json") / 2))" "$m/lib.json" >"$m/lib-trunc.json"
 
