@@ -12,7 +12,7 @@
 #
 #   make demo          (or: sh examples/demo.sh; QHB_DEMO_OUT=DIR for
 #                      another directory than demo-out/, QHB_DEMO_HOT=N
-#                      for qhb-learn --hot N instead of 10000)
+#                      for qhb-learn --hot N instead of 1000)
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 PATH=$top/build/bin:$PATH
@@ -176,8 +176,8 @@ echo "qhb demo: $worker's memory, found by qhb-query regions: $pages pages in $r
 # A traced boot: a second guest with the TCG plugin on a lossless ring
 # (the guest waits for qhb-trace), traced from the reset vector until it
 # is ready; then qhb-learn learns the forms of its hot blocks and measures
-# how much of the boot its proven microcode covers.  A lower --hot than
-# bench/learn.sh's and a --budget bound the learning time.
+# how much of the boot its proven microcode covers.  qhb-learn's default
+# --hot (1000) and a --budget bound the learning time.
 mkdir -p "$out/learn"
 echo "qhb demo: tracing a second guest's boot -> demo-out/learn/boot.qhb"
 running="$running $traced"
@@ -195,7 +195,7 @@ awk '{ match($0, /"instructions":[0-9]+/); i = substr($0, RSTART + 15, RLENGTH -
 	match($0, /"dropped":[0-9]+/); d = substr($0, RSTART + 10, RLENGTH - 10)
 	printf "qhb demo: the boot ran %.1f M instructions in %d distinct blocks (%d records dropped)\n", i / 1e6, b, d }' \
 	"$out/learn/summary.json"
-hot=${QHB_DEMO_HOT:-10000}
+hot=${QHB_DEMO_HOT:-1000}
 echo "qhb demo: qhb-learn: the forms of blocks run $hot times or more, synthesized with Z3 -> demo-out/learn/library.json"
 rm -f "$out/learn/library.json"
 qhb-learn -q --library "$out/learn/library.json" --hot "$hot" --budget 10000000 \
