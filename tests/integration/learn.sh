@@ -73,6 +73,11 @@ native() {
 	cat "$T_TMP/n"
 	# the forms above and rep movsb of eval_states
 	grep -q '^forms 36 memory 13 skipped 0 .* mismatches 0 x86sem-mismatches 0 instances [1-9][0-9]*$' "$T_TMP/n"
+	# not blind: each parameterized template bound to a wrong address
+	# (its parameter + 8) must be caught
+	"$T_TMP/native" "$lib" 50 break-params >"$T_TMP/nb" 2>/dev/null && die "a wrong address went unnoticed"
+	cat "$T_TMP/nb"
+	grep -q ' mismatches [1-9][0-9]* ' "$T_TMP/nb"
 }
 
 # The Vulkan interpreter (lavapipe here) gives the CPU interpreter's
