@@ -54,6 +54,26 @@ static void sleep_ms(int ms)
 		;
 }
 
+/* Opens path, one of a guest's runtime files (or /proc's), for reading,
+ * only when it is a regular file: a FIFO put in its place would block
+ * open() and a device (/dev/zero) never end.  Returns the descriptor, in
+ * blocking mode, or -1 with errno set (EINVAL: not a regular file). */
+static int open_regular(const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	return fd;
+}
+
 /* Reads up to size-1 bytes of path into buf, NUL-terminated.  Returns the
  * count, or -1 with errno set. */
 static ssize_t read_small(const char *path, char *buf, size_t size)
@@ -61,7 +81,7 @@ static ssize_t read_small(const char *path, char *buf, size_t size)
 	ssize_t n, got = 0;
 	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open_regular(path);
 	if (fd < 0)
 		return -1;
 	while ((size_t)got < size - 1) {
@@ -124,7 +144,7 @@ static void log_tail(const char *path, char *buf, size_t size)
 	int fd;
 
 	buf[0] = '\0';
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open_regular(path);
 	if (fd < 0)
 		return;
 	len = lseek(fd, 0, SEEK_END);
@@ -955,10 +975,20 @@ int qhb_vm_wait(const struct qhb_vm_info *info, const char *pattern,
 		    sizeof(buf) / 2);
 	for (;;) {
 		alive = pid_is_guest(info->pid, info->qmp);
-		if (fd < 0)
-			fd = open(info->serial, O_RDONLY | O_CLOEXEC);
-		while (fd >= 0 && (n = read(fd, buf + carry,
-		    sizeof(buf) - carry)) > 0) {
+		if (fd < 0 && (fd = open_regular(info->serial)) < 0 &&
+		    errno != ENOENT) {
+			/* not yet there is waited for; not a file is wrong */
+			if (errno == EINVAL)
+				qhb_err_set(e, "not QEMU's serial log: expected a "
+				    "regular file");
+			else
+				qhb_err_sys(e, "cannot open");
+			goto out;
+		}
+		/* the deadline holds while reading too: a log that grows
+		 * without end is read no longer than it */
+		while (fd >= 0 && now_ms() < deadline && (n = read(fd,
+		    buf + carry, sizeof(buf) - carry)) > 0) {
 			carry += (size_t)n;
 			if (memmem(buf, carry, pattern, plen) != NULL) {
 				rc = 0;

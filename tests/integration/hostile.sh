@@ -292,6 +292,24 @@ lost_vm() {
 	full "qhb-vm: <stdout>:" qhb-vm list || rc=1
 	full "qhb-vm: <stdout>:" qhb-vm status hostile || rc=1
 	full "qhb-vm: <stdout>:" qhb-vm qmp-path hostile || rc=1
+	# runtime files of the wrong kind: a serial log that is a FIFO or a
+	# device ends the wait at once, a pid file that is a FIFO does not
+	# block qhb-vm (the guest is then not found, which is the truth)
+	mkfifo "$g/serial.log"
+	fails "$g/serial.log: not QEMU's serial log: expected a regular file" \
+	    timeout 10 qhb-vm wait --timeout 5 hostile || rc=1
+	rm -f "$g/serial.log"
+	ln -s /dev/zero "$g/serial.log"
+	fails "$g/serial.log: not QEMU's serial log" \
+	    timeout 10 qhb-vm wait --timeout 5 hostile || rc=1
+	rm -f "$g/serial.log"
+	mv "$g/pid" "$g/pid.real"
+	mkfifo "$g/pid"
+	t_rc=0
+	timeout 10 qhb-vm list >/dev/null 2>&1 || t_rc=$?
+	[ "$t_rc" -ne 124 ] || { echo "qhb-vm list blocked on a FIFO pid file"; rc=1; }
+	rm -f "$g/pid"
+	mv "$g/pid.real" "$g/pid"
 	kill "$pid"
 	return $rc
 }
