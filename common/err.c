@@ -40,6 +40,26 @@ int qhb_err_at(struct qhb_err *e, uint64_t off, const char *fmt, ...)
 	return -1;
 }
 
+int qhb_err_prefix(struct qhb_err *e, const char *fmt, ...)
+{
+	char msg[sizeof(e->msg)];
+	va_list ap;
+	size_t n;
+
+	if (e == NULL)
+		return -1;
+	/* not from e->msg into itself: a copy first; what does not fit is
+	 * cut at the end, as qhb_err_set cuts */
+	memcpy(msg, e->msg, sizeof(msg));
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+	n = strlen(e->msg);
+	memcpy(e->msg + n, msg, sizeof(e->msg) - n - 1);
+	e->msg[sizeof(e->msg) - 1] = '\0';
+	return -1;
+}
+
 int qhb_err_sys(struct qhb_err *e, const char *fmt, ...)
 {
 	int saved = errno;

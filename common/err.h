@@ -28,6 +28,11 @@ int qhb_err_at(struct qhb_err *e, uint64_t off, const char *fmt, ...)
 /* Like qhb_err_set, with ": " and strerror(errno) appended. */
 int qhb_err_sys(struct qhb_err *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Puts the text of fmt before e's message, as a reader puts "line 3: "
+ * before what failed inside the line; path and offset stay.  Returns -1;
+ * a NULL e is allowed. */
+int qhb_err_prefix(struct qhb_err *e, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 /* Sets the path the error is about, unless one is set already. */
 void qhb_err_path(struct qhb_err *e, const char *path);
 void qhb_err_clear(struct qhb_err *e);

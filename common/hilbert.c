@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "hilbert.h"
+#include "infile.h"
 
 /*
  * Skilling's transform between the transposed index and the axes, in
@@ -358,49 +359,21 @@ int qhb_hilbert_parse_axes(const char *s, unsigned dim, unsigned order,
 	return 0;
 }
 
-/* Reads one line of in, without its newline, into buf.  Returns its
- * length, -1 at the end of in, or -2 for a line that does not fit size
- * bytes or holds a NUL byte, which would end the text early.  A line is
- * bounded: /dev/zero is one endless line, which getline would grow into
- * all of memory. */
-static int read_line(FILE *in, char *buf, size_t size)
-{
-	size_t n = 0;
-	int c;
-
-	while ((c = getc_unlocked(in)) != EOF && c != '\n') {
-		if (c == '\0' || n + 1 >= size)
-			return -2;
-		buf[n++] = (char)c;
-	}
-	buf[n] = '\0';
-	return c == EOF && n == 0 ? -1 : (int)n;
-}
-
 int qhb_hilbert_map_lines(FILE *in, const char *in_name, FILE *out,
     int inverse, unsigned dim, unsigned order, struct qhb_err *e)
 {
-	char line[4096];
+	char *line = NULL;
+	size_t cap = 0;
 	uint64_t lineno = 0, d;
 	uint32_t x[3];
-	int rc = 0, n;
+	long n;
+	int rc = 0;
 
-	while ((n = read_line(in, line, sizeof(line))) != -1) {
+	while ((n = qhb_infile_line(in, &line, &cap, 4096, e)) != -1) {
 		lineno++;
-		if (n == -2) {
-			qhb_err_set(e, "line %" PRIu64 ": longer than %zu bytes "
-			    "or holding a NUL byte", lineno, sizeof(line) - 1);
-			rc = -1;
-			break;
-		}
-		if (inverse ? qhb_hilbert_parse_axes(line, dim, order, x, e) :
-		    qhb_hilbert_parse_index(line, dim, order, &d, e)) {
-			char why[sizeof(e->msg)];
-
-			/* not e->msg itself: it is what is being written */
-			snprintf(why, sizeof(why), "%s", e->msg);
-			qhb_err_set(e, "line %" PRIu64 ": %s", lineno, why);
-			rc = -1;
+		if (n == -2 || (inverse ? qhb_hilbert_parse_axes(line, dim, order,
+		    x, e) : qhb_hilbert_parse_index(line, dim, order, &d, e))) {
+			rc = qhb_err_prefix(e, "line %" PRIu64 ": ", lineno);
 			break;
 		}
 		if (inverse) {
@@ -414,6 +387,7 @@ int qhb_hilbert_map_lines(FILE *in, const char *in_name, FILE *out,
 		else
 			fprintf(out, "%u %u %u\n", x[0], x[1], x[2]);
 	}
+	free(line);
 	if (rc == 0 && ferror(in))
 		rc = qhb_err_set(e, "%s", strerror(errno));
 	if (rc < 0)

@@ -116,3 +116,48 @@ int qhb_infile_load(const char *path, uint64_t cap, const char *what,
 	close(fd);
 	return rc;
 }
+
+long qhb_infile_line(FILE *in, char **line, size_t *cap, size_t max,
+    struct qhb_err *e)
+{
+	size_t n = 0;
+	int c;
+
+	if (*cap == 0) {
+		size_t first = max < 4096 ? max : 4096;
+
+		if ((*line = malloc(first)) == NULL) {
+			qhb_err_set(e, "out of memory");
+			return -2;
+		}
+		*cap = first;
+	}
+	while ((c = getc_unlocked(in)) != EOF && c != '\n') {
+		if (n + 2 > *cap) {
+			size_t nc = *cap ? *cap * 2 : 4096;
+			char *p;
+
+			if (nc > max)
+				nc = max;
+			if (n + 2 > nc) {
+				qhb_err_set(e, "longer than %zu bytes", max - 1);
+				return -2;
+			}
+			if ((p = realloc(*line, nc)) == NULL) {
+				qhb_err_set(e, "out of memory");
+				return -2;
+			}
+			*line = p;
+			*cap = nc;
+		}
+		if (c == '\0') {
+			qhb_err_set(e, "a NUL byte");
+			return -2;
+		}
+		(*line)[n++] = (char)c;
+	}
+	if (c == EOF && n == 0)
+		return -1;
+	(*line)[n] = '\0';
+	return (long)n;
+}

@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/stat.h>
 
 #include "err.h"
@@ -34,6 +35,14 @@ int qhb_infile_open(const char *path, struct stat *st, struct qhb_err *e);
  * fd stays open either way. */
 int qhb_infile_read(int fd, const char *path, uint64_t cap, const char *what,
     char **buf, size_t *len, struct qhb_err *e);
+/* Reads one line of in, without its newline, into *line (of *cap bytes,
+ * grown as needed up to max, the caller frees it).  A line is bounded:
+ * /dev/zero is one endless line, which getline would grow into all of
+ * memory; and a NUL byte would end its text early.  Returns its length,
+ * -1 at the end of in, or -2 with e ("longer than N bytes", "a NUL byte",
+ * "out of memory"). */
+long qhb_infile_line(FILE *in, char **line, size_t *cap, size_t max,
+    struct qhb_err *e);
 /* qhb_infile_open, then qhb_infile_read, then close. */
 int qhb_infile_load(const char *path, uint64_t cap, const char *what,
     char **buf, size_t *len, struct qhb_err *e);

@@ -674,58 +674,9 @@ int qhb_learn_entry_write(FILE *out, const struct qhb_x86sem_form *f,
 	return rc;
 }
 
-/* Opens e's message with "line N: ".  Returns -1. */
-static int at_line(struct qhb_err *e, uint64_t lineno)
-{
-	char msg[sizeof(e->msg)];
-
-	snprintf(msg, sizeof(msg), "%s", e->msg);
-	return qhb_err_set(e, "line %" PRIu64 ": %s", lineno, msg);
-}
-
 /* The longest line of states: every register and a 64 KiB memory window
  * in hexadecimal take a fraction of it. */
 #define STATE_LINE_MAX (1u << 20)
-
-/* Reads line lineno of in, its newline included, into *line (of *cap
- * bytes, grown as getline grows it).  Returns 1, 0 at the end of in, or
- * -1 with e ("line N: ...") for a line longer than STATE_LINE_MAX or holding a NUL byte, which
- * would end its text early: /dev/zero is one endless line, which getline
- * would grow into all of memory. */
-static int state_line(FILE *in, char **line, size_t *cap, uint64_t lineno,
-    struct qhb_err *e)
-{
-	size_t n = 0;
-	int c;
-
-	while ((c = getc_unlocked(in)) != EOF) {
-		if (n + 2 > *cap) {
-			size_t nc = *cap ? *cap * 2 : 4096;
-			char *p;
-
-			if (nc > STATE_LINE_MAX) {
-				qhb_err_set(e, "longer than %u bytes",
-				    STATE_LINE_MAX - 2);
-				return at_line(e, lineno);
-			}
-			if ((p = realloc(*line, nc)) == NULL)
-				return qhb_err_set(e, "out of memory");
-			*line = p;
-			*cap = nc;
-		}
-		if (c == '\0') {
-			qhb_err_set(e, "a NUL byte");
-			return at_line(e, lineno);
-		}
-		(*line)[n++] = (char)c;
-		if (c == '\n')
-			break;
-	}
-	if (n == 0)
-		return 0;
-	(*line)[n] = '\0';
-	return 1;
-}
 
 int qhb_learn_eval(FILE *in, FILE *out, const struct qhb_learn_entry *en,
     struct qhb_err *e)
@@ -733,21 +684,25 @@ int qhb_learn_eval(FILE *in, FILE *out, const struct qhb_learn_entry *en,
 	char *line = NULL;
 	size_t cap = 0;
 	uint64_t lineno = 0;
+	long len;
 	int rv = 0;
 
 	if (!qhb_learn_entry_runnable(en, e))
 		return -1;
 
-	while ((rv = state_line(in, &line, &cap, lineno + 1, e)) == 1) {
+	while ((len = qhb_infile_line(in, &line, &cap, STATE_LINE_MAX, e)) != -1) {
 		struct qhb_pcpu_state s;
 		struct qhb_pcpu_mem m;
 
-		rv = 0;
 		lineno++;
+		if (len == -2) {
+			rv = qhb_err_prefix(e, "line %" PRIu64 ": ", lineno);
+			break;
+		}
 		if (line[strspn(line, " \t\r\n")] == 0)
 			continue;
 		if (qhb_learn_state_parse(line, &s, &m, e) < 0) {
-			rv = at_line(e, lineno);
+			rv = qhb_err_prefix(e, "line %" PRIu64 ": ", lineno);
 			break;
 		}
 		qhb_pcpu_run_mem(en->prog, en->n, &s, &m);
@@ -818,11 +773,16 @@ int qhb_learn_states_read(FILE *in, struct qhb_pcpu_state **states,
 	size_t n = 0, cap = 0, lcap = 0;
 	char *line = NULL;
 	uint64_t lineno = 0;
+	long len;
 	int rv = 0;
 
-	while ((rv = state_line(in, &line, &lcap, lineno + 1, e)) == 1) {
-		rv = 0;
+	while ((len = qhb_infile_line(in, &line, &lcap, STATE_LINE_MAX, e)) !=
+	    -1) {
 		lineno++;
+		if (len == -2) {
+			rv = qhb_err_prefix(e, "line %" PRIu64 ": ", lineno);
+			break;
+		}
 		if (line[strspn(line, " \t\r\n")] == 0)
 			continue;
 		if (n == cap) {
@@ -840,7 +800,7 @@ int qhb_learn_states_read(FILE *in, struct qhb_pcpu_state **states,
 			cap = nc;
 		}
 		if (qhb_learn_state_parse(line, &s[n], &m[n], e) < 0) {
-			rv = at_line(e, lineno);
+			rv = qhb_err_prefix(e, "line %" PRIu64 ": ", lineno);
 			break;
 		}
 		n++;
