@@ -46,6 +46,18 @@ expect_err() {
 	}
 }
 
+# fails WANT CMD...: CMD must exit 1 exactly (not 0, not a signal, not a
+# usage error's 2) and say WANT on stderr.
+fails() {
+	t_want=$1
+	shift
+	t_rc=0
+	"$@" >"$T_TMP/stdout" 2>"$T_TMP/stderr" || t_rc=$?
+	[ "$t_rc" -eq 1 ] || die "exit $t_rc, not 1: $*"
+	grep -qF -- "$t_want" "$T_TMP/stderr" ||
+		die "stderr lacks '$t_want': $(cat "$T_TMP/stderr")"
+}
+
 # flip_byte FILE OFFSET: inverts one byte in place.  Writing a fixed byte
 # instead would leave the file unchanged where it already held that byte,
 # which random test data does once in 256 runs.

@@ -191,18 +191,6 @@ head -c 60000 /dev/urandom | dd of="$ram" bs=4096 seek=10 conv=notrunc 2>/dev/nu
 qhb-snap -q "$ram" >"$T_TMP/s.qsnap"
 qhb-hilbert -q --cpu <"$T_TMP/s.qsnap" >"$T_TMP/v.qvol"
 
-# fails WANT CMD...: CMD exits 1 (not 0, not a signal) saying WANT on
-# stderr.
-fails() {
-	t_want=$1
-	shift
-	t_rc=0
-	"$@" >"$T_TMP/stdout" 2>"$T_TMP/stderr" || t_rc=$?
-	[ "$t_rc" -eq 1 ] || die "exit $t_rc, not 1: $*"
-	grep -qF -- "$t_want" "$T_TMP/stderr" ||
-		die "stderr lacks '$t_want': $(cat "$T_TMP/stderr")"
-}
-
 # --- wrong numbers from outside
 # (pids: qhb-query's questions, in query_guest.sh)
 
