@@ -31,7 +31,9 @@ static uint64_t sat_add(uint64_t a, uint64_t b)
 struct uncovered {
 	char form[96];
 	char why[160];
-	uint64_t count;
+	uint64_t count;           /* its own executions */
+	uint64_t lost;            /* executions of the blocks it keeps off
+	                           * the Pixel CPU, all their instructions */
 };
 
 int qhb_learntrace_forms(const struct qhb_trace *t, uint64_t hot,
@@ -339,13 +341,15 @@ static int cmp_count(const void *a, const void *b)
 	const struct uncovered *x = *(const struct uncovered *const *)a;
 	const struct uncovered *y = *(const struct uncovered *const *)b;
 
+	if (x->lost != y->lost)
+		return x->lost < y->lost ? 1 : -1;
 	return x->count < y->count ? 1 : x->count > y->count ? -1 : 0;
 }
 
-/* Adds c executions of form f (reason why) to the uncovered forms.
- * Returns 0, or -1 with e when out of memory. */
+/* Adds c executions of form f (reason why) to the uncovered forms, and
+ * sets *at to its index.  Returns 0, or -1 with e when out of memory. */
 static int uncovered_add(json_t *idx, struct uncovered **arr, size_t *n,
-    size_t *cap, const char *form, const char *why, uint64_t c,
+    size_t *cap, const char *form, const char *why, uint64_t c, size_t *at,
     struct qhb_err *e)
 {
 	json_t *i = json_object_get(idx, form);
@@ -364,7 +368,7 @@ static int uncovered_add(json_t *idx, struct uncovered **arr, size_t *n,
 		u = &(*arr)[*n];
 		snprintf(u->form, sizeof(u->form), "%s", form);
 		snprintf(u->why, sizeof(u->why), "%s", why);
-		u->count = 0;
+		u->count = u->lost = 0;
 		if (json_object_set_new(idx, form, json_integer((json_int_t)++*n))
 		    < 0)
 			return qhb_err_set(e, "out of memory");
@@ -372,6 +376,7 @@ static int uncovered_add(json_t *idx, struct uncovered **arr, size_t *n,
 		u = &(*arr)[json_integer_value(i) - 1];
 	}
 	u->count = sat_add(u->count, c);
+	*at = (size_t)(u - *arr);
 	return 0;
 }
 
@@ -383,16 +388,18 @@ int qhb_learntrace_report(struct qhb_learn_lib *l, const struct qhb_trace *t,
 	uint64_t total = 0, covered = 0, fallback = 0, exits = 0;
 	uint64_t cblocks = 0;
 	size_t n = 0, cap = 0;
+	/* the uncovered forms of one block (ninsns is 16 bits) */
+	size_t *in_block = malloc(65536 * sizeof(*in_block));
 	int rv = -1, ok = 1;
 
-	if (idx == NULL || top == NULL) {
+	if (idx == NULL || top == NULL || in_block == NULL) {
 		qhb_err_set(e, "out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < t->nblocks; i++) {
 		const struct qhb_trace_block *b = &t->blocks[i];
 		uint64_t sum = 0;
-		size_t off = 0;
+		size_t off = 0, nin = 0;
 		int bok = 1;
 
 		for (unsigned k = 0; k < b->ninsns; off += b->len[k], k++) {
@@ -430,13 +437,25 @@ int qhb_learntrace_report(struct qhb_learn_lib *l, const struct qhb_trace *t,
 				continue;
 			bok = 0;
 			fallback = sat_add(fallback, c);
-			if (uncovered_add(idx, &unc, &n, &cap, f.text, why, c, e) < 0)
+			if (uncovered_add(idx, &unc, &n, &cap, f.text, why, c,
+			    &in_block[nin], e) < 0)
 				goto out;
+			nin++;
 		}
 		total = sat_add(total, sum);
 		if (bok) {
 			covered = sat_add(covered, sum);
 			cblocks++;
+		}
+		/* each form the block holds is charged the whole block once */
+		for (size_t j = 0; j < nin; j++) {
+			int seen = 0;
+
+			for (size_t i2 = 0; i2 < j && !seen; i2++)
+				seen = in_block[i2] == in_block[j];
+			if (!seen)
+				unc[in_block[j]].lost = sat_add(unc[in_block[j]].lost,
+				    sum);
 		}
 	}
 	if ((arr = malloc((n + 1) * sizeof(*arr))) == NULL) {
@@ -455,6 +474,7 @@ int qhb_learntrace_report(struct qhb_learn_lib *l, const struct qhb_trace *t,
 		}
 		qhb_json_put(v, "form", json_string(arr[i]->form), &ok);
 		qhb_json_put(v, "count", qhb_json_u64(arr[i]->count), &ok);
+		qhb_json_put(v, "lost", qhb_json_u64(arr[i]->lost), &ok);
 		qhb_json_put(v, "reason", json_string(arr[i]->why), &ok);
 	}
 	if (ok && (rep = json_object()) != NULL) {
@@ -485,6 +505,7 @@ out:
 	json_decref(rep);
 	free(arr);
 	free(unc);
+	free(in_block);
 	json_decref(top);
 	json_decref(idx);
 	return rv;

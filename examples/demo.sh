@@ -204,7 +204,7 @@ qhb-learn --library "$out/learn/library.json" --report --top 10 \
 	"$out/learn/boot.qhb" >"$out/learn/coverage.json"
 # The report is one JSON object; its top_uncovered list, one form a line.
 sed 's/.*"top_uncovered":\[//; s/\]}$//; s/},{/}\n{/g' "$out/learn/coverage.json" |
-	sed -n 's/^{"form":"\(.*\)","count":\([0-9]*\),"reason":"\(.*\)"}$/\2\t\1\t\3/p' \
+	sed -n 's/^{"form":"\(.*\)","count":\([0-9]*\),"lost":\([0-9]*\),"reason":"\(.*\)"}$/\3\t\2\t\1\t\4/p' \
 	>"$out/learn/uncovered.tsv"
 field() { sed -n "s/.*\"$1\":\([0-9.e+-]*\).*/\1/p" "$2"; }
 awk -v learned="$(cat "$out/learn/learned.json")" \
@@ -214,9 +214,9 @@ awk -v learned="$(cat "$out/learn/learned.json")" \
 	printf "qhb demo: %s\n", learned
 	printf "qhb demo: coverage of the boot by proven microcode: %.1f %% of the instructions; fallback forms %.1f %%, block exits %.1f %%\n",
 	    cov * 100, fb * 100, ex * 100
-	print "qhb demo: the most frequent uncovered forms:"
+	print "qhb demo: the uncovered forms that cost the most (instructions of the blocks each keeps off the Pixel CPU, then its own executions):"
 }'
-awk -F'\t' '{ printf "  %11d  %-28s %s\n", $1, $2, $3 }' "$out/learn/uncovered.tsv"
+awk -F'\t' '{ printf "  %11d %9d  %-28s %s\n", $1, $2, $3, $4 }' "$out/learn/uncovered.tsv"
 
 # index.html: the pictures, the process table and the coverage report on
 # one static page (no scripts, nothing fetched from elsewhere), written
@@ -313,13 +313,13 @@ instruction forms of the hot blocks and proved it with Z3:</p>
 <pre>$(html "$(cat "$out/learn/learned.json")")</pre>
 <p>Coverage (<code>qhb-learn --report</code>): <b>$(html "$(awk -v c="$(field coverage "$out/learn/coverage.json")" 'BEGIN { printf "%.1f %%", c * 100 }')")</b>
 of the boot's instructions ran in blocks wholly covered by proven
-microcode.  The most frequent uncovered forms:</p>
+microcode.  The uncovered forms that cost the most:</p>
 <table>
-<tr><th>executions</th><th>form</th><th>why not covered</th></tr>
+<tr><th>instructions lost</th><th>executions</th><th>form</th><th>why not covered</th></tr>
 END
-	while IFS='	' read -r count form reason; do
-		printf '<tr><td class="n">%s</td><td><code>%s</code></td><td>%s</td></tr>\n' \
-		    "$(html "$count")" "$(html "$form")" "$(html "$reason")"
+	while IFS='	' read -r lost count form reason; do
+		printf '<tr><td class="n">%s</td><td class="n">%s</td><td><code>%s</code></td><td>%s</td></tr>\n' \
+		    "$(html "$lost")" "$(html "$count")" "$(html "$form")" "$(html "$reason")"
 	done <"$out/learn/uncovered.tsv"
 	cat <<END
 </table>

@@ -122,7 +122,7 @@ trace_mode() {
 	tl=$T_TMP/trace.json
 	qhb-learn --library "$tl" --report "$tr" >"$T_TMP/r0"
 	grep -q '"coverage":0\.0,' "$T_TMP/r0"
-	grep -q '"top_uncovered":\[{"form":"add eax, 0x01","count":1000000,"reason":"not learned"}' "$T_TMP/r0"
+	grep -q '"top_uncovered":\[{"form":"add eax, 0x01","count":1000000,"lost":3000001,"reason":"not learned"}' "$T_TMP/r0"
 	qhb-learn -q --library "$tl" --hot 1000 <"$tr" >"$T_TMP/l"
 	grep -qx '{"hot_blocks":1,"forms":2,"learned":2,"proven":2,"fallback":0}' "$T_TMP/l"
 	qhb-learn --library "$tl" --report <"$tr" >"$T_TMP/r1"
