@@ -47,7 +47,7 @@ void qhb_synth_opts_init(struct qhb_synth_opts *o)
 struct z {
 	Z3_context c;
 	const struct qhb_x86sem_form *f;
-	Z3_ast in[QHB_X86SEM_NIN];      /* free inputs: r0..r31, then the
+	Z3_ast in[QHB_X86SEM_NIN];      /* free inputs: r0..r79, then the
 	                                 * form's parameters */
 	struct qhb_x86sem_out x;        /* the register view (not strings) */
 	Z3_ast mem, probe;              /* memory before, an address */
@@ -126,7 +126,8 @@ static int z_check(struct z *z, const struct qhb_pcpu_insn *p, size_t n,
     double *secs, char *why, size_t whysize)
 {
 	Z3_context c = z->c;
-	Z3_ast st[QHB_PCPU_NREG], diff[16 + 3 + 1 + 6 + 1], a2[2], mem = z->mem;
+	Z3_ast st[QHB_PCPU_NREG], a2[2], mem = z->mem;
+	Z3_ast diff[16 + QHB_PCPU_NREG - QHB_PCPU_FSBASE + 1 + 1 + 6];
 	const struct qhb_x86sem_out *xo = full ? &z->xm : &z->x;
 	Z3_solver s;
 	Z3_params prm;
@@ -140,18 +141,25 @@ static int z_check(struct z *z, const struct qhb_pcpu_insn *p, size_t n,
 	qhb_pixelsem_run_mem(c, p, n, st, &mem, z->in + QHB_X86SEM_PARAM0);
 	for (int i = 0; i < 16; i++)
 		diff[nd++] = Z3_mk_not(c, Z3_mk_eq(c, st[i], xo->reg[i]));
-	for (int i = QHB_PCPU_FSBASE; i <= QHB_PCPU_RIP; i++)
-		diff[nd++] = Z3_mk_not(c, Z3_mk_eq(c, st[i], z->in[i]));
+	/* every architectural register beyond the GPRs: the bases, rip,
+	 * the selectors, the environment input, the vector lanes */
+	for (int i = QHB_PCPU_FSBASE; i < QHB_PCPU_NREG; i++)
+		diff[nd++] = Z3_mk_not(c, Z3_mk_eq(c, st[i], xo->sys[i]));
 	if (full)
 		diff[nd++] = Z3_mk_not(c, Z3_mk_eq(c, Z3_mk_select(c, mem,
 		    z->probe), Z3_mk_select(c, xo->mem, z->probe)));
 	else if (has_mem(z->f) && z->f->mem.write)
 		diff[nd++] = Z3_mk_not(c, Z3_mk_eq(c, EXT(z->f->mem.bits - 1, 0,
 		    st[QHB_X86SEM_MEMREG]), xo->memval));
-	diff[nd++] = Z3_mk_not(c, Z3_mk_eq(c,
-	    Z3_mk_bvand(c, st[QHB_PCPU_FLAGS], BV(other, 64)),
-	    Z3_mk_bvand(c, z->in[QHB_PCPU_FLAGS], BV(other, 64))));
-	for (int i = 0; i < 6; i++) {
+	if (xo->rflags != NULL)
+		/* a system form: all of rflags as x86 leaves it */
+		diff[nd++] = Z3_mk_not(c, Z3_mk_eq(c, st[QHB_PCPU_FLAGS],
+		    xo->rflags));
+	else
+		diff[nd++] = Z3_mk_not(c, Z3_mk_eq(c,
+		    Z3_mk_bvand(c, st[QHB_PCPU_FLAGS], BV(other, 64)),
+		    Z3_mk_bvand(c, z->in[QHB_PCPU_FLAGS], BV(other, 64))));
+	for (int i = 0; xo->rflags == NULL && i < 6; i++) {
 		a2[0] = xo->def[i];
 		a2[1] = Z3_mk_not(c, Z3_mk_eq(c, BIT(st[QHB_PCPU_FLAGS],
 		    qhb_z3bv_flag_pos[i]), xo->flag[i]));
@@ -877,6 +885,11 @@ int qhb_synth_form(const struct qhb_x86sem_form *f,
 	for (int k = 0; k < 4; k++) {
 		for (int i = 0; i < QHB_PCPU_NREG; i++)
 			in.r[i] = k == 0 ? 0 : k == 1 ? ~0ULL : rng(&seed);
+		/* selectors of 16 bits, the reserved registers 0 */
+		for (int i = QHB_PCPU_SEG; i < QHB_PCPU_KGSBASE; i++)
+			in.r[i] &= 0xffff;
+		for (int i = QHB_PCPU_RSVD; i < QHB_PCPU_XMM; i++)
+			in.r[i] = 0;
 		in.r[QHB_PCPU_FLAGS] = (in.r[QHB_PCPU_FLAGS] &
 		    QHB_RFLAGS_ARITH) | 2;
 		if (add_test(s, &in) < 0) {

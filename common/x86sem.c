@@ -558,6 +558,16 @@ static Z3_ast insert(Z3_context c, Z3_ast old, Z3_ast v, unsigned lo,
 	return r;
 }
 
+/* r29..r79 unchanged, whole rflags not written (see x86sem.h) */
+static void keep_sys(Z3_ast *in, struct qhb_x86sem_out *o)
+{
+	for (int i = 0; i < QHB_PCPU_FSBASE; i++)
+		o->sys[i] = NULL;
+	for (int i = QHB_PCPU_FSBASE; i < QHB_PCPU_NREG; i++)
+		o->sys[i] = in[i];
+	o->rflags = NULL;
+}
+
 struct sem {
 	Z3_context c;
 	Z3_ast *in;
@@ -805,6 +815,7 @@ int qhb_x86sem_build(Z3_context c, const struct qhb_x86sem_form *f,
 		setf(&s, i, BIT(in[16], qhb_z3bv_flag_pos[i]));
 	o->addr = o->memval = o->mem = NULL;
 	o->fault = Z3_mk_false(c);
+	keep_sys(in, o);
 	if (f->mem.kind == QHB_X86SEM_STOS || f->mem.kind == QHB_X86SEM_MOVS)
 		return qhb_err_set(e, "%s: a string operation has no register "
 		    "view", f->text);
@@ -1063,6 +1074,7 @@ int qhb_x86sem_build_mem(Z3_context c, const struct qhb_x86sem_form *f,
 			o->def[i] = Z3_mk_true(c);
 		}
 		o->fault = Z3_mk_false(c);
+		keep_sys(in, o);
 		build_string(c, f, in, mem, o);
 		return 0;
 	}

@@ -47,13 +47,14 @@
 #include <z3.h>
 
 #include "err.h"
+#include "pixelcpu.h"
 
 #define QHB_X86SEM_NIMM 4
-#define QHB_X86SEM_NOREG 32     /* no segment, base or index register */
+#define QHB_X86SEM_NOREG 255    /* no segment, base or index register */
 #define QHB_X86SEM_MEMREG 18    /* the memory operand seen as a register */
 #define QHB_X86SEM_ADDRREG 19   /* microcode's address register */
 #define QHB_X86SEM_NPARAM 2     /* a displacement and an immediate */
-#define QHB_X86SEM_PARAM0 32    /* in[PARAM0 + k]: parameter k */
+#define QHB_X86SEM_PARAM0 QHB_PCPU_NREG  /* in[PARAM0 + k]: parameter k */
 #define QHB_X86SEM_NIN (QHB_X86SEM_PARAM0 + QHB_X86SEM_NPARAM)
 
 enum qhb_x86sem_kind {
@@ -116,6 +117,11 @@ struct qhb_x86sem_out {
 	Z3_ast mem;             /* qhb_x86sem_build_mem: the memory after */
 	Z3_ast fault;           /* Bool: the instruction faults (div's #DE);
 	                         * then nothing else is defined */
+	Z3_ast rflags;          /* the whole rflags after, for a form that
+	                         * writes bits beyond the six flags (else
+	                         * NULL: those six, the rest unchanged) */
+	Z3_ast sys[QHB_PCPU_NREG];  /* r29..r79 after (the entries below
+	                         * QHB_PCPU_FSBASE are unused) */
 };
 
 /* Decodes the 64-bit mode instruction at code (at most n bytes) into f.
@@ -137,6 +143,8 @@ int qhb_x86sem_is_exit(const void *code, size_t n);
  * value (in its low bits), in[QHB_X86SEM_PARAM0 + k] parameter k (64
  * bits; in[] needs QHB_X86SEM_PARAM0 + f->nparam terms).  The string
  * operations have no such view.
+ * Every register of r29..r79 that the form does not write is its input
+ * in o->sys.
  * Returns 0, or -1 with e. */
 int qhb_x86sem_build(Z3_context c, const struct qhb_x86sem_form *f,
     Z3_ast in[], struct qhb_x86sem_out *o, struct qhb_err *e);
