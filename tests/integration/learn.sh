@@ -34,9 +34,9 @@ learn_forms() {
 }
 
 fallbacks() {
-	qhb-learn -q --library "$lib" --learn 0f31 >"$T_TMP/f"
-	grep -q '"form":"rdtsc",.*"status":"fallback".*"reason":"mnemonic not modelled"' "$T_TMP/f"
-	expect_err 'falls back to QEMU' sh -c "echo '{}' | qhb-learn -q --library '$lib' --eval 0f31"
+	qhb-learn -q --library "$lib" --learn 0fa2 >"$T_TMP/f"
+	grep -q '"form":"cpuid",.*"status":"fallback".*"reason":"mnemonic not modelled"' "$T_TMP/f"
+	expect_err 'falls back to QEMU' sh -c "echo '{}' | qhb-learn -q --library '$lib' --eval 0fa2"
 }
 
 eval_states() {
