@@ -379,6 +379,11 @@ static int decode_system(struct qhb_x86sem_form *f,
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
 		if (in->mnemonic == t[i].m)
 			sys = t[i].sys;
+	/* the state has one environment input, the TSC; rdtscp's ecx
+	 * (IA32_TSC_AUX) would be a second */
+	if (in->mnemonic == ZYDIS_MNEMONIC_RDTSCP ||
+	    in->mnemonic == ZYDIS_MNEMONIC_RDPID)
+		return unsupported(f, "IA32_TSC_AUX is not in the state"), 1;
 	if (in->mnemonic == ZYDIS_MNEMONIC_MOV &&
 	    in->operand_count_visible == 2 &&
 	    ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER &&
