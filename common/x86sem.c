@@ -890,6 +890,8 @@ static Z3_ast set_bits(Z3_context c, Z3_ast v, uint64_t bits, int on)
 	    Z3_mk_bvand(c, v, BV(~bits, 64));
 }
 
+/* The registers, rflags whole, memval and the fault of a system form
+ * into s->o.  Returns 0, or -1 when f is not one. */
 static int build_system(struct sem *s, const struct qhb_x86sem_form *f)
 {
 	Z3_context c = s->c;
