@@ -250,6 +250,17 @@ static void z3_inputs(Z3_context c, Z3_ast *in)
 		    Z3_mk_string_symbol(c, i ? "p1" : "p0"), Z3_mk_bv_sort(c, 64));
 }
 
+/* A Z3 context and the model's inputs in it. */
+static Z3_context z3_open(Z3_ast *in)
+{
+	Z3_config cfg = Z3_mk_config();
+	Z3_context c = Z3_mk_context(cfg);
+
+	Z3_del_config(cfg);
+	z3_inputs(c, in);
+	return c;
+}
+
 /* This process's selectors es cs ss ds fs gs, as r32..r37 hold them. */
 static uint64_t sel[6];
 
@@ -283,7 +294,6 @@ static int check_form(const struct qhb_x86sem_form *f,
 	void (*run)(uint64_t *);
 	struct qhb_x86sem_out o;
 	struct qhb_err e = { 0 };
-	Z3_config cfg;
 	Z3_context c;
 	Z3_ast in[QHB_X86SEM_NIN];
 	int rv = -1;
@@ -319,10 +329,7 @@ static int check_form(const struct qhb_x86sem_form *f,
 	rip = (uint64_t)(uintptr_t)code + at + f->len;
 	mprotect(code, 8192, PROT_READ | PROT_EXEC);
 	run = (void (*)(uint64_t *))(void *)code;
-	cfg = Z3_mk_config();
-	c = Z3_mk_context(cfg);
-	Z3_del_config(cfg);
-	z3_inputs(c, in);
+	c = z3_open(in);
 	if (!string && qhb_x86sem_build(c, f, in, &o, &e) < 0) {
 		fprintf(stderr, "%s: %s\n", f->text, e.msg);
 		goto out;
@@ -560,7 +567,6 @@ static int check_system(const struct qhb_x86sem_form *f,
 	struct qhb_x86sem_out o;
 	struct qhb_err e = { 0 };
 	Z3_ast in[QHB_X86SEM_NIN];
-	Z3_config cfg;
 	Z3_context c;
 	void (*run)(uint64_t *);
 	uint8_t *code;
@@ -573,10 +579,7 @@ static int check_system(const struct qhb_x86sem_form *f,
 	emit(code, f->bytes, f->len, &at);
 	mprotect(code, 8192, PROT_READ | PROT_EXEC);
 	run = (void (*)(uint64_t *))(void *)code;
-	cfg = Z3_mk_config();
-	c = Z3_mk_context(cfg);
-	Z3_del_config(cfg);
-	z3_inputs(c, in);
+	c = z3_open(in);
 	if (qhb_x86sem_build(c, f, in, &o, &e) < 0) {
 		fprintf(stderr, "%s: %s\n", f->text, e.msg);
 		Z3_del_context(c);

@@ -210,6 +210,13 @@ errors() {
 # input r39 (rdtsc's TSC, in's port value), each with its fault.
 sysforms="fa fb 0f01ca 0f01cb fc fd 9c 9d 8cd0 8cc8 668cd0 488cc8 0f01f8 0f31
 e442 ec 66ed ed"
+# sys_eval HEX STATE...: the states HEX's microcode computes, in $T_TMP/t
+sys_eval() {
+	f=$1
+	shift
+	printf '%s\n' "$@" | qhb-learn -q --library "$slib" --eval "$f" >"$T_TMP/t"
+}
+
 system_forms() {
 	slib=$T_TMP/sys.json
 	qhb-learn -q --library "$slib" --learn $sysforms >"$T_TMP/s"
@@ -217,25 +224,23 @@ system_forms() {
 	grep -q '"form":"mov eax, ss".*"microcode":\["mov.16 r0, r34, r34"\]' "$T_TMP/s"
 	# rdtsc: edx:eax from r39 at ring 0, upper halves 0; at ring 3
 	# (CR4.TSD unknown) a fault
-	printf '%s\n' '{"env":"0x1122334455667788","cs":"0x10","rax":"0xffffffffffffffff","rdx":"0xffffffffffffffff"}' \
-		'{"env":"0x5","cs":"0x33"}' | qhb-learn -q --library "$slib" --eval 0f31 >"$T_TMP/t"
+	sys_eval 0f31 '{"env":"0x1122334455667788","cs":"0x10","rax":"0xffffffffffffffff","rdx":"0xffffffffffffffff"}' \
+		'{"env":"0x5","cs":"0x33"}'
 	test "$(sed -n 1p "$T_TMP/t")" = '{"rax":"0x55667788","rcx":"0x0","rdx":"0x11223344","rbx":"0x0","rsp":"0x0","rbp":"0x0","rsi":"0x0","rdi":"0x0","r8":"0x0","r9":"0x0","r10":"0x0","r11":"0x0","r12":"0x0","r13":"0x0","r14":"0x0","r15":"0x0","rflags":"0x0","cs":"0x10","env":"0x1122334455667788"}'
 	sed -n 2p "$T_TMP/t" | grep -q '"exception":true}$'
 	# in al, 0x42: the port's value at CPL <= IOPL, a fault above
-	printf '%s\n' '{"env":"0xab","cs":"0x33","rflags":"0x3202","rax":"0x1234"}' '{"env":"0xab","cs":"0x33","rflags":"0x202"}' |
-		qhb-learn -q --library "$slib" --eval e442 >"$T_TMP/t"
-	sed -n 1p "$T_TMP/t" | grep -q '^{"rax":"0x12ab",.*"rflags":"0x3202","cs":"0x33","env":"0xab"}$'
-	sed -n 2p "$T_TMP/t" | grep -q '"exception":true}$'
+	sys_eval e442 '{"env":"0xab","cs":"0x33","rflags":"0x3202","rax":"0x1234"}' '{"env":"0xab","cs":"0x33","rflags":"0x202"}'
+	grep -q '^{"rax":"0x12ab",.*"rflags":"0x3202","cs":"0x33","env":"0xab"}$' "$T_TMP/t"
+	grep -q '"rflags":"0x202","cs":"0x33","env":"0xab","exception":true}$' "$T_TMP/t"
 	# popfq at ring 3, IOPL 0: IF and IOPL kept, RF cleared, the rest
 	# popped; at ring 0 IF and IOPL popped too
-	printf '%s\n' '{"rsp":"0x1000","rflags":"0x202","cs":"0x33","mem_base":"0x1000","mem":"d5ff370000000000"}' \
-		'{"rsp":"0x1000","rflags":"0x202","cs":"0x10","mem_base":"0x1000","mem":"d5ff370000000000"}' |
-		qhb-learn -q --library "$slib" --eval 9d >"$T_TMP/t"
-	sed -n 1p "$T_TMP/t" | grep -q '"rsp":"0x1008",.*"rflags":"0x244fd7",'
-	sed -n 2p "$T_TMP/t" | grep -q '"rsp":"0x1008",.*"rflags":"0x247fd7",'
+	sys_eval 9d '{"rsp":"0x1000","rflags":"0x202","cs":"0x33","mem_base":"0x1000","mem":"d5ff370000000000"}' \
+		'{"rsp":"0x1000","rflags":"0x202","cs":"0x10","mem_base":"0x1000","mem":"d5ff370000000000"}'
+	grep -q '"rsp":"0x1008",.*"rflags":"0x244fd7","cs":"0x33",' "$T_TMP/t"
+	grep -q '"rsp":"0x1008",.*"rflags":"0x247fd7","cs":"0x10",' "$T_TMP/t"
 	# swapgs exchanges the gs bases at ring 0
-	echo '{"cs":"0x10","gs_base":"0x1","kernel_gs_base":"0xffff888000000000"}' |
-		qhb-learn -q --library "$slib" --eval 0f01f8 | grep -q '"gs_base":"0xffff888000000000","cs":"0x10","kernel_gs_base":"0x1"}$'
+	sys_eval 0f01f8 '{"cs":"0x10","gs_base":"0x1","kernel_gs_base":"0xffff888000000000"}'
+	grep -q '"gs_base":"0xffff888000000000","cs":"0x10","kernel_gs_base":"0x1"}$' "$T_TMP/t"
 	# this CPU agrees, faults included; and the check is not blind: each
 	# program without its last instruction must be caught
 	"$T_TMP/native" "$slib" 300 >"$T_TMP/sn"
