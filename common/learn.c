@@ -142,7 +142,7 @@ static int entry_no_effect(json_t *v)
 	if (qhb_x86sem_decode(b, n / 2, &f, &ie) < 0 || !f.ok)
 		return 0;
 	return f.wregs == 0 && f.fwrite == 0 && !f.mem.write &&
-	    f.div_src == QHB_X86SEM_NOREG &&
+	    f.div_src == QHB_X86SEM_NOREG && f.sys == QHB_X86SEM_SYS_NONE &&
 	    (f.mem.kind == QHB_X86SEM_REG || f.mem.kind == QHB_X86SEM_MEMOP);
 }
 
@@ -514,7 +514,44 @@ int qhb_learn_verify(struct qhb_learn_lib *l, unsigned timeout_ms,
 static const struct { const char *name; int reg; } extra_regs[] = {
 	{ "rflags", QHB_PCPU_FLAGS }, { "fs_base", QHB_PCPU_FSBASE },
 	{ "gs_base", QHB_PCPU_GSBASE }, { "rip", QHB_PCPU_RIP },
+	{ "es", QHB_PCPU_SEG }, { "cs", QHB_PCPU_SEG + 1 },
+	{ "ss", QHB_PCPU_SEG + 2 }, { "ds", QHB_PCPU_SEG + 3 },
+	{ "fs", QHB_PCPU_SEG + 4 }, { "gs", QHB_PCPU_SEG + 5 },
+	{ "kernel_gs_base", QHB_PCPU_KGSBASE }, { "env", QHB_PCPU_ENV },
 };
+
+/* Register r's name in a state's text: its own, else "rN" (the
+ * reserved registers and the vector lanes). */
+static const char *state_reg_name(int r, char *buf, size_t size)
+{
+	if (r < 16)
+		return reg_names[r];
+	for (size_t i = 0; i < sizeof(extra_regs) / sizeof(extra_regs[0]); i++)
+		if (extra_regs[i].reg == r)
+			return extra_regs[i].name;
+	snprintf(buf, size, "r%d", r);
+	return buf;
+}
+
+/* The register a state's key names, -1 if none: a name, or "rN" for
+ * any N below QHB_PCPU_NREG. */
+static int state_reg(const char *key)
+{
+	char *end;
+	unsigned long n;
+
+	for (int i = 0; i < 16; i++)
+		if (strcmp(key, reg_names[i]) == 0)
+			return i;
+	for (size_t i = 0; i < sizeof(extra_regs) / sizeof(extra_regs[0]); i++)
+		if (strcmp(key, extra_regs[i].name) == 0)
+			return extra_regs[i].reg;
+	if (key[0] != 'r' || key[1] < '0' || key[1] > '9' ||
+	    (key[1] == '0' && key[2] != 0))
+		return -1;
+	n = strtoul(key + 1, &end, 10);
+	return *end == 0 && n < QHB_PCPU_NREG ? (int)n : -1;
+}
 
 static int hex_value(json_t *v, uint64_t *u)
 {
@@ -545,15 +582,8 @@ int qhb_learn_state_parse(const char *line, struct qhb_pcpu_state *s,
 		return qhb_err_set(e, "expected an object of registers");
 	}
 	json_object_foreach(o, key, v) {
-		int r = -1;
+		int r = state_reg(key);
 
-		for (int i = 0; i < 16; i++)
-			if (strcmp(key, reg_names[i]) == 0)
-				r = i;
-		for (size_t i = 0; i < sizeof(extra_regs) / sizeof(extra_regs[0]);
-		    i++)
-			if (strcmp(key, extra_regs[i].name) == 0)
-				r = extra_regs[i].reg;
 		if (strcmp(key, "mem_base") == 0) {
 			if (hex_value(v, &m->base) < 0) {
 				rv = qhb_err_set(e, "mem_base: expected a hex "
@@ -585,7 +615,9 @@ int qhb_learn_state_parse(const char *line, struct qhb_pcpu_state *s,
 		}
 		if (r < 0) {
 			rv = qhb_err_set(e, "key \"%.32s\": expected rax..r15, "
-			    "rflags, fs_base, gs_base, rip, mem_base or mem", key);
+			    "rflags, fs_base, gs_base, rip, es..gs, "
+			    "kernel_gs_base, env, r0..r%d, mem_base or mem", key,
+			    QHB_PCPU_NREG - 1);
 			break;
 		}
 		if (hex_value(v, &s->r[r]) < 0) {
@@ -612,6 +644,15 @@ int qhb_learn_state_write(FILE *out, const struct qhb_pcpu_state *s,
 		qhb_json_put(o, reg_names[i], qhb_json_hex(s->r[i]), &ok);
 	if (ok)
 		qhb_json_put(o, "rflags", qhb_json_hex(s->r[QHB_PCPU_FLAGS]), &ok);
+	/* the inputs beyond them when set: the bases, rip, the selectors,
+	 * what swapgs and the environment forms read and write */
+	for (int i = QHB_PCPU_FSBASE; i < QHB_PCPU_NREG && ok; i++) {
+		char nm[8];
+
+		if (s->r[i] != 0)
+			qhb_json_put(o, state_reg_name(i, nm, sizeof(nm)),
+			    qhb_json_hex(s->r[i]), &ok);
+	}
 	if (ok && m != NULL && m->bytes != NULL) {
 		qhb_json_put(o, "mem_base", qhb_json_hex(m->base), &ok);
 		if ((hex = malloc(2 * (size_t)m->size + 1)) == NULL)
@@ -625,7 +666,7 @@ int qhb_learn_state_write(FILE *out, const struct qhb_pcpu_state *s,
 		}
 	}
 	if (ok && s->r[QHB_PCPU_FAULT] != 0)
-		qhb_json_put(o, "divide_error", json_true(), &ok);
+		qhb_json_put(o, "exception", json_true(), &ok);
 	rc = ok ? qhb_json_line(o, out, JSON_COMPACT) : -1;
 	free(hex);
 	json_decref(o);

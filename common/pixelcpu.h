@@ -3,13 +3,27 @@
  * integer state, made to run one program over many independent states (one
  * per GPU thread, or per loop iteration in C).  See man/pixel-cpu.7.
  *
- * A state is 32 registers of 64 bits: r0..r15 are the x86 general
+ * A state is 80 registers of 64 bits: r0..r15 are the x86 general
  * registers in encoding order (rax rcx rdx rbx rsp rbp rsi rdi r8..r15),
- * r16 is rflags (only CF PF AF ZF SF OF are ever written), r17..r27 are
- * scratch, r28 the fault register, and r29 r30 r31 hold the fs base, the
- * gs base and rip (the address of the next instruction, as x86's
- * rip-relative operands see it): inputs that learned microcode reads and
- * never writes.
+ * r16 is rflags (all of it: microcode may write any bit), r17..r27 are
+ * scratch, r28 the fault register, r29 r30 r31 hold the fs base, the gs
+ * base and rip (the address of the next instruction, as x86's
+ * rip-relative operands see it), r32..r37 the segment selectors es cs ss
+ * ds fs gs (x86's encoding order, 16 bits zero-extended; CPL is cs & 3),
+ * r38 IA32_KERNEL_GS_BASE, r39 the environment input, r40..r47 are
+ * reserved (0) and r48..r79 hold xmm0..xmm15 as 64-bit lanes (xmm i: bits
+ * 0..63 in r(48 + 2i), 64..127 in r(49 + 2i)).  One layout for every
+ * interpreter and every runner, so that a state means the same thing to
+ * all of them.
+ *
+ * The environment input is what the machine gives an instruction that
+ * reads what the state does not model (rdtsc: the time stamp counter;
+ * in: the port's value): whoever runs the microcode sets r39 before the
+ * instruction, as a load's value comes from memory, and the proof holds
+ * for every value of it.  The fault register r28 is set to 1 when x86
+ * raises (or, where the state cannot tell, may raise) an exception: #DE,
+ * #GP, #UD; the state's other values are then not x86's, and the runner
+ * lets the machine execute the instruction.
  *
  * DIVU and REMU divide the 2W-bit r[d]:x (r[d]'s low W bits high) by y's
  * low W bits, unsigned.  When y is 0 or the quotient needs more than W
@@ -51,13 +65,19 @@
 
 #include "err.h"
 
-#define QHB_PCPU_NREG 32
+#define QHB_PCPU_NREG 80
 #define QHB_PCPU_FLAGS 16     /* the register holding rflags */
 #define QHB_PCPU_SCRATCH 17   /* first scratch register */
-#define QHB_PCPU_FAULT 28     /* 1 after a divide error */
+#define QHB_PCPU_FAULT 28     /* 1 after an exception (#DE, #GP, #UD) */
 #define QHB_PCPU_FSBASE 29
 #define QHB_PCPU_GSBASE 30
 #define QHB_PCPU_RIP 31
+#define QHB_PCPU_SEG 32       /* es cs ss ds fs gs: r32..r37 */
+#define QHB_PCPU_CS 33
+#define QHB_PCPU_KGSBASE 38   /* IA32_KERNEL_GS_BASE */
+#define QHB_PCPU_ENV 39       /* the environment input */
+#define QHB_PCPU_RSVD 40      /* r40..r47: reserved, 0 */
+#define QHB_PCPU_XMM 48       /* xmm i: r(48 + 2i) low, r(49 + 2i) high */
 
 /* fmask bits, and their rflags positions */
 enum {

@@ -12,7 +12,7 @@ layout(std430, binding = 1) buffer States { uint v[]; } st;
 layout(std430, binding = 2) buffer Mem { uint w[]; } mem;
 layout(push_constant) uniform Push { uint count; uint ninsn; uint stride; } pc;
 
-uvec2 r[32];
+uvec2 r[80];   // QHB_PCPU_NREG
 uint mbase;
 
 // The word and shift of the byte at addr in this state's window, or
@@ -324,13 +324,13 @@ void main()
 	    gl_LocalInvocationID.x;
 	if (i >= pc.count)
 		return;
-	uint base = i * 64u;
+	uint base = i * 160u;
 	mbase = i * pc.stride;
-	for (uint k = 0u; k < 32u; k++)
+	for (uint k = 0u; k < 80u; k++)
 		r[k] = uvec2(st.v[base + 2u * k], st.v[base + 2u * k + 1u]);
 	for (uint p = 0u; p < pc.ninsn; p++)
 		step(prog.insn[p]);
-	for (uint k = 0u; k < 32u; k++) {
+	for (uint k = 0u; k < 80u; k++) {
 		st.v[base + 2u * k] = r[k].x;
 		st.v[base + 2u * k + 1u] = r[k].y;
 	}

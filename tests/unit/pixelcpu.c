@@ -86,8 +86,9 @@ static void test_text(void)
 	}
 	CHECK(qhb_pcpu_parse("frob.32 r0, r0, r0", &in, &e) < 0);
 	CHECK(qhb_pcpu_parse("add.12 r0, r0, r0", &in, &e) < 0);
-	CHECK(qhb_pcpu_parse("add.32 r40, r0, r0", &in, &e) < 0);
-	CHECK(qhb_pcpu_parse("add.32 r0, r0, r34", &in, &e) < 0);
+	CHECK(qhb_pcpu_parse("add.32 r80, r0, r0", &in, &e) < 0);
+	CHECK(qhb_pcpu_parse("add.32 r0, r0, r84", &in, &e) < 0);
+	CHECK(qhb_pcpu_parse("add.32 r79, r39, r48", &in, &e) == 0);
 	CHECK(qhb_pcpu_parse("add.32 r0, r0, #1x", &in, &e) < 0);
 	in = mk(QHB_PCPU_NOPS, 0, 0, 0, 0, 0);
 	CHECK(qhb_pcpu_check(&in, 1, &e) < 0);
@@ -267,6 +268,12 @@ static void test_gpu_matches(void)
 			    rng(&seed) % 64), (unsigned)(rng(&seed) % 5 == 0 ?
 			    QHB_PCPU_FLAGS : rng(&seed) % 4), (unsigned)(rng(&seed) % 4),
 			    (unsigned)(rng(&seed) % 4));
+			/* now and then the registers beyond r31: the
+			 * selectors, the environment input, the lanes */
+			if (rng(&seed) % 4 == 0)
+				p[j].d = (uint8_t)(32 + rng(&seed) % 48);
+			if (rng(&seed) % 4 == 0)
+				p[j].a = (uint8_t)(32 + rng(&seed) % 48);
 			if (rng(&seed) % 3 == 0) {
 				p[j].bimm = 1;
 				p[j].imm = (int64_t)(rng(&seed) % 2 ? rng(&seed) % 70 :
