@@ -71,21 +71,16 @@ static int is_cgroup2(const char *dir)
 	return statfs(dir, &fs) == 0 && (unsigned long)fs.f_type == CG2_MAGIC;
 }
 
-/* 1 if dir holds a v1 hierarchy with controller ctl ("cpu.cfs_quota_us"
- * tells cpu from a co-mounted name). */
+/* 1 if the v1 controller ctl is mounted at CG_ROOT/ctl (a directory
+ * of a v1 hierarchy, not cgroup2's). */
 static int v1_has(const char *ctl)
 {
 	char path[128];
-	static const char *probe[] = { "cpu.cfs_quota_us", "cpuacct.usage",
-	    "memory.limit_in_bytes", "pids.max" };
-	size_t i;
 
-	for (i = 0; i < QHB_CGROUP_MAX_DIRS; i++)
-		if (strcmp(v1_ctl[i].name, ctl) == 0)
-			break;
-	if (i == QHB_CGROUP_MAX_DIRS)
+	snprintf(path, sizeof(path), CG_ROOT "/%s", ctl);
+	if (is_cgroup2(path))
 		return 0;
-	snprintf(path, sizeof(path), CG_ROOT "/%s/%s", ctl, probe[i]);
+	snprintf(path, sizeof(path), CG_ROOT "/%s/cgroup.procs", ctl);
 	return access(path, F_OK) == 0;
 }
 
@@ -389,7 +384,7 @@ void qhb_cgroup_close(struct qhb_cgroup *g)
 	}
 }
 
-int qhb_cgroup_remove(char dirs[][256], int n, struct qhb_err *e)
+int qhb_cgroup_remove(const char dirs[][256], int n, struct qhb_err *e)
 {
 	struct timespec ts = { 0, 20 * 1000000 };
 	int i, tries, rc = 0;
@@ -410,7 +405,7 @@ int qhb_cgroup_remove(char dirs[][256], int n, struct qhb_err *e)
 	return rc;
 }
 
-void qhb_cgroup_use(enum qhb_cgroup_kind kind, char dirs[][256], int n,
+void qhb_cgroup_use(enum qhb_cgroup_kind kind, const char dirs[][256], int n,
     struct qhb_cgroup_use *u)
 {
 	int64_t v;

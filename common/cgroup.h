@@ -102,14 +102,14 @@ void qhb_cgroup_close(struct qhb_cgroup *g);
 /* Removes the directories dirs[0 .. n-1] (empty strings skipped), each
  * once its last task is gone, waiting up to a second for one that is
  * still emptying.  0, or -1 with e naming one that stayed. */
-int qhb_cgroup_remove(char dirs[][256], int n, struct qhb_err *e);
+int qhb_cgroup_remove(const char dirs[][256], int n, struct qhb_err *e);
 /* The directory of pid's group of controller ("memory", "cpu", ...; NULL
  * for cgroup2) as the process's /proc/PID/cgroup names it, into buf.
  * 0, or -1. */
 int qhb_cgroup_of_pid(long pid, const char *controller, char *buf,
     size_t size);
 /* Reads what the group in dirs uses (of kind V1 or V2). */
-void qhb_cgroup_use(enum qhb_cgroup_kind kind, char dirs[][256], int n,
+void qhb_cgroup_use(enum qhb_cgroup_kind kind, const char dirs[][256], int n,
     struct qhb_cgroup_use *u);
 
 #endif
