@@ -63,7 +63,7 @@
 #define QHB_VM_GROUP        "qhb"            /* may read the RAM file */
 /* What QEMU needs besides guest RAM under a memory limit: its own heap,
  * TCG's translated code and the guest RAM's page tables, measured on the
- * demo guest's boot (man/qhb-vm.1, LIMITS). */
+ * demo guest's boot (man/qhb-vm.1, "Limits and isolation"). */
 #define QHB_VM_MEM_OVERHEAD (UINT64_C(96) << 20)
 
 /* How to start a guest.  All zero means the defaults noted; pointers are
