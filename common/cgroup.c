@@ -165,6 +165,19 @@ int qhb_cgroup_scope_argv(struct qhb_cgroup_scope *s, const char *name,
 	return 0;
 }
 
+/* 1 if name is one of the comma-separated list's ("cpu,cpuacct"). */
+static int in_list(const char *list, const char *name)
+{
+	size_t len = strlen(name);
+	const char *p;
+
+	for (p = list; (p = strstr(p, name)) != NULL; p += len)
+		if ((p == list || p[-1] == ',') && (p[len] == ',' ||
+		    p[len] == '\0'))
+			return 1;
+	return 0;
+}
+
 int qhb_cgroup_of_pid(long pid, const char *controller, char *buf,
     size_t size)
 {
@@ -183,7 +196,7 @@ int qhb_cgroup_of_pid(long pid, const char *controller, char *buf,
 			continue;
 		*p++ = '\0';
 		c++;
-		if (controller == NULL ? *c != '\0' : strcmp(c, controller) != 0)
+		if (controller == NULL ? *c != '\0' : !in_list(c, controller))
 			continue;
 		if (controller == NULL)
 			rc = snprintf(buf, size, CG_ROOT "%s", p);
@@ -288,6 +301,28 @@ static int cg_limits(enum qhb_cgroup_kind kind, const char *dir,
 	return 0;
 }
 
+/* 1 if the controller of g->dir[n] is mounted with one of dir[0 .. n-1]'s,
+ * so that both name one hierarchy. */
+static int same_hierarchy(const struct qhb_cgroup *g, int n)
+{
+	char a[128], b[128], *ra, *rb;
+	const char *na = v1_name(g->dir[n]);
+	int i, same = 0;
+
+	snprintf(a, sizeof(a), CG_ROOT "/%s", na);
+	if ((ra = realpath(a, NULL)) == NULL)
+		return 0;
+	for (i = 0; i < n && !same; i++) {
+		snprintf(b, sizeof(b), CG_ROOT "/%s", v1_name(g->dir[i]));
+		if ((rb = realpath(b, NULL)) != NULL) {
+			same = strcmp(ra, rb) == 0;
+			free(rb);
+		}
+	}
+	free(ra);
+	return same;
+}
+
 /* mkdir of a group; an empty leftover of the same name (its QEMU died
  * before anyone removed it) is taken over.  0, or -1 with e. */
 static int cg_mkdir(const char *dir, struct qhb_err *e)
@@ -336,11 +371,16 @@ int qhb_cgroup_create(struct qhb_cgroup *g, enum qhb_cgroup_kind kind,
 			if ((size_t)snprintf(g->dir[n], sizeof(g->dir[n]),
 			    "%s/qhb-vm-%s", parent, name) >= sizeof(g->dir[n]))
 				return qhb_err_set(e, "cgroup path too long");
-			n++;
+			/* co-mounted controllers (cpu,cpuacct) share one
+			 * hierarchy: one group there, made once */
+			if (!same_hierarchy(g, n))
+				n++;
 		}
 	} else {
 		return qhb_err_set(e, "no cgroup kind to make");
 	}
+	for (i = n; i < QHB_CGROUP_MAX_DIRS; i++)
+		g->dir[i][0] = '\0';
 	for (i = 0; i < n; i++) {
 		if (cg_mkdir(g->dir[i], e) < 0)
 			goto fail;
@@ -423,7 +463,9 @@ void qhb_cgroup_use(enum qhb_cgroup_kind kind, const char dirs[][256], int n,
 	for (i = 0; i < n; i++) {
 		const char *c = v1_name(dirs[i]);
 
-		if (strcmp(c, "cpuacct") == 0)
+		/* cpuacct, on its own or mounted with cpu */
+		if ((strcmp(c, "cpuacct") == 0 || strcmp(c, "cpu") == 0) &&
+		    u->cpu_ns < 0)
 			u->cpu_ns = cg_read(dirs[i], "cpuacct.usage", NULL);
 		else if (strcmp(c, "memory") == 0) {
 			u->mem = cg_read(dirs[i], "memory.usage_in_bytes", NULL);

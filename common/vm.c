@@ -636,6 +636,32 @@ static void vm_tell(int fd, const struct vm_spawned *m)
 	while (n < 0 && errno == EINTR);
 }
 
+/* In a child: runs argv if ready, else (or when exec fails) tells fd the
+ * errno.  Never returns. */
+static void vm_exec(char *const argv[], int ready, int fd)
+{
+	struct vm_spawned m = { 0, 0 };
+
+	if (ready)
+		execvp(argv[0], argv);
+	m.err = errno;
+	vm_tell(fd, &m);
+	_exit(127);
+}
+
+/* Reads what a child told through fd into m, then closes fd.  Returns
+ * the bytes read: 0 when exec closed the pipe unsaid. */
+static ssize_t vm_hear(int fd, struct vm_spawned *m)
+{
+	ssize_t n;
+
+	do
+		n = read(fd, m, sizeof(*m));
+	while (n < 0 && errno == EINTR);
+	close(fd);
+	return n;
+}
+
 /* The watcher, once QEMU (pid q) ended with status: under the lock, and
  * only if the guest is still that QEMU's (stop, or a new start, may have
  * cleaned it meanwhile), says how it ended in the exit file and removes
@@ -701,19 +727,10 @@ static void vm_watch(char *const argv[], const char *logpath,
 		vm_tell(out, &m);
 		_exit(127);
 	}
-	if (q == 0) {
-		if (vm_child_detach(logpath, w->cg) == 0)
-			execvp(argv[0], argv);
-		m.err = errno;
-		vm_tell(xfd[1], &m);
-		_exit(127);
-	}
+	if (q == 0)
+		vm_exec(argv, vm_child_detach(logpath, w->cg) == 0, xfd[1]);
 	close(xfd[1]);
-	do
-		n = read(xfd[0], &m, sizeof(m));
-	while (n < 0 && errno == EINTR);
-	close(xfd[0]);
-	if (n == (ssize_t)sizeof(m)) {
+	if ((n = vm_hear(xfd[0], &m)) == (ssize_t)sizeof(m)) {
 		while (waitpid(q, NULL, 0) < 0 && errno == EINTR)
 			;
 		vm_tell(out, &m);
@@ -764,18 +781,10 @@ static long vm_spawn(char *const argv[], const char *logpath, int out_to_err,
 		close(pfd[0]);
 		vm_watch(argv, logpath, w, pfd[1]);
 	}
-	if (pid == 0) {
-		if (!out_to_err || dup2(2, 1) >= 0)
-			execvp(argv[0], argv);
-		m.err = errno;
-		vm_tell(pfd[1], &m);
-		_exit(127);
-	}
+	if (pid == 0)
+		vm_exec(argv, !out_to_err || dup2(2, 1) >= 0, pfd[1]);
 	close(pfd[1]);
-	do
-		n = read(pfd[0], &m, sizeof(m));
-	while (n < 0 && errno == EINTR);
-	close(pfd[0]);
+	n = vm_hear(pfd[0], &m);
 	if (w == NULL && n == 0)
 		return (long)pid;       /* exec closed the pipe */
 	if (w != NULL && n == (ssize_t)sizeof(m) && m.err == 0)
@@ -854,13 +863,16 @@ static int abs_path(const char *path, char *buf, size_t size,
 }
 
 /* Lets the qhb group read a file QEMU shares (RAM, trace ring), where
- * that group exists: mode 0640, group qhb; else it stays 0600.  0, or -1
- * with e. */
+ * that group exists and we may give it files: mode 0640, group qhb; else
+ * it stays 0600.  0, or -1 with e. */
 static int vm_share(const char *path, struct qhb_err *e)
 {
 	struct group *g = getgrnam(QHB_VM_GROUP);
 
 	if (g == NULL)
+		return 0;
+	/* only root, or a member of the group, may give it the file */
+	if (chown(path, (uid_t)-1, g->gr_gid) < 0 && errno == EPERM)
 		return 0;
 	if (chown(path, (uid_t)-1, g->gr_gid) < 0 || chmod(path, 0640) < 0) {
 		qhb_err_path(e, path);

@@ -135,9 +135,12 @@ int qhb_vm_parse_size(const char *s, uint64_t *bytes, struct qhb_err *e);
 /* Functions used to manage guests. */
 
 /* Starts a guest and returns once its QMP socket answers, with info filled.
- * Fails if a guest of that name runs; cleans a stale one first.  When QEMU
- * cannot start, e carries its stderr and nothing of the guest is left: no
- * RAM file, no directory.  0, or -1 with e set. */
+ * Fails if a guest of that name runs; cleans a stale one first.  Refuses,
+ * before anything is made, a memory limit below mem + QHB_VM_MEM_OVERHEAD,
+ * limits where no control group can be made, and a user that is root,
+ * unknown, or asked for when not root.  When QEMU cannot start, e carries
+ * its stderr and nothing of the guest is left: no RAM file, no directory,
+ * no control group.  0, or -1 with e set. */
 int qhb_vm_start(const struct qhb_vm_opts *o, struct qhb_vm_info *info,
     struct qhb_err *e);
 /* Finds the guest called name.  0 with info filled (info->alive says
