@@ -638,7 +638,8 @@ static void vm_tell(int fd, const struct vm_spawned *m)
 
 /* In a child: runs argv if ready, else (or when exec fails) tells fd the
  * errno.  Never returns. */
-static void vm_exec(char *const argv[], int ready, int fd)
+static __attribute__((noreturn)) void vm_exec(char *const argv[], int ready,
+    int fd)
 {
 	struct vm_spawned m = { 0, 0 };
 
@@ -710,8 +711,8 @@ out:
  * child, tells the caller its pid (or why it could not run) through out,
  * lets go of everything of the caller's (the lock, its stdout: a pipe
  * must not wait on us), and waits for QEMU to end.  Never returns. */
-static void vm_watch(char *const argv[], const char *logpath,
-    const struct vm_watch *w, int out)
+static __attribute__((noreturn)) void vm_watch(char *const argv[],
+    const char *logpath, const struct vm_watch *w, int out)
 {
 	struct vm_spawned m = { 0, 0 };
 	int xfd[2], status, null;
