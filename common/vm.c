@@ -1150,6 +1150,9 @@ int qhb_vm_start(const struct qhb_vm_opts *o, struct qhb_vm_info *info,
 		goto out;
 	if (info->cgroup == QHB_CGROUP_SYSTEMD)
 		vm_scope_dirs(info, append);
+	/* QEMU made them with its umask; they are ours alone, as the RAM */
+	chmod(info->qmp, 0600);
+	chmod(info->ctl, 0600);
 	info->alive = 1;
 	rc = 0;
 out:

@@ -9,7 +9,7 @@
  *                                 QEMU
  *   RUNDIR/NAME/                  mode 0700, where RUNDIR is
  *                                 $XDG_RUNTIME_DIR/qhb, else /tmp/qhb-UID
- *     qmp.sock                    QMP for users and qhb-snap
+ *     qmp.sock                    QMP for users and qhb-snap, mode 0600
  *     ctl.sock                    QMP kept for qhb-vm itself (QEMU serves
  *                                 one client per socket)
  *     serial.log                  the guest's serial console

@@ -111,6 +111,8 @@ isolated() {
 	qhb-vm status "$VM" | grep -q "\"user\": \"$user\"" ||
 		die "status: $(qhb-vm status "$VM")"
 	qhb-vm status "$VM" | grep -q '"cgroup": "none"'
+	[ "$(stat -c %a "$(qhb-vm qmp-path "$VM")")" = 600 ] ||
+		die "QMP socket mode $(stat -c %a "$(qhb-vm qmp-path "$VM")")"
 	for f in "/dev/shm/qhb-$uid-$VM".*; do
 		[ $(($(stat -c %#a "$f") & 7)) -eq 0 ] ||
 			die "$f: mode $(stat -c %a "$f")"
