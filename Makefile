@@ -160,6 +160,12 @@ install: all
 	$(if $(wildcard build/guest/vmlinuz),install -d $(DESTDIR)$(PREFIX)/share/qhb/guest && \
 		install -m 644 build/guest/vmlinuz build/guest/initrd.img \
 		$(DESTDIR)$(PREFIX)/share/qhb/guest/)
+	@# The unprivileged user qhb-vm runs QEMU as when started by root, and
+	@# its group, which may read guest RAM (man/qhb-vm.1): made once, as
+	@# root, on this machine only (not into a DESTDIR).
+	$(if $(DESTDIR),,@if [ "$$(id -u)" = 0 ] && ! getent passwd qhb >/dev/null; then \
+		useradd --system --user-group --no-create-home \
+		--home-dir /nonexistent --shell /usr/sbin/nologin qhb; fi)
 
 clean:
 	rm -rf build build-san demo-out

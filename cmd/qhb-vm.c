@@ -18,6 +18,8 @@
 
 #include <jansson.h>
 
+#include "audit.h"
+#include "cgroup.h"
 #include "err.h"
 #include "install.h"
 #include "opt.h"
@@ -41,6 +43,8 @@ struct vm_cmd_opts {
 	char kernel[4096];
 	char initrd[4096];
 	char plugin[4096];        /* start --trace */
+	int argc;                 /* the whole command line, for the audit */
+	char **argv;
 };
 
 /* The options a subcommand takes. */
@@ -48,6 +52,8 @@ enum vm_optset { OPTS_PLAIN, OPTS_TIMEOUT, OPTS_START };
 
 /* Each handler returns 0, or -1 with e for main() to report. */
 typedef int vm_cmd_fn(struct vm_cmd_opts *o, struct qhb_err *e);
+static int start(struct vm_cmd_opts *o, struct qhb_vm_info *ip,
+    struct qhb_err *e);
 static vm_cmd_fn cmd_start, cmd_stop, cmd_list, cmd_status, cmd_qmp,
     cmd_ram, cmd_qmp_path, cmd_log, cmd_wait;
 
@@ -63,7 +69,10 @@ static const struct vm_cmd {
 	    "start [--wait] [--cpus N] [--mem SIZE] [--machine TYPE]\n"
 	    "              [--cpu MODEL] [--kernel FILE] [--initrd FILE] "
 	    "[--append ARGS]\n"
-	    "              [--trace[=OPTIONS]] [--timeout SECONDS] NAME" },
+	    "              [--trace[=OPTIONS]] [--cpu-limit CORES] "
+	    "[--mem-limit SIZE]\n"
+	    "              [--pids-limit N] [--user NAME] [--timeout SECONDS] "
+	    "NAME" },
 	{ "stop", cmd_stop, OPTS_TIMEOUT, 1, 1, STOP_TIMEOUT_S,
 	    "stop [--timeout SECONDS] NAME" },
 	{ "list", cmd_list, OPTS_PLAIN, 0, 0, 0, "list" },
@@ -82,7 +91,9 @@ static const char details[] =
     "Subcommands:\n"
     "  start NAME        boot a guest; its RAM is /dev/shm/qhb-UID-NAME.ram\n"
     "  stop NAME         quit QEMU and remove the RAM file and runtime files\n"
-    "  list              one line per running guest: name, pid, mem, state\n"
+    "  list              one line per guest: name, pid, mem, state, the\n"
+    "                    user QEMU runs as, limits and use; a guest\n"
+    "                    whose QEMU died: dead and how\n"
     "  status NAME       the guest as JSON\n"
     "  qmp NAME COMMAND  run a QMP command (a name, or {\"execute\": ...})\n"
     "                    and print its \"return\" as JSON; ARGUMENTS is a\n"
@@ -112,6 +123,13 @@ static const char details[] =
     "                    list of policy=drop (default) or policy=block,\n"
     "                    size=SIZE (ring bytes per slot, default 4M) and\n"
     "                    mem=on (memory accesses too)\n"
+    "  --cpu-limit CORES start: QEMU and its threads get at most CORES\n"
+    "                    of CPU time (0.5: half a core)\n"
+    "  --mem-limit SIZE  start: at most SIZE of memory, guest RAM\n"
+    "                    included (at least --mem + 96M)\n"
+    "  --pids-limit N    start: at most N tasks (QEMU's threads)\n"
+    "  --user NAME       start, as root: QEMU's user (default qhb, else\n"
+    "                    nobody)\n"
     "  --timeout SECONDS bound on every wait (default 180; stop: 30)\n"
     "  -h, --help        this help\n"
     "  -V, --version     print the version\n";
@@ -162,6 +180,13 @@ static int parse(int argc, char **argv, enum vm_optset set,
 		{ "append", 0, QHB_OPT_STRING, .to = &vm->append },
 		{ "wait", 0, QHB_OPT_FLAG, .to = &o->wait },
 		{ "trace", 0, QHB_OPT_OPTIONAL, .to = &vm->trace },
+		{ "cpu-limit", 0, QHB_OPT_DOUBLE, .to = &vm->limits.cpus,
+		    .lo = 0.01, .hi = 1024 },
+		{ "mem-limit", 0, QHB_OPT_CALL, .to = &vm->limits.mem,
+		    .call = parse_mem },
+		{ "pids-limit", 0, QHB_OPT_U64, .to = &vm->limits.pids,
+		    .min = 1, .max = 4194304 },
+		{ "user", 0, QHB_OPT_STRING, .to = &vm->user },
 		{ "timeout", 0, QHB_OPT_INT, .to = &o->timeout_s,
 		    .min = 1, .max = 86400 },
 		{ 0 }
@@ -243,14 +268,50 @@ static int find_running(const char *name, struct qhb_vm_info *info,
 		return -1;
 	if (!info->alive) {
 		qhb_err_path(e, name);
-		return qhb_err_set(e, "not running (QEMU pid %ld is gone; see "
-		    "qhb-vm log %s, clean up with qhb-vm stop %s)", info->pid,
-		    name, name);
+		return qhb_err_set(e, "not running (QEMU pid %ld is gone%s%s; "
+		    "see qhb-vm log %s, clean up with qhb-vm stop %s)",
+		    info->pid, info->exit[0] ? ": " : "", info->exit, name,
+		    name);
 	}
 	return 0;
 }
 
+/* The audit record of a start, ok or why not: a start the log cannot
+ * hold fails, as a query does. */
+static int audit_start(struct vm_cmd_opts *o, struct qhb_audit *a,
+    const struct qhb_vm_info *info, int rc, struct qhb_err *e)
+{
+	char why[800];
+	struct qhb_err le = { 0 };
+
+	if (rc < 0)
+		qhb_err_str(e, why, sizeof(why));
+	if (qhb_audit_log_start(a, o->argc, o->argv, o->name, &o->vm.limits,
+	    rc == 0 ? info->user : NULL, rc == 0 ? info->pid : 0,
+	    rc == 0 ? "ok" : why, &le) < 0) {
+		if (rc == 0) {
+			*e = le;
+			qhb_vm_stop(o->name, STOP_TIMEOUT_S * 1000, NULL, NULL);
+		}
+		rc = -1;
+	}
+	qhb_audit_close(a);
+	return rc;
+}
+
 static int cmd_start(struct vm_cmd_opts *o, struct qhb_err *e)
+{
+	struct qhb_vm_info info = { .pid = 0 };
+	struct qhb_audit a;
+
+	if (qhb_audit_open(&a, e) < 0)
+		return -1;
+	return audit_start(o, &a, &info, start(o, &info, e), e);
+}
+
+/* start, once the audit log is open. */
+static int start(struct vm_cmd_opts *o, struct qhb_vm_info *ip,
+    struct qhb_err *e)
 {
 	struct qhb_vm_info info, now;
 	int timeout_ms = o->timeout_s * 1000;
@@ -271,6 +332,7 @@ static int cmd_start(struct vm_cmd_opts *o, struct qhb_err *e)
 		o->vm.qemu = NULL;
 	if (qhb_vm_start(&o->vm, &info, e) < 0)
 		return -1;
+	*ip = info;
 	if (o->wait && qhb_vm_wait(&info, QHB_VM_READY, timeout_ms, e) < 0) {
 		/* What is left of the guest, and what to do about it. */
 		n = strlen(e->msg);
@@ -310,6 +372,29 @@ static void run_state(const struct qhb_vm_info *info, char *buf, size_t size,
 	qhb_qmp_close(q);
 }
 
+/* list's words after the state: who QEMU runs as, its limits, and what
+ * its control group uses now. */
+static void print_isolation(const struct qhb_vm_info *info)
+{
+	const struct qhb_cgroup_limits *l = &info->limits;
+	struct qhb_cgroup_use u;
+
+	printf(" user=%s", info->user[0] ? info->user : "?");
+	if (l->cpus > 0)
+		printf(" cpu-limit=%g", l->cpus);
+	if (l->mem > 0)
+		printf(" mem-limit=%" PRIu64 "M", l->mem >> 20);
+	if (l->pids > 0)
+		printf(" pids-limit=%" PRIu64, l->pids);
+	qhb_vm_use(info, &u);
+	if (u.cpu_ns >= 0)
+		printf(" cpu=%.2fs", (double)u.cpu_ns / 1e9);
+	if (u.mem >= 0)
+		printf(" mem=%" PRId64 "M", u.mem >> 20);
+	if (u.pids >= 0)
+		printf(" pids=%" PRId64, u.pids);
+}
+
 static int cmd_list(struct vm_cmd_opts *o, struct qhb_err *e)
 {
 	struct qhb_vm_info *list = NULL;
@@ -321,12 +406,45 @@ static int cmd_list(struct vm_cmd_opts *o, struct qhb_err *e)
 	if (qhb_vm_list(&list, &n, e) < 0)
 		return -1;
 	for (i = 0; i < n; i++) {
+		printf("%s %ld %" PRIu64 "M ", list[i].name, list[i].pid,
+		    list[i].mem >> 20);
+		if (!list[i].alive) {
+			printf("dead (%s)\n", list[i].exit);
+			continue;
+		}
 		run_state(&list[i], state, sizeof(state), &running);
-		printf("%s %ld %" PRIu64 "M %s\n", list[i].name, list[i].pid,
-		    list[i].mem >> 20, state);
+		fputs(state, stdout);
+		print_isolation(&list[i]);
+		putchar('\n');
 	}
 	free(list);
 	return 0;
+}
+
+/* A count for status: null where unset (0) or unknown (-1). */
+static json_t *count_or_null(int64_t v)
+{
+	return v > 0 ? json_integer(v) : json_null();
+}
+
+/* status's "user", "limits", "cgroup" and "use" into j. */
+static int status_isolation(json_t *j, const struct qhb_vm_info *info)
+{
+	const struct qhb_cgroup_limits *l = &info->limits;
+	struct qhb_cgroup_use u;
+
+	qhb_vm_use(info, &u);
+	return json_object_set_new(j, "user", json_string(info->user)) |
+	    json_object_set_new(j, "cgroup", json_string(
+	    qhb_cgroup_kind_name(info->cgroup))) |
+	    json_object_set_new(j, "limits", json_pack("{s:o, s:o, s:o}",
+	    "cpus", l->cpus > 0 ? json_real(l->cpus) : json_null(),
+	    "mem", count_or_null((int64_t)l->mem),
+	    "pids", count_or_null((int64_t)l->pids))) |
+	    json_object_set_new(j, "use", json_pack("{s:o, s:o, s:o}",
+	    "cpu_s", u.cpu_ns >= 0 ? json_real((double)u.cpu_ns / 1e9) :
+	    json_null(), "mem", u.mem >= 0 ? json_integer(u.mem) : json_null(),
+	    "pids", u.pids >= 0 ? json_integer(u.pids) : json_null()));
 }
 
 static int cmd_status(struct vm_cmd_opts *o, struct qhb_err *e)
@@ -347,7 +465,8 @@ static int cmd_status(struct vm_cmd_opts *o, struct qhb_err *e)
 	    "cpu", info.cpu_model, "ram", info.ram,
 	    "qmp", info.qmp, "serial", info.serial, "qemu_log", info.qemu_log,
 	    "kernel", info.kernel, "initrd", info.initrd);
-	if (j == NULL || json_dumpf(j, stdout, JSON_INDENT(2)) < 0) {
+	if (j == NULL || status_isolation(j, &info) != 0 ||
+	    json_dumpf(j, stdout, JSON_INDENT(2)) < 0) {
 		qhb_err_path(e, o->name);
 		rc = qhb_err_set(e, "cannot encode the status");
 	} else {
@@ -477,6 +596,8 @@ int main(int argc, char **argv)
 	int i;
 
 	memset(&o, 0, sizeof(o));
+	o.argc = argc;
+	o.argv = argv;
 	if (argc < 2)
 		usage(stderr, 1);
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)

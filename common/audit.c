@@ -58,34 +58,38 @@ int qhb_audit_open(struct qhb_audit *a, struct qhb_err *e)
 	return 0;
 }
 
-int qhb_audit_log(struct qhb_audit *a, int argc, char **argv,
-    const char *source, uint64_t ram_hash, uint64_t frame,
-    const char *outcome, struct qhb_err *e)
+/* The time now, as 2026-01-02T03:04:05.678Z, into ts. */
+static void audit_time(char *ts, size_t size)
 {
-	json_t *o, *args = json_array();
-	char ts[64], hash[24];
 	struct timespec now;
 	struct tm tm;
-	char *line;
-	size_t len;
-	ssize_t w;
 
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(ts + strlen(ts), sizeof(ts) - strlen(ts), ".%03ldZ",
+	strftime(ts, size, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(ts + strlen(ts), size - strlen(ts), ".%03ldZ",
 	    now.tv_nsec / 1000000);
-	snprintf(hash, sizeof(hash), "%016" PRIx64, ram_hash);
+}
+
+/* argv as a JSON array of strings. */
+static json_t *audit_args(int argc, char **argv)
+{
+	json_t *args = json_array();
+
 	for (int i = 0; i < argc; i++) {
 		json_t *j = json_string(argv[i]);
 		json_array_append_new(args, j ? j : json_string("?"));
 	}
-	o = json_pack("{s:s,s:s,s:I,s:I,s:o,s:s,s:s,s:I,s:s}",
-	    "time", ts, "user", a->user,
-	    "uid", (json_int_t)getuid(), "pid", (json_int_t)getpid(),
-	    "args", args, "source", source ? source : "",
-	    "ram_xxh3", hash, "frame", (json_int_t)frame,
-	    "outcome", outcome ? outcome : "ok");
+	return args;
+}
+
+/* Appends o (consumed) as one line, with one write(). */
+static int audit_append(struct qhb_audit *a, json_t *o, struct qhb_err *e)
+{
+	char *line;
+	size_t len;
+	ssize_t w;
+
 	line = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
 	json_decref(o);
 	if (line == NULL)
@@ -100,6 +104,41 @@ int qhb_audit_log(struct qhb_audit *a, int argc, char **argv,
 		return -1;
 	}
 	return 0;
+}
+
+int qhb_audit_log(struct qhb_audit *a, int argc, char **argv,
+    const char *source, uint64_t ram_hash, uint64_t frame,
+    const char *outcome, struct qhb_err *e)
+{
+	char ts[64], hash[24];
+
+	audit_time(ts, sizeof(ts));
+	snprintf(hash, sizeof(hash), "%016" PRIx64, ram_hash);
+	return audit_append(a, json_pack("{s:s,s:s,s:I,s:I,s:o,s:s,s:s,s:I,"
+	    "s:s}", "time", ts, "user", a->user,
+	    "uid", (json_int_t)getuid(), "pid", (json_int_t)getpid(),
+	    "args", audit_args(argc, argv), "source", source ? source : "",
+	    "ram_xxh3", hash, "frame", (json_int_t)frame,
+	    "outcome", outcome ? outcome : "ok"), e);
+}
+
+int qhb_audit_log_start(struct qhb_audit *a, int argc, char **argv,
+    const char *guest, const struct qhb_cgroup_limits *l,
+    const char *qemu_user, long qemu_pid, const char *outcome,
+    struct qhb_err *e)
+{
+	char ts[64];
+
+	audit_time(ts, sizeof(ts));
+	return audit_append(a, json_pack("{s:s,s:s,s:I,s:I,s:o,s:s,s:s,s:s,"
+	    "s:I,s:{s:f,s:I,s:I},s:s}", "time", ts, "user", a->user,
+	    "uid", (json_int_t)getuid(), "pid", (json_int_t)getpid(),
+	    "args", audit_args(argc, argv), "event", "start",
+	    "guest", guest, "qemu_user", qemu_user ? qemu_user : "",
+	    "qemu_pid", (json_int_t)qemu_pid,
+	    "limits", "cpus", l->cpus, "mem", (json_int_t)l->mem,
+	    "pids", (json_int_t)l->pids, "outcome", outcome ? outcome : "ok"),
+	    e);
 }
 
 void qhb_audit_close(struct qhb_audit *a)

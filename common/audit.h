@@ -1,7 +1,8 @@
 /*
- * audit -- the audit trail of introspection queries.
+ * audit -- the audit trail of introspection queries and guest starts.
  *
- * Every question asked of a guest's memory is appended, as one JSON line,
+ * Every question asked of a guest's memory, and every guest started (with
+ * its limits and the user its QEMU runs as), is appended, as one JSON line,
  * to $QHB_AUDIT, or $XDG_STATE_HOME/qhb/audit.jsonl, or
  * ~/.local/state/qhb/audit.jsonl: time, user, arguments, source, and the
  * xxh3-64 of the RAM image the answer came from.  The line is written with
@@ -14,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cgroup.h"
 #include "err.h"
 #include "image.h"
 #include "ram.h"
@@ -32,6 +34,13 @@ int qhb_audit_open(struct qhb_audit *a, struct qhb_err *e);
 int qhb_audit_log(struct qhb_audit *a, int argc, char **argv,
     const char *source, uint64_t ram_hash, uint64_t frame,
     const char *outcome, struct qhb_err *e);
+/* Appends the record of a guest's start: argv (argc words), its name, its
+ * limits, the user QEMU runs as and its pid (0 when it did not start),
+ * and the outcome ("ok" or the error text). */
+int qhb_audit_log_start(struct qhb_audit *a, int argc, char **argv,
+    const char *guest, const struct qhb_cgroup_limits *l,
+    const char *qemu_user, long qemu_pid, const char *outcome,
+    struct qhb_err *e);
 void qhb_audit_close(struct qhb_audit *a);
 
 /* The xxh3-64 of a RAM image. */

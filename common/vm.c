@@ -10,6 +10,8 @@
 
 #include <ctype.h>
 #include <dirent.h>
+#include <grp.h>
+#include <pwd.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -37,6 +39,14 @@
 #define VM_SIGNAL_WAIT_MS    5000    /* after SIGTERM, after SIGKILL */
 #define VM_LOCK_WAIT_MS      60000
 #define VM_SHM_DIR           "/dev/shm"
+#define VM_EXIT_WAIT_MS      3000    /* for the watcher's word on a death */
+/* QEMU's seccomp sandbox: no obsolete calls, no new processes, no
+ * scheduling or affinity changes, and no set*uid.  QEMU 7.2 installs it
+ * before -runas changes user, so with -runas it would kill itself at the
+ * set*uid: then elevateprivileges stays allowed, which can raise nothing
+ * once -runas has left root (no capabilities). */
+#define VM_SANDBOX           "on,obsolete=deny,spawn=deny,resourcecontrol=deny"
+#define VM_SANDBOX_NOSETUID  VM_SANDBOX ",elevateprivileges=deny"
 
 static int64_t now_ms(void)
 {
@@ -342,6 +352,33 @@ static int vm_lock(struct qhb_err *e)
 	return fd;
 }
 
+/* The limits, user and control group of info.json j into info. */
+static void vm_read_isolation(struct qhb_vm_info *info, json_t *j)
+{
+	json_t *l = json_object_get(j, "limits"), *d;
+	const char *s;
+	size_t i;
+
+	info->limits.cpus = json_number_value(json_object_get(l, "cpus"));
+	info->limits.mem = (uint64_t)json_integer_value(json_object_get(l,
+	    "mem"));
+	info->limits.pids = (uint64_t)json_integer_value(json_object_get(l,
+	    "pids"));
+	if ((s = json_string_value(json_object_get(j, "user"))))
+		snprintf(info->user, sizeof(info->user), "%s", s);
+	info->cgroup = (enum qhb_cgroup_kind)json_integer_value(
+	    json_object_get(j, "cgroup"));
+	info->cgroup_fs = (enum qhb_cgroup_kind)json_integer_value(
+	    json_object_get(j, "cgroup_fs"));
+	json_array_foreach(json_object_get(j, "cgroup_dirs"), i, d) {
+		if (i >= QHB_CGROUP_MAX_DIRS || !json_is_string(d))
+			break;
+		snprintf(info->cgroup_dirs[i], sizeof(info->cgroup_dirs[i]),
+		    "%s", json_string_value(d));
+		info->ncgroup_dirs = (int)i + 1;
+	}
+}
+
 /* Reads info.json (else the pid file) into info, whose paths are set, and
  * sets info->alive. */
 static void vm_read_state(struct qhb_vm_info *info)
@@ -366,8 +403,12 @@ static void vm_read_state(struct qhb_vm_info *info)
 			snprintf(info->kernel, sizeof(info->kernel), "%s", s);
 		if ((s = json_string_value(json_object_get(j, "initrd"))))
 			snprintf(info->initrd, sizeof(info->initrd), "%s", s);
+		vm_read_isolation(info, j);
 	}
 	json_decref(j);
+	snprintf(path, sizeof(path), "%s/exit", info->dir);
+	if (read_small(path, info->exit, sizeof(info->exit)) > 0)
+		info->exit[strcspn(info->exit, "\n")] = '\0';
 	if (info->pid == 0) {
 		snprintf(path, sizeof(path), "%s/pid", info->dir);
 		if (read_small(path, buf, sizeof(buf)) > 0)
@@ -384,6 +425,9 @@ static void vm_clean(const struct qhb_vm_info *info)
 	unlink(info->ram);
 	if (qhb_trace_ring_path(info->name, trace, sizeof(trace), NULL) == 0)
 		unlink(trace);
+	if (info->cgroup == QHB_CGROUP_V1 || info->cgroup == QHB_CGROUP_V2)
+		qhb_cgroup_remove(info->cgroup_dirs,
+		    info->ncgroup_dirs, NULL);
 	remove_dir(info->dir);
 }
 
@@ -431,19 +475,23 @@ static int vm_write_info(const struct qhb_vm_info *info, const char *append,
     struct qhb_err *e)
 {
 	char path[QHB_VM_PATH_MAX + 16], tmp[QHB_VM_PATH_MAX + 16];
-	json_t *j;
+	json_t *j, *dirs = json_array();
 	FILE *fp;
-	int rc;
+	int rc, i;
 
 	snprintf(path, sizeof(path), "%s/pid", info->dir);
 	fp = fopen(path, "we");
 	if (fp == NULL || fprintf(fp, "%ld\n", info->pid) < 0 ||
 	    fclose(fp) != 0) {
+		json_decref(dirs);
 		qhb_err_path(e, path);
 		return qhb_err_sys(e, "write");
 	}
+	for (i = 0; i < info->ncgroup_dirs; i++)
+		json_array_append_new(dirs, json_string(info->cgroup_dirs[i]));
 	j = json_pack("{s:s, s:I, s:I, s:i, s:s, s:s, s:s, s:s, s:s, s:s,"
-	    " s:s, s:s, s:s, s:s, s:I}",
+	    " s:s, s:s, s:s, s:s, s:I, s:s, s:{s:f, s:I, s:I}, s:i, s:i,"
+	    " s:o}",
 	    "name", info->name, "pid", (json_int_t)info->pid,
 	    "mem", (json_int_t)info->mem, "cpus", info->cpus,
 	    "machine", info->machine, "cpu", info->cpu_model,
@@ -451,7 +499,12 @@ static int vm_write_info(const struct qhb_vm_info *info, const char *append,
 	    "ctl", info->ctl, "serial", info->serial,
 	    "qemu_log", info->qemu_log, "kernel", info->kernel,
 	    "initrd", info->initrd, "append", append,
-	    "started", (json_int_t)time(NULL));
+	    "started", (json_int_t)time(NULL), "user", info->user,
+	    "limits", "cpus", info->limits.cpus,
+	    "mem", (json_int_t)info->limits.mem,
+	    "pids", (json_int_t)info->limits.pids,
+	    "cgroup", (int)info->cgroup, "cgroup_fs", (int)info->cgroup_fs,
+	    "cgroup_dirs", dirs);
 	if (j == NULL)
 		return qhb_err_set(e, "cannot encode info.json");
 	snprintf(path, sizeof(path), "%s/info.json", info->dir);
@@ -531,19 +584,189 @@ static uint64_t kernel_min_mem(const char *path)
 	return pref + init;
 }
 
-/* Every QEMU qhb starts, it starts here.  Forks and runs argv[0] (found
- * in PATH) with argv.  With logpath, a guest: a session of its own, default
+/* What a spawn tells its caller through the close-on-exec pipe: QEMU's
+ * pid once it runs (a guest's, from its watcher), or why it could not. */
+struct vm_spawned {
+	long pid;
+	int err;                   /* errno; 0 when it runs */
+};
+
+/* What a guest's watcher cleans after QEMU: the guest as it was started,
+ * and the group QEMU joins (NULL: none made here). */
+struct vm_watch {
+	const struct qhb_vm_info *info;
+	const struct qhb_cgroup *cg;
+};
+
+/* In a guest's QEMU between fork and exec: a session of its own, default
  * signals, stdin /dev/null, stdout and stderr to logpath, no descriptor of
- * ours.  Without, qhb-trace's QEMU: our child in the foreground, with our
- * stdin, stderr, signals and descriptors (a user may hand QEMU some), and
- * our stdout unless out_to_err, when a trace goes there.  Returns its pid,
+ * ours, in its control group.  0, or -1 with errno set. */
+static int vm_child_detach(const char *logpath, const struct qhb_cgroup *cg)
+{
+	sigset_t all;
+	int null, fd;
+
+	setsid();
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	null = open("/dev/null", O_RDONLY);
+	fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
+	if (null < 0 || fd < 0 || dup2(null, 0) < 0 || dup2(fd, 1) < 0 ||
+	    dup2(fd, 2) < 0)
+		return -1;
+	/* Inherited descriptors must not stay open in QEMU. */
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		for (fd = 3; fd < 1024; fd++)
+			fcntl(fd, F_SETFD, FD_CLOEXEC);
+	/* before exec, so that every thread QEMU starts is held too */
+	return cg != NULL ? qhb_cgroup_enter(cg) : 0;
+}
+
+/* Writes the whole of m to fd; what fails, the reader sees as EOF. */
+static void vm_tell(int fd, const struct vm_spawned *m)
+{
+	ssize_t n;
+
+	do
+		n = write(fd, m, sizeof(*m));
+	while (n < 0 && errno == EINTR);
+}
+
+/* In a child: runs argv if ready, else (or when exec fails) tells fd the
+ * errno.  Never returns. */
+static __attribute__((noreturn)) void vm_exec(char *const argv[], int ready,
+    int fd)
+{
+	struct vm_spawned m = { 0, 0 };
+
+	if (ready)
+		execvp(argv[0], argv);
+	m.err = errno;
+	vm_tell(fd, &m);
+	_exit(127);
+}
+
+/* Reads what a child told through fd into m, then closes fd.  Returns
+ * the bytes read: 0 when exec closed the pipe unsaid. */
+static ssize_t vm_hear(int fd, struct vm_spawned *m)
+{
+	ssize_t n;
+
+	do
+		n = read(fd, m, sizeof(*m));
+	while (n < 0 && errno == EINTR);
+	close(fd);
+	return n;
+}
+
+/* The watcher, once QEMU (pid q) ended with status: under the lock, and
+ * only if the guest is still that QEMU's (stop, or a new start, may have
+ * cleaned it meanwhile), says how it ended in the exit file and removes
+ * what holds memory: the RAM file, the trace ring, the control group. */
+static void vm_watch_end(const struct vm_watch *w, pid_t q, int status)
+{
+	const struct qhb_vm_info *info = w->info;
+	char path[QHB_VM_PATH_MAX + 16], buf[64], why[160];
+	struct qhb_cgroup_use u;
+	int lockfd = vm_lock(NULL), fd;
+
+	snprintf(path, sizeof(path), "%s/pid", info->dir);
+	if (read_small(path, buf, sizeof(buf)) <= 0 ||
+	    strtol(buf, NULL, 10) != (long)q)
+		goto out;
+	qhb_cgroup_use(info->cgroup_fs, info->cgroup_dirs, info->ncgroup_dirs,
+	    &u);
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL &&
+	    u.oom_kills > 0)
+		snprintf(why, sizeof(why), "killed by the OOM killer at its "
+		    "memory limit (%" PRIu64 " MiB)", info->limits.mem >> 20);
+	else if (WIFSIGNALED(status))
+		snprintf(why, sizeof(why), "killed by signal %d",
+		    WTERMSIG(status));
+	else
+		snprintf(why, sizeof(why), "exited with status %d",
+		    WEXITSTATUS(status));
+	snprintf(path, sizeof(path), "%s/exit", info->dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		if (write(fd, why, strlen(why)) < 0 || write(fd, "\n", 1) < 0)
+			unlink(path);
+		close(fd);
+	}
+	unlink(info->ram);
+	if (qhb_trace_ring_path(info->name, path, sizeof(path), NULL) == 0)
+		unlink(path);
+	if (w->cg != NULL)
+		qhb_cgroup_remove(info->cgroup_dirs, info->ncgroup_dirs, NULL);
+out:
+	if (lockfd >= 0)
+		close(lockfd);
+}
+
+/* The watcher: the child of vm_spawn for a guest.  Starts QEMU as its own
+ * child, tells the caller its pid (or why it could not run) through out,
+ * lets go of everything of the caller's (the lock, its stdout: a pipe
+ * must not wait on us), and waits for QEMU to end.  Never returns. */
+static __attribute__((noreturn)) void vm_watch(char *const argv[],
+    const char *logpath, const struct vm_watch *w, int out)
+{
+	struct vm_spawned m = { 0, 0 };
+	int xfd[2], status, null;
+	ssize_t n;
+	pid_t q;
+
+	setsid();
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	if (pipe2(xfd, O_CLOEXEC) < 0 || (q = fork()) < 0) {
+		m.err = errno;
+		vm_tell(out, &m);
+		_exit(127);
+	}
+	if (q == 0)
+		vm_exec(argv, vm_child_detach(logpath, w->cg) == 0, xfd[1]);
+	close(xfd[1]);
+	if ((n = vm_hear(xfd[0], &m)) == (ssize_t)sizeof(m)) {
+		while (waitpid(q, NULL, 0) < 0 && errno == EINTR)
+			;
+		vm_tell(out, &m);
+		_exit(127);
+	}
+	m.pid = (long)q;
+	vm_tell(out, &m);
+	if (close_range(0, ~0U, 0) < 0)
+		for (n = 0; n < 1024; n++)
+			close((int)n);
+	null = open("/dev/null", O_RDWR);
+	if (null == 0) {
+		dup2(0, 1);
+		dup2(0, 2);
+	}
+	while (waitpid(q, &status, 0) < 0)
+		if (errno != EINTR)
+			_exit(1);
+	vm_watch_end(w, q, status);
+	_exit(0);
+}
+
+/* Every QEMU qhb starts, it starts here.  Forks and runs argv[0] (found
+ * in PATH) with argv.  With w, a guest: QEMU is the child of a watcher
+ * (vm_watch), detached (vm_child_detach), its output to logpath.
+ * Without, qhb-trace's QEMU: our child in the foreground, with our stdin,
+ * stderr, signals and descriptors (a user may hand QEMU some), and our
+ * stdout unless out_to_err, when a trace goes there.  Returns QEMU's pid,
  * or -1 with e set (also when exec fails: the child reports errno through
  * a close-on-exec pipe). */
 static long vm_spawn(char *const argv[], const char *logpath, int out_to_err,
-    struct qhb_err *e)
+    const struct vm_watch *w, struct qhb_err *e)
 {
-	int pfd[2], child_errno = 0, fd, null;
-	sigset_t all;
+	struct vm_spawned m = { 0, 0 };
+	int pfd[2];
 	ssize_t n;
 	pid_t pid;
 
@@ -555,54 +778,27 @@ static long vm_spawn(char *const argv[], const char *logpath, int out_to_err,
 		close(pfd[1]);
 		return qhb_err_sys(e, "fork");
 	}
-	if (pid == 0 && logpath == NULL) {
-		if (out_to_err && dup2(2, 1) < 0)
-			goto fail;
-	} else if (pid == 0) {
-		setsid();
-		signal(SIGPIPE, SIG_DFL);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
-		sigemptyset(&all);
-		sigprocmask(SIG_SETMASK, &all, NULL);
-		null = open("/dev/null", O_RDONLY);
-		fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND,
-		    0600);
-		if (null < 0 || fd < 0 || dup2(null, 0) < 0 ||
-		    dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
-			goto fail;
-		/* Inherited descriptors must not stay open in QEMU. */
-		if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-			for (fd = 3; fd < 1024; fd++)
-				fcntl(fd, F_SETFD, FD_CLOEXEC);
+	if (pid == 0 && w != NULL) {
+		close(pfd[0]);
+		vm_watch(argv, logpath, w, pfd[1]);
 	}
-	if (pid == 0) {
-		execvp(argv[0], argv);
-fail:
-		child_errno = errno;
-		n = write(pfd[1], &child_errno, sizeof(child_errno));
-		(void)n;
-		_exit(127);
-	}
+	if (pid == 0)
+		vm_exec(argv, !out_to_err || dup2(2, 1) >= 0, pfd[1]);
 	close(pfd[1]);
-	do
-		n = read(pfd[0], &child_errno, sizeof(child_errno));
-	while (n < 0 && errno == EINTR);
-	close(pfd[0]);
-	if (n == (ssize_t)sizeof(child_errno)) {
-		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-			;
-		errno = child_errno;
-		qhb_err_path(e, argv[0]);
-		if (child_errno == ENOENT && strchr(argv[0], '/') == NULL)
-			return qhb_err_set(e, "not found in PATH (apt-get "
-			    "install %s)", logpath != NULL || strncmp(argv[0],
-			    "qemu-system-", 12) == 0 ? "qemu-system-x86" :
-			    "qemu-user");
-		return qhb_err_sys(e, "cannot run");
-	}
-	return (long)pid;
+	n = vm_hear(pfd[0], &m);
+	if (w == NULL && n == 0)
+		return (long)pid;       /* exec closed the pipe */
+	if (w != NULL && n == (ssize_t)sizeof(m) && m.err == 0)
+		return m.pid;           /* the watcher is reaped by init */
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	errno = n == (ssize_t)sizeof(m) ? m.err : ECHILD;
+	qhb_err_path(e, argv[0]);
+	if (errno == ENOENT && strchr(argv[0], '/') == NULL)
+		return qhb_err_set(e, "not found in PATH (apt-get install %s)",
+		    logpath != NULL || strncmp(argv[0], "qemu-system-", 12) ==
+		    0 ? "qemu-system-x86" : "qemu-user");
+	return qhb_err_sys(e, "cannot run");
 }
 
 /* Waits until QMP answers on info->qmp.  0, or -1 with e set (QEMU died,
@@ -610,25 +806,24 @@ fail:
 static int vm_wait_qmp(const struct qhb_vm_info *info, int timeout_ms,
     struct qhb_err *e)
 {
-	int64_t deadline = now_ms() + timeout_ms;
-	char tail[400];
+	int64_t deadline = now_ms() + timeout_ms, end;
+	char tail[400], path[QHB_VM_PATH_MAX + 16], why[160];
 	struct qhb_qmp *q;
 	struct stat st;
-	int status;
-	pid_t r;
 
+	snprintf(path, sizeof(path), "%s/exit", info->dir);
 	for (;;) {
-		r = waitpid((pid_t)info->pid, &status, WNOHANG);
-		if (r == (pid_t)info->pid) {
+		if (!pid_is_guest(info->pid, info->qmp)) {
+			/* the watcher says how, once it has the lock */
+			why[0] = '\0';
+			for (end = now_ms() + VM_EXIT_WAIT_MS; now_ms() < end &&
+			    read_small(path, why, sizeof(why)) <= 0;)
+				sleep_ms(20);
+			why[strcspn(why, "\n")] = '\0';
 			log_tail(info->qemu_log, tail, sizeof(tail));
 			qhb_err_path(e, QHB_VM_QEMU);
-			if (WIFEXITED(status))
-				return qhb_err_set(e, "exited with status %d "
-				    "while starting: %s", WEXITSTATUS(status),
-				    tail[0] ? tail : "(no message)");
-			return qhb_err_set(e, "killed by signal %d while "
-			    "starting: %s", WIFSIGNALED(status) ?
-			    WTERMSIG(status) : 0, tail[0] ? tail :
+			return qhb_err_set(e, "%s while starting: %s",
+			    why[0] ? why : "ended", tail[0] ? tail :
 			    "(no message)");
 		}
 		if (stat(info->qmp, &st) == 0 && S_ISSOCK(st.st_mode)) {
@@ -640,7 +835,7 @@ static int vm_wait_qmp(const struct qhb_vm_info *info, int timeout_ms,
 		}
 		if (now_ms() >= deadline) {
 			kill((pid_t)info->pid, SIGKILL);
-			waitpid((pid_t)info->pid, NULL, 0);
+			wait_gone(info->pid, info->qmp, VM_SIGNAL_WAIT_MS);
 			qhb_err_path(e, info->qmp);
 			return qhb_err_set(e, "QEMU's QMP socket did not answer "
 			    "within %d s; QEMU killed", timeout_ms / 1000);
@@ -668,6 +863,104 @@ static int abs_path(const char *path, char *buf, size_t size,
 	return 0;
 }
 
+/* Lets the qhb group read a file QEMU shares (RAM, trace ring), where
+ * that group exists and we may give it files: mode 0640, group qhb; else
+ * it stays 0600.  0, or -1 with e. */
+static int vm_share(const char *path, struct qhb_err *e)
+{
+	struct group *g = getgrnam(QHB_VM_GROUP);
+
+	if (g == NULL)
+		return 0;
+	/* only root, or a member of the group, may give it the file */
+	if (chown(path, (uid_t)-1, g->gr_gid) < 0 && errno == EPERM)
+		return 0;
+	if (chown(path, (uid_t)-1, g->gr_gid) < 0 || chmod(path, 0640) < 0) {
+		qhb_err_path(e, path);
+		return qhb_err_sys(e, "cannot give it to group " QHB_VM_GROUP);
+	}
+	return 0;
+}
+
+/* Who QEMU runs as and what holds it, into info (and scope, for
+ * systemd): as root, an unprivileged user; limits only where a control
+ * group can be made, and a memory limit only above what the guest needs.
+ * 0, or -1 with e. */
+static int vm_isolation(const struct qhb_vm_opts *o, struct qhb_vm_info *info,
+    struct qhb_cgroup_scope *scope, struct qhb_err *e)
+{
+	const char *user = o->user;
+	struct passwd *pw;
+	uint64_t need = info->mem + QHB_VM_MEM_OVERHEAD;
+
+	if (geteuid() != 0) {
+		if (user != NULL)
+			return qhb_err_set(e, "--user %s: only root starts QEMU "
+			    "as another user", user);
+		pw = getpwuid(geteuid());
+		snprintf(info->user, sizeof(info->user), "%s", pw ?
+		    pw->pw_name : "?");
+	} else {
+		if (user == NULL)
+			user = getpwnam(QHB_VM_USER) ? QHB_VM_USER :
+			    QHB_VM_USER_ELSE;
+		if ((pw = getpwnam(user)) == NULL)
+			return qhb_err_set(e, "--user %s: no such user", user);
+		if (pw->pw_uid == 0)
+			return qhb_err_set(e, "--user %s: is root; QEMU runs as "
+			    "an unprivileged user", user);
+		if (strlen(user) >= sizeof(info->user) || strchr(user, ','))
+			return qhb_err_set(e, "--user %s: invalid name", user);
+		snprintf(info->user, sizeof(info->user), "%s", user);
+	}
+	info->limits = o->limits;
+	if (!qhb_cgroup_limited(&o->limits))
+		return 0;
+	if (o->limits.mem > 0 && o->limits.mem < need)
+		return qhb_err_set(e, "--mem-limit %" PRIu64 " MiB is below what "
+		    "the guest needs: %" PRIu64 " MiB (%" PRIu64 " MiB of guest "
+		    "RAM + %" PRIu64 " MiB for QEMU)", o->limits.mem >> 20,
+		    need >> 20, info->mem >> 20, QHB_VM_MEM_OVERHEAD >> 20);
+	info->cgroup = qhb_cgroup_probe(e);
+	if (info->cgroup == QHB_CGROUP_NONE)
+		return -1;
+	if (info->cgroup == QHB_CGROUP_SYSTEMD)
+		return qhb_cgroup_scope_argv(scope, info->name, &o->limits, e);
+	return 0;
+}
+
+/* Under systemd, the scope's directories, as QEMU's /proc/PID/cgroup
+ * names them once systemd-run has moved into it. */
+static void vm_scope_dirs(struct qhb_vm_info *info, const char *append)
+{
+	static const char *ctl[] = { "cpuacct", "memory", "pids" };
+	int i;
+
+	if (qhb_cgroup_of_pid(info->pid, NULL, info->cgroup_dirs[0],
+	    sizeof(info->cgroup_dirs[0])) == 0 &&
+	    strstr(info->cgroup_dirs[0], "qhb-vm-") != NULL) {
+		info->cgroup_fs = QHB_CGROUP_V2;
+		info->ncgroup_dirs = 1;
+	} else {
+		info->cgroup_fs = QHB_CGROUP_V1;
+		for (i = 0; i < 3; i++)
+			if (qhb_cgroup_of_pid(info->pid, ctl[i],
+			    info->cgroup_dirs[i], sizeof(info->cgroup_dirs[i])) <
+			    0)
+				info->cgroup_dirs[i][0] = '\0';
+		info->ncgroup_dirs = 3;
+	}
+	vm_write_info(info, append, NULL);
+}
+
+void qhb_vm_use(const struct qhb_vm_info *info, struct qhb_cgroup_use *u)
+{
+	qhb_cgroup_use(info->cgroup_fs, info->cgroup_dirs, info->ncgroup_dirs,
+	    u);
+	if (info->cgroup == QHB_CGROUP_NONE || !info->alive)
+		u->cpu_ns = u->mem = u->pids = u->oom_kills = -1;
+}
+
 int qhb_vm_start(const struct qhb_vm_opts *o, struct qhb_vm_info *info,
     struct qhb_err *e)
 {
@@ -676,8 +969,12 @@ int qhb_vm_start(const struct qhb_vm_opts *o, struct qhb_vm_info *info,
 	    a_qmp[QHB_VM_PATH_MAX * 2 + 32], a_ctl[QHB_VM_PATH_MAX * 2 + 32],
 	    esc[QHB_VM_PATH_MAX * 2], a_trace[4096 + QHB_VM_PATH_MAX + 64];
 	const char *append = o->append ? o->append : QHB_VM_APPEND;
+	char ring[QHB_VM_PATH_MAX];
 	const char **argv = NULL;
 	struct qhb_vm_info old;
+	struct qhb_cgroup cg = { .procs = { -1, -1, -1, -1 } };
+	struct qhb_cgroup_scope scope;
+	struct vm_watch watch;
 	int lockfd, rc = -1, made = 0;
 	struct stat st;
 	size_t n = 0, i;
@@ -736,6 +1033,8 @@ int qhb_vm_start(const struct qhb_vm_opts *o, struct qhb_vm_info *info,
 	    (o->initrd != NULL && abs_path(o->initrd, info->initrd,
 	    sizeof(info->initrd), e) < 0))
 		return -1;
+	if (vm_isolation(o, info, &scope, e) < 0)
+		return -1;
 
 	lockfd = vm_lock(e);
 	if (lockfd < 0)
@@ -757,11 +1056,21 @@ int qhb_vm_start(const struct qhb_vm_opts *o, struct qhb_vm_info *info,
 		goto out;
 	}
 	made = 1;
-	if (vm_make_ram(info->ram, info->mem, e) < 0)
+	if (vm_make_ram(info->ram, info->mem, e) < 0 ||
+	    vm_share(info->ram, e) < 0)
 		goto out;
-	if (o->trace != NULL && vm_make_trace(o, info->name, a_trace,
-	    sizeof(a_trace), e) < 0)
+	if (o->trace != NULL && (vm_make_trace(o, info->name, a_trace,
+	    sizeof(a_trace), e) < 0 || (qhb_trace_ring_path(info->name,
+	    ring, sizeof(ring), e) == 0 && vm_share(ring, e) < 0)))
 		goto out;
+	if (info->cgroup == QHB_CGROUP_V1 || info->cgroup == QHB_CGROUP_V2) {
+		if (qhb_cgroup_create(&cg, info->cgroup, info->name,
+		    &info->limits, e) < 0)
+			goto out;
+		info->cgroup_fs = info->cgroup;
+		info->ncgroup_dirs = cg.ndirs;
+		memcpy(info->cgroup_dirs, cg.dir, sizeof(cg.dir));
+	}
 
 	snprintf(a_mem, sizeof(a_mem), "%" PRIu64 "M", info->mem >> 20);
 	snprintf(a_smp, sizeof(a_smp), "%d", info->cpus);
@@ -776,11 +1085,14 @@ int qhb_vm_start(const struct qhb_vm_opts *o, struct qhb_vm_info *info,
 	snprintf(a_qmp, sizeof(a_qmp), "unix:%s,server=on,wait=off", esc);
 	qemu_escape(esc, sizeof(esc), info->ctl);
 	snprintf(a_ctl, sizeof(a_ctl), "unix:%s,server=on,wait=off", esc);
-	argv = calloc(40 + o->nextra, sizeof(*argv));
+	argv = calloc(60 + o->nextra, sizeof(*argv));
 	if (argv == NULL) {
 		qhb_err_sys(e, "argv");
 		goto out;
 	}
+	if (info->cgroup == QHB_CGROUP_SYSTEMD)
+		for (i = 0; i < (size_t)scope.argc; i++)
+			argv[n++] = scope.argv[i];
 	argv[n++] = o->qemu ? o->qemu : QHB_VM_QEMU;
 	argv[n++] = "-name";      argv[n++] = info->name;
 	/* Traced: one thread for all vCPUs, since the plugin's inline
@@ -804,6 +1116,12 @@ int qhb_vm_start(const struct qhb_vm_opts *o, struct qhb_vm_info *info,
 	argv[n++] = "-qmp";       argv[n++] = a_qmp;
 	argv[n++] = "-qmp";       argv[n++] = a_ctl;
 	argv[n++] = "-no-reboot";
+	if (geteuid() == 0) {
+		argv[n++] = "-runas";
+		argv[n++] = info->user;
+	}
+	argv[n++] = "-sandbox";
+	argv[n++] = geteuid() == 0 ? VM_SANDBOX : VM_SANDBOX_NOSETUID;
 	if (o->trace != NULL) {
 		argv[n++] = "-plugin";
 		argv[n++] = a_trace;
@@ -812,13 +1130,16 @@ int qhb_vm_start(const struct qhb_vm_opts *o, struct qhb_vm_info *info,
 		argv[n++] = o->extra[i];
 	argv[n] = NULL;
 
-	pid = vm_spawn((char *const *)argv, info->qemu_log, 0, e);
+	watch.info = info;
+	watch.cg = cg.ndirs > 0 ? &cg : NULL;
+	pid = vm_spawn((char *const *)argv, info->qemu_log, 0, &watch, e);
+	qhb_cgroup_close(&cg);
 	if (pid < 0)
 		goto out;
 	info->pid = pid;
 	if (vm_write_info(info, append, e) < 0) {
 		kill((pid_t)pid, SIGKILL);
-		waitpid((pid_t)pid, NULL, 0);
+		wait_gone(pid, info->qmp, VM_SIGNAL_WAIT_MS);
 		goto out;
 	}
 	/* Others may look now: the pid file tells them it is ours. */
@@ -827,6 +1148,11 @@ int qhb_vm_start(const struct qhb_vm_opts *o, struct qhb_vm_info *info,
 	if (vm_wait_qmp(info, o->timeout_ms > 0 ? o->timeout_ms :
 	    VM_QMP_TIMEOUT_MS, e) < 0)
 		goto out;
+	if (info->cgroup == QHB_CGROUP_SYSTEMD)
+		vm_scope_dirs(info, append);
+	/* QEMU made them with its umask; they are ours alone, as the RAM */
+	chmod(info->qmp, 0600);
+	chmod(info->ctl, 0600);
 	info->alive = 1;
 	rc = 0;
 out:
@@ -935,7 +1261,8 @@ int qhb_vm_list(struct qhb_vm_info **list, size_t *n, struct qhb_err *e)
 	}
 	while ((d = readdir(dp)) != NULL) {
 		if (qhb_vm_name_check(d->d_name, NULL) < 0 ||
-		    qhb_vm_find(d->d_name, &info, NULL) < 0 || !info.alive)
+		    qhb_vm_find(d->d_name, &info, NULL) < 0 ||
+		    (!info.alive && info.exit[0] == '\0'))
 			continue;
 		if (count == cap) {
 			cap = cap ? cap * 2 : 8;
@@ -1075,7 +1402,7 @@ int qhb_vm_record(const struct qhb_vm_record_opts *o, struct qhb_writer *w,
 	argv[1] = "-plugin";
 	argv[2] = arg;
 	memcpy(argv + 3, o->argv + 1, (size_t)(o->argc - 1) * sizeof(*argv));
-	pid = vm_spawn(argv, NULL, o->out_to_err, e);
+	pid = vm_spawn(argv, NULL, o->out_to_err, NULL, e);
 	free(argv);
 	if (pid < 0) {
 		qhb_ring_close(&r, 1);

@@ -8,6 +8,14 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 guest=${QHB_GUEST_DIR:-$top/build/guest}
 VM=qhbt-$$-$(date +%s)
 uid=$(id -u)
+# who QEMU runs as: as root, the qhb user where there is one, else nobody
+if [ "$uid" -ne 0 ]; then
+	user=$(id -un)
+elif id qhb >/dev/null 2>&1; then
+	user=qhb
+else
+	user=nobody
+fi
 trap 'qhb-vm stop "$VM" >/dev/null 2>&1; rm -rf "$T_TMP"' EXIT
 trap 'exit 1' INT TERM
 
@@ -45,7 +53,7 @@ ground_truth() {
 
 listed() {
 	qhb-vm list >"$T_TMP/list"
-	grep -Eq "^$VM [0-9]+ 128M running\$" "$T_TMP/list" ||
+	grep -Eq "^$VM [0-9]+ 128M running user=$user\$" "$T_TMP/list" ||
 		die "not listed: $(cat "$T_TMP/list")"
 }
 
@@ -71,18 +79,44 @@ qmp_status() {
 	expect_err 'invalid JSON' qhb-vm qmp "$VM" '{"execute":'
 	# Pause and resume through the JSON form.
 	qhb-vm qmp "$VM" '{"execute": "stop"}' >/dev/null
-	qhb-vm list | grep -Eq "^$VM [0-9]+ 128M paused\$"
+	qhb-vm list | grep -Eq "^$VM [0-9]+ 128M paused user=$user\$"
 	qhb-vm qmp "$VM" cont >/dev/null
-	qhb-vm list | grep -Eq "^$VM [0-9]+ 128M running\$"
+	qhb-vm list | grep -Eq "^$VM [0-9]+ 128M running user=$user\$"
 }
 
 ram_file() {
 	ram=$(qhb-vm ram "$VM")
 	[ "$ram" = "/dev/shm/qhb-$uid-$VM.ram" ] || die "ram path $ram"
 	[ -f "$ram" ] || die "$ram missing"
-	[ "$(stat -c %a "$ram")" = 600 ] || die "mode $(stat -c %a "$ram")"
+	# 0600, or 0640 for the qhb group where there is one: never others'
+	if getent group qhb >/dev/null; then
+		[ "$(stat -c %a:%G "$ram")" = 640:qhb ] ||
+			die "mode $(stat -c %a:%G "$ram")"
+	else
+		[ "$(stat -c %a "$ram")" = 600 ] || die "mode $(stat -c %a "$ram")"
+	fi
 	[ "$(stat -c %s "$ram")" = 134217728 ] || die "size $(stat -c %s "$ram")"
 	[ -S "$(qhb-vm qmp-path "$VM")" ] || die "no QMP socket"
+}
+
+# QEMU sandboxed always, and unprivileged when started as root; status
+# says who it runs as; nothing of it in /dev/shm is open to others.
+isolated() {
+	pid=$(cat "$(dirname "$(qhb-vm qmp-path "$VM")")/pid")
+	grep -q '^Seccomp:[[:space:]]*2$' "/proc/$pid/status" ||
+		die "not sandboxed: $(grep Seccomp "/proc/$pid/status")"
+	quid=$(awk '/^Uid:/ { print $2 }' "/proc/$pid/status")
+	[ "$quid" = "$(id -u "$user")" ] || die "QEMU runs as uid $quid"
+	[ "$uid" -ne 0 ] || [ "$quid" -ne 0 ] || die "QEMU runs as root"
+	qhb-vm status "$VM" | grep -q "\"user\": \"$user\"" ||
+		die "status: $(qhb-vm status "$VM")"
+	qhb-vm status "$VM" | grep -q '"cgroup": "none"'
+	[ "$(stat -c %a "$(qhb-vm qmp-path "$VM")")" = 600 ] ||
+		die "QMP socket mode $(stat -c %a "$(qhb-vm qmp-path "$VM")")"
+	for f in "/dev/shm/qhb-$uid-$VM".*; do
+		[ $(($(stat -c %#a "$f") & 7)) -eq 0 ] ||
+			die "$f: mode $(stat -c %a "$f")"
+	done
 }
 
 start_twice() {
@@ -172,6 +206,7 @@ t list listed
 t status status_json
 t qmp qmp_status
 t ram ram_file
+t isolated isolated
 t start_twice start_twice
 t usage_errors usage_errors
 t wait_timeout wait_timeout
