@@ -230,6 +230,41 @@ static void no_divide_error(const struct qhb_x86sem_form *f, uint64_t *r,
 	}
 }
 
+/* Register i's value in vector state s: random, an edge value (shift
+ * counts at and past a lane's width among them), a random number of low
+ * bits, or for a lane bytes that are pshufb indices, half of them with
+ * bit 7 set. */
+static uint64_t vec_value(uint64_t *seed, unsigned s, int i)
+{
+	uint64_t x = rng(seed);
+
+	switch (s % 4) {
+	case 1: return edge[x % (sizeof(edge) / 8)];
+	case 2: return x & ((1ULL << (x % 64)) - 1);
+	case 3: return i >= QHB_PCPU_XMM ? x & 0x8f8f8f8f8f8f8f8fULL : x;
+	default: return x;
+	}
+}
+
+/* The harness's two pages at codeaddr (0: anywhere), writable until
+ * mprotect; NULL when they cannot be mapped there. */
+static uint8_t *code_page(uint8_t *buf, uint64_t codeaddr)
+{
+	uint8_t *code;
+
+	if (codeaddr == 0)
+		codeaddr = (uint64_t)(uintptr_t)buf + BUFSIZE + 65536;
+	/* inside the reservation around buf, never over buf */
+	if (codeaddr < (uint64_t)(uintptr_t)buf - RESERVE / 2 + 4096 ||
+	    codeaddr > (uint64_t)(uintptr_t)buf + RESERVE / 2 - 65536 ||
+	    (codeaddr + 8192 > (uint64_t)(uintptr_t)buf &&
+	    codeaddr < (uint64_t)(uintptr_t)buf + BUFSIZE))
+		return NULL;
+	code = mmap((void *)(uintptr_t)codeaddr, 8192, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	return code == MAP_FAILED ? NULL : code;
+}
+
 static int check_vec_form(const struct qhb_x86sem_form *f,
     const struct qhb_learn_entry *en, uint8_t *buf, unsigned nstates,
     uint64_t *seed, struct counts *k);
@@ -271,17 +306,7 @@ static int check_form(const struct qhb_x86sem_form *f,
 		end = at + f->len;
 		codeaddr = (win + 4096 - (uint64_t)m->disp - end) & ~4095ULL;
 	}
-	if (codeaddr == 0)
-		codeaddr = (uint64_t)(uintptr_t)buf + BUFSIZE + 65536;
-	/* inside the reservation around buf, never over buf */
-	if (codeaddr < (uint64_t)(uintptr_t)buf - RESERVE / 2 + 4096 ||
-	    codeaddr > (uint64_t)(uintptr_t)buf + RESERVE / 2 - 65536 ||
-	    (codeaddr + 8192 > (uint64_t)(uintptr_t)buf &&
-	    codeaddr < (uint64_t)(uintptr_t)buf + BUFSIZE))
-		return -1;
-	code = mmap((void *)(uintptr_t)codeaddr, 8192, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
-	if (code == MAP_FAILED)
+	if ((code = code_page(buf, codeaddr)) == NULL)
 		return -1;
 	len = emit(code + codeoff, f->bytes, f->len, &at);
 	(void)len;
@@ -614,17 +639,9 @@ static int check_vec_form(const struct qhb_x86sem_form *f,
 		codeaddr = (win + 4096 - (uint64_t)m->disp - (at + f->len)) &
 		    ~4095ULL;
 	}
-	if (codeaddr == 0)
-		codeaddr = (uint64_t)(uintptr_t)buf + BUFSIZE + 65536;
-	if (codeaddr < (uint64_t)(uintptr_t)buf - RESERVE / 2 + 4096 ||
-	    codeaddr > (uint64_t)(uintptr_t)buf + RESERVE / 2 - 65536 ||
-	    (codeaddr + 8192 > (uint64_t)(uintptr_t)buf &&
-	    codeaddr < (uint64_t)(uintptr_t)buf + BUFSIZE))
+	if ((code = code_page(buf, codeaddr)) == NULL)
 		return -1;
-	code = mmap((void *)(uintptr_t)codeaddr, 8192, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
-	if (code == MAP_FAILED)
-		return -1;
+	codeaddr = (uint64_t)(uintptr_t)code;
 	/* a rip-relative operand aligned by where the harness starts */
 	off = (16 - ((codeaddr + at + f->len + (uint64_t)m->disp) & 15)) & 15;
 	if (m->kind == QHB_X86SEM_REG || m->base != QHB_PCPU_RIP)
@@ -650,17 +667,9 @@ static int check_vec_form(const struct qhb_x86sem_form *f,
 		uint8_t memval[16] = { 0 }, opnd[16] = { 0 };
 		int sfault = 0, bad = 0, nfault;
 
-		for (int i = 0; i < QHB_PCPU_NREG; i++) {
-			uint64_t x = rng(seed);
-
-			if (s % 3 == 1)
-				x = edge[x % (sizeof(edge) / 8)];
-			else if (s % 3 == 2)
-				x &= (1ULL << (x % 64)) - 1;
-			st.r[i] = x;
-		}
-		for (int i = QHB_PCPU_SCRATCH; i < QHB_PCPU_XMM; i++)
-			st.r[i] = 0;
+		for (int i = 0; i < QHB_PCPU_NREG; i++)
+			st.r[i] = i >= QHB_PCPU_SCRATCH && i < QHB_PCPU_XMM ? 0 :
+			    vec_value(seed, s, i);
 		st.r[QHB_PCPU_FLAGS] = (rng(seed) & QHB_RFLAGS_ARITH) | 2;
 		st.r[QHB_PCPU_RIP] = rip;
 		for (int i = 0; i < WINSIZE; i++)
@@ -671,12 +680,10 @@ static int check_vec_form(const struct qhb_x86sem_form *f,
 			/* an aligned operand: aligned but every fourth */
 			if (f->valign)
 				t = (t & ~15ULL) | (s % 4 == 3 ? 1 + rng(seed) % 15 : 0);
-			if (place(m, st.r, t) < 0)
-				goto out;
-			ea = addr_of(m, st.r);
-			if (ea - win > WINSIZE - 16) {
-				fprintf(stderr, "%s: cannot place the operand "
-				    "(%#" PRIx64 ")\n", f->text, ea);
+			if (place(m, st.r, t) < 0 ||
+			    (ea = addr_of(m, st.r)) - win > WINSIZE - 16) {
+				fprintf(stderr, "%s: no room for the operand in "
+				    "the window\n", f->text);
 				goto out;
 			}
 			memcpy(opnd, pwin + (ea - win), 16);

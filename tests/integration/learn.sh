@@ -65,10 +65,14 @@ eval_states() {
 	grep -q '"rcx":"0x2",.*"rsi":"0x1001","rdi":"0x1009",.*"mem":"00010203040506070009","fault":false}$' "$T_TMP/m"
 }
 
-native() {
+build_native() {
 	cc -O2 -std=gnu11 -D_GNU_SOURCE -iquote "$top/common" -o "$T_TMP/native" \
 		"$top/tests/learn-native.c" "$top/build/obj/libqhb.a" \
 		-ljansson -lz3 -lZydis -lxxhash -lzstd -lm
+}
+
+native() {
+	build_native
 	"$T_TMP/native" "$lib" 400 >"$T_TMP/n"
 	cat "$T_TMP/n"
 	# the forms above and rep movsb of eval_states
@@ -211,9 +215,7 @@ vector() {
 	qhb-learn -q --library "$vl" --verify >"$T_TMP/vv"
 	test "$(grep -c '"proven":true' "$T_TMP/vv")" -eq 26
 	! grep -q '"proven":false' "$T_TMP/vv"
-	cc -O2 -std=gnu11 -D_GNU_SOURCE -iquote "$top/common" -o "$T_TMP/native" \
-		"$top/tests/learn-native.c" "$top/build/obj/libqhb.a" \
-		-ljansson -lz3 -lZydis -lxxhash -lzstd -lm
+	build_native
 	"$T_TMP/native" "$vl" 400 >"$T_TMP/vn"
 	cat "$T_TMP/vn"
 	grep -q '^forms 26 memory 8 skipped 0 .* mismatches 0 x86sem-mismatches 0 instances [1-9][0-9]*$' "$T_TMP/vn"
