@@ -143,6 +143,7 @@ static int entry_no_effect(json_t *v)
 		return 0;
 	return f.wregs == 0 && f.fwrite == 0 && !f.mem.write &&
 	    f.div_src == QHB_X86SEM_NOREG && f.vec == QHB_X86SEM_VNONE &&
+	    f.sys == QHB_X86SEM_SYS_NONE &&
 	    (f.mem.kind == QHB_X86SEM_REG || f.mem.kind == QHB_X86SEM_MEMOP);
 }
 

@@ -661,6 +661,164 @@ static unsigned string_program(const struct qhb_x86sem_form *f,
 	return bad ? 0 : n;
 }
 
+/* r28 := 1 when CPL (cs & 3) > IOPL (rflags bits 12..13): the privilege
+ * check of cli, sti and in.  Flags untouched. */
+static int fault_above_iopl(struct qhb_pcpu_insn *p, unsigned *n)
+{
+	int bad = 0;
+
+	bad |= emit(p, n, "and.64 r17, r%d, #3", QHB_PCPU_CS);
+	bad |= emit(p, n, "ext.8 r20, r16, #12");
+	bad |= emit(p, n, "and.64 r20, r20, #3");
+	bad |= emit(p, n, "sub.64 r20, r20, r17");
+	bad |= emit(p, n, "shr.64 r20, r20, #63");
+	bad |= emit(p, n, "sel.64 r28, r20, r20");
+	return bad;
+}
+
+/* r17 := 1 when CPL > 0, else 0; with r28 := 1 then when set. */
+static int fault_user(struct qhb_pcpu_insn *p, unsigned *n, int set)
+{
+	int bad = 0;
+
+	bad |= emit(p, n, "and.64 r17, r%d, #3", QHB_PCPU_CS);
+	bad |= emit(p, n, "neg.64 r17, r17, r17");
+	bad |= emit(p, n, "shr.64 r17, r17, #63");
+	if (set)
+		bad |= emit(p, n, "sel.64 r28, r17, r17");
+	return bad;
+}
+
+/* The system forms' programs (x86sem.h), whole (pushfq and popfq with
+ * their memory access): the effect first, the fault register last.
+ * Returns the length, 0 when the form has none. */
+static unsigned system_program(const struct qhb_x86sem_form *f,
+    struct qhb_pcpu_insn *p)
+{
+	unsigned n = 0, env = QHB_PCPU_ENV;
+	int bad = 0;
+
+	switch (f->sys) {
+	case QHB_X86SEM_CLI: case QHB_X86SEM_STI:
+		bad |= emit(p, &n, f->sys == QHB_X86SEM_CLI ?
+		    "and.64 r16, r16, #-513" : "or.64 r16, r16, #512");
+		bad |= fault_above_iopl(p, &n);
+		break;
+	case QHB_X86SEM_CLAC: case QHB_X86SEM_STAC:
+		/* #UD at CPL > 0 or with CR4.SMAP (r39 bit 21) clear */
+		bad |= emit(p, &n, f->sys == QHB_X86SEM_CLAC ?
+		    "and.64 r16, r16, #-262145" : "or.64 r16, r16, #262144");
+		bad |= fault_user(p, &n, 0);
+		bad |= emit(p, &n, "ext.8 r20, r%u, #21", env);
+		bad |= emit(p, &n, "and.64 r20, r20, #1");
+		bad |= emit(p, &n, "xor.64 r20, r20, #1");
+		bad |= emit(p, &n, "or.64 r17, r17, r20");
+		bad |= emit(p, &n, "sel.64 r28, r17, r17");
+		break;
+	case QHB_X86SEM_CLD: case QHB_X86SEM_STD:
+		bad |= emit(p, &n, f->sys == QHB_X86SEM_CLD ?
+		    "and.64 r16, r16, #-1025" : "or.64 r16, r16, #1024");
+		break;
+	case QHB_X86SEM_PUSHF:
+		/* the image without VM and RF */
+		bad |= emit(p, &n, "and.64 r18, r16, #-196609");
+		bad |= emit(p, &n, "st.64 r4, r18, #-8");
+		bad |= emit(p, &n, "sub.64 r4, r4, #8");
+		break;
+	case QHB_X86SEM_POPF:
+		/* the bits that change: 0x247fd5 less IOPL (0x3000) at
+		 * CPL > 0 and less IF (0x200) at CPL > IOPL; the arithmetic
+		 * flags always change, so the comparisons may write them */
+		bad |= emit(p, &n, "ld.64 r18, r4, #0");
+		bad |= emit(p, &n, "and.64f r17, r%d, #3", QHB_PCPU_CS);
+		bad |= emit(p, &n, "cc.8 r23, r0, #5");
+		bad |= emit(p, &n, "ext.8 r20, r16, #12");
+		bad |= emit(p, &n, "and.64 r20, r20, #3");
+		bad |= emit(p, &n, "sub.8f r20, r20, r17");
+		bad |= emit(p, &n, "cc.8 r21, r0, #2");
+		bad |= emit(p, &n, "mul.16 r23, r23, #12288");
+		bad |= emit(p, &n, "mul.16 r21, r21, #512");
+		bad |= emit(p, &n, "or.64 r21, r21, r23");
+		bad |= emit(p, &n, "xor.64 r21, r21, #2392021");
+		/* rflags ^= (popped ^ rflags) & mask; RF cleared */
+		bad |= emit(p, &n, "xor.64 r18, r18, r16");
+		bad |= emit(p, &n, "and.64 r18, r18, r21");
+		bad |= emit(p, &n, "xor.64 r16, r16, r18");
+		bad |= emit(p, &n, "and.64 r16, r16, #-65537");
+		bad |= emit(p, &n, "add.64 r4, r4, #8");
+		break;
+	case QHB_X86SEM_MOVSEG:
+		if (f->sys_bits == 16)
+			bad |= emit(p, &n, "ins.16 r%u, r%u, #0", f->sys_reg,
+			    f->sys_seg);
+		else
+			bad |= emit(p, &n, "mov.16 r%u, r%u, r%u", f->sys_reg,
+			    f->sys_seg, f->sys_seg);
+		break;
+	case QHB_X86SEM_SWAPGS:
+		bad |= emit(p, &n, "mov.64 r17, r%d, r%d", QHB_PCPU_GSBASE,
+		    QHB_PCPU_GSBASE);
+		bad |= emit(p, &n, "mov.64 r%d, r%d, r%d", QHB_PCPU_GSBASE,
+		    QHB_PCPU_KGSBASE, QHB_PCPU_KGSBASE);
+		bad |= emit(p, &n, "mov.64 r%d, r17, r17", QHB_PCPU_KGSBASE);
+		bad |= fault_user(p, &n, 1);
+		break;
+	case QHB_X86SEM_RDTSC:
+		bad |= emit(p, &n, "mov.32 r0, r%u, r%u", env, env);
+		bad |= emit(p, &n, "ext.32 r2, r%u, #32", env);
+		bad |= fault_user(p, &n, 1);
+		break;
+	case QHB_X86SEM_IN:
+		if (f->sys_bits == 32)
+			bad |= emit(p, &n, "mov.32 r0, r%u, r%u", env, env);
+		else
+			bad |= emit(p, &n, "ins.%u r0, r%u, #0", f->sys_bits, env);
+		bad |= fault_above_iopl(p, &n);
+		break;
+	default:
+		return 0;
+	}
+	return bad ? 0 : n;
+}
+
+static unsigned vector_program(const struct qhb_x86sem_form *f,
+    struct qhb_pcpu_insn *p);
+
+/* A form whose program is fixed, not searched (the string operations,
+ * the system forms, the vector forms): proven whole, against memory when
+ * it has a memory access.  Returns 0 (r says whether it was proven), or
+ * -1 with e when the program does not fit. */
+static int prove_fixed(struct z *z, const struct qhb_x86sem_form *f,
+    const struct qhb_synth_opts *o, struct qhb_synth_result *r,
+    struct qhb_err *e)
+{
+	const char *what = f->sys ? "system" : f->vec != QHB_X86SEM_VNONE ?
+	    "vector" : "string";
+	char why[128] = "";
+	int pr;
+
+	r->iterations = 1;
+	r->n = f->sys ? system_program(f, r->prog) :
+	    f->vec != QHB_X86SEM_VNONE ? vector_program(f, r->prog) :
+	    string_program(f, r->prog);
+	if (r->n == 0)
+		return qhb_err_set(e, "%s: the %s program does not fit",
+		    f->text, what);
+	pr = z_check(z, r->prog, r->n, has_mem(f), 0, o->timeout_ms, NULL,
+	    &r->solver_seconds, why, sizeof(why));
+	if (pr == 1) {
+		r->status = QHB_SYNTH_PROVEN;
+		return 0;
+	}
+	if (pr < 0)
+		snprintf(r->reason, sizeof(r->reason), "%s", why);
+	else
+		snprintf(r->reason, sizeof(r->reason), "the %s program is not "
+		    "equivalent", what);
+	r->n = 0;
+	return 0;
+}
+
 /* The text of an immediate operand of microcode: parameter k ("P0"), or
  * the constant v when k < 0. */
 static void imm_text(int k, int64_t v, char *buf, size_t size)
@@ -991,30 +1149,8 @@ int qhb_synth_form(const struct qhb_x86sem_form *f,
 	s->f = f;
 	s->z = &z;
 	s->budget = o->budget;
-	if (is_string(f) || f->vec != QHB_X86SEM_VNONE) {
-		char why[128] = "";
-		int pr;
-
-		/* a fixed program, proven for every value of the
-		 * parameters: against memory when it has an operand there */
-		r->iterations = 1;
-		if ((r->n = f->vec != QHB_X86SEM_VNONE ? vector_program(f,
-		    r->prog) : string_program(f, r->prog)) == 0) {
-			qhb_err_set(e, "%s: the %s program does not fit",
-			    f->text, is_string(f) ? "string" : "vector");
-			goto out;
-		}
-		pr = z_check(&z, r->prog, r->n, has_mem(f), 0, o->timeout_ms, NULL,
-		    &r->solver_seconds, why, sizeof(why));
-		if (pr == 1)
-			r->status = QHB_SYNTH_PROVEN;
-		else
-			snprintf(r->reason, sizeof(r->reason), pr < 0 ? "%s" :
-			    "the %s program is not equivalent", pr < 0 ? why :
-			    is_string(f) ? "string" : "vector");
-		if (pr != 1)
-			r->n = 0;
-		rv = 0;
+	if (is_string(f) || f->sys || f->vec != QHB_X86SEM_VNONE) {
+		rv = prove_fixed(&z, f, o, r, e);
 		goto out;
 	}
 	s->seencap = 1u << 20;

@@ -485,6 +485,79 @@ static int decode_vec(struct qhb_x86sem_form *f,
 	return 0;
 }
 
+/* The system forms (x86sem.h): 1 when in is one (f filled in, or marked
+ * unsupported), 0 when not. */
+static int decode_system(struct qhb_x86sem_form *f,
+    const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops)
+{
+	static const struct { ZydisMnemonic m; int sys; } t[] = {
+		{ ZYDIS_MNEMONIC_CLI, QHB_X86SEM_CLI },
+		{ ZYDIS_MNEMONIC_STI, QHB_X86SEM_STI },
+		{ ZYDIS_MNEMONIC_CLAC, QHB_X86SEM_CLAC },
+		{ ZYDIS_MNEMONIC_STAC, QHB_X86SEM_STAC },
+		{ ZYDIS_MNEMONIC_CLD, QHB_X86SEM_CLD },
+		{ ZYDIS_MNEMONIC_STD, QHB_X86SEM_STD },
+		{ ZYDIS_MNEMONIC_PUSHFQ, QHB_X86SEM_PUSHF },
+		{ ZYDIS_MNEMONIC_POPFQ, QHB_X86SEM_POPF },
+		{ ZYDIS_MNEMONIC_SWAPGS, QHB_X86SEM_SWAPGS },
+		{ ZYDIS_MNEMONIC_RDTSC, QHB_X86SEM_RDTSC },
+		{ ZYDIS_MNEMONIC_IN, QHB_X86SEM_IN },
+	};
+	unsigned g, lo, bits;
+	int sys = 0;
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (in->mnemonic == t[i].m)
+			sys = t[i].sys;
+	/* the state has one environment input, the TSC; rdtscp's ecx
+	 * (IA32_TSC_AUX) would be a second */
+	if (in->mnemonic == ZYDIS_MNEMONIC_RDTSCP ||
+	    in->mnemonic == ZYDIS_MNEMONIC_RDPID)
+		return unsupported(f, "IA32_TSC_AUX is not in the state"), 1;
+	if (in->mnemonic == ZYDIS_MNEMONIC_MOV &&
+	    in->operand_count_visible == 2 &&
+	    ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+	    ZydisRegisterGetClass(ops[1].reg.value) == ZYDIS_REGCLASS_SEGMENT) {
+		if (ops[0].type != ZYDIS_OPERAND_TYPE_REGISTER ||
+		    reg_gpr(ops[0].reg.value, &g, &lo, &bits) < 0 || lo != 0)
+			return unsupported(f, "mov of a selector to memory not "
+			    "modelled"), 1;
+		f->sys = QHB_X86SEM_MOVSEG;
+		f->sys_reg = g;
+		f->sys_bits = bits;
+		/* Zydis numbers es cs ss ds fs gs as x86 encodes them */
+		f->sys_seg = QHB_PCPU_SEG + (unsigned)(ops[1].reg.value -
+		    ZYDIS_REGISTER_ES);
+		f->regs = f->wregs = 1u << g;
+		return 1;
+	}
+	if (sys == 0)
+		return 0;
+	if (in->attributes & (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE |
+	    ZYDIS_ATTRIB_HAS_REPNE | ZYDIS_ATTRIB_HAS_LOCK))
+		return unsupported(f, "prefix not modelled"), 1;
+	f->sys = sys;
+	if (sys == QHB_X86SEM_PUSHF || sys == QHB_X86SEM_POPF) {
+		f->mem.kind = sys == QHB_X86SEM_PUSHF ? QHB_X86SEM_PUSH :
+		    QHB_X86SEM_POP;
+		f->mem.read = sys == QHB_X86SEM_POPF;
+		f->mem.write = sys == QHB_X86SEM_PUSHF;
+		f->mem.base = 4;
+		f->mem.disp = sys == QHB_X86SEM_PUSHF ? -8 : 0;
+		f->mem.bits = 64;
+		f->regs = f->wregs = 1u << 4;
+	} else if (sys == QHB_X86SEM_RDTSC) {
+		f->wregs = 1u << 0 | 1u << 2;
+	} else if (sys == QHB_X86SEM_IN) {
+		if (ops[0].type != ZYDIS_OPERAND_TYPE_REGISTER ||
+		    reg_gpr(ops[0].reg.value, &g, &lo, &bits) < 0)
+			return unsupported(f, "odd in"), 1;
+		f->sys_bits = bits;
+		f->regs = f->wregs = 1u << 0;
+	}
+	return 1;
+}
+
 static int decode_form(const void *code, size_t n, struct qhb_x86sem_form *f,
     ZydisDecodedInstruction *inp, ZydisDecodedOperand *ops,
     struct qhb_err *e)
@@ -515,6 +588,8 @@ static int decode_form(const void *code, size_t n, struct qhb_x86sem_form *f,
 		return unsupported(f, "VEX form: it zeroes the ymm upper half, "
 		    "which the state does not hold");
 	if (decode_vec(f, &in, ops) < 0 || f->vec != QHB_X86SEM_VNONE)
+		return 0;
+	if (decode_system(f, &in, ops))
 		return 0;
 	if (in.mnemonic == ZYDIS_MNEMONIC_IDIV)
 		return unsupported(f, "signed divide not modelled");
@@ -1073,6 +1148,118 @@ static void build_vec(Z3_context c, const struct qhb_x86sem_form *f,
 	}
 }
 
+/*
+ * The system forms.  CPL is cs & 3 (r33), IOPL rflags bits 12..13.
+ */
+#define RF_IF 0x200ULL
+#define RF_DF 0x400ULL
+#define RF_RF 0x10000ULL
+#define RF_VM 0x20000ULL
+#define RF_AC 0x40000ULL
+
+/* The bits of rflags popfq (64-bit operand size) changes, from the SDM's
+ * POPF pseudocode: at CPL 0 every flag but RF, VM, VIF and VIP (bits 16,
+ * 17, 19, 20: RF is cleared, the others unaffected); at CPL > 0 not IOPL
+ * either; at CPL > IOPL not IF either.  The reserved bits (1, 3, 5, 15,
+ * 22..63) are unaffected: 1 reads 1, the others 0, in a real rflags. */
+#define POPF_CPL0 0x247fd5ULL
+#define POPF_IOPL (POPF_CPL0 & ~0x3000ULL)
+#define POPF_USER (POPF_IOPL & ~RF_IF)
+
+static Z3_ast set_bits(Z3_context c, Z3_ast v, uint64_t bits, int on)
+{
+	return on ? Z3_mk_bvor(c, v, BV(bits, 64)) :
+	    Z3_mk_bvand(c, v, BV(~bits, 64));
+}
+
+/* The registers, rflags whole, memval and the fault of a system form
+ * into s->o.  Returns 0, or -1 when f is not one. */
+static int build_system(struct sem *s, const struct qhb_x86sem_form *f)
+{
+	Z3_context c = s->c;
+	Z3_ast *in = s->in, fl = in[QHB_PCPU_FLAGS], r, a2[2];
+	struct qhb_x86sem_out *o = s->o;
+	Z3_ast cpl = EXT(1, 0, in[QHB_PCPU_CS]), iopl = EXT(13, 12, fl);
+	Z3_ast user = Z3_mk_not(c, Z3_mk_eq(c, cpl, BV(0, 2)));
+	Z3_ast above = Z3_mk_bvugt(c, cpl, iopl);
+	Z3_ast env = in[QHB_PCPU_ENV];
+
+	r = fl;
+	switch (f->sys) {
+	case QHB_X86SEM_CLI: case QHB_X86SEM_STI:
+		/* at CPL > IOPL x86 raises #GP, or with CR4.PVI changes VIF:
+		 * either way the machine's, not the microcode's */
+		o->fault = above;
+		r = set_bits(c, fl, RF_IF, f->sys == QHB_X86SEM_STI);
+		break;
+	case QHB_X86SEM_CLAC: case QHB_X86SEM_STAC:
+		a2[0] = user;
+		a2[1] = Z3_mk_eq(c, BIT(env, 21), BV(0, 1));
+		o->fault = Z3_mk_or(c, 2, a2);
+		r = set_bits(c, fl, RF_AC, f->sys == QHB_X86SEM_STAC);
+		break;
+	case QHB_X86SEM_CLD: case QHB_X86SEM_STD:
+		r = set_bits(c, fl, RF_DF, f->sys == QHB_X86SEM_STD);
+		break;
+	case QHB_X86SEM_PUSHF:
+		o->reg[4] = Z3_mk_bvsub(c, in[4], BV(8, 64));
+		o->memval = set_bits(c, fl, RF_VM | RF_RF, 0);
+		break;
+	case QHB_X86SEM_POPF: {
+		Z3_ast m = Z3_mk_ite(c, Z3_mk_not(c, user), BV(POPF_CPL0, 64),
+		    Z3_mk_ite(c, above, BV(POPF_USER, 64), BV(POPF_IOPL, 64)));
+		Z3_ast v = in[QHB_X86SEM_MEMREG];
+
+		o->reg[4] = Z3_mk_bvadd(c, in[4], BV(8, 64));
+		r = Z3_mk_bvor(c, Z3_mk_bvand(c, v, m),
+		    Z3_mk_bvand(c, fl, Z3_mk_bvnot(c, m)));
+		r = set_bits(c, r, RF_RF, 0);
+		break;
+	}
+	case QHB_X86SEM_MOVSEG: {
+		/* 16 bits merge; 32 and 64 zero-extend (the SDM leaves the
+		 * upper bytes of a 32-bit destination implementation
+		 * dependent: zeros since the P6, and learn-native checks it on
+		 * this CPU) */
+		Z3_ast v = EXT(15, 0, in[f->sys_seg]);
+		unsigned g = f->sys_reg;
+
+		o->reg[g] = f->sys_bits == 16 ? insert(c, in[g], v, 0, 16) :
+		    Z3_mk_zero_ext(c, 48, v);
+		break;
+	}
+	case QHB_X86SEM_SWAPGS:
+		o->fault = user;
+		o->sys[QHB_PCPU_GSBASE] = in[QHB_PCPU_KGSBASE];
+		o->sys[QHB_PCPU_KGSBASE] = in[QHB_PCPU_GSBASE];
+		break;
+	case QHB_X86SEM_RDTSC:
+		/* CR4.TSD is not in the state: at CPL > 0 it may #GP, so a
+		 * fault there (the machine runs it), exact at CPL 0 */
+		o->fault = user;
+		o->reg[0] = Z3_mk_zero_ext(c, 32, EXT(31, 0, env));
+		o->reg[2] = Z3_mk_zero_ext(c, 32, EXT(63, 32, env));
+		break;
+	case QHB_X86SEM_IN: {
+		/* at CPL > IOPL the I/O permission bitmap, not in the state,
+		 * decides whether it is #GP */
+		unsigned w = f->sys_bits;
+		Z3_ast v = EXT(w - 1, 0, env);
+
+		o->fault = above;
+		o->reg[0] = w == 32 ? Z3_mk_zero_ext(c, 32, v) :
+		    insert(c, in[0], v, 0, w);
+		break;
+	}
+	default:
+		return -1;
+	}
+	o->rflags = r;
+	for (int i = 0; i < 6; i++)
+		setf(s, i, BIT(r, qhb_z3bv_flag_pos[i]));
+	return 0;
+}
+
 int qhb_x86sem_build(Z3_context c, const struct qhb_x86sem_form *f,
     Z3_ast in[], struct qhb_x86sem_out *o, struct qhb_err *e)
 {
@@ -1112,6 +1299,10 @@ int qhb_x86sem_build(Z3_context c, const struct qhb_x86sem_form *f,
 		o->addr = address(c, f, in);
 		o->memval = EXT(f->mem.bits - 1, 0, in[QHB_X86SEM_MEMREG]);
 	}
+	if (f->sys && build_system(&s, f) < 0)
+		return qhb_err_set(e, "%s: not modelled", f->text);
+	if (f->sys)
+		return 0;
 	for (unsigned i = 0; i < n && i < 3; i++) {
 		if (get_opnd(&ops[i], w, &op[i]) < 0)
 			return qhb_err_set(e, "%s: operand %u not modelled",

@@ -28,6 +28,16 @@
  * and EVEX forms are not modelled: a VEX.128 write zeroes the upper half
  * of the ymm register, which the state does not hold.
  *
+ * The system forms (enum qhb_x86sem_sys) read and write the state beyond
+ * the general registers: rflags whole (o->rflags), the selectors, the
+ * bases and IA32_KERNEL_GS_BASE (o->sys), and the environment input r39
+ * (pixelcpu.h), what the machine gives them: rdtsc the TSC, in the
+ * port's value, clac and stac CR4.  Where x86 raises an exception, or
+ * where the state cannot tell whether it does (CR4.TSD for rdtsc at
+ * CPL > 0, the I/O permission bitmap for in and CR4.PVI for cli and sti
+ * at CPL > IOPL), o->fault holds: the machine runs the instruction, so
+ * what the state does not hold never makes a wrong answer.
+ *
  * Memory is an array from 64-bit address to byte (z3bv's, the same the
  * Pixel CPU's semantics read and write).  A memory operand is seen two
  * ways: by qhb_x86sem_build as a register (its value before the
@@ -68,6 +78,32 @@
 #define QHB_X86SEM_NPARAM 2     /* a displacement and an immediate */
 #define QHB_X86SEM_PARAM0 QHB_PCPU_NREG  /* in[PARAM0 + k]: parameter k */
 #define QHB_X86SEM_NIN (QHB_X86SEM_PARAM0 + QHB_X86SEM_NPARAM)
+
+/* The system forms: they read and write what the integer forms do not
+ * (rflags beyond the six flags, the selectors, IA32_KERNEL_GS_BASE, the
+ * environment input r39 of pixelcpu.h), each with its fault condition,
+ * and their microcode is a fixed program. */
+enum qhb_x86sem_sys {
+	QHB_X86SEM_SYS_NONE,
+	QHB_X86SEM_CLI,         /* IF := 0; #GP when CPL > IOPL */
+	QHB_X86SEM_STI,         /* IF := 1; #GP when CPL > IOPL */
+	QHB_X86SEM_CLAC,        /* AC := 0; #UD when CPL > 0 or CR4.SMAP
+	                         * (bit 21 of r39: CR4) is 0 */
+	QHB_X86SEM_STAC,        /* AC := 1; the same #UD */
+	QHB_X86SEM_CLD,         /* DF := 0 */
+	QHB_X86SEM_STD,         /* DF := 1 */
+	QHB_X86SEM_PUSHF,       /* pushfq: rflags without VM and RF to
+	                         * [rsp - 8] */
+	QHB_X86SEM_POPF,        /* popfq: the bits CPL and IOPL let change */
+	QHB_X86SEM_MOVSEG,      /* mov r16/r32/r64, sreg */
+	QHB_X86SEM_SWAPGS,      /* gs base <-> IA32_KERNEL_GS_BASE; #UD when
+	                         * CPL > 0 */
+	QHB_X86SEM_RDTSC,       /* edx:eax := r39 (the TSC); a fault when
+	                         * CPL > 0, where CR4.TSD may make it #GP */
+	QHB_X86SEM_IN,          /* al/ax/eax := r39 (the port's value); a
+	                         * fault when CPL > IOPL, where the I/O
+	                         * permission bitmap decides */
+};
 
 enum qhb_x86sem_kind {
 	QHB_X86SEM_REG,         /* no memory access */
@@ -132,6 +168,11 @@ struct qhb_x86sem_form {
 	unsigned div_src;               /* div: its divisor's register,
 	                                 * QHB_X86SEM_MEMREG (else NOREG) */
 	unsigned div_bits;              /* div: its operand width */
+	int sys;                        /* enum qhb_x86sem_sys */
+	unsigned sys_reg, sys_bits;     /* mov r, sreg: the GPR and its
+	                                 * width, sys_seg the selector's
+	                                 * register; in: the width */
+	unsigned sys_seg;
 	struct qhb_x86sem_mem mem;
 	unsigned vec;                   /* enum qhb_x86sem_vec */
 	unsigned vdst, vsrc;            /* vector form's operands: an xmm's

@@ -17,15 +17,18 @@
  * against the one-iteration microcode run as many times (QEMU runs the
  * instruction once per iteration).
  *
- * usage: learn-native LIBRARY [STATES [break-params|break-vector]]
- * prints one summary line (and one of the vector forms when there are
- * any); exit 1 on any mismatch.  With break-params, each
+ * The system forms (cli, popfq, rdtsc, ...) are checked on their own, see
+ * check_system.
+ *
+ * The vector forms (movdqa, pshufb, ...) too, see check_vec_form.
+ *
+ * usage: learn-native LIBRARY [STATES [break-params|break-system|
+ * break-vector]] prints one summary line (and one of the vector forms
+ * when there are any); exit 1 on any mismatch.  With break-params, each
  * parameterized form's template is bound to its parameter plus 8 while
  * the bytes keep the parameter: the check must then find mismatches,
  * which shows it is not blind to a wrong address (on the demo's library
- * at --hot 1000, 4 states a form: 0 mismatches, 4575 with break-params).
- * With break-vector, each vector form runs without the last instruction
- * of its program, and each must be caught.  Built by
+ * at --hot 1000, 4 states a form: 0 mismatches, 4575 with break-params).  Built by
  * tests/integration/learn.sh.
  */
 #include <asm/prctl.h>
@@ -56,7 +59,7 @@ static const unsigned flag_pos[6] = { 0, 2, 4, 6, 7, 11 };
 
 /* What the harness keeps at fixed addresses while the instruction runs. */
 static struct {
-	uint64_t rsp, state, rax, flags;
+	uint64_t rsp, state, rax, flags, rflags;
 } g;
 
 static uint64_t rng(uint64_t *x)
@@ -128,8 +131,14 @@ static size_t emit(uint8_t *p, const uint8_t *insn, unsigned len, size_t *at)
 	p[n++] = 0x48;                                  /* mov rax, [g.rsp] */
 	p[n++] = 0xa1;
 	n = put64(p, n, (uint64_t)(uintptr_t)&g.rsp);
-	memcpy(p + n, (const uint8_t[]){ 0x48, 0x89, 0xc4, 0xfc }, 4);
-	n += 4;                                         /* mov rsp, rax; cld */
+	memcpy(p + n, (const uint8_t[]){ 0x48, 0x89, 0xc4, 0x9c, 0x58 }, 5);
+	n += 5;                                 /* mov rsp, rax; pushfq; pop rax */
+	p[n++] = 0x48;                          /* mov [g.rflags], rax */
+	p[n++] = 0xa3;
+	n = put64(p, n, (uint64_t)(uintptr_t)&g.rflags);
+	/* push 2; popfq: DF and AC clear again for C */
+	memcpy(p + n, (const uint8_t[]){ 0x6a, 0x02, 0x9d }, 3);
+	n += 3;
 	memcpy(p + n, pops, sizeof(pops));
 	n += sizeof(pops);
 	p[n++] = 0xc3;
@@ -143,6 +152,7 @@ static const uint64_t edge[] = { 0, 1, 2, 7, 8, 9, 15, 16, 31, 32, 33, 63,
 
 struct counts {
 	unsigned forms, memforms, skipped, mism, semmism, instances;
+	unsigned sysforms, syscaught;
 	unsigned vforms, caught;        /* vector forms, broken ones caught */
 	unsigned vfaults;               /* states where the CPU raised #GP */
 	uint64_t states;
@@ -230,6 +240,50 @@ static void no_divide_error(const struct qhb_x86sem_form *f, uint64_t *r,
 	}
 }
 
+/* The free inputs of the x86 model: r0..r79, then the parameters (free
+ * in the model, this instance's when run). */
+static void z3_inputs(Z3_context c, Z3_ast *in)
+{
+	for (int i = 0; i < QHB_PCPU_NREG; i++) {
+		char nm[8];
+
+		snprintf(nm, sizeof(nm), "r%d", i);
+		in[i] = Z3_mk_const(c, Z3_mk_string_symbol(c, nm),
+		    Z3_mk_bv_sort(c, 64));
+	}
+	for (int i = 0; i < QHB_X86SEM_NPARAM; i++)
+		in[QHB_X86SEM_PARAM0 + i] = Z3_mk_const(c,
+		    Z3_mk_string_symbol(c, i ? "p1" : "p0"), Z3_mk_bv_sort(c, 64));
+}
+
+/* A Z3 context and the model's inputs in it. */
+static Z3_context z3_open(Z3_ast *in)
+{
+	Z3_config cfg = Z3_mk_config();
+	Z3_context c = Z3_mk_context(cfg);
+
+	Z3_del_config(cfg);
+	z3_inputs(c, in);
+	return c;
+}
+
+/* This process's selectors es cs ss ds fs gs, as r32..r37 hold them. */
+static uint64_t sel[6];
+
+static void read_selectors(void)
+{
+	uint16_t v[6];
+
+	__asm__ volatile("mov %%es, %0" : "=rm"(v[0]));
+	__asm__ volatile("mov %%cs, %0" : "=rm"(v[1]));
+	__asm__ volatile("mov %%ss, %0" : "=rm"(v[2]));
+	__asm__ volatile("mov %%ds, %0" : "=rm"(v[3]));
+	__asm__ volatile("mov %%fs, %0" : "=rm"(v[4]));
+	__asm__ volatile("mov %%gs, %0" : "=rm"(v[5]));
+	for (int i = 0; i < 6; i++)
+		sel[i] = v[i];
+}
+
 /* Register i's value in vector state s: random, an edge value (shift
  * counts at and past a lane's width among them), a random number of low
  * bits, or for a lane bytes that are pshufb indices, half of them with
@@ -285,7 +339,6 @@ static int check_form(const struct qhb_x86sem_form *f,
 	void (*run)(uint64_t *);
 	struct qhb_x86sem_out o;
 	struct qhb_err e = { 0 };
-	Z3_config cfg;
 	Z3_context c;
 	Z3_ast in[QHB_X86SEM_NIN];
 	int rv = -1;
@@ -313,20 +366,7 @@ static int check_form(const struct qhb_x86sem_form *f,
 	rip = (uint64_t)(uintptr_t)code + at + f->len;
 	mprotect(code, 8192, PROT_READ | PROT_EXEC);
 	run = (void (*)(uint64_t *))(void *)code;
-	cfg = Z3_mk_config();
-	c = Z3_mk_context(cfg);
-	Z3_del_config(cfg);
-	for (int i = 0; i < QHB_PCPU_NREG; i++) {
-		char nm[8];
-
-		snprintf(nm, sizeof(nm), "r%d", i);
-		in[i] = Z3_mk_const(c, Z3_mk_string_symbol(c, nm),
-		    Z3_mk_bv_sort(c, 64));
-	}
-	/* the parameters: free in the model, this instance's when run */
-	for (int i = 0; i < QHB_X86SEM_NPARAM; i++)
-		in[QHB_X86SEM_PARAM0 + i] = Z3_mk_const(c,
-		    Z3_mk_string_symbol(c, i ? "p1" : "p0"), Z3_mk_bv_sort(c, 64));
+	c = z3_open(in);
 	if (!string && qhb_x86sem_build(c, f, in, &o, &e) < 0) {
 		fprintf(stderr, "%s: %s\n", f->text, e.msg);
 		goto out;
@@ -354,6 +394,8 @@ static int check_form(const struct qhb_x86sem_form *f,
 		    (string && rng(seed) % 2 ? 0x400 : 0);
 		st.r[QHB_PCPU_RIP] = rip;
 		st.r[QHB_PCPU_FSBASE] = 0;
+		memcpy(&st.r[QHB_PCPU_SEG], sel, sizeof(sel));
+		memset(&st.r[QHB_PCPU_RSVD], 0, 8 * 8);
 		st.r[QHB_PCPU_GSBASE] = rng(seed) & 0xffff;
 		for (int i = 0; i < WINSIZE; i++)
 			pwin[i] = (uint8_t)rng(seed);
@@ -470,31 +512,221 @@ out:
 }
 
 /*
+ * The system forms (x86sem.h), at CPL 3 as this test runs: cli, sti,
+ * clac, stac, swapgs and in fault natively (SIGSEGV for #GP, SIGILL for
+ * #UD, caught on an alternate stack) and their microcode must set r28;
+ * the others must give the CPU's registers, all of its rflags and its
+ * memory, with random arithmetic flags, DF and AC (popfq pops random
+ * bits but TF and NT, which would trap).  rdtsc runs natively and its
+ * microcode then runs with r39 set from that edx:eax and cs at ring 0
+ * (0x10): it must give the CPU's registers; with this process's cs
+ * (ring 3) it must fault, as CR4.TSD is not in the state.  The x86 model
+ * is checked against the CPU as well.  With break-system each program
+ * runs without its last instruction, and every form must then be caught.
+ */
+static int break_system;
+static sigjmp_buf fault_jmp;
+static volatile sig_atomic_t armed;
+
+static void on_fault(int sig)
+{
+	if (armed)
+		siglongjmp(fault_jmp, sig);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void fault_handlers(void)
+{
+	static uint8_t alt[65536];
+	stack_t ss = { .ss_sp = alt, .ss_size = sizeof(alt) };
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_fault;
+	sa.sa_flags = SA_ONSTACK | SA_NODEFER;
+	sigaltstack(&ss, NULL);
+	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGILL, &sa, NULL);
+	sigaction(SIGBUS, &sa, NULL);
+}
+
+static uint64_t z3_value(Z3_context c, Z3_ast t, Z3_ast *in, Z3_ast *to)
+{
+	uint64_t u = 0;
+
+	Z3_get_numeral_uint64(c, Z3_simplify(c, Z3_substitute(c, t,
+	    QHB_X86SEM_NIN, in, to)), &u);
+	return u;
+}
+
+/* The x86 model against what the CPU did: 1 when it disagrees. */
+static int model_differs(Z3_context c, const struct qhb_x86sem_out *o,
+    Z3_ast *in, const struct qhb_pcpu_state *st, int faulted,
+    const uint64_t *nat, uint64_t rflags, const uint8_t *pushed)
+{
+	Z3_ast to[QHB_X86SEM_NIN], f;
+	uint64_t u;
+
+	for (int i = 0; i < QHB_PCPU_NREG; i++)
+		to[i] = Z3_mk_unsigned_int64(c, st->r[i], Z3_mk_bv_sort(c, 64));
+	for (int i = 0; i < QHB_X86SEM_NPARAM; i++)
+		to[QHB_X86SEM_PARAM0 + i] = to[0];
+	f = Z3_simplify(c, Z3_substitute(c, o->fault, QHB_X86SEM_NIN, in, to));
+	if ((Z3_get_bool_value(c, f) == Z3_L_TRUE) != faulted)
+		return 1;
+	if (faulted)
+		return 0;
+	for (int i = 0; i < 16; i++)
+		if (z3_value(c, o->reg[i], in, to) != nat[i])
+			return 1;
+	if (z3_value(c, o->rflags, in, to) != rflags)
+		return 1;
+	if (pushed != NULL) {
+		memcpy(&u, pushed, 8);
+		if (z3_value(c, o->memval, in, to) != u)
+			return 1;
+	}
+	return 0;
+}
+
+static int check_system(const struct qhb_x86sem_form *f,
+    const struct qhb_learn_entry *en, uint8_t *buf, unsigned nstates,
+    uint64_t *seed, struct counts *k)
+{
+	uint64_t win = (uint64_t)(uintptr_t)buf + WINOFF;
+	uint64_t codeaddr = (uint64_t)(uintptr_t)buf + BUFSIZE + 65536;
+	int faults = f->sys == QHB_X86SEM_CLI || f->sys == QHB_X86SEM_STI ||
+	    f->sys == QHB_X86SEM_CLAC || f->sys == QHB_X86SEM_STAC ||
+	    f->sys == QHB_X86SEM_SWAPGS || f->sys == QHB_X86SEM_IN;
+	size_t n = break_system && en->n > 0 ? en->n - 1 : en->n, at;
+	static uint8_t pwin[WINSIZE];
+	struct qhb_x86sem_out o;
+	struct qhb_err e = { 0 };
+	Z3_ast in[QHB_X86SEM_NIN];
+	Z3_context c;
+	void (*run)(uint64_t *);
+	uint8_t *code;
+	unsigned mism = k->mism;
+
+	code = mmap((void *)(uintptr_t)codeaddr, 8192, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	if (code == MAP_FAILED)
+		return -1;
+	emit(code, f->bytes, f->len, &at);
+	mprotect(code, 8192, PROT_READ | PROT_EXEC);
+	run = (void (*)(uint64_t *))(void *)code;
+	c = z3_open(in);
+	if (qhb_x86sem_build(c, f, in, &o, &e) < 0) {
+		fprintf(stderr, "%s: %s\n", f->text, e.msg);
+		Z3_del_context(c);
+		return -1;
+	}
+	k->forms++;
+	k->memforms += f->mem.kind != QHB_X86SEM_REG;
+	k->sysforms++;
+	for (unsigned s = 0; s < nstates; s++) {
+		struct qhb_pcpu_state st, in0;
+		struct qhb_pcpu_mem pm = { win, WINSIZE, 0, pwin };
+		uint64_t nat[17], rsp, pop;
+		volatile int faulted = 0;
+		int bad = 0;
+
+		for (int i = 0; i < QHB_PCPU_NREG; i++) {
+			uint64_t x = rng(seed);
+
+			st.r[i] = s % 3 == 1 ? edge[x % (sizeof(edge) / 8)] : x;
+		}
+		st.r[QHB_PCPU_FLAGS] = (rng(seed) & (QHB_RFLAGS_ARITH | 0x400 |
+		    (faults ? 0 : 0x240000))) | 0x202;
+		st.r[QHB_PCPU_FAULT] = 0;
+		memcpy(&st.r[QHB_PCPU_SEG], sel, sizeof(sel));
+		memset(&st.r[QHB_PCPU_RSVD], 0, 8 * 8);
+		/* an 8-aligned stack in the window (AC may be set) */
+		rsp = win + 2048 + (rng(seed) % 2048 & ~7ULL);
+		st.r[4] = rsp;
+		for (int i = 0; i < WINSIZE; i++)
+			pwin[i] = (uint8_t)rng(seed);
+		pop = rng(seed) & ~0x4100ULL;
+		if (f->sys == QHB_X86SEM_POPF)
+			memcpy(pwin + (rsp - win), &pop, 8);
+		memcpy(buf + WINOFF, pwin, WINSIZE);
+		memcpy(nat, st.r, sizeof(nat));
+		armed = 1;
+		if (sigsetjmp(fault_jmp, 1) == 0)
+			run(nat);
+		else
+			faulted = 1;
+		armed = 0;
+		nat[0] = g.rax;
+		if (f->sys == QHB_X86SEM_RDTSC && !faulted) {
+			/* the machine's TSC, as the runner gives it */
+			st.r[QHB_PCPU_ENV] = (nat[2] & 0xffffffff) << 32 |
+			    (nat[0] & 0xffffffff);
+			in0 = st;
+			qhb_pcpu_run_mem(en->prog, n, &in0, NULL);
+			if (in0.r[QHB_PCPU_FAULT] != 1)
+				bad = 1;
+			st.r[QHB_PCPU_CS] = 0x10;
+		}
+		if (f->sys == QHB_X86SEM_POPF)
+			st.r[QHB_X86SEM_MEMREG] = pop;
+		in0 = st;
+		k->semmism += model_differs(c, &o, in, &st, faulted, nat,
+		    g.rflags, f->sys == QHB_X86SEM_PUSHF ? buf + WINOFF +
+		    (rsp - 8 - win) : NULL);
+		qhb_pcpu_run_mem(en->prog, n, &st, &pm);
+		k->states++;
+		if (faulted) {
+			bad |= st.r[QHB_PCPU_FAULT] != 1;
+		} else {
+			bad |= st.r[QHB_PCPU_FAULT] != 0;
+			bad |= st.r[QHB_PCPU_FLAGS] != g.rflags;
+			for (int i = 0; i < 16; i++)
+				bad |= st.r[i] != nat[i];
+			for (int i = QHB_PCPU_FSBASE; i < QHB_PCPU_NREG; i++)
+				bad |= st.r[i] != in0.r[i];
+			bad |= pm.fault || memcmp(pwin, buf + WINOFF, WINSIZE) != 0;
+		}
+		if (bad) {
+			if (k->mism < 10)
+				fprintf(stderr, "mismatch: %s: state %u: %s, r28 "
+				    "%" PRIu64 ", rflags native %#" PRIx64 " pixel "
+				    "%#" PRIx64 "\n", f->text, s, faulted ?
+				    "faults natively" : "runs natively",
+				    st.r[QHB_PCPU_FAULT], g.rflags,
+				    st.r[QHB_PCPU_FLAGS]);
+			k->mism++;
+		}
+	}
+	k->syscaught += k->mism > mism;
+	Z3_del_context(c);
+	mmap(code, 8192, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED |
+	    MAP_NORESERVE, -1, 0);
+	return 0;
+}
+
+/*
  * Vector forms: the harness above with xmm0..xmm15 loaded from the state
  * (nat[32..63], the Pixel CPU's r48..r79) before the general registers
  * and saved after them; a #GP (movdqa of a misaligned address) comes
- * back as SIGSEGV, on an alternate stack (rsp is the state's), and must
- * be the Pixel CPU's r28 and x86sem's fault.
+ * back as SIGSEGV, caught as the system forms' faults are
+ * (fault_handlers), and must be the Pixel CPU's r28 and x86sem's fault.
  */
 #define VEC_NAT 64
-
-static sigjmp_buf vec_jmp;
-
-static void vec_fault(int sig)
-{
-	(void)sig;
-	siglongjmp(vec_jmp, 1);
-}
 
 /* Runs the harness on nat; 1 when the instruction faulted (the flags
  * then as they were: DF cleared again for the C code). */
 static int vec_run(void (*run)(uint64_t *), uint64_t *nat)
 {
-	if (sigsetjmp(vec_jmp, 1) != 0) {
+	armed = 1;
+	if (sigsetjmp(fault_jmp, 1) != 0) {
+		armed = 0;
 		__asm__ volatile("cld");
 		return 1;
 	}
 	run(nat);
+	armed = 0;
 	nat[0] = g.rax;
 	nat[16] = (g.flags >> 8 & 0xd5) | (g.flags & 1) << 11;
 	return 0;
@@ -615,11 +847,9 @@ static int check_vec_form(const struct qhb_x86sem_form *f,
 {
 	const struct qhb_x86sem_mem *m = &f->mem;
 	uint64_t win = (uint64_t)(uintptr_t)buf + WINOFF, codeaddr = 0, rip;
-	static uint8_t pwin[WINSIZE], altstack[65536];
+	static uint8_t pwin[WINSIZE];
 	struct qhb_pcpu_insn prog[QHB_PCPU_MAXPROG];
 	unsigned np = en->n, mism = 0;
-	struct sigaction sa = { 0 }, old;
-	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack) };
 	void (*run)(uint64_t *);
 	Z3_config cfg;
 	Z3_context c;
@@ -650,10 +880,6 @@ static int check_vec_form(const struct qhb_x86sem_form *f,
 	rip = (uint64_t)(uintptr_t)code + off + at + f->len;
 	run = (void (*)(uint64_t *))(void *)(code + off);
 	mprotect(code, 8192, PROT_READ | PROT_EXEC);
-	sigaltstack(&ss, NULL);
-	sa.sa_handler = vec_fault;
-	sa.sa_flags = SA_ONSTACK | SA_NODEFER;
-	sigaction(SIGSEGV, &sa, &old);
 	cfg = Z3_mk_config();
 	c = Z3_mk_context(cfg);
 	Z3_del_config(cfg);
@@ -734,7 +960,6 @@ static int check_vec_form(const struct qhb_x86sem_form *f,
 	rv = 0;
 out:
 	Z3_del_context(c);
-	sigaction(SIGSEGV, &old, NULL);
 	mmap(code, 8192, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED |
 	    MAP_NORESERVE, -1, 0);
 	if (rv < 0)
@@ -802,11 +1027,14 @@ int main(int argc, char **argv)
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: learn-native LIBRARY [STATES "
-		    "[break-params]]\n");
+		    "[break-params|break-system]]\n");
 		return 1;
 	}
 	break_params = argc > 3 && strcmp(argv[3], "break-params") == 0;
+	break_system = argc > 3 && strcmp(argv[3], "break-system") == 0;
 	break_vector = argc > 3 && strcmp(argv[3], "break-vector") == 0;
+	read_selectors();
+	fault_handlers();
 	if (qhb_learn_lib_open(&lib, argv[1], &e) < 0) {
 		fprintf(stderr, "learn-native: %s: %s\n", argv[1], e.msg);
 		return 1;
@@ -835,6 +1063,11 @@ int main(int argc, char **argv)
 			continue;
 		if (qhb_learn_get(&lib, &f, &en, &e) != 1 || !en.proven)
 			continue;
+		if (f.sys) {
+			if (check_system(&f, &en, buf, nstates, &seed, &k) < 0)
+				k.skipped++;
+			continue;
+		}
 		if (check_form(&f, &en, buf, nstates, &seed, &k) < 0) {
 			if (getenv("LEARN_NATIVE_VERBOSE"))
 				fprintf(stderr, "skipped: %s\n", f.text);
@@ -843,8 +1076,9 @@ int main(int argc, char **argv)
 		check_params(&f, &en, buf, nstates, &seed, &k);
 	}
 	printf("forms %u memory %u skipped %u states %" PRIu64 " mismatches %u "
-	    "x86sem-mismatches %u instances %u\n", k.forms, k.memforms,
-	    k.skipped, k.states, k.mism, k.semmism, k.instances);
+	    "x86sem-mismatches %u instances %u system %u caught %u\n", k.forms,
+	    k.memforms, k.skipped, k.states, k.mism, k.semmism, k.instances,
+	    k.sysforms, k.syscaught);
 	if (k.vforms > 0)
 		printf("vector forms %u faults %u broken %u caught %u\n",
 		    k.vforms, k.vfaults, break_vector ? k.vforms : 0, k.caught);

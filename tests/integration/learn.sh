@@ -34,9 +34,9 @@ learn_forms() {
 }
 
 fallbacks() {
-	qhb-learn -q --library "$lib" --learn 0f31 >"$T_TMP/f"
-	grep -q '"form":"rdtsc",.*"status":"fallback".*"reason":"mnemonic not modelled"' "$T_TMP/f"
-	expect_err 'falls back to QEMU' sh -c "echo '{}' | qhb-learn -q --library '$lib' --eval 0f31"
+	qhb-learn -q --library "$lib" --learn 0fa2 >"$T_TMP/f"
+	grep -q '"form":"cpuid",.*"status":"fallback".*"reason":"mnemonic not modelled"' "$T_TMP/f"
+	expect_err 'falls back to QEMU' sh -c "echo '{}' | qhb-learn -q --library '$lib' --eval 0fa2"
 }
 
 eval_states() {
@@ -76,7 +76,7 @@ native() {
 	"$T_TMP/native" "$lib" 400 >"$T_TMP/n"
 	cat "$T_TMP/n"
 	# the forms above and rep movsb of eval_states
-	grep -q '^forms 36 memory 13 skipped 0 .* mismatches 0 x86sem-mismatches 0 instances [1-9][0-9]*$' "$T_TMP/n"
+	grep -q '^forms 36 memory 13 skipped 0 .* mismatches 0 x86sem-mismatches 0 instances [1-9][0-9]* system 0 caught 0$' "$T_TMP/n"
 	# not blind: each parameterized template bound to a wrong address
 	# (its parameter + 8) must be caught
 	"$T_TMP/native" "$lib" 50 break-params >"$T_TMP/nb" 2>/dev/null && die "a wrong address went unnoticed"
@@ -218,7 +218,7 @@ vector() {
 	build_native
 	"$T_TMP/native" "$vl" 400 >"$T_TMP/vn"
 	cat "$T_TMP/vn"
-	grep -q '^forms 26 memory 8 skipped 0 .* mismatches 0 x86sem-mismatches 0 instances [1-9][0-9]*$' "$T_TMP/vn"
+	grep -q '^forms 26 memory 8 skipped 0 .* mismatches 0 x86sem-mismatches 0 instances [1-9][0-9]* system 0 caught 0$' "$T_TMP/vn"
 	grep -q '^vector forms [0-9]* faults [1-9][0-9]* broken 0 caught 0$' "$T_TMP/vn"
 	"$T_TMP/native" "$vl" 50 break-vector >"$T_TMP/vb" 2>/dev/null && die "a broken vector form went unnoticed"
 	cat "$T_TMP/vb"
@@ -272,6 +272,69 @@ errors() {
 	qhb-learn --bogus 2>&1 | grep -q '^usage: qhb-learn'
 }
 
+# The system forms: rflags whole, the selectors, swapgs, the environment
+# input r39 (rdtsc's TSC, in's port value), each with its fault.
+sysforms="fa fb 0f01ca 0f01cb fc fd 9c 9d 8cd0 8cc8 668cd0 488cc8 0f01f8 0f31
+e442 ec 66ed ed"
+# sys_eval HEX STATE...: the states HEX's microcode computes, in $T_TMP/t
+sys_eval() {
+	f=$1
+	shift
+	printf '%s\n' "$@" | qhb-learn -q --library "$slib" --eval "$f" >"$T_TMP/t"
+}
+
+system_forms() {
+	slib=$T_TMP/sys.json
+	qhb-learn -q --library "$slib" --learn $sysforms >"$T_TMP/s"
+	test "$(grep -c '"status":"proven"' "$T_TMP/s")" -eq 18
+	grep -q '"form":"mov eax, ss".*"microcode":\["mov.16 r0, r34, r34"\]' "$T_TMP/s"
+	# rdtsc: edx:eax from r39 at ring 0, upper halves 0; at ring 3
+	# (CR4.TSD unknown) a fault
+	sys_eval 0f31 '{"env":"0x1122334455667788","cs":"0x10","rax":"0xffffffffffffffff","rdx":"0xffffffffffffffff"}' \
+		'{"env":"0x5","cs":"0x33"}'
+	test "$(sed -n 1p "$T_TMP/t")" = '{"rax":"0x55667788","rcx":"0x0","rdx":"0x11223344","rbx":"0x0","rsp":"0x0","rbp":"0x0","rsi":"0x0","rdi":"0x0","r8":"0x0","r9":"0x0","r10":"0x0","r11":"0x0","r12":"0x0","r13":"0x0","r14":"0x0","r15":"0x0","rflags":"0x0","cs":"0x10","env":"0x1122334455667788"}'
+	sed -n 2p "$T_TMP/t" | grep -q '"exception":true}$'
+	# in al, 0x42: the port's value at CPL <= IOPL, a fault above
+	sys_eval e442 '{"env":"0xab","cs":"0x33","rflags":"0x3202","rax":"0x1234"}' '{"env":"0xab","cs":"0x33","rflags":"0x202"}'
+	grep -q '^{"rax":"0x12ab",.*"rflags":"0x3202","cs":"0x33","env":"0xab"}$' "$T_TMP/t"
+	grep -q '"rflags":"0x202","cs":"0x33","env":"0xab","exception":true}$' "$T_TMP/t"
+	# popfq at ring 3, IOPL 0: IF and IOPL kept, RF cleared, the rest
+	# popped; at ring 0 IF and IOPL popped too
+	sys_eval 9d '{"rsp":"0x1000","rflags":"0x202","cs":"0x33","mem_base":"0x1000","mem":"d5ff370000000000"}' \
+		'{"rsp":"0x1000","rflags":"0x202","cs":"0x10","mem_base":"0x1000","mem":"d5ff370000000000"}'
+	grep -q '"rsp":"0x1008",.*"rflags":"0x244fd7","cs":"0x33",' "$T_TMP/t"
+	grep -q '"rsp":"0x1008",.*"rflags":"0x247fd7","cs":"0x10",' "$T_TMP/t"
+	# swapgs exchanges the gs bases at ring 0
+	sys_eval 0f01f8 '{"cs":"0x10","gs_base":"0x1","kernel_gs_base":"0xffff888000000000"}'
+	grep -q '"gs_base":"0xffff888000000000","cs":"0x10","kernel_gs_base":"0x1"}$' "$T_TMP/t"
+	# this CPU agrees, faults included; and the check is not blind: each
+	# program without its last instruction must be caught
+	"$T_TMP/native" "$slib" 300 >"$T_TMP/sn"
+	cat "$T_TMP/sn"
+	grep -q '^forms 18 memory 2 skipped 0 .* mismatches 0 x86sem-mismatches 0 instances 0 system 18 caught 0$' "$T_TMP/sn"
+	"$T_TMP/native" "$slib" 30 break-system >"$T_TMP/snb" 2>/dev/null && die "a broken system form went unnoticed"
+	cat "$T_TMP/snb"
+	grep -q ' system 18 caught 18$' "$T_TMP/snb"
+	# the Vulkan interpreter gives the same states, the registers beyond
+	# r31 included
+	if echo '{}' | qvk --library "$slib" --eval 90 --gpu 2>&1 >/dev/null | grep -q 'Vulkan)$'; then
+		awk 'BEGIN { srand(5); n = split("rax rcx rdx rsp gs_base es cs ss ds fs gs kernel_gs_base env r40 r48 r63 r79", r)
+			for (i = 0; i < 100; i++) { s = "{"
+				for (k = 1; k <= n; k++) { v = sprintf("%x%07x", int(rand() * 2^28), int(rand() * 2^28))
+					if (r[k] == "cs") v = i % 2 ? "33" : "10"
+					if (r[k] == "rsp") v = sprintf("%x", 4096 + 8 * int(rand() * 8))
+					s = s sprintf("\"%s\":\"0x%s\",", r[k], v) }
+				m = ""; for (k = 0; k < 64; k++) m = m sprintf("%02x", int(rand() * 256))
+				print s sprintf("\"rflags\":\"0x%x\",\"mem_base\":\"0x1000\",\"mem\":\"%s\"}", 2 + int(rand() * 2^22), m) } }' >"$T_TMP/ss"
+		for f in $sysforms; do
+			qhb-learn -q --library "$slib" --eval "$f" <"$T_TMP/ss" >"$T_TMP/c"
+			qvk -q --library "$slib" --eval "$f" --gpu <"$T_TMP/ss" >"$T_TMP/g"
+			test "$(wc -l <"$T_TMP/c")" -eq 100
+			cmp "$T_TMP/c" "$T_TMP/g" || die "cpu and gpu differ on $f"
+		done
+	fi
+}
+
 t learn_forms learn_forms
 t fallbacks fallbacks
 t eval_states eval_states
@@ -282,3 +345,4 @@ t addresses addresses
 t jobs jobs
 t vector vector
 t errors errors
+t system_forms system_forms
