@@ -959,13 +959,15 @@ static int check_vec_form(const struct qhb_x86sem_form *f,
 		fprintf(stderr, "not caught: %s\n", f->text);
 	rv = 0;
 out:
-	Z3_del_context(c);
+	/* the pages given back, the form counted as a vector form or not
+	 * at all */
 	mmap(code, 8192, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED |
 	    MAP_NORESERVE, -1, 0);
-	if (rv < 0)
-		k->forms--, k->memforms -= m->kind != QHB_X86SEM_REG;
-	else
+	Z3_del_context(c);
+	if (rv == 0)
 		k->vforms++;
+	else
+		k->forms--, k->memforms -= m->kind != QHB_X86SEM_REG;
 	return rv;
 }
 
