@@ -4,8 +4,8 @@
  * interpreter's (pixelcpu.c), flags and the fault register r28 included.
  * synth proves programs against x86sem with it.
  *
- * A state is QHB_PCPU_NREG terms of 64 bits, as in pixelcpu.h.  Memory is a
- * z3bv array (qhb_z3bv_mem_sort), read and written little endian.  Terms
+ * A state is QHB_PCPU_NREG terms of 64 bits, as in pixelcpu.h.  Memory
+ * is a z3bv array (qhb_z3bv_mem_sort), read and written little endian.  Terms
  * are built in the caller's context; nothing here fails (Z3 reports its
  * errors through the context's error handler).  DIVU and REMU build the
  * same terms as x86sem's div, so that Z3 sees the two equal.
@@ -23,7 +23,8 @@
  * Functions used to run a program symbolically.  p must be valid
  * (qhb_pcpu_check).
  */
-/* Runs p on st[0..QHB_PCPU_NREG - 1] in place; loads read 0 and stores write nothing. */
+/* Runs p on st[0..QHB_PCPU_NREG - 1] in place; loads read 0 and stores
+ * write nothing. */
 void qhb_pixelsem_run(Z3_context c, const struct qhb_pcpu_insn *p,
     size_t n, Z3_ast st[QHB_PCPU_NREG]);
 /* The same against the memory *mem, in place, with parameter Pk of a

@@ -148,7 +148,7 @@ CEOF
 	cat "$T_TMP/r"
 	! grep -q ':-' "$T_TMP/r"
 	grep -q '"instructions":18446744073709551615,' "$T_TMP/r"
-	grep -q '"count":18446744073709551615,"reason":"not learned"' "$T_TMP/r"
+	grep -q '"count":18446744073709551615,"lost":18446744073709551615,"reason":"not learned"' "$T_TMP/r"
 	# learned, every block is covered: the covered sum saturates too
 	qhb-learn -q --library "$T_TMP/b.json" --hot 1 "$T_TMP/big.qhb" >/dev/null
 	qhb-learn --library "$T_TMP/b.json" --report "$T_TMP/big.qhb" >"$T_TMP/r"
