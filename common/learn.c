@@ -142,7 +142,8 @@ static int entry_no_effect(json_t *v)
 	if (qhb_x86sem_decode(b, n / 2, &f, &ie) < 0 || !f.ok)
 		return 0;
 	return f.wregs == 0 && f.fwrite == 0 && !f.mem.write &&
-	    f.div_src == QHB_X86SEM_NOREG && f.sys == QHB_X86SEM_SYS_NONE &&
+	    f.div_src == QHB_X86SEM_NOREG && f.vec == QHB_X86SEM_VNONE &&
+	    f.sys == QHB_X86SEM_SYS_NONE &&
 	    (f.mem.kind == QHB_X86SEM_REG || f.mem.kind == QHB_X86SEM_MEMOP);
 }
 

@@ -45,8 +45,10 @@
 
 /* 2: memory operands, push/pop, rep stos/movs, rip, fs and gs bases;
  * 3: pause, prefetch, cbw..cqo, bt, cmpxchg, fixed lea and push imm;
- * 4: div; 5: addresses as parameters (x86sem.h), keyed without them */
-#define QHB_LEARN_MODEL 6
+ * 4: div; 5: addresses as parameters (x86sem.h), keyed without them;
+ * 7: the vector forms (legacy SSE on xmm), whose fallbacks are tried
+ * again */
+#define QHB_LEARN_MODEL 7
 
 struct qhb_learn_lib {
 	void *root;               /* json_t * */

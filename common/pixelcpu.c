@@ -12,6 +12,7 @@ static const char *const op_names[QHB_PCPU_NOPS] = {
 	"mov", "add", "adc", "sub", "sbb", "and", "or", "xor", "not", "neg",
 	"shl", "shr", "sar", "rol", "ror", "mul", "sext", "ins", "ext",
 	"bswap", "cc", "sel", "ld", "st", "divu", "remu", "nop",
+	"padd", "psll", "psrl", "pcmpeq", "pshufb", "pmskb",
 };
 
 const char *qhb_pcpu_opname(unsigned op)
@@ -67,6 +68,48 @@ static uint8_t *mem_byte(struct qhb_pcpu_mem *m, uint64_t addr)
 	if (m != NULL)
 		m->fault = 1;
 	return NULL;
+}
+
+/* The vector ops: lanes of W bits in 64 (see pixelcpu.h). */
+static uint64_t lanes(unsigned op, unsigned W, uint64_t x, uint64_t y)
+{
+	uint64_t M = W == 64 ? ~0ULL : (1ULL << W) - 1, r = 0, l, v;
+
+	for (unsigned i = 0; i < 64; i += W) {
+		l = (x >> i) & M;
+		v = (y >> i) & M;
+		switch (op) {
+		case QHB_PCPU_PADD: l = (l + v) & M; break;
+		case QHB_PCPU_PSLL: l = y >= W ? 0 : (l << y) & M; break;
+		case QHB_PCPU_PSRL: l = y >= W ? 0 : l >> y; break;
+		default: l = l == v ? M : 0; break;
+		}
+		r |= l << i;
+	}
+	return r;
+}
+
+static uint64_t pshufb(unsigned W, uint64_t x, uint64_t lo, uint64_t hi)
+{
+	uint64_t r = 0;
+
+	for (unsigned i = 0; i < W / 8; i++) {
+		unsigned k = (unsigned)(x >> (8 * i)) & 0xff;
+		uint64_t src = (k & 8) ? hi : lo;
+
+		if (!(k & 0x80))
+			r |= ((src >> (8 * (k & 7))) & 0xff) << (8 * i);
+	}
+	return r;
+}
+
+static uint64_t pmskb(unsigned W, uint64_t x)
+{
+	uint64_t r = 0;
+
+	for (unsigned i = 0; i < W / 8; i++)
+		r |= ((x >> (8 * i + 7)) & 1) << i;
+	return r;
 }
 
 void qhb_pcpu_step(const struct qhb_pcpu_insn *in, struct qhb_pcpu_state *s)
@@ -224,6 +267,19 @@ void qhb_pcpu_step_mem(const struct qhb_pcpu_insn *in,
 				*b = (uint8_t)(x >> (8 * i));
 		}
 		return;
+	case QHB_PCPU_PADD: case QHB_PCPU_PSLL: case QHB_PCPU_PSRL:
+	case QHB_PCPU_PCMPEQ:
+		fm = 0;
+		r = lanes(in->op, W, x, y);
+		break;
+	case QHB_PCPU_PSHUFB:
+		fm = 0;
+		r = pshufb(W, x, s->r[in->b], s->r[in->b + 1]);
+		break;
+	case QHB_PCPU_PMSKB:
+		fm = 0;
+		r = pmskb(W, x);
+		break;
 	default: /* NOP */
 		return;
 	}
@@ -273,6 +329,16 @@ int qhb_pcpu_check(const struct qhb_pcpu_insn *p, size_t n, struct qhb_err *e)
 		    in->fmask != 0)
 			return qhb_err_set(e, "instruction %zu: expected no flags "
 			    "on a load or store, got fmask %u", i, in->fmask);
+		if (in->op >= QHB_PCPU_PADD && in->op <= QHB_PCPU_PMSKB &&
+		    in->fmask != 0)
+			return qhb_err_set(e, "instruction %zu: expected no flags "
+			    "on a vector op, got fmask %u", i, in->fmask);
+		/* pshufb's table is the register pair r[b + 1]:r[b] */
+		if (in->op == QHB_PCPU_PSHUFB && (in->bimm != 0 ||
+		    in->b + 1 >= QHB_PCPU_NREG))
+			return qhb_err_set(e, "instruction %zu: expected pshufb's "
+			    "table in registers rB, rB+1 below %d", i,
+			    QHB_PCPU_NREG);
 	}
 	return 0;
 }

@@ -115,6 +115,15 @@ enum qhb_pcpu_op {
 	QHB_PCPU_DIVU,    /* (r[d]:x) / y, 2W by W bits; see below */
 	QHB_PCPU_REMU,    /* (r[d]:x) % y */
 	QHB_PCPU_NOP,
+	/* vector lanes: W-bit lanes side by side in 64 bits, no flags
+	 * (fmask 0), all 64 bits written (see man/pixel-cpu.7) */
+	QHB_PCPU_PADD,    /* each lane x + y */
+	QHB_PCPU_PSLL,    /* each lane of x << y (y unsigned; >= W: 0) */
+	QHB_PCPU_PSRL,    /* each lane of x >> y, logical (>= W: 0) */
+	QHB_PCPU_PCMPEQ,  /* each lane all ones where x's equals y's, else 0 */
+	QHB_PCPU_PSHUFB,  /* byte i < W/8: 0 if x's byte i has bit 7 set, else
+	                   * byte (x's byte i & 15) of r[b + 1]:r[b] */
+	QHB_PCPU_PMSKB,   /* bit i < W/8: bit 7 of x's byte i */
 	QHB_PCPU_NOPS
 };
 

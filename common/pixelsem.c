@@ -5,6 +5,57 @@
 
 #include "z3bv.h"
 
+/* The vector ops (pixelcpu.h): lanes of W bits side by side in 64. */
+static Z3_ast lanes(Z3_context c, unsigned op, unsigned W, Z3_ast x,
+    Z3_ast y)
+{
+	Z3_ast r = NULL, l, v, big = Z3_mk_bvuge(c, y, BV(W, 64));
+
+	for (unsigned i = 0; i < 64; i += W) {
+		l = EXT(i + W - 1, i, x);
+		v = EXT(i + W - 1, i, y);
+		if (op == QHB_PCPU_PADD)
+			l = Z3_mk_bvadd(c, l, v);
+		else if (op == QHB_PCPU_PSLL)
+			l = Z3_mk_ite(c, big, BV(0, W), Z3_mk_bvshl(c, l,
+			    EXT(W - 1, 0, y)));
+		else if (op == QHB_PCPU_PSRL)
+			l = Z3_mk_ite(c, big, BV(0, W), Z3_mk_bvlshr(c, l,
+			    EXT(W - 1, 0, y)));
+		else
+			l = Z3_mk_ite(c, Z3_mk_eq(c, l, v), BV(W == 64 ?
+			    ~0ULL : (1ULL << W) - 1, W), BV(0, W));
+		r = r == NULL ? l : Z3_mk_concat(c, l, r);
+	}
+	return r;
+}
+
+/* pshufb: W/8 bytes chosen from the 16 of hi:lo by x's bytes */
+static Z3_ast pshufb(Z3_context c, unsigned W, Z3_ast x, Z3_ast lo,
+    Z3_ast hi)
+{
+	Z3_ast t = Z3_mk_concat(c, hi, lo), r = NULL, k, b;
+
+	for (unsigned i = 0; i < W / 8; i++) {
+		k = EXT(8 * i + 7, 8 * i, x);
+		b = EXT(7, 0, Z3_mk_bvlshr(c, t, Z3_mk_zero_ext(c, 120,
+		    Z3_mk_bvmul(c, Z3_mk_bvand(c, k, BV(15, 8)), BV(8, 8)))));
+		b = Z3_mk_ite(c, ISONE(BIT(k, 7)), BV(0, 8), b);
+		r = r == NULL ? b : Z3_mk_concat(c, b, r);
+	}
+	return r;
+}
+
+/* pmskb: bit i of the result is bit 7 of x's byte i */
+static Z3_ast pmskb(Z3_context c, unsigned W, Z3_ast x)
+{
+	Z3_ast r = BIT(x, 7);
+
+	for (unsigned i = 1; i < W / 8; i++)
+		r = Z3_mk_concat(c, BIT(x, 8 * i + 7), r);
+	return Z3_mk_zero_ext(c, 64 - W / 8, r);
+}
+
 /* One instruction on st (and *mem, when not NULL), in place: the
  * interpreter's qhb_pcpu_step_mem, term for term; a parameter is the term
  * param[k] (when param is not NULL, else its number, as the interpreters
@@ -158,6 +209,16 @@ static void step(Z3_context c, const struct qhb_pcpu_insn *in, Z3_ast *st,
 		    st[QHB_PCPU_FAULT]);
 		break;
 	}
+	case QHB_PCPU_PADD: case QHB_PCPU_PSLL: case QHB_PCPU_PSRL:
+	case QHB_PCPU_PCMPEQ: case QHB_PCPU_PSHUFB: case QHB_PCPU_PMSKB:
+		fm = 0;
+		r64 = in->op == QHB_PCPU_PSHUFB ? pshufb(c, W, x, st[in->b],
+		    st[in->b + 1]) : in->op == QHB_PCPU_PMSKB ? pmskb(c, W, x) :
+		    lanes(c, in->op, W, x, y);
+		if (W < 64 && in->op == QHB_PCPU_PSHUFB)
+			r64 = Z3_mk_zero_ext(c, 64 - W, r64);
+		r = EXT(W - 1, 0, r64);
+		break;
 	case QHB_PCPU_ST:
 		if (mem != NULL)
 			*mem = qhb_z3bv_store(c, *mem, Z3_mk_bvadd(c, st[in->d],

@@ -99,7 +99,8 @@ static int z_open(struct z *z, const struct qhb_x86sem_form *f,
 	    qhb_z3bv_mem_sort(z->c));
 	z->probe = Z3_mk_const(z->c, Z3_mk_string_symbol(z->c, "probe"),
 	    Z3_mk_bv_sort(z->c, 64));
-	if ((!is_string(f) && qhb_x86sem_build(z->c, f, z->in, &z->x, e) < 0) ||
+	if ((!is_string(f) && !(f->vec != QHB_X86SEM_VNONE && has_mem(f)) &&
+	    qhb_x86sem_build(z->c, f, z->in, &z->x, e) < 0) ||
 	    (has_mem(f) && qhb_x86sem_build_mem(z->c, f, z->in, z->mem, &z->xm,
 	    e) < 0)) {
 		Z3_del_context(z->c);
@@ -780,20 +781,25 @@ static unsigned system_program(const struct qhb_x86sem_form *f,
 	return bad ? 0 : n;
 }
 
+static unsigned vector_program(const struct qhb_x86sem_form *f,
+    struct qhb_pcpu_insn *p);
+
 /* A form whose program is fixed, not searched (the string operations,
- * the system forms): proven whole, against memory when it has a memory
- * access.  Returns 0 (r says whether it was proven), or -1 with e when
- * the program does not fit. */
+ * the system forms, the vector forms): proven whole, against memory when
+ * it has a memory access.  Returns 0 (r says whether it was proven), or
+ * -1 with e when the program does not fit. */
 static int prove_fixed(struct z *z, const struct qhb_x86sem_form *f,
     const struct qhb_synth_opts *o, struct qhb_synth_result *r,
     struct qhb_err *e)
 {
-	const char *what = f->sys ? "system" : "string";
+	const char *what = f->sys ? "system" : f->vec != QHB_X86SEM_VNONE ?
+	    "vector" : "string";
 	char why[128] = "";
 	int pr;
 
 	r->iterations = 1;
 	r->n = f->sys ? system_program(f, r->prog) :
+	    f->vec != QHB_X86SEM_VNONE ? vector_program(f, r->prog) :
 	    string_program(f, r->prog);
 	if (r->n == 0)
 		return qhb_err_set(e, "%s: the %s program does not fit",
@@ -970,6 +976,143 @@ static unsigned fixed_program(const struct qhb_x86sem_form *f,
 	return 0;
 }
 
+/* A vector form's address into r19 (segment base + base + (index <<
+ * shift) + disp) and, for an aligned operand, r28 set when it is not
+ * 16-byte aligned (#GP): r22 = (addr & 15) == 0 ? ~0 : 0, plus 1. */
+static int vector_address(const struct qhb_x86sem_form *f,
+    struct qhb_pcpu_insn *p, unsigned *n)
+{
+	const struct qhb_x86sem_mem *m = &f->mem;
+	char v[24];
+	int bad = 0;
+
+	if (m->index != QHB_X86SEM_NOREG)
+		bad |= emit(p, n, "shl.64 r19, r%u, #%u", m->index, m->shift);
+	else
+		bad |= emit(p, n, "xor.64 r19, r19, r19");
+	if (m->seg != QHB_X86SEM_NOREG)
+		bad |= emit(p, n, "add.64 r19, r19, r%u", m->seg);
+	if (m->base != QHB_X86SEM_NOREG)
+		bad |= emit(p, n, "add.64 r19, r19, r%u", m->base);
+	imm_text(f->disp_param, m->disp, v, sizeof(v));
+	if (f->disp_param >= 0 || m->disp != 0)
+		bad |= emit(p, n, "add.64 r19, r19, #%s", v);
+	if (f->valign) {
+		bad |= emit(p, n, "and.64 r22, r19, #15");
+		bad |= emit(p, n, "pcmpeq.64 r22, r22, #0");
+		bad |= emit(p, n, "add.64 r22, r22, #1");
+		bad |= emit(p, n, "sel.64 r28, r22, r22");
+	}
+	return bad;
+}
+
+/* The program of a vector form (x86sem.h): xmm i is the pair r(48 +
+ * 2i), r(49 + 2i); a memory source is loaded into r20, r21 first (zero
+ * above its width), a memory destination stored from the xmm.  Returns
+ * the length, 0 when the form has none. */
+static unsigned vector_program(const struct qhb_x86sem_form *f,
+    struct qhb_pcpu_insn *p)
+{
+	unsigned n = 0, d = f->vdst, s = f->vsrc, l = f->vlane, mb = f->mem.bits;
+	static const char *const lane_op[] = {
+		[QHB_X86SEM_VPADD] = "padd", [QHB_X86SEM_VPXOR] = "xor",
+		[QHB_X86SEM_VPOR] = "or", [QHB_X86SEM_VPAND] = "and",
+		[QHB_X86SEM_VPCMPEQ] = "pcmpeq",
+	};
+	int bad = 0;
+
+	if (f->mem.kind == QHB_X86SEM_MEMOP)
+		bad |= vector_address(f, p, &n);
+	if (s == QHB_X86SEM_MEMREG) {
+		bad |= emit(p, &n, "ld.%u r20, r19, #0", mb > 64 ? 64 : mb);
+		if (mb > 64)
+			bad |= emit(p, &n, "ld.64 r21, r19, #8");
+		else
+			bad |= emit(p, &n, "xor.64 r21, r21, r21");
+		s = 20;
+	}
+	switch (f->vec) {
+	case QHB_X86SEM_VMOV:
+		if (d == QHB_X86SEM_MEMREG) {
+			bad |= emit(p, &n, "st.%u r19, r%u, #0", mb > 64 ? 64 : mb, s);
+			if (mb > 64)
+				bad |= emit(p, &n, "st.64 r19, r%u, #8", s + 1);
+		} else if (d < 16) {
+			bad |= emit(p, &n, "mov.%u r%u, r%u, r%u", f->vbits, d, s, s);
+		} else if (f->vbits == 128) {
+			bad |= emit(p, &n, "mov.64 r%u, r%u, r%u", d, s, s);
+			bad |= emit(p, &n, "mov.64 r%u, r%u, r%u", d + 1, s + 1, s + 1);
+		} else {
+			bad |= emit(p, &n, "mov.%u r%u, r%u, r%u", f->vbits, d, s, s);
+			bad |= emit(p, &n, "xor.64 r%u, r%u, r%u", d + 1, d + 1, d + 1);
+		}
+		break;
+	case QHB_X86SEM_VPADD: case QHB_X86SEM_VPXOR: case QHB_X86SEM_VPOR:
+	case QHB_X86SEM_VPAND: case QHB_X86SEM_VPCMPEQ:
+		bad |= emit(p, &n, "%s.%u r%u, r%u, r%u", lane_op[f->vec], l, d, d,
+		    s);
+		bad |= emit(p, &n, "%s.%u r%u, r%u, r%u", lane_op[f->vec], l, d + 1,
+		    d + 1, s + 1);
+		break;
+	case QHB_X86SEM_VPSHUFB:
+		/* both halves from the old destination before either is
+		 * written */
+		bad |= emit(p, &n, "pshufb.64 r22, r%u, r%u", s, d);
+		bad |= emit(p, &n, "pshufb.64 r23, r%u, r%u", s + 1, d);
+		bad |= emit(p, &n, "mov.64 r%u, r22, r22", d);
+		bad |= emit(p, &n, "mov.64 r%u, r23, r23", d + 1);
+		break;
+	case QHB_X86SEM_VPSHUFD:
+		/* dword i of the result from dword (imm >> 2i) & 3 */
+		for (unsigned i = 0; i < 4; i++) {
+			unsigned k = (f->vimm >> (2 * i)) & 3;
+
+			bad |= emit(p, &n, "ext.32 r%u, r%u, #%u", 22 + i, s + k / 2,
+			    32 * (k & 1));
+		}
+		bad |= emit(p, &n, "ins.32 r22, r23, #32");
+		bad |= emit(p, &n, "ins.32 r24, r25, #32");
+		bad |= emit(p, &n, "mov.64 r%u, r22, r22", d);
+		bad |= emit(p, &n, "mov.64 r%u, r24, r24", d + 1);
+		break;
+	case QHB_X86SEM_VPUNPCKL:
+		if (l == 64) {
+			bad |= emit(p, &n, "mov.64 r%u, r%u, r%u", d + 1, s, s);
+			break;
+		}
+		/* d0 s0 d1 s1: the high dwords saved first */
+		bad |= emit(p, &n, "ext.32 r22, r%u, #32", d);
+		bad |= emit(p, &n, "ext.32 r23, r%u, #32", s);
+		bad |= emit(p, &n, "ins.32 r%u, r%u, #32", d, s);
+		bad |= emit(p, &n, "mov.64 r%u, r22, r22", d + 1);
+		bad |= emit(p, &n, "ins.32 r%u, r23, #32", d + 1);
+		break;
+	case QHB_X86SEM_VPSLL: case QHB_X86SEM_VPSRL: {
+		const char *op = f->vec == QHB_X86SEM_VPSLL ? "psll" : "psrl";
+
+		if (s == QHB_X86SEM_NOREG) {
+			bad |= emit(p, &n, "%s.%u r%u, r%u, #%u", op, l, d, d, f->vimm);
+			bad |= emit(p, &n, "%s.%u r%u, r%u, #%u", op, l, d + 1, d + 1,
+			    f->vimm);
+			break;
+		}
+		/* the count (all 64 bits) kept: s may be d */
+		bad |= emit(p, &n, "mov.64 r24, r%u, r%u", s, s);
+		bad |= emit(p, &n, "%s.%u r%u, r%u, r24", op, l, d, d);
+		bad |= emit(p, &n, "%s.%u r%u, r%u, r24", op, l, d + 1, d + 1);
+		break;
+	}
+	case QHB_X86SEM_VPMOVMSKB:
+		bad |= emit(p, &n, "pmskb.64 r%u, r%u, r%u", d, s, s);
+		bad |= emit(p, &n, "pmskb.64 r22, r%u, r%u", s + 1, s + 1);
+		bad |= emit(p, &n, "ins.8 r%u, r22, #8", d);
+		break;
+	default:
+		return 0;
+	}
+	return bad ? 0 : n;
+}
+
 int qhb_synth_form(const struct qhb_x86sem_form *f,
     const struct qhb_synth_opts *o, struct qhb_synth_result *r,
     struct qhb_err *e)
@@ -1006,7 +1149,7 @@ int qhb_synth_form(const struct qhb_x86sem_form *f,
 	s->f = f;
 	s->z = &z;
 	s->budget = o->budget;
-	if (is_string(f) || f->sys) {
+	if (is_string(f) || f->sys || f->vec != QHB_X86SEM_VNONE) {
 		rv = prove_fixed(&z, f, o, r, e);
 		goto out;
 	}

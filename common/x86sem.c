@@ -217,7 +217,8 @@ static int decode_memop(struct qhb_x86sem_form *f,
 		return unsupported(f, "two memory operands");
 	if (in->address_width != 64)
 		return unsupported(f, "32-bit address");
-	if (o->size != 8 && o->size != 16 && o->size != 32 && o->size != 64)
+	if (o->size != 8 && o->size != 16 && o->size != 32 && o->size != 64 &&
+	    !(o->size == 128 && f->vec != QHB_X86SEM_VNONE))
 		return unsupported(f, "memory operand width not modelled");
 	f->mem.seg = f->mem.base = f->mem.index = QHB_X86SEM_NOREG;
 	if (o->mem.segment == ZYDIS_REGISTER_FS)
@@ -355,6 +356,135 @@ int qhb_x86sem_set_params(const struct qhb_x86sem_form *f,
 	return 0;
 }
 
+/* The vector forms (x86sem.h): operation, lane bits of each mnemonic. */
+static const struct { ZydisMnemonic m; unsigned vec, lane; } vec_forms[] = {
+	{ ZYDIS_MNEMONIC_MOVD, QHB_X86SEM_VMOV, 32 },
+	{ ZYDIS_MNEMONIC_MOVQ, QHB_X86SEM_VMOV, 64 },
+	{ ZYDIS_MNEMONIC_MOVDQA, QHB_X86SEM_VMOV, 128 },
+	{ ZYDIS_MNEMONIC_MOVDQU, QHB_X86SEM_VMOV, 128 },
+	{ ZYDIS_MNEMONIC_MOVAPS, QHB_X86SEM_VMOV, 128 },
+	{ ZYDIS_MNEMONIC_MOVUPS, QHB_X86SEM_VMOV, 128 },
+	{ ZYDIS_MNEMONIC_PADDB, QHB_X86SEM_VPADD, 8 },
+	{ ZYDIS_MNEMONIC_PADDW, QHB_X86SEM_VPADD, 16 },
+	{ ZYDIS_MNEMONIC_PADDD, QHB_X86SEM_VPADD, 32 },
+	{ ZYDIS_MNEMONIC_PADDQ, QHB_X86SEM_VPADD, 64 },
+	{ ZYDIS_MNEMONIC_PXOR, QHB_X86SEM_VPXOR, 64 },
+	{ ZYDIS_MNEMONIC_POR, QHB_X86SEM_VPOR, 64 },
+	{ ZYDIS_MNEMONIC_PAND, QHB_X86SEM_VPAND, 64 },
+	{ ZYDIS_MNEMONIC_PCMPEQB, QHB_X86SEM_VPCMPEQ, 8 },
+	{ ZYDIS_MNEMONIC_PCMPEQW, QHB_X86SEM_VPCMPEQ, 16 },
+	{ ZYDIS_MNEMONIC_PCMPEQD, QHB_X86SEM_VPCMPEQ, 32 },
+	{ ZYDIS_MNEMONIC_PSHUFB, QHB_X86SEM_VPSHUFB, 8 },
+	{ ZYDIS_MNEMONIC_PSHUFD, QHB_X86SEM_VPSHUFD, 32 },
+	{ ZYDIS_MNEMONIC_PUNPCKLDQ, QHB_X86SEM_VPUNPCKL, 32 },
+	{ ZYDIS_MNEMONIC_PUNPCKLQDQ, QHB_X86SEM_VPUNPCKL, 64 },
+	{ ZYDIS_MNEMONIC_PSLLW, QHB_X86SEM_VPSLL, 16 },
+	{ ZYDIS_MNEMONIC_PSLLD, QHB_X86SEM_VPSLL, 32 },
+	{ ZYDIS_MNEMONIC_PSLLQ, QHB_X86SEM_VPSLL, 64 },
+	{ ZYDIS_MNEMONIC_PSRLW, QHB_X86SEM_VPSRL, 16 },
+	{ ZYDIS_MNEMONIC_PSRLD, QHB_X86SEM_VPSRL, 32 },
+	{ ZYDIS_MNEMONIC_PSRLQ, QHB_X86SEM_VPSRL, 64 },
+	{ ZYDIS_MNEMONIC_PMOVMSKB, QHB_X86SEM_VPMOVMSKB, 8 },
+};
+
+static int is_vreg(const ZydisDecodedOperand *o)
+{
+	ZydisRegisterClass k;
+
+	if (o->type != ZYDIS_OPERAND_TYPE_REGISTER)
+		return 0;
+	k = ZydisRegisterGetClass(o->reg.value);
+	return k == ZYDIS_REGCLASS_XMM || k == ZYDIS_REGCLASS_YMM ||
+	    k == ZYDIS_REGCLASS_ZMM || k == ZYDIS_REGCLASS_MMX;
+}
+
+/* One operand of a vector form as a Pixel CPU register: an xmm's low
+ * lane, a GPR of 32 or 64 bits (*gpr set), the memory operand
+ * (QHB_X86SEM_MEMREG), an immediate (vimm; NOREG).  -1: not modelled. */
+static int vec_opnd(struct qhb_x86sem_form *f,
+    const ZydisDecodedInstruction *in, const ZydisDecodedOperand *o,
+    unsigned *reg, int *gpr)
+{
+	unsigned g, lo, bits;
+
+	*gpr = 0;
+	if (o->type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
+		f->vimm = (unsigned)(o->imm.value.u & 0xff);
+		*reg = QHB_X86SEM_NOREG;
+		return 0;
+	}
+	if (o->type == ZYDIS_OPERAND_TYPE_MEMORY) {
+		if (o->size != 32 && o->size != 64 && o->size != 128)
+			return -1;
+		*reg = QHB_X86SEM_MEMREG;
+		return decode_memop(f, in, o) < 0 || !f->ok ? -1 : 0;
+	}
+	if (o->type != ZYDIS_OPERAND_TYPE_REGISTER)
+		return -1;
+	if (ZydisRegisterGetClass(o->reg.value) == ZYDIS_REGCLASS_XMM) {
+		*reg = QHB_PCPU_XMM + 2 * (unsigned)ZydisRegisterGetId(
+		    o->reg.value);
+		return *reg + 1 < QHB_PCPU_NREG ? 0 : -1;
+	}
+	if (reg_gpr(o->reg.value, &g, &lo, &bits) < 0 || bits < 32)
+		return -1;
+	*gpr = 1;
+	*reg = g;
+	f->regs |= 1u << g;
+	if (o->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE)
+		f->wregs |= 1u << g;
+	return 0;
+}
+
+/* A legacy SSE form on xmm (x86sem.h); 0 with f->vec 0 when m is none. */
+static int decode_vec(struct qhb_x86sem_form *f,
+    const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops)
+{
+	unsigned k, n = in->operand_count_visible;
+	int g0 = 0, g1 = 0;
+
+	for (k = 0; k < sizeof(vec_forms) / sizeof(vec_forms[0]); k++)
+		if (vec_forms[k].m == in->mnemonic)
+			break;
+	if (k == sizeof(vec_forms) / sizeof(vec_forms[0]))
+		return 0;
+	f->vec = vec_forms[k].vec;
+	f->vlane = f->vbits = vec_forms[k].lane;
+	f->vdst = f->vsrc = QHB_X86SEM_NOREG;
+	if (in->encoding != ZYDIS_INSTRUCTION_ENCODING_LEGACY || n < 2 ||
+	    n > 3 || (ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+	    ZydisRegisterGetClass(ops[0].reg.value) == ZYDIS_REGCLASS_MMX) ||
+	    (ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+	    ZydisRegisterGetClass(ops[1].reg.value) == ZYDIS_REGCLASS_MMX))
+		return unsupported(f, "MMX form not modelled");
+	if (vec_opnd(f, in, &ops[0], &f->vdst, &g0) < 0 ||
+	    vec_opnd(f, in, &ops[1], &f->vsrc, &g1) < 0 ||
+	    (n == 3 && (ops[2].type != ZYDIS_OPERAND_TYPE_IMMEDIATE ||
+	    vec_opnd(f, in, &ops[2], &k, &g1) < 0)))
+		return unsupported(f, "vector operand not modelled");
+	if (f->vec == QHB_X86SEM_VMOV) {
+		/* one side an xmm, the other an xmm, a GPR or memory */
+		if (f->vdst < QHB_PCPU_XMM && f->vsrc < QHB_PCPU_XMM)
+			return unsupported(f, "vector operand not modelled");
+		if ((g0 || g1) && f->vbits == 128)
+			return unsupported(f, "vector operand not modelled");
+	} else if (f->vec == QHB_X86SEM_VPMOVMSKB) {
+		if (!g0 || f->vsrc < QHB_PCPU_XMM)
+			return unsupported(f, "vector operand not modelled");
+	} else if (f->vdst < QHB_PCPU_XMM || g1 ||
+	    (f->vsrc == QHB_X86SEM_MEMREG && f->mem.bits != 128)) {
+		return unsupported(f, "vector operand not modelled");
+	}
+	if (f->vec == QHB_X86SEM_VPSHUFD && f->vsrc == QHB_X86SEM_MEMREG)
+		return unsupported(f, "pshufd of memory not modelled (its "
+		    "program does not fit)");
+	f->valign = f->mem.kind == QHB_X86SEM_MEMOP && f->mem.bits == 128 &&
+	    in->mnemonic != ZYDIS_MNEMONIC_MOVDQU &&
+	    in->mnemonic != ZYDIS_MNEMONIC_MOVUPS;
+	f->fwrite = 0;
+	return 0;
+}
+
 /* The system forms (x86sem.h): 1 when in is one (f filled in, or marked
  * unsupported), 0 when not. */
 static int decode_system(struct qhb_x86sem_form *f,
@@ -450,6 +580,15 @@ static int decode_form(const void *code, size_t n, struct qhb_x86sem_form *f,
 	snprintf(f->key, sizeof(f->key), "%s", f->text);
 	f->ok = 1;
 	f->mem.seg = f->mem.base = f->mem.index = QHB_X86SEM_NOREG;
+	if ((in.encoding == ZYDIS_INSTRUCTION_ENCODING_VEX ||
+	    in.encoding == ZYDIS_INSTRUCTION_ENCODING_EVEX) &&
+	    (in.mnemonic == ZYDIS_MNEMONIC_VZEROUPPER || (in.operand_count_visible
+	    > 0 && is_vreg(&ops[0])) || (in.operand_count_visible > 1 &&
+	    is_vreg(&ops[1]))))
+		return unsupported(f, "VEX form: it zeroes the ymm upper half, "
+		    "which the state does not hold");
+	if (decode_vec(f, &in, ops) < 0 || f->vec != QHB_X86SEM_VNONE)
+		return 0;
 	if (decode_system(f, &in, ops))
 		return 0;
 	if (in.mnemonic == ZYDIS_MNEMONIC_IDIV)
@@ -866,6 +1005,149 @@ static void shift(struct sem *s, ZydisMnemonic m, const struct opnd *dst,
 	wr(s, dst, Z3_mk_ite(c, nz, r, a));
 }
 
+/* xmm whose low lane is register x, as 128 bits */
+static Z3_ast xmm(Z3_context c, Z3_ast *in, unsigned x)
+{
+	return Z3_mk_concat(c, in[x + 1], in[x]);
+}
+
+/* Lane i (of l bits) of the 128-bit v. */
+static Z3_ast lane(Z3_context c, Z3_ast v, unsigned l, unsigned i)
+{
+	return EXT(l * i + l - 1, l * i, v);
+}
+
+/* d and s's lanes of l bits combined by op, lowest lane first. */
+static Z3_ast vec_lanes(Z3_context c, const struct qhb_x86sem_form *f,
+    Z3_ast d, Z3_ast s)
+{
+	unsigned l = f->vlane;
+	Z3_ast r = NULL, a, b;
+
+	for (unsigned i = 0; i < 128 / l; i++) {
+		a = lane(c, d, l, i);
+		b = lane(c, s, l, i);
+		switch (f->vec) {
+		case QHB_X86SEM_VPADD: a = Z3_mk_bvadd(c, a, b); break;
+		case QHB_X86SEM_VPXOR: a = Z3_mk_bvxor(c, a, b); break;
+		case QHB_X86SEM_VPOR: a = Z3_mk_bvor(c, a, b); break;
+		case QHB_X86SEM_VPAND: a = Z3_mk_bvand(c, a, b); break;
+		default:
+			a = Z3_mk_ite(c, Z3_mk_eq(c, a, b), Z3_mk_bvnot(c,
+			    BV(0, l)), BV(0, l));
+			break;
+		}
+		r = r == NULL ? a : Z3_mk_concat(c, a, r);
+	}
+	return r;
+}
+
+/* psll/psrl: each lane of d shifted by cnt (64 bits, unsigned); a count
+ * of the lane's width or more clears it (SDM vol. 2, PSLLW/D/Q). */
+static Z3_ast vec_shift(Z3_context c, const struct qhb_x86sem_form *f,
+    Z3_ast d, Z3_ast cnt)
+{
+	unsigned l = f->vlane;
+	Z3_ast r = NULL, a, big = Z3_mk_bvuge(c, cnt, BV(l, 64));
+	Z3_ast k = l == 64 ? cnt : EXT(l - 1, 0, cnt);
+
+	for (unsigned i = 0; i < 128 / l; i++) {
+		a = lane(c, d, l, i);
+		a = f->vec == QHB_X86SEM_VPSLL ? Z3_mk_bvshl(c, a, k) :
+		    Z3_mk_bvlshr(c, a, k);
+		a = Z3_mk_ite(c, big, BV(0, l), a);
+		r = r == NULL ? a : Z3_mk_concat(c, a, r);
+	}
+	return r;
+}
+
+/* The 128-bit result of a vector form on its destination's value d and
+ * its source's s. */
+static Z3_ast vec_result(Z3_context c, const struct qhb_x86sem_form *f,
+    Z3_ast d, Z3_ast s)
+{
+	Z3_ast r = NULL, b;
+	unsigned l = f->vlane;
+
+	switch (f->vec) {
+	case QHB_X86SEM_VMOV:
+		return Z3_mk_zero_ext(c, 128 - f->vbits, EXT(f->vbits - 1, 0, s));
+	case QHB_X86SEM_VPSHUFB:
+		/* byte i: 0 when s's byte i has bit 7 set, else d's byte
+		 * (s's byte i & 15) */
+		for (unsigned i = 0; i < 16; i++) {
+			Z3_ast k = lane(c, s, 8, i);
+
+			b = EXT(7, 0, Z3_mk_bvlshr(c, d, Z3_mk_zero_ext(c, 120,
+			    Z3_mk_bvshl(c, Z3_mk_bvand(c, k, BV(15, 8)),
+			    BV(3, 8)))));
+			b = Z3_mk_ite(c, Z3_mk_eq(c, BIT(k, 7), BV(1, 1)), BV(0, 8),
+			    b);
+			r = r == NULL ? b : Z3_mk_concat(c, b, r);
+		}
+		return r;
+	case QHB_X86SEM_VPSHUFD:
+		for (unsigned i = 0; i < 4; i++) {
+			b = lane(c, s, 32, (f->vimm >> (2 * i)) & 3);
+			r = r == NULL ? b : Z3_mk_concat(c, b, r);
+		}
+		return r;
+	case QHB_X86SEM_VPUNPCKL:
+		/* d's and s's low halves, lane by lane: d0 s0 d1 s1 ... */
+		for (unsigned i = 0; i < 64 / l; i++) {
+			b = Z3_mk_concat(c, lane(c, s, l, i), lane(c, d, l, i));
+			r = r == NULL ? b : Z3_mk_concat(c, b, r);
+		}
+		return r;
+	case QHB_X86SEM_VPSLL: case QHB_X86SEM_VPSRL:
+		return vec_shift(c, f, d, f->vsrc == QHB_X86SEM_NOREG ?
+		    BV(f->vimm, 64) : EXT(63, 0, s));
+	case QHB_X86SEM_VPMOVMSKB:
+		r = BIT(s, 7);
+		for (unsigned i = 1; i < 16; i++)
+			r = Z3_mk_concat(c, BIT(s, 8 * i + 7), r);
+		return Z3_mk_zero_ext(c, 112, r);
+	default:
+		return vec_lanes(c, f, d, s);
+	}
+}
+
+/* A vector form (x86sem.h) against mem, or (mem NULL) a register form
+ * in the register view. */
+static void build_vec(Z3_context c, const struct qhb_x86sem_form *f,
+    Z3_ast *in, Z3_ast mem, struct qhb_x86sem_out *o)
+{
+	unsigned d = f->vdst, s = f->vsrc, nb = f->mem.bits / 8;
+	Z3_ast dv = NULL, sv = BV(0, 128), r;
+
+	if (f->mem.kind == QHB_X86SEM_MEMOP) {
+		o->addr = address(c, f, in);
+		if (f->valign)
+			o->fault = Z3_mk_not(c, Z3_mk_eq(c, EXT(3, 0, o->addr),
+			    BV(0, 4)));
+	}
+	if (s == QHB_X86SEM_MEMREG && mem != NULL)
+		sv = zext_to(c, qhb_z3bv_load(c, mem, o->addr, nb), 8 * nb, 128);
+	else if (s >= QHB_PCPU_XMM && s < QHB_X86SEM_NOREG)
+		sv = xmm(c, in, s);
+	else if (s < 16)
+		sv = Z3_mk_zero_ext(c, 64, in[s]);
+	if (d >= QHB_PCPU_XMM)
+		dv = xmm(c, in, d);
+	r = vec_result(c, f, dv != NULL ? dv : sv, sv);
+	if (d >= QHB_PCPU_XMM) {
+		o->sys[d] = EXT(63, 0, r);
+		o->sys[d + 1] = EXT(127, 64, r);
+	} else if (d < 16) {
+		/* a GPR: movd's 32 bits zero-extended, movq's 64 */
+		o->reg[d] = f->vbits == 32 ? Z3_mk_zero_ext(c, 32, EXT(31, 0, r)) :
+		    EXT(63, 0, r);
+	} else if (mem != NULL) {
+		o->memval = EXT(8 * nb - 1, 0, r);
+		o->mem = qhb_z3bv_store(c, mem, o->addr, o->memval, nb);
+	}
+}
+
 /*
  * The system forms.  CPL is cs & 3 (r33), IOPL rflags bits 12..13.
  */
@@ -1006,6 +1288,13 @@ int qhb_x86sem_build(Z3_context c, const struct qhb_x86sem_form *f,
 	if (f->mem.kind == QHB_X86SEM_STOS || f->mem.kind == QHB_X86SEM_MOVS)
 		return qhb_err_set(e, "%s: a string operation has no register "
 		    "view", f->text);
+	if (f->vec != QHB_X86SEM_VNONE && f->mem.kind != QHB_X86SEM_REG)
+		return qhb_err_set(e, "%s: a vector form of memory has no "
+		    "register view", f->text);
+	if (f->vec != QHB_X86SEM_VNONE) {
+		build_vec(c, f, in, NULL, o);
+		return 0;
+	}
 	if (f->mem.kind != QHB_X86SEM_REG) {
 		o->addr = address(c, f, in);
 		o->memval = EXT(f->mem.bits - 1, 0, in[QHB_X86SEM_MEMREG]);
@@ -1257,7 +1546,8 @@ int qhb_x86sem_build_mem(Z3_context c, const struct qhb_x86sem_form *f,
 
 	if (!f->ok)
 		return qhb_err_set(e, "%s: not modelled: %s", f->text, f->reason);
-	if (f->mem.kind == QHB_X86SEM_STOS || f->mem.kind == QHB_X86SEM_MOVS) {
+	if (f->mem.kind == QHB_X86SEM_STOS || f->mem.kind == QHB_X86SEM_MOVS ||
+	    f->vec != QHB_X86SEM_VNONE) {
 		for (int i = 0; i < 16; i++)
 			o->reg[i] = in[i];
 		for (int i = 0; i < 6; i++) {
@@ -1266,6 +1556,13 @@ int qhb_x86sem_build_mem(Z3_context c, const struct qhb_x86sem_form *f,
 		}
 		o->fault = Z3_mk_false(c);
 		keep_sys(in, o);
+		if (f->vec != QHB_X86SEM_VNONE) {
+			/* no flags written: the vector forms' own view */
+			o->addr = o->memval = NULL;
+			o->mem = mem;
+			build_vec(c, f, in, mem, o);
+			return 0;
+		}
 		build_string(c, f, in, mem, o);
 		return 0;
 	}

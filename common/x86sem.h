@@ -16,6 +16,18 @@
  * one element, rcx decremented, rdi and rsi stepped by DF).  Any other
  * form is decoded but marked unsupported, with the reason.
  *
+ * Vector forms (legacy SSE on xmm, integer: they read no MXCSR): movd,
+ * movq, movdqa, movdqu, movaps, movups, paddb/w/d/q, pxor, por, pand,
+ * pcmpeqb/w/d, pshufb, pshufd, punpckldq, punpcklqdq, psllw/d/q and
+ * psrlw/d/q (by imm8 or by an xmm), pmovmskb.  xmm i is the 128 bits
+ * in[QHB_PCPU_XMM + 2i + 1]:in[QHB_PCPU_XMM + 2i] (the Pixel CPU's
+ * lanes, pixelcpu.h), written to o->sys; a memory operand is 32, 64 or
+ * 128 bits, and a 128-bit one of any but movdqu and movups faults (#GP)
+ * when it is not 16-byte aligned.  Their memory forms have only the view
+ * against memory (qhb_x86sem_build_mem), as the string operations.  VEX
+ * and EVEX forms are not modelled: a VEX.128 write zeroes the upper half
+ * of the ymm register, which the state does not hold.
+ *
  * The system forms (enum qhb_x86sem_sys) read and write the state beyond
  * the general registers: rflags whole (o->rflags), the selectors, the
  * bases and IA32_KERNEL_GS_BASE (o->sys), and the environment input r39
@@ -113,6 +125,21 @@ struct qhb_x86sem_mem {
 	unsigned bits;          /* of the access: 8, 16, 32 or 64 */
 };
 
+/* A vector form's operation (f->vec), 0 for every other form. */
+enum qhb_x86sem_vec {
+	QHB_X86SEM_VNONE,
+	QHB_X86SEM_VMOV,        /* vbits of the source, zero-extended */
+	QHB_X86SEM_VPADD,       /* lanes of vlane bits */
+	QHB_X86SEM_VPXOR, QHB_X86SEM_VPOR, QHB_X86SEM_VPAND,
+	QHB_X86SEM_VPCMPEQ,     /* lanes of vlane bits */
+	QHB_X86SEM_VPSHUFB,
+	QHB_X86SEM_VPSHUFD,     /* order vimm */
+	QHB_X86SEM_VPUNPCKL,    /* the low halves interleaved, vlane bits */
+	QHB_X86SEM_VPSLL, QHB_X86SEM_VPSRL,     /* by vimm, or by the source
+	                                         * when vsrc is not NOREG */
+	QHB_X86SEM_VPMOVMSKB,
+};
+
 struct qhb_x86sem_form {
 	uint8_t bytes[16];
 	unsigned len;
@@ -147,6 +174,13 @@ struct qhb_x86sem_form {
 	                                 * register; in: the width */
 	unsigned sys_seg;
 	struct qhb_x86sem_mem mem;
+	unsigned vec;                   /* enum qhb_x86sem_vec */
+	unsigned vdst, vsrc;            /* vector form's operands: an xmm's
+	                                 * low lane QHB_PCPU_XMM + 2i, a GPR,
+	                                 * QHB_X86SEM_MEMREG or NOREG */
+	unsigned vbits, vlane, vimm;    /* VMOV's width, the lanes, imm8 */
+	int valign;                     /* a 128-bit operand that must be
+	                                 * 16-byte aligned */
 };
 
 struct qhb_x86sem_out {

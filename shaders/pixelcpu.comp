@@ -174,6 +174,45 @@ bool divmod(uvec2 hi, uvec2 lo, uvec2 d, uint W, out uvec2 q, out uvec2 rem)
 	return true;
 }
 
+// The vector ops, 27..32 (QHB_PCPU_PADD..QHB_PCPU_PMSKB): lanes of W
+// bits side by side in 64, all 64 bits written, no flags.
+uvec2 vlanes(uint op, uint W, uvec2 x, uvec2 y)
+{
+	uvec2 M = mask(W), res = uvec2(0u);
+	bool big = y.y != 0u || y.x >= W;
+	uint t;
+	for (uint i = 0u; i < 64u; i += W) {
+		uvec2 l = shr64(x, i) & M, v = shr64(y, i) & M;
+		if (op == 27u) l = add64(l, v, 0u, t) & M;
+		else if (op == 28u) l = big ? uvec2(0u) : shl64(l, y.x) & M;
+		else if (op == 29u) l = big ? uvec2(0u) : shr64(l, y.x);
+		else l = l == v ? M : uvec2(0u);
+		res |= shl64(l, i);
+	}
+	return res;
+}
+
+uvec2 vpshufb(uint W, uvec2 x, uvec2 lo, uvec2 hi)
+{
+	uvec2 res = uvec2(0u);
+	for (uint i = 0u; i < W / 8u; i++) {
+		uint k = shr64(x, 8u * i).x & 255u;
+		uvec2 src = (k & 8u) != 0u ? hi : lo;
+		if ((k & 128u) == 0u)
+			res |= shl64(uvec2(shr64(src, 8u * (k & 7u)).x & 255u, 0u),
+			    8u * i);
+	}
+	return res;
+}
+
+uvec2 vpmskb(uint W, uvec2 x)
+{
+	uint m = 0u;
+	for (uint i = 0u; i < W / 8u; i++)
+		m |= bitof(x, 8u * i + 7u) << i;
+	return uvec2(m, 0u);
+}
+
 void step(uvec4 ins)
 {
 	uint op = ins.x & 255u, d = (ins.x >> 8) & 255u, a = (ins.x >> 16) & 255u;
@@ -307,6 +346,12 @@ void step(uvec4 ins)
 		fm = 0u;
 		break;
 	}
+	case 27u: case 28u: case 29u: case 30u:
+		res = vlanes(op, W, x, y);
+		fm = 0u;
+		break;
+	case 31u: res = vpshufb(W, x, r[b], r[b + 1u]); fm = 0u; break;
+	case 32u: res = vpmskb(W, x); fm = 0u; break;
 	default: return;
 	}
 	if (logic) f = zsp(res & M, W);

@@ -20,8 +20,11 @@
  * The system forms (cli, popfq, rdtsc, ...) are checked on their own, see
  * check_system.
  *
- * usage: learn-native LIBRARY [STATES [break-params|break-system]]
- * prints one summary line; exit 1 on any mismatch.  With break-params, each
+ * The vector forms (movdqa, pshufb, ...) too, see check_vec_form.
+ *
+ * usage: learn-native LIBRARY [STATES [break-params|break-system|
+ * break-vector]] prints one summary line (and one of the vector forms
+ * when there are any); exit 1 on any mismatch.  With break-params, each
  * parameterized form's template is bound to its parameter plus 8 while
  * the bytes keep the parameter: the check must then find mismatches,
  * which shows it is not blind to a wrong address (on the demo's library
@@ -45,6 +48,7 @@
 #include "learn.h"
 #include "pixelcpu.h"
 #include "x86sem.h"
+#include "z3bv.h"
 
 #define BUFSIZE 65536
 #define WINOFF 32768
@@ -149,6 +153,8 @@ static const uint64_t edge[] = { 0, 1, 2, 7, 8, 9, 15, 16, 31, 32, 33, 63,
 struct counts {
 	unsigned forms, memforms, skipped, mism, semmism, instances;
 	unsigned sysforms, syscaught;
+	unsigned vforms, caught;        /* vector forms, broken ones caught */
+	unsigned vfaults;               /* states where the CPU raised #GP */
 	uint64_t states;
 };
 
@@ -278,6 +284,45 @@ static void read_selectors(void)
 		sel[i] = v[i];
 }
 
+/* Register i's value in vector state s: random, an edge value (shift
+ * counts at and past a lane's width among them), a random number of low
+ * bits, or for a lane bytes that are pshufb indices, half of them with
+ * bit 7 set. */
+static uint64_t vec_value(uint64_t *seed, unsigned s, int i)
+{
+	uint64_t x = rng(seed);
+
+	switch (s % 4) {
+	case 1: return edge[x % (sizeof(edge) / 8)];
+	case 2: return x & ((1ULL << (x % 64)) - 1);
+	case 3: return i >= QHB_PCPU_XMM ? x & 0x8f8f8f8f8f8f8f8fULL : x;
+	default: return x;
+	}
+}
+
+/* The harness's two pages at codeaddr (0: anywhere), writable until
+ * mprotect; NULL when they cannot be mapped there. */
+static uint8_t *code_page(uint8_t *buf, uint64_t codeaddr)
+{
+	uint8_t *code;
+
+	if (codeaddr == 0)
+		codeaddr = (uint64_t)(uintptr_t)buf + BUFSIZE + 65536;
+	/* inside the reservation around buf, never over buf */
+	if (codeaddr < (uint64_t)(uintptr_t)buf - RESERVE / 2 + 4096 ||
+	    codeaddr > (uint64_t)(uintptr_t)buf + RESERVE / 2 - 65536 ||
+	    (codeaddr + 8192 > (uint64_t)(uintptr_t)buf &&
+	    codeaddr < (uint64_t)(uintptr_t)buf + BUFSIZE))
+		return NULL;
+	code = mmap((void *)(uintptr_t)codeaddr, 8192, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	return code == MAP_FAILED ? NULL : code;
+}
+
+static int check_vec_form(const struct qhb_x86sem_form *f,
+    const struct qhb_learn_entry *en, uint8_t *buf, unsigned nstates,
+    uint64_t *seed, struct counts *k);
+
 /* Checks one form on nstates states.  Returns 0, or -1 when it had to be
  * skipped. */
 static int check_form(const struct qhb_x86sem_form *f,
@@ -298,6 +343,8 @@ static int check_form(const struct qhb_x86sem_form *f,
 	Z3_ast in[QHB_X86SEM_NIN];
 	int rv = -1;
 
+	if (f->vec != QHB_X86SEM_VNONE)
+		return check_vec_form(f, en, buf, nstates, seed, k);
 	/* fs is this process's thread pointer; div rdx (edx, dx) always
 	 * raises #DE: its high half is its divisor */
 	if (m->seg == QHB_PCPU_FSBASE || (f->div_src == 2 && f->div_bits > 8))
@@ -312,17 +359,7 @@ static int check_form(const struct qhb_x86sem_form *f,
 		end = at + f->len;
 		codeaddr = (win + 4096 - (uint64_t)m->disp - end) & ~4095ULL;
 	}
-	if (codeaddr == 0)
-		codeaddr = (uint64_t)(uintptr_t)buf + BUFSIZE + 65536;
-	/* inside the reservation around buf, never over buf */
-	if (codeaddr < (uint64_t)(uintptr_t)buf - RESERVE / 2 + 4096 ||
-	    codeaddr > (uint64_t)(uintptr_t)buf + RESERVE / 2 - 65536 ||
-	    (codeaddr + 8192 > (uint64_t)(uintptr_t)buf &&
-	    codeaddr < (uint64_t)(uintptr_t)buf + BUFSIZE))
-		return -1;
-	code = mmap((void *)(uintptr_t)codeaddr, 8192, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
-	if (code == MAP_FAILED)
+	if ((code = code_page(buf, codeaddr)) == NULL)
 		return -1;
 	len = emit(code + codeoff, f->bytes, f->len, &at);
 	(void)len;
@@ -669,6 +706,271 @@ static int check_system(const struct qhb_x86sem_form *f,
 	return 0;
 }
 
+/*
+ * Vector forms: the harness above with xmm0..xmm15 loaded from the state
+ * (nat[32..63], the Pixel CPU's r48..r79) before the general registers
+ * and saved after them; a #GP (movdqa of a misaligned address) comes
+ * back as SIGSEGV, caught as the system forms' faults are
+ * (fault_handlers), and must be the Pixel CPU's r28 and x86sem's fault.
+ */
+#define VEC_NAT 64
+
+/* Runs the harness on nat; 1 when the instruction faulted (the flags
+ * then as they were: DF cleared again for the C code). */
+static int vec_run(void (*run)(uint64_t *), uint64_t *nat)
+{
+	armed = 1;
+	if (sigsetjmp(fault_jmp, 1) != 0) {
+		armed = 0;
+		__asm__ volatile("cld");
+		return 1;
+	}
+	run(nat);
+	armed = 0;
+	nat[0] = g.rax;
+	nat[16] = (g.flags >> 8 & 0xd5) | (g.flags & 1) << 11;
+	return 0;
+}
+
+/* n bytes of movdqu xmm0..15 between the state (base register rm, the
+ * area at +256) and the registers; op 0x6f loads, 0x7f stores. */
+static size_t vec_moves(uint8_t *p, uint8_t op, unsigned rm)
+{
+	size_t n = 0;
+
+	for (unsigned i = 0; i < 16; i++) {
+		p[n++] = 0xf3;
+		if (i >= 8)
+			p[n++] = 0x44;
+		p[n++] = 0x0f;
+		p[n++] = op;
+		p[n++] = (uint8_t)(0x80 | (i & 7) << 3 | rm);
+		n = put64(p, n, 256 + 16 * i) - 4;      /* disp32 */
+	}
+	return n;
+}
+
+/* emit()'s harness with the xmm moves spliced in: the loads after popfq
+ * (rdi is the state), the saves after rax is the state again.  The
+ * harness has no relative jumps, so the splice moves nothing it
+ * addresses.  Returns the length; *at as emit's. */
+static size_t emit_vec(uint8_t *p, const uint8_t *insn, unsigned len,
+    size_t *at)
+{
+	static const uint8_t popf[] = { 0xff, 0xb7, 0x80, 0, 0, 0, 0x9d };
+	uint8_t tmp[1024], st[10] = { 0x48, 0xa1 };
+	size_t n = emit(tmp, insn, len, at), i, j, o = 0;
+	uint64_t a = (uint64_t)(uintptr_t)&g.state;
+
+	memcpy(st + 2, &a, 8);
+	for (i = 0; i + sizeof(popf) <= n && memcmp(tmp + i, popf,
+	    sizeof(popf)); i++)
+		;
+	i += sizeof(popf);
+	for (j = *at + len; j + 10 <= n && memcmp(tmp + j, st, 10); j++)
+		;
+	j += 10;
+	memcpy(p, tmp, i);
+	o = i + vec_moves(p + i, 0x6f, 7);
+	memcpy(p + o, tmp + i, j - i);
+	*at += o - i;
+	o += j - i;
+	o += vec_moves(p + o, 0x7f, 0);
+	memcpy(p + o, tmp + j, n - j);
+	return o + n - j;
+}
+
+static int break_vector;
+
+/* x86sem's view of one state: registers, lanes, memory value, fault.
+ * A memory operand's bytes (at most 16) are all the memory it reads. */
+static int vec_sem(Z3_context c, const struct qhb_x86sem_form *f,
+    const uint64_t *r, uint64_t ea, const uint8_t *bytes, uint64_t *out,
+    uint8_t memval[16], int *fault)
+{
+	Z3_ast in[QHB_X86SEM_NIN], to[QHB_X86SEM_NIN], mem, mem0, v;
+	Z3_sort bv64 = Z3_mk_bv_sort(c, 64), s8 = Z3_mk_bv_sort(c, 8);
+	struct qhb_x86sem_out o;
+	struct qhb_err e = { 0 };
+	uint64_t u;
+
+	for (int i = 0; i < QHB_X86SEM_NIN; i++) {
+		char nm[8];
+
+		snprintf(nm, sizeof(nm), "v%d", i);
+		in[i] = Z3_mk_const(c, Z3_mk_string_symbol(c, nm), bv64);
+		to[i] = Z3_mk_unsigned_int64(c, i < QHB_PCPU_NREG ? r[i] :
+		    (uint64_t)f->param[i - QHB_X86SEM_PARAM0], bv64);
+	}
+	mem = Z3_mk_const(c, Z3_mk_string_symbol(c, "vmem"),
+	    Z3_mk_array_sort(c, bv64, s8));
+	mem0 = Z3_mk_const_array(c, bv64, Z3_mk_unsigned_int64(c, 0, s8));
+	for (unsigned i = 0; f->mem.kind != QHB_X86SEM_REG && i < 16; i++)
+		mem0 = Z3_mk_store(c, mem0, Z3_mk_unsigned_int64(c, ea + i, bv64),
+		    Z3_mk_unsigned_int64(c, bytes[i], s8));
+	if (qhb_x86sem_build_mem(c, f, in, mem, &o, &e) < 0) {
+		fprintf(stderr, "%s: %s\n", f->text, e.msg);
+		return -1;
+	}
+	for (int i = 0; i < QHB_PCPU_NREG; i++) {
+		Z3_ast t = i < 16 ? o.reg[i] : i >= QHB_PCPU_XMM ? o.sys[i] : NULL;
+
+		if (t == NULL)
+			continue;
+		v = Z3_simplify(c, Z3_substitute(c, Z3_substitute(c, t,
+		    QHB_X86SEM_NIN, in, to), 1, &mem, &mem0));
+		if (!Z3_get_numeral_uint64(c, v, &u))
+			return -1;
+		out[i] = u;
+	}
+	v = Z3_simplify(c, Z3_substitute(c, Z3_substitute(c, o.fault,
+	    QHB_X86SEM_NIN, in, to), 1, &mem, &mem0));
+	*fault = Z3_get_bool_value(c, v) == Z3_L_TRUE;
+	for (unsigned i = 0; o.memval != NULL && i < f->mem.bits / 8; i++) {
+		v = Z3_simplify(c, Z3_substitute(c, Z3_substitute(c, EXT(8 * i +
+		    7, 8 * i, o.memval), QHB_X86SEM_NIN, in, to), 1, &mem,
+		    &mem0));
+		if (!Z3_get_numeral_uint64(c, v, &u))
+			return -1;
+		memval[i] = (uint8_t)u;
+	}
+	return 0;
+}
+
+/* One vector form on nstates states: random and edge lanes (pshufb
+ * indices with bit 7 set, shift counts past the lane), and for an
+ * aligned operand every fourth address misaligned.  Returns 0, or -1
+ * when it had to be skipped. */
+static int check_vec_form(const struct qhb_x86sem_form *f,
+    const struct qhb_learn_entry *en, uint8_t *buf, unsigned nstates,
+    uint64_t *seed, struct counts *k)
+{
+	const struct qhb_x86sem_mem *m = &f->mem;
+	uint64_t win = (uint64_t)(uintptr_t)buf + WINOFF, codeaddr = 0, rip;
+	static uint8_t pwin[WINSIZE];
+	struct qhb_pcpu_insn prog[QHB_PCPU_MAXPROG];
+	unsigned np = en->n, mism = 0;
+	void (*run)(uint64_t *);
+	Z3_config cfg;
+	Z3_context c;
+	uint8_t *code;
+	size_t at = 0, off;
+	int rv = -1;
+
+	if (m->seg != QHB_X86SEM_NOREG)
+		return -1;
+	memcpy(prog, en->prog, np * sizeof(prog[0]));
+	if (break_vector && np > 0)
+		np--;           /* the last instruction left out */
+	if (m->kind != QHB_X86SEM_REG && m->base == QHB_PCPU_RIP) {
+		uint8_t tmp[1024];
+
+		emit_vec(tmp, f->bytes, f->len, &at);
+		codeaddr = (win + 4096 - (uint64_t)m->disp - (at + f->len)) &
+		    ~4095ULL;
+	}
+	if ((code = code_page(buf, codeaddr)) == NULL)
+		return -1;
+	codeaddr = (uint64_t)(uintptr_t)code;
+	/* a rip-relative operand aligned by where the harness starts */
+	off = (16 - ((codeaddr + at + f->len + (uint64_t)m->disp) & 15)) & 15;
+	if (m->kind == QHB_X86SEM_REG || m->base != QHB_PCPU_RIP)
+		off = 0;
+	emit_vec(code + off, f->bytes, f->len, &at);
+	rip = (uint64_t)(uintptr_t)code + off + at + f->len;
+	run = (void (*)(uint64_t *))(void *)(code + off);
+	mprotect(code, 8192, PROT_READ | PROT_EXEC);
+	cfg = Z3_mk_config();
+	c = Z3_mk_context(cfg);
+	Z3_del_config(cfg);
+	k->forms++;
+	if (m->kind != QHB_X86SEM_REG)
+		k->memforms++;
+	for (unsigned s = 0; s < nstates; s++) {
+		uint64_t nat[VEC_NAT] = { 0 }, sem[QHB_PCPU_NREG] = { 0 }, ea = 0;
+		struct qhb_pcpu_state st;
+		struct qhb_pcpu_mem pm = { win, WINSIZE, 0, pwin };
+		uint8_t memval[16] = { 0 }, opnd[16] = { 0 };
+		int sfault = 0, bad = 0, nfault;
+
+		for (int i = 0; i < QHB_PCPU_NREG; i++)
+			st.r[i] = i >= QHB_PCPU_SCRATCH && i < QHB_PCPU_XMM ? 0 :
+			    vec_value(seed, s, i);
+		st.r[QHB_PCPU_FLAGS] = (rng(seed) & QHB_RFLAGS_ARITH) | 2;
+		st.r[QHB_PCPU_RIP] = rip;
+		for (int i = 0; i < WINSIZE; i++)
+			pwin[i] = (uint8_t)rng(seed);
+		if (m->kind != QHB_X86SEM_REG) {
+			uint64_t t = win + 2048 + rng(seed) % 2048;
+
+			/* an aligned operand: aligned but every fourth */
+			if (f->valign)
+				t = (t & ~15ULL) | (s % 4 == 3 ? 1 + rng(seed) % 15 : 0);
+			if (place(m, st.r, t) < 0 ||
+			    (ea = addr_of(m, st.r)) - win > WINSIZE - 16) {
+				fprintf(stderr, "%s: no room for the operand in "
+				    "the window\n", f->text);
+				goto out;
+			}
+			memcpy(opnd, pwin + (ea - win), 16);
+		}
+		memcpy(buf + WINOFF, pwin, WINSIZE);
+		memcpy(nat, st.r, 17 * sizeof(uint64_t));
+		memcpy(nat + 32, st.r + QHB_PCPU_XMM, 32 * sizeof(uint64_t));
+		if (vec_sem(c, f, st.r, ea, opnd, sem, memval, &sfault) < 0) {
+			k->semmism++;
+			continue;
+		}
+		nfault = vec_run(run, nat);
+		k->vfaults += nfault;
+		qhb_pcpu_run_mem(prog, np, &st, &pm);
+		k->states++;
+		if ((st.r[QHB_PCPU_FAULT] != 0) != nfault)
+			bad = 1;
+		if (sfault != nfault)
+			k->semmism++;
+		if (!nfault) {
+			for (int i = 0; i < 16; i++) {
+				bad |= st.r[i] != nat[i];
+				k->semmism += sem[i] != nat[i];
+			}
+			for (int i = 0; i < 32; i++) {
+				bad |= st.r[QHB_PCPU_XMM + i] != nat[32 + i];
+				k->semmism += sem[QHB_PCPU_XMM + i] != nat[32 + i];
+			}
+			bad |= ((st.r[QHB_PCPU_FLAGS] ^ nat[16]) &
+			    QHB_RFLAGS_ARITH) != 0;
+			bad |= pm.fault || memcmp(pwin, buf + WINOFF, WINSIZE) != 0;
+			if (m->kind != QHB_X86SEM_REG && m->write)
+				k->semmism += memcmp(memval, buf + WINOFF + (ea - win),
+				    m->bits / 8) != 0;
+		}
+		if (bad) {
+			if (k->mism < 10 && !break_vector)
+				fprintf(stderr, "mismatch: %s: state %u%s\n", f->text,
+				    s, nfault ? " (#GP natively)" : "");
+			k->mism++;
+			mism++;
+		}
+	}
+	if (break_vector && mism > 0)
+		k->caught++;
+	else if (break_vector)
+		fprintf(stderr, "not caught: %s\n", f->text);
+	rv = 0;
+out:
+	/* the pages given back, the form counted as a vector form or not
+	 * at all */
+	mmap(code, 8192, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED |
+	    MAP_NORESERVE, -1, 0);
+	Z3_del_context(c);
+	if (rv == 0)
+		k->vforms++;
+	else
+		k->forms--, k->memforms -= m->kind != QHB_X86SEM_REG;
+	return rv;
+}
+
 /* A parameterized form at other addresses: its bytes with each parameter
  * set to 0, -1, a kernel address and random values (what fits its field),
  * run natively against the library's template bound to those values.
@@ -732,6 +1034,7 @@ int main(int argc, char **argv)
 	}
 	break_params = argc > 3 && strcmp(argv[3], "break-params") == 0;
 	break_system = argc > 3 && strcmp(argv[3], "break-system") == 0;
+	break_vector = argc > 3 && strcmp(argv[3], "break-vector") == 0;
 	read_selectors();
 	fault_handlers();
 	if (qhb_learn_lib_open(&lib, argv[1], &e) < 0) {
@@ -778,6 +1081,9 @@ int main(int argc, char **argv)
 	    "x86sem-mismatches %u instances %u system %u caught %u\n", k.forms,
 	    k.memforms, k.skipped, k.states, k.mism, k.semmism, k.instances,
 	    k.sysforms, k.syscaught);
+	if (k.vforms > 0)
+		printf("vector forms %u faults %u broken %u caught %u\n",
+		    k.vforms, k.vfaults, break_vector ? k.vforms : 0, k.caught);
 	qhb_learn_lib_close(&lib);
 	munmap(res, RESERVE);
 	return k.mism || k.semmism ? 1 : 0;

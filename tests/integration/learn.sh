@@ -65,10 +65,14 @@ eval_states() {
 	grep -q '"rcx":"0x2",.*"rsi":"0x1001","rdi":"0x1009",.*"mem":"00010203040506070009","fault":false}$' "$T_TMP/m"
 }
 
-native() {
+build_native() {
 	cc -O2 -std=gnu11 -D_GNU_SOURCE -iquote "$top/common" -o "$T_TMP/native" \
 		"$top/tests/learn-native.c" "$top/build/obj/libqhb.a" \
 		-ljansson -lz3 -lZydis -lxxhash -lzstd -lm
+}
+
+native() {
+	build_native
 	"$T_TMP/native" "$lib" 400 >"$T_TMP/n"
 	cat "$T_TMP/n"
 	# the forms above and rep movsb of eval_states
@@ -188,6 +192,68 @@ jobs() {
 	! grep -q 'forms' "$T_TMP/tty"
 }
 
+# Vector forms (legacy SSE on xmm, the lanes r48..r79): the kernel's
+# ChaCha20 block and string loops, learned, proven and proven again; run
+# natively against the Pixel CPU (pshufb indices with bit 7 set, shift
+# counts past the lane, misaligned movdqa's #GP) and shown not blind by
+# breaking each; --eval with xmm lanes in the state, on the CPU and the
+# GPU; VEX forms fall back with their reason.
+vforms="660f6e2486 660ffec1 660fefd8 66440f6fc1 66410febc8 660f62e5
+66410f3800dc 660f72d10c 66410f72f014 660f70db4e 660f6ce6 660f6f05491d2501
+660f6f00 f30f6f140a 0f2900 660fd7c1 660f74c8 66480f6ec0 66480f7ec6 f30f7ec1
+660f7e08 660fd400 660fef1d4c8d2501 660f72d0ff 660fd2c1 660f6cc0"
+
+vector() {
+	vl=$T_TMP/vec.json
+	qhb-learn -q --library "$vl" --learn $vforms c5f9efc0 c5f877 >"$T_TMP/v"
+	test "$(grep -c '"status":"proven"' "$T_TMP/v")" -eq 26
+	grep -q '"form":"pshufb xmm3, xmm12".*"microcode":\["pshufb.64 r22, r72, r54","pshufb.64 r23, r73, r54","mov.64 r54, r22, r22","mov.64 r55, r23, r23"\]' "$T_TMP/v"
+	grep -q '"form":"paddd xmm0, xmm1".*"microcode":\["padd.32 r48, r48, r50","padd.32 r49, r49, r51"\]' "$T_TMP/v"
+	grep -q '"form":"movdqa xmm0, \[rax\]".*"sel.64 r28, r22, r22"' "$T_TMP/v"
+	grep -q '"form":"vpxor xmm0, xmm0, xmm0".*"status":"fallback".*"reason":"VEX form: it zeroes the ymm upper half' "$T_TMP/v"
+	grep -q '"form":"vzeroupper".*"status":"fallback"' "$T_TMP/v"
+	qhb-learn -q --library "$vl" --verify >"$T_TMP/vv"
+	test "$(grep -c '"proven":true' "$T_TMP/vv")" -eq 26
+	! grep -q '"proven":false' "$T_TMP/vv"
+	build_native
+	"$T_TMP/native" "$vl" 400 >"$T_TMP/vn"
+	cat "$T_TMP/vn"
+	grep -q '^forms 26 memory 8 skipped 0 .* mismatches 0 x86sem-mismatches 0 instances [1-9][0-9]* system 0 caught 0$' "$T_TMP/vn"
+	grep -q '^vector forms [0-9]* faults [1-9][0-9]* broken 0 caught 0$' "$T_TMP/vn"
+	"$T_TMP/native" "$vl" 50 break-vector >"$T_TMP/vb" 2>/dev/null && die "a broken vector form went unnoticed"
+	cat "$T_TMP/vb"
+	n=$(sed -n 's/^vector forms \([0-9]*\) .*/\1/p' "$T_TMP/vb")
+	grep -q "^vector forms $n faults [0-9]* broken $n caught $n\$" "$T_TMP/vb"
+	# pxor and pshufb on lanes given in the state (bit 7: a zero byte)
+	echo '{"r48":"0x1122334455667788","r49":"0x99aabbccddeeff00","r54":"0xffffffff00000000","r55":"0x1"}' |
+		qhb-learn -q --library "$vl" --eval 660fefd8 | grep -q '"r54":"0xeeddccbb55667788","r55":"0x99aabbccddeeff01"}$'
+	echo '{"r54":"0x0706050403020100","r55":"0x0f0e0d0c0b0a0908","r72":"0x8000010203040f0e","r73":"0xff7f0a0b0c0d0e0f"}' |
+		qhb-learn -q --library "$vl" --eval 66410f3800dc | grep -q '"r54":"0x10203040f0e","r55":"0xf0a0b0c0d0e0f",'
+	# movdqa: aligned, a load; misaligned, #GP
+	m=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
+	printf '{"rax":"0x1010","mem_base":"0x1000","mem":"%s"}\n{"rax":"0x1001","mem_base":"0x1000","mem":"%s"}\n' $m $m |
+		qhb-learn -q --library "$vl" --eval 660f6f00 >"$T_TMP/ve"
+	sed -n 1p "$T_TMP/ve" | grep -q '"r48":"0x1716151413121110","r49":"0x1f1e1d1c1b1a1918",.*"fault":false}$'
+	sed -n 2p "$T_TMP/ve" | grep -q '"exception":true}$'
+	if ! echo '{}' | qvk --library "$vl" --eval 90 --gpu 2>&1 >/dev/null |
+	    grep -q 'Vulkan)$'; then
+		echo "no Vulkan device: skipped"
+		return 0
+	fi
+	# random and edge lanes, rax and rsi near a 64-byte window
+	awk 'BEGIN { srand(9); split("0 1 1f 20 21 3f 40 7f 80 ff 8080808080808080 7fffffffffffffff ffffffffffffffff 0f0e0d0c0b0a0908 8f8e8d8c0b0a0908 ffffffff", e)
+		for (i = 0; i < 200; i++) { s = "{"
+			for (k = 48; k < 80; k++) s = s sprintf("\"r%d\":\"0x%s\",", k, i % 2 ? e[int(rand() * 16) + 1] : sprintf("%x%07x", int(rand() * 2^28), int(rand() * 2^28)))
+			m = ""; for (k = 0; k < 64; k++) m = m sprintf("%02x", int(rand() * 256))
+			print s sprintf("\"rax\":\"0x%x\",\"rsi\":\"0x%x\",\"rdx\":\"0x10000\",\"rcx\":\"0x%x\",\"mem_base\":\"0x10000\",\"mem\":\"%s\"}", 65536 + int(rand() * 56) - 4, 65536 + int(rand() * 48), int(rand() * 56), m) } }' >"$T_TMP/vs"
+	for f in $vforms; do
+		qhb-learn -q --library "$vl" --eval "$f" <"$T_TMP/vs" >"$T_TMP/vc"
+		test "$(wc -l <"$T_TMP/vc")" -eq 200
+		qvk -q --library "$vl" --eval "$f" --gpu <"$T_TMP/vs" |
+		    cmp - "$T_TMP/vc" || die "cpu and gpu differ on $f"
+	done
+}
+
 errors() {
 	expect_err 'need --library' qhb-learn --verify
 	expect_err "--jobs: '0'" qhb-learn --library "$lib" --jobs 0
@@ -277,5 +343,6 @@ t cpu_vs_gpu cpu_vs_gpu
 t trace_mode trace_mode
 t addresses addresses
 t jobs jobs
+t vector vector
 t errors errors
 t system_forms system_forms
