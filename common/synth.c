@@ -1164,3 +1164,185 @@ out:
 	free(s);
 	return rv;
 }
+
+/*
+ * Templates.
+ */
+static const char *const gpr_names[5][16] = {
+	{ "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+	  "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15" },
+	{ "eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi",
+	  "r8d", "r9d", "r10d", "r11d", "r12d", "r13d", "r14d", "r15d" },
+	{ "ax", "cx", "dx", "bx", "sp", "bp", "si", "di",
+	  "r8w", "r9w", "r10w", "r11w", "r12w", "r13w", "r14w", "r15w" },
+	{ "al", "cl", "dl", "bl", "spl", "bpl", "sil", "dil",
+	  "r8b", "r9b", "r10b", "r11b", "r12b", "r13b", "r14b", "r15b" },
+	{ "ah", "ch", "dh", "bh" },
+};
+static const char *const gpr_kinds[5] = { "r64", "r32", "r16", "r8", "r8h" };
+
+/* The general register a word names: its number, and its kind in *kind;
+ * -1 when it is none. */
+static int gpr_of(const char *w, size_t n, unsigned *kind)
+{
+	for (unsigned k = 0; k < 5; k++)
+		for (unsigned r = 0; r < 16 && gpr_names[k][r] != NULL; r++)
+			if (strlen(gpr_names[k][r]) == n &&
+			    strncmp(gpr_names[k][r], w, n) == 0) {
+				*kind = k;
+				return (int)r;
+			}
+	return -1;
+}
+
+/* Writes f's shape into buf and, when order is not NULL, the registers
+ * of its letters in order (order[i]: the register of letter i, *nreg of
+ * them). */
+static void shape_of(const struct qhb_x86sem_form *f, char *buf, size_t size,
+    int *order, unsigned *nreg)
+{
+	const char *t = f->key;
+	int regs[16];
+	unsigned nr = 0;
+	size_t o = 0;
+
+	buf[0] = '\0';
+	while (*t != '\0' && o + 8 < size) {
+		size_t n = 0;
+		unsigned kind;
+		int g;
+
+		while ((t[n] >= 'a' && t[n] <= 'z') || (t[n] >= 'A' &&
+		    t[n] <= 'Z') || (t[n] >= '0' && t[n] <= '9'))
+			n++;
+		if (n == 0) {
+			buf[o++] = *t++;
+			continue;
+		}
+		if ((g = gpr_of(t, n, &kind)) >= 0) {
+			unsigned i = 0;
+
+			while (i < nr && regs[i] != g)
+				i++;
+			if (i == nr && nr < 16)
+				regs[nr++] = g;
+			o += (size_t)snprintf(buf + o, size - o, "%s%c",
+			    gpr_kinds[kind], 'a' + (int)i);
+		} else if (t[0] >= '0' && t[0] <= '9' && (t == f->key ||
+		    t[-1] != '*')) {
+			buf[o++] = '#';
+		} else {
+			o += (size_t)snprintf(buf + o, size - o, "%.*s", (int)n,
+			    t);
+		}
+		if (o >= size)
+			o = size - 1;
+		t += n;
+	}
+	buf[o < size ? o : size - 1] = '\0';
+	if (order != NULL) {
+		memcpy(order, regs, nr * sizeof(*regs));
+		*nreg = nr;
+	}
+}
+
+void qhb_synth_shape(const struct qhb_x86sem_form *f, char *buf, size_t size)
+{
+	shape_of(f, buf, size, NULL, NULL);
+}
+
+/* The constants of a form a template maps: its immediates, and its
+ * displacement when that is not a parameter.  Returns how many. */
+static unsigned consts_of(const struct qhb_x86sem_form *f, int64_t *c)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < f->nimm; i++)
+		c[n++] = f->imm[i];
+	if (has_mem(f) && f->disp_param < 0)
+		c[n++] = f->mem.disp;
+	return n;
+}
+
+/* t's program for f, its registers and constants mapped, into p.
+ * Returns 0, or -1 with why when f is not of t's shape or a constant of
+ * t stands for two of f's. */
+static int map_template(const struct qhb_x86sem_form *f,
+    const struct qhb_synth_tmpl *t, struct qhb_pcpu_insn *p, char *why,
+    size_t whysize)
+{
+	char sf[QHB_SYNTH_SHAPE], st[QHB_SYNTH_SHAPE];
+	int rf[16], rt[16], map[QHB_PCPU_NREG];
+	int64_t cf[QHB_X86SEM_NIMM + 1], ct[QHB_X86SEM_NIMM + 1];
+	unsigned nf, nt, kf = consts_of(f, cf), kt = consts_of(&t->from, ct);
+
+	shape_of(f, sf, sizeof(sf), rf, &nf);
+	shape_of(&t->from, st, sizeof(st), rt, &nt);
+	if (strcmp(sf, st) != 0 || nf != nt || kf != kt) {
+		snprintf(why, whysize, "the template is not of the form's "
+		    "shape");
+		return -1;
+	}
+	for (unsigned i = 0; i < kt; i++)
+		for (unsigned j = 0; j < i; j++)
+			if (ct[i] == ct[j] && cf[i] != cf[j]) {
+				snprintf(why, whysize, "the template's constant "
+				    "%lld stands for two", (long long)ct[i]);
+				return -1;
+			}
+	for (int i = 0; i < QHB_PCPU_NREG; i++)
+		map[i] = i;
+	for (unsigned i = 0; i < nt; i++)
+		map[rt[i]] = rf[i];
+	for (unsigned i = 0; i < t->n; i++) {
+		p[i] = t->p[i];
+		p[i].d = (uint8_t)map[p[i].d % QHB_PCPU_NREG];
+		p[i].a = (uint8_t)map[p[i].a % QHB_PCPU_NREG];
+		if (p[i].bimm == 0)
+			p[i].b = (uint8_t)map[p[i].b % QHB_PCPU_NREG];
+		for (unsigned k = 0; p[i].bimm == 1 && k < kt; k++)
+			if (p[i].imm == ct[k]) {
+				p[i].imm = cf[k];
+				break;
+			}
+	}
+	return 0;
+}
+
+int qhb_synth_template(const struct qhb_x86sem_form *f,
+    const struct qhb_synth_tmpl *t, const struct qhb_synth_opts *o,
+    struct qhb_synth_result *r, struct qhb_err *e)
+{
+	struct z z;
+	double t0 = now();
+	char why[128] = "";
+	int pr;
+
+	memset(r, 0, sizeof(*r));
+	r->status = QHB_SYNTH_FAILED;
+	if (!f->ok || t->n > QHB_PCPU_MAXPROG ||
+	    map_template(f, t, r->prog, r->reason, sizeof(r->reason)) < 0) {
+		if (!f->ok)
+			snprintf(r->reason, sizeof(r->reason), "%s", f->reason);
+		r->seconds = now() - t0;
+		return 0;
+	}
+	if (qhb_pcpu_check(r->prog, t->n, e) < 0 || z_open(&z, f, e) < 0)
+		return -1;
+	r->iterations = 1;
+	pr = z_check(&z, r->prog, t->n, has_mem(f), 0, o->timeout_ms, NULL,
+	    &r->solver_seconds, why, sizeof(why));
+	z_close(&z);
+	if (pr == 1) {
+		r->status = QHB_SYNTH_PROVEN;
+		r->n = t->n;
+		snprintf(r->tmpl_from, sizeof(r->tmpl_from), "%s",
+		    t->from.text);
+	} else {
+		r->tmpl_refuted = 1;
+		snprintf(r->reason, sizeof(r->reason), "the template of %.60s "
+		    "%s", t->from.text, pr == 0 ? "is refuted" : why);
+	}
+	r->seconds = now() - t0;
+	return 0;
+}

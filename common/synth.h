@@ -54,7 +54,22 @@ struct qhb_synth_result {
 	unsigned tests;           /* test states at the end */
 	uint64_t evals;           /* instruction evaluations in the search */
 	char reason[128];         /* FAILED: why */
+	/* PROVEN by qhb_synth_template: the form the template came from
+	 * (else empty); templates tried that Z3 refuted */
+	char tmpl_from[96];
+	unsigned tmpl_refuted;
 };
+
+/* A proven program of a form, to be tried as a template for other forms
+ * of its shape. */
+struct qhb_synth_tmpl {
+	struct qhb_x86sem_form from;
+	struct qhb_pcpu_insn p[QHB_PCPU_MAXPROG];
+	unsigned n;
+};
+
+/* The longest shape text (qhb_synth_shape). */
+#define QHB_SYNTH_SHAPE 160
 
 /*
  * Functions used to synthesize and prove.  Each returns 0 (the result says
@@ -71,6 +86,27 @@ int qhb_synth_form(const struct qhb_x86sem_form *f,
 int qhb_synth_prove(const struct qhb_x86sem_form *f,
     const struct qhb_pcpu_insn *p, size_t n, unsigned timeout_ms,
     int *proven, double *seconds, struct qhb_err *e);
+/*
+ * Functions used for templates.  The shape of a form is its key text with
+ * each register named by its kind (r64, r32, r16, r8, r8h: a high byte)
+ * and a letter for which distinct register it is (a register named twice
+ * keeps its letter), and each constant as "#" (a scale stays a number,
+ * a parameter "P0"): forms of one shape differ only in which registers
+ * and which constants.  "shr ecx, 0x10" is "shr r32a, #".
+ */
+void qhb_synth_shape(const struct qhb_x86sem_form *f, char *buf,
+    size_t size);
+/* Maps t's program onto f, a form of t's shape (registers by their
+ * letters, t's constants to f's: an immediate of the program equal to
+ * one of t's constants becomes f's, any other stays), and proves the
+ * result as qhb_synth_prove does.  Returns 0 with r->status PROVEN and
+ * r->prog, r->tmpl_from filled, or FAILED (r->reason says why: not of
+ * the shape, or refuted, r->tmpl_refuted then 1); -1 with e on a Z3
+ * failure. */
+int qhb_synth_template(const struct qhb_x86sem_form *f,
+    const struct qhb_synth_tmpl *t, const struct qhb_synth_opts *o,
+    struct qhb_synth_result *r, struct qhb_err *e);
+
 /* "4.8.12.0" */
 const char *qhb_synth_z3_version(char *buf, size_t size);
 
