@@ -270,12 +270,13 @@ static int trace_mode(const struct learn_opts *o, struct qhb_learn_lib *lib)
 			qhb_err_report(&e);
 			goto out;
 		}
-		if (print_line(json_pack("{s:o,s:o,s:o,s:o,s:o}",
+		if (print_line(json_pack("{s:o,s:o,s:o,s:o,s:o,s:o}",
 		    "hot_blocks", qhb_json_u64(st.hot_blocks),
 		    "forms", qhb_json_u64(st.forms),
 		    "learned", qhb_json_u64(st.learned),
 		    "proven", qhb_json_u64(st.proven),
-		    "fallback", qhb_json_u64(st.fallback))) < 0)
+		    "fallback", qhb_json_u64(st.fallback),
+		    "templates", qhb_json_u64(st.templates))) < 0)
 			goto out;
 	}
 	rval = 0;

@@ -46,6 +46,7 @@ struct qhb_learntrace_opts {
 
 struct qhb_learntrace_stats {
 	uint64_t hot_blocks, forms, learned, proven, fallback;
+	uint64_t templates;       /* learned and proven through a template */
 };
 
 /* Calls each(f, arg) once for every distinct instruction form of the
