@@ -523,6 +523,9 @@ int qhb_learn_add(struct qhb_learn_lib *l, const struct qhb_x86sem_form *f,
 		json_object_set_new(v, "reason", json_string(r->reason));
 	else if (r->tmpl_from[0] != '\0')
 		json_object_set_new(v, "template", json_string(r->tmpl_from));
+	if (r->tmpl_refuted > 0)
+		json_object_set_new(v, "templates_refuted",
+		    json_integer(r->tmpl_refuted));
 	if (entry_stamp(v, key) < 0) {
 		json_decref(v);
 		return qhb_err_set(e, "out of memory");

@@ -12,7 +12,8 @@
  *
  * "template" names the proven form whose microcode, its registers and
  * constants mapped, was proven for this one (qhb_synth_template); absent
- * when the search found it.
+ * when the search found it.  "templates_refuted" counts the templates
+ * Z3 refuted for the form before it was learned otherwise.
  *
  * "model" is QHB_LEARN_MODEL when the entry was learned (absent: 1, the
  * register forms only): a fallback of an older model is learned again.

@@ -188,6 +188,40 @@ jobs() {
 	! grep -q 'forms' "$T_TMP/tty"
 }
 
+# Templates: a form of a proven form's shape gets its microcode, the
+# registers and constants mapped, proven again; the entry says where it
+# came from, and it runs right.  A mapping that does not fit (the 8 of
+# "and dh, 0x08" is a bit position too, in ext and ins) is refuted by Z3
+# and not kept: the form is searched instead.
+templates() {
+	tl=$T_TMP/tmpl.json
+	qhb-learn -q --library "$tl" --budget 10000000 --timeout 5000 \
+	    --learn c1e910 c1ea18 80e608 80e640 >"$T_TMP/t"
+	test "$(grep -c '"status":"proven"' "$T_TMP/t")" -eq 4
+	grep -q '"form":"shr edx, 0x18",.*"microcode":\["shr.32f r2, r2, #24"\].*"template":"shr ecx, 0x10"}$' "$T_TMP/t"
+	grep -q '"template": "shr ecx, 0x10"' "$tl"
+	! grep '"form":"and dh, 0x40"' "$T_TMP/t" | grep -q '"template"'
+	grep -q '"form":"and dh, 0x40",.*"microcode":\["ext.8 r20, r2, #8","and.8f r17, r20, #64","ins.8 r2, r17, #8"\]' "$T_TMP/t"
+	grep -q '"templates_refuted": 1' "$tl"
+	echo '{"rdx":"0xffffffffaabbccdd","rflags":"0x2"}' |
+		qhb-learn -q --library "$tl" --eval c1ea18 | grep -q '"rdx":"0xaa",.*"rflags":"0x80[1357]"}$'
+	echo '{"rdx":"0x12345678f1f2","rflags":"0x2"}' |
+		qhb-learn -q --library "$tl" --eval 80e640 | grep -q '"rdx":"0x1234567840f2",'
+	qhb-learn -q --library "$tl" --verify | grep -c '"proven":true' | grep -qx 4
+}
+
+# Forms whose search spent the demo's budget (--budget 10000000) before
+# the search was ordered and pruned, each proven now, and add bh, ch run.
+search_budget() {
+	sl=$T_TMP/search.json
+	qhb-learn -q --library "$sl" --budget 10000000 --timeout 5000 \
+	    --learn 0fbed0 0f4fd0 440f48ea 0f46c6 0f44ce 00ef 0fbe07 4899 >"$T_TMP/s"
+	test "$(grep -c '"status":"proven"' "$T_TMP/s")" -eq 8
+	grep -q '"form":"movsx edx, al",.*"microcode":\["sext.8 r2, r0, r0","mov.32 r2, r2, r2"\]' "$T_TMP/s"
+	echo '{"rbx":"0xffff7f00","rcx":"0x2200"}' |
+		qhb-learn -q --library "$sl" --eval 00ef | grep -q '"rbx":"0xffffa100",.*"rflags":"0x890"}$'
+}
+
 errors() {
 	expect_err 'need --library' qhb-learn --verify
 	expect_err "--jobs: '0'" qhb-learn --library "$lib" --jobs 0
@@ -214,4 +248,6 @@ t cpu_vs_gpu cpu_vs_gpu
 t trace_mode trace_mode
 t addresses addresses
 t jobs jobs
+t templates templates
+t search_budget search_budget
 t errors errors
