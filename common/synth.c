@@ -405,8 +405,17 @@ static int make_pool(struct search *s)
 	unsigned nimm = 0, fms[2], nfm = 1;
 	size_t cap = 0;
 
+	/* What x86 writes is its first operand, and read first: as the
+	 * first source, the sequence found computes in x86's order, which
+	 * Z3 proves at once (add r18, r2, r18 for add [m], rdx takes it a
+	 * second or more to see as add r18, r18, r2 under memory). */
+	if (has_mem(f) && f->mem.write)
+		src[ns++] = QHB_X86SEM_MEMREG;
+	for (unsigned i = 0; i < 16; i++)
+		if (f->wregs & (1u << i))
+			src[ns++] = i;
 	for (unsigned i = 0; i < 16; i++) {
-		if (f->regs & (1u << i))
+		if ((f->regs & (1u << i)) && !(f->wregs & (1u << i)))
 			src[ns++] = i;
 		if (f->wregs & (1u << i))
 			dst[nd++] = i;
@@ -416,8 +425,9 @@ static int make_pool(struct search *s)
 	if (f->rip)
 		src[ns++] = QHB_PCPU_RIP;
 	if (has_mem(f)) {
-		src[ns++] = QHB_X86SEM_MEMREG;
-		if (f->mem.write)
+		if (!f->mem.write)
+			src[ns++] = QHB_X86SEM_MEMREG;
+		else
 			dst[nd++] = QHB_X86SEM_MEMREG;
 	}
 	for (unsigned i = 0; i < s->npre; i++)
