@@ -147,6 +147,23 @@ static void count_entry(struct qhb_learntrace_stats *st,
 		st->fallback++;
 }
 
+/* Room for one more element in *arr (n of *cap used, each size bytes),
+ * doubled when full.  Returns 0, or -1 when out of memory (*arr as it
+ * was). */
+static int grow(void **arr, size_t *cap, size_t n, size_t size)
+{
+	size_t nc = *cap ? *cap * 2 : 256;
+	void *q;
+
+	if (n < *cap)
+		return 0;
+	if ((q = realloc(*arr, nc * size)) == NULL)
+		return -1;
+	*arr = q;
+	*cap = nc;
+	return 0;
+}
+
 /* Finds or makes j's shape (j the next job).  Returns 0, or -1 with e. */
 static int job_shape(struct walk *w, struct job *j)
 {
@@ -160,15 +177,9 @@ static int job_shape(struct walk *w, struct job *j)
 		j->shape = (size_t)json_integer_value(v) - 1;
 		return 0;
 	}
-	if (p->nshapes == p->capshapes) {
-		size_t nc = p->capshapes ? p->capshapes * 2 : 256;
-		struct shape *q = realloc(p->shapes, nc * sizeof(*q));
-
-		if (q == NULL)
-			return qhb_err_set(w->e, "out of memory");
-		p->shapes = q;
-		p->capshapes = nc;
-	}
+	if (grow((void **)&p->shapes, &p->capshapes, p->nshapes,
+	    sizeof(*p->shapes)) < 0)
+		return qhb_err_set(w->e, "out of memory");
 	s = &p->shapes[p->nshapes];
 	s->first = p->njobs;
 	if (qhb_learn_templates(w->l, &j->f, s->t, QHB_LEARN_TEMPLATES, &s->nt,
@@ -197,15 +208,8 @@ static int walk_one(const struct qhb_x86sem_form *f, void *arg)
 			count_entry(w->st, &en, 0);
 		return g;
 	}
-	if (p->njobs == p->cap) {
-		size_t nc = p->cap ? p->cap * 2 : 256;
-		struct job *q = realloc(p->jobs, nc * sizeof(*q));
-
-		if (q == NULL)
-			return qhb_err_set(w->e, "out of memory");
-		p->jobs = q;
-		p->cap = nc;
-	}
+	if (grow((void **)&p->jobs, &p->cap, p->njobs, sizeof(*p->jobs)) < 0)
+		return qhb_err_set(w->e, "out of memory");
 	qhb_learn_key(f, key);
 	memset(&p->jobs[p->njobs], 0, sizeof(p->jobs[p->njobs]));
 	p->jobs[p->njobs].f = *f;
