@@ -52,7 +52,7 @@ static void help(void)
 	    "no mode, learns the forms of the hot blocks of a trace (TRACE, or\n"
 	    "standard input).\n\n"
 	    "  --library FILE    the microcode library, created or extended\n"
-	    "  --hot N           executions that make a block hot (default 1000)\n"
+	    "  --hot N           executions that make a block hot (default 10)\n"
 	    "  --jobs N          threads that synthesize forms (default: one per\n"
 	    "                    online CPU)\n"
 	    "  --report          print the coverage of the trace by the library\n"
@@ -108,7 +108,7 @@ static void parse_args(struct learn_opts *o, int argc, char **argv)
 
 	memset(o, 0, sizeof(*o));
 	qhb_synth_opts_init(sy);
-	o->hot = 1000;
+	o->hot = 10;
 	o->top = 20;
 	o->trace = "-";
 	if ((rc = qhb_opt_parse(opts, 0, argc, argv, &i, &e)) != QHB_OPT_OK)
