@@ -716,7 +716,11 @@ static int search_once(struct search *s, unsigned max_len)
 		for (unsigned k = 0; k < s->nlive; k++)
 			v[t * s->nlive + k] = st[t].r[s->live[k]];
 	}
-	if (goal(s, v, NULL)) {
+	/* the empty program only for a form that writes nothing: a library
+	 * runs an empty one for no other (learn.h), so movzx ax, ax gets
+	 * an instruction that writes ax as it was */
+	if (goal(s, v, NULL) && s->f->wregs == 0 && s->f->fwrite == 0 &&
+	    !(has_mem(s->f) && s->f->mem.write)) {
 		rv = 0;
 		node_add(s, -1, NULL, v);
 		goto out;

@@ -220,6 +220,13 @@ search_budget() {
 	grep -q '"form":"movsx edx, al",.*"microcode":\["sext.8 r2, r0, r0","mov.32 r2, r2, r2"\]' "$T_TMP/s"
 	echo '{"rbx":"0xffff7f00","rcx":"0x2200"}' |
 		qhb-learn -q --library "$sl" --eval 00ef | grep -q '"rbx":"0xffffa100",.*"rflags":"0x890"}$'
+	# a form that writes a register as it was gets an instruction, not
+	# the empty program a library runs for no form with effects
+	qhb-learn -q --library "$sl" --learn 660fb7c0 >"$T_TMP/s"
+	grep -q '"form":"movzx ax, ax",.*"status":"proven",.*"microcode":\["mov.64 r0, r0, r0"\]' "$T_TMP/s"
+	echo '{"rax":"0x1234"}' | qhb-learn --library "$sl" --eval 660fb7c0 2>"$T_TMP/s.err" |
+		grep -q '"rax":"0x1234"'
+	test ! -s "$T_TMP/s.err"
 }
 
 errors() {
