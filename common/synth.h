@@ -10,7 +10,18 @@
  * goes to Z3, which either proves that it matches for all inputs (the
  * negation is unsat: all 16 registers, rflags outside the six arithmetic
  * flags, and each of those flags wherever x86 defines it) or returns an
- * input where it does not, which becomes a new test state.
+ * input where it does not, which becomes a new test state.  Each length
+ * is searched on its own, its last instruction only among those that
+ * write the one register still wrong; within a length the candidates
+ * whose op does what the form's mnemonic does come first; the form's
+ * high-byte registers (ah..bh) are extracted into registers of their own
+ * before the search, and the plain search follows when that finds
+ * nothing.
+ *
+ * Templates: a form of the same shape as a proven one (qhb_synth_shape)
+ * is first tried with that one's program, its registers and constants
+ * mapped; Z3 proves the result as it proves what the search finds, or
+ * refutes it.
  *
  * A form with a memory operand is searched with the operand seen as the
  * register QHB_X86SEM_MEMREG; the sequence found is then wrapped in the
