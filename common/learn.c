@@ -551,7 +551,7 @@ int qhb_learn_synth(const struct qhb_x86sem_form *f,
 		secs += r->seconds;
 		zsecs += r->solver_seconds;
 		if (r->status == QHB_SYNTH_PROVEN) {
-			r->tmpl_refuted = refuted;
+			r->tmpl_refuted += refuted;
 			r->seconds = secs;
 			r->solver_seconds = zsecs;
 			return 0;

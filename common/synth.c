@@ -1278,12 +1278,13 @@ static unsigned consts_of(const struct qhb_x86sem_form *f, int64_t *c)
 	return n;
 }
 
-/* t's program for f, its registers and constants mapped, into p.
- * Returns 0, or -1 with why when f is not of t's shape or a constant of
- * t stands for two of f's. */
+/* t's program for f, its registers and constants mapped, into p; with
+ * bits, the immediates of ins and ext (bit positions, as often as not:
+ * the 8 of ah) stay.  Returns 0, or -1 with why when f is not of t's
+ * shape or a constant of t stands for two of f's. */
 static int map_template(const struct qhb_x86sem_form *f,
-    const struct qhb_synth_tmpl *t, struct qhb_pcpu_insn *p, char *why,
-    size_t whysize)
+    const struct qhb_synth_tmpl *t, int bits, struct qhb_pcpu_insn *p,
+    char *why, size_t whysize)
 {
 	char sf[QHB_SYNTH_SHAPE], st[QHB_SYNTH_SHAPE];
 	int rf[16], rt[16], map[QHB_PCPU_NREG];
@@ -1314,6 +1315,8 @@ static int map_template(const struct qhb_x86sem_form *f,
 		p[i].a = (uint8_t)map[p[i].a % QHB_PCPU_NREG];
 		if (p[i].bimm == 0)
 			p[i].b = (uint8_t)map[p[i].b % QHB_PCPU_NREG];
+		if (bits && (p[i].op == QHB_PCPU_INS || p[i].op == QHB_PCPU_EXT))
+			continue;
 		for (unsigned k = 0; p[i].bimm == 1 && k < kt; k++)
 			if (p[i].imm == ct[k]) {
 				p[i].imm = cf[k];
@@ -1328,6 +1331,7 @@ int qhb_synth_template(const struct qhb_x86sem_form *f,
     struct qhb_synth_result *r, struct qhb_err *e)
 {
 	struct z z;
+	struct qhb_pcpu_insn alt[QHB_PCPU_MAXPROG];
 	double t0 = now();
 	char why[128] = "";
 	int pr;
@@ -1335,7 +1339,7 @@ int qhb_synth_template(const struct qhb_x86sem_form *f,
 	memset(r, 0, sizeof(*r));
 	r->status = QHB_SYNTH_FAILED;
 	if (!f->ok || t->n > QHB_PCPU_MAXPROG ||
-	    map_template(f, t, r->prog, r->reason, sizeof(r->reason)) < 0) {
+	    map_template(f, t, 0, r->prog, r->reason, sizeof(r->reason)) < 0) {
 		if (!f->ok)
 			snprintf(r->reason, sizeof(r->reason), "%s", f->reason);
 		r->seconds = now() - t0;
@@ -1346,6 +1350,16 @@ int qhb_synth_template(const struct qhb_x86sem_form *f,
 	r->iterations = 1;
 	pr = z_check(&z, r->prog, t->n, has_mem(f), 0, o->timeout_ms, NULL,
 	    &r->solver_seconds, why, sizeof(why));
+	/* refuted: the same with the bit positions left as they were, when
+	 * that is another program */
+	if (pr == 0 && map_template(f, t, 1, alt, why, sizeof(why)) == 0 &&
+	    memcmp(alt, r->prog, t->n * sizeof(*alt)) != 0) {
+		r->tmpl_refuted++;
+		r->iterations++;
+		memcpy(r->prog, alt, t->n * sizeof(*alt));
+		pr = z_check(&z, r->prog, t->n, has_mem(f), 0, o->timeout_ms,
+		    NULL, &r->solver_seconds, why, sizeof(why));
+	}
 	z_close(&z);
 	if (pr == 1) {
 		r->status = QHB_SYNTH_PROVEN;
@@ -1353,7 +1367,7 @@ int qhb_synth_template(const struct qhb_x86sem_form *f,
 		snprintf(r->tmpl_from, sizeof(r->tmpl_from), "%s",
 		    t->from.text);
 	} else {
-		r->tmpl_refuted = 1;
+		r->tmpl_refuted++;
 		snprintf(r->reason, sizeof(r->reason), "the template of %.60s "
 		    "%s", t->from.text, pr == 0 ? "is refuted" : why);
 	}

@@ -110,10 +110,11 @@ void qhb_synth_shape(const struct qhb_x86sem_form *f, char *buf,
 /* Maps t's program onto f, a form of t's shape (registers by their
  * letters, t's constants to f's: an immediate of the program equal to
  * one of t's constants becomes f's, any other stays), and proves the
- * result as qhb_synth_prove does.  Returns 0 with r->status PROVEN and
- * r->prog, r->tmpl_from filled, or FAILED (r->reason says why: not of
- * the shape, or refuted, r->tmpl_refuted then 1); -1 with e on a Z3
- * failure. */
+ * result as qhb_synth_prove does; when Z3 refutes it, once more with the
+ * immediates of ins and ext (bit positions) left as they were.  Returns
+ * 0 with r->status PROVEN and r->prog, r->tmpl_from filled, or FAILED
+ * (r->reason says why: not of the shape, or refuted); r->tmpl_refuted
+ * counts the mappings refuted.  -1 with e on a Z3 failure. */
 int qhb_synth_template(const struct qhb_x86sem_form *f,
     const struct qhb_synth_tmpl *t, const struct qhb_synth_opts *o,
     struct qhb_synth_result *r, struct qhb_err *e);
