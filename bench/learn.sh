@@ -8,11 +8,13 @@
 # (tests/learn-native.c), and the C interpreter's speed on one core over
 # 1M states.  With the demo guest built (make guest), a traced boot to
 # QHB-READY: its blocks learned into a fresh library at the demo's
-# settings on every core (--hot 10000, 1000, 100, then 1: every block),
-# the time each took and the measured coverage (--report) after each, the
-# same --hot 10000 on one thread for the speed-up, and the native check
-# of every form learned from it.  With a Vulkan device (or "gpu" as the first
-# argument), the Vulkan interpreter over 1M states.
+# settings on every core (--hot 10000, 1000, 100, 10, then 1: every
+# block), the wall and CPU time each took and the measured coverage
+# (--report) after each, of that boot and of a second traced boot (with
+# nothing learned from it), the same --hot 10000 on one thread for the
+# speed-up, and the native check of every form learned from it.  With a
+# Vulkan device (or "gpu" as the first argument), the Vulkan interpreter
+# over 1M states.
 #
 #   make bench     (or: sh bench/learn.sh [gpu])
 set -eu
@@ -76,33 +78,47 @@ done
 guest=$top/build/guest
 if [ -f "$guest/vmlinuz" ] && command -v qemu-system-x86_64 >/dev/null; then
 	cd "$work"
-	"$bin/qhb-trace" -q -o boot.qhb -- qemu-system-x86_64 -accel tcg \
-	    -cpu max -m 128M -kernel "$guest/vmlinuz" -initrd "$guest/initrd.img" \
-	    -nodefaults -display none -serial file:serial.log -no-reboot \
-	    -append "console=ttyS0 panic=-1 quiet" &
-	pid=$!
-	n=0
-	until grep -q QHB-READY serial.log 2>/dev/null || [ $n -ge 600 ]; do
-		sleep 0.2
-		n=$((n + 1))
-	done
-	kill -TERM $pid
-	wait $pid 2>/dev/null || true
-	echo "boot trace: $("$bin/qhb-trace" --format summary boot.qhb)"
-	# the demo's settings (examples/demo.sh), a fresh library each
+	# a boot traced to QHB-READY into $1 (each boot puts the kernel
+	# elsewhere: KASLR)
+	trace_boot() {
+		rm -f serial.log
+		"$bin/qhb-trace" -q -o "$1" -- qemu-system-x86_64 -accel tcg \
+		    -cpu max -m 128M -kernel "$guest/vmlinuz" -initrd "$guest/initrd.img" \
+		    -nodefaults -display none -serial file:serial.log -no-reboot \
+		    -append "console=ttyS0 panic=-1 quiet" &
+		pid=$!
+		n=0
+		until grep -q QHB-READY serial.log 2>/dev/null || [ $n -ge 600 ]; do
+			sleep 0.2
+			n=$((n + 1))
+		done
+		kill -TERM $pid
+		wait $pid 2>/dev/null || true
+		echo "boot trace $1: $("$bin/qhb-trace" --format summary "$1")"
+	}
+	trace_boot boot.qhb
+	trace_boot boot2.qhb
+	# the demo's settings (examples/demo.sh), a fresh library each; wall
+	# and CPU seconds (other work on the machine stretches the wall)
 	learn() {
 		rm -f boot-lib.json
 		t0=$(date +%s.%N)
+		c0=$(awk '{ print $14 + $15 + $16 + $17 }' /proc/$$/stat)
 		"$bin/qhb-learn" -q --library boot-lib.json --budget 10000000 \
 		    --timeout 5000 "$@" boot.qhb
 		t1=$(date +%s.%N)
-		echo "$*: learned in $(echo "$t1 - $t0" | bc) s"
+		c1=$(awk '{ print $14 + $15 + $16 + $17 }' /proc/$$/stat)
+		echo "$*: learned in $(echo "$t1 - $t0" | bc) s wall," \
+		    "$(( (c1 - c0) / $(getconf CLK_TCK) )) s CPU," \
+		    "load $(cut -d' ' -f1-3 /proc/loadavg)"
 	}
 	echo "learning: one thread, then one per online CPU ($(nproc))"
 	learn --hot 10000 --jobs 1
-	for hot in 10000 1000 100 1; do
+	for hot in 10000 1000 100 10 1; do
 		learn --hot $hot
 		"$bin/qhb-learn" --library boot-lib.json --report --top 10 boot.qhb
+		echo "the second boot, nothing learned:"
+		"$bin/qhb-learn" --library boot-lib.json --report --top 10 boot2.qhb
 	done
 	python3 - boot-lib.json <<'END'
 import json, statistics, sys

@@ -52,7 +52,7 @@ static void help(void)
 	    "no mode, learns the forms of the hot blocks of a trace (TRACE, or\n"
 	    "standard input).\n\n"
 	    "  --library FILE    the microcode library, created or extended\n"
-	    "  --hot N           executions that make a block hot (default 1000)\n"
+	    "  --hot N           executions that make a block hot (default 10)\n"
 	    "  --jobs N          threads that synthesize forms (default: one per\n"
 	    "                    online CPU)\n"
 	    "  --report          print the coverage of the trace by the library\n"
@@ -108,7 +108,7 @@ static void parse_args(struct learn_opts *o, int argc, char **argv)
 
 	memset(o, 0, sizeof(*o));
 	qhb_synth_opts_init(sy);
-	o->hot = 1000;
+	o->hot = 10;
 	o->top = 20;
 	o->trace = "-";
 	if ((rc = qhb_opt_parse(opts, 0, argc, argv, &i, &e)) != QHB_OPT_OK)
@@ -270,12 +270,13 @@ static int trace_mode(const struct learn_opts *o, struct qhb_learn_lib *lib)
 			qhb_err_report(&e);
 			goto out;
 		}
-		if (print_line(json_pack("{s:o,s:o,s:o,s:o,s:o}",
+		if (print_line(json_pack("{s:o,s:o,s:o,s:o,s:o,s:o}",
 		    "hot_blocks", qhb_json_u64(st.hot_blocks),
 		    "forms", qhb_json_u64(st.forms),
 		    "learned", qhb_json_u64(st.learned),
 		    "proven", qhb_json_u64(st.proven),
-		    "fallback", qhb_json_u64(st.fallback))) < 0)
+		    "fallback", qhb_json_u64(st.fallback),
+		    "templates", qhb_json_u64(st.templates))) < 0)
 			goto out;
 	}
 	rval = 0;

@@ -27,6 +27,22 @@ static const char *const reg_names[16] = {
 	"r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
 };
 
+static int unhex(const char *h, uint8_t *b, size_t max)
+{
+	size_t n = strlen(h);
+
+	if (n % 2 || n / 2 > max || n == 0)
+		return -1;
+	for (size_t i = 0; i < n / 2; i++) {
+		unsigned v;
+
+		if (sscanf(h + 2 * i, "%2x", &v) != 1)
+			return -1;
+		b[i] = (uint8_t)v;
+	}
+	return (int)(n / 2);
+}
+
 void qhb_learn_key(const struct qhb_x86sem_form *f, char key[17])
 {
 	/* the key text: forms the same up to an address meet (a form
@@ -173,6 +189,9 @@ static int entry_get(json_t *v, const char *key, struct qhb_learn_entry *out,
 	if (json_is_string(x = json_object_get(v, "reason")))
 		snprintf(out->reason, sizeof(out->reason), "%s",
 		    json_string_value(x));
+	if (json_is_string(x = json_object_get(v, "template")))
+		snprintf(out->tmpl_from, sizeof(out->tmpl_from), "%s",
+		    json_string_value(x));
 	if (strcmp(json_string_value(st), "fallback") == 0) {
 		out->demoted = json_is_true(json_object_get(v, "demoted"));
 		return 0;
@@ -257,6 +276,8 @@ int qhb_learn_lib_parse(struct qhb_learn_lib *l, const char *buf, size_t n,
 			    en.reason);
 	}
 	json_decref(l->root);
+	json_decref(l->shapes);
+	l->shapes = NULL;
 	l->root = root;
 	l->forms = forms;
 	l->dirty = 0;
@@ -328,7 +349,8 @@ int qhb_learn_lib_save(struct qhb_learn_lib *l, struct qhb_err *e)
 void qhb_learn_lib_close(struct qhb_learn_lib *l)
 {
 	json_decref(l->root);
-	l->root = l->forms = NULL;
+	json_decref(l->shapes);
+	l->root = l->forms = l->shapes = NULL;
 }
 
 int qhb_learn_get(struct qhb_learn_lib *l, const struct qhb_x86sem_form *f,
@@ -374,6 +396,107 @@ int qhb_learn_wants(struct qhb_learn_lib *l, const struct qhb_x86sem_form *f,
 	return 1;
 }
 
+/* Decodes an entry's "bytes" into f.  Returns 0, or -1 when they are not
+ * one modelled form. */
+static int entry_form(json_t *v, struct qhb_x86sem_form *f)
+{
+	const char *hex = json_string_value(json_object_get(v, "bytes"));
+	struct qhb_err ie = { 0 };
+	uint8_t b[16];
+	int n;
+
+	if (hex == NULL || (n = unhex(hex, b, 15)) < 0 ||
+	    qhb_x86sem_decode(b, (size_t)n, f, &ie) < 0 || !f->ok)
+		return -1;
+	return 0;
+}
+
+/* Adds key, a proven entry of form f, to the shape index (when it is
+ * built).  Returns 0, or -1 when out of memory. */
+static int shape_add(struct qhb_learn_lib *l, const struct qhb_x86sem_form *f,
+    const char *key)
+{
+	char sh[QHB_SYNTH_SHAPE];
+	json_t *a;
+
+	if (l->shapes == NULL)
+		return 0;
+	qhb_synth_shape(f, sh, sizeof(sh));
+	if ((a = json_object_get(l->shapes, sh)) == NULL) {
+		if ((a = json_array()) == NULL ||
+		    json_object_set_new(l->shapes, sh, a) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < json_array_size(a); i++)
+		if (strcmp(json_string_value(json_array_get(a, i)), key) == 0)
+			return 0;
+	return json_array_append_new(a, json_string(key));
+}
+
+/* Builds the shape index of every proven entry: one pass, one decode an
+ * entry.  Returns 0, or -1 when out of memory. */
+static int shapes_build(struct qhb_learn_lib *l)
+{
+	const char *key;
+	json_t *v;
+
+	if ((l->shapes = json_object()) == NULL)
+		return -1;
+	json_object_foreach(l->forms, key, v) {
+		struct qhb_x86sem_form f;
+		const char *st = json_string_value(json_object_get(v, "status"));
+
+		if (st == NULL || strcmp(st, "proven") != 0 ||
+		    entry_form(v, &f) < 0)
+			continue;
+		if (shape_add(l, &f, key) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int qhb_learn_templates(struct qhb_learn_lib *l,
+    const struct qhb_x86sem_form *f, struct qhb_synth_tmpl *t, unsigned max,
+    unsigned *n, struct qhb_err *e)
+{
+	char sh[QHB_SYNTH_SHAPE], key[17], sh2[QHB_SYNTH_SHAPE];
+	json_t *a;
+
+	*n = 0;
+	if (!f->ok)
+		return 0;
+	if (l->shapes == NULL && shapes_build(l) < 0) {
+		json_decref(l->shapes);
+		l->shapes = NULL;
+		return qhb_err_set(e, "out of memory");
+	}
+	qhb_learn_key(f, key);
+	qhb_synth_shape(f, sh, sizeof(sh));
+	a = json_object_get(l->shapes, sh);
+	for (size_t i = 0; i < json_array_size(a) && *n < max; i++) {
+		const char *k = json_string_value(json_array_get(a, i));
+		json_t *v = json_object_get(l->forms, k);
+		struct qhb_learn_entry en;
+		struct qhb_err ie = { 0 };
+
+		/* only what may run may serve: an entry that fails its
+		 * checks, or is no longer proven, is passed over */
+		if (v == NULL || strcmp(k, key) == 0 ||
+		    entry_get(v, k, &en, &ie) < 0)
+			continue;
+		if (!qhb_learn_entry_runnable(&en, NULL) ||
+		    entry_form(v, &t[*n].from) < 0)
+			continue;
+		qhb_synth_shape(&t[*n].from, sh2, sizeof(sh2));
+		if (strcmp(sh, sh2) != 0)
+			continue;
+		memcpy(t[*n].p, en.prog, sizeof(t[*n].p));
+		t[*n].n = en.n;
+		(*n)++;
+	}
+	return 0;
+}
+
 int qhb_learn_add(struct qhb_learn_lib *l, const struct qhb_x86sem_form *f,
     const struct qhb_synth_result *r, struct qhb_learn_entry *out,
     struct qhb_err *e)
@@ -399,14 +522,50 @@ int qhb_learn_add(struct qhb_learn_lib *l, const struct qhb_x86sem_form *f,
 		return qhb_err_set(e, "out of memory");
 	if (r->status != QHB_SYNTH_PROVEN)
 		json_object_set_new(v, "reason", json_string(r->reason));
+	else if (r->tmpl_from[0] != '\0')
+		json_object_set_new(v, "template", json_string(r->tmpl_from));
+	if (r->tmpl_refuted > 0)
+		json_object_set_new(v, "templates_refuted",
+		    json_integer(r->tmpl_refuted));
 	if (entry_stamp(v, key) < 0) {
 		json_decref(v);
 		return qhb_err_set(e, "out of memory");
 	}
-	if (json_object_set_new(l->forms, key, v) < 0)
+	if (json_object_set_new(l->forms, key, v) < 0 ||
+	    (r->status == QHB_SYNTH_PROVEN && shape_add(l, f, key) < 0))
 		return qhb_err_set(e, "out of memory");
 	l->dirty = 1;
 	return qhb_learn_get(l, f, out, e) == 1 ? 0 : -1;
+}
+
+int qhb_learn_synth(const struct qhb_x86sem_form *f,
+    const struct qhb_synth_tmpl *t, unsigned n,
+    const struct qhb_synth_opts *o, struct qhb_synth_result *r,
+    struct qhb_err *e)
+{
+	unsigned refuted = 0;
+	double secs = 0, zsecs = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		if (qhb_synth_template(f, &t[i], o, r, e) < 0)
+			return -1;
+		secs += r->seconds;
+		zsecs += r->solver_seconds;
+		if (r->status == QHB_SYNTH_PROVEN) {
+			r->tmpl_refuted += refuted;
+			r->seconds = secs;
+			r->solver_seconds = zsecs;
+			return 0;
+		}
+		refuted += r->tmpl_refuted;
+	}
+	/* no template holds: the search, which owes them nothing */
+	if (qhb_synth_form(f, o, r, e) < 0)
+		return -1;
+	r->tmpl_refuted = refuted;
+	r->seconds += secs;
+	r->solver_seconds += zsecs;
+	return 0;
 }
 
 int qhb_learn_form(struct qhb_learn_lib *l, const struct qhb_x86sem_form *f,
@@ -414,32 +573,19 @@ int qhb_learn_form(struct qhb_learn_lib *l, const struct qhb_x86sem_form *f,
     int *learned, struct qhb_err *e)
 {
 	struct qhb_synth_result r;
+	struct qhb_synth_tmpl t[QHB_LEARN_TEMPLATES];
+	unsigned nt = 0;
 	int w;
 
 	*learned = 0;
 	if ((w = qhb_learn_wants(l, f, out, e)) <= 0)
 		return w;
-	if (qhb_synth_form(f, o, &r, e) < 0 ||
+	if (qhb_learn_templates(l, f, t, QHB_LEARN_TEMPLATES, &nt, e) < 0 ||
+	    qhb_learn_synth(f, t, nt, o, &r, e) < 0 ||
 	    qhb_learn_add(l, f, &r, out, e) < 0)
 		return -1;
 	*learned = 1;
 	return 0;
-}
-
-static int unhex(const char *h, uint8_t *b, size_t max)
-{
-	size_t n = strlen(h);
-
-	if (n % 2 || n / 2 > max || n == 0)
-		return -1;
-	for (size_t i = 0; i < n / 2; i++) {
-		unsigned v;
-
-		if (sscanf(h + 2 * i, "%2x", &v) != 1)
-			return -1;
-		b[i] = (uint8_t)v;
-	}
-	return (int)(n / 2);
 }
 
 /* Demotes v to a fallback that says why, stamped again.  Returns 0, or -1
@@ -711,6 +857,8 @@ int qhb_learn_entry_write(FILE *out, const struct qhb_x86sem_form *f,
 	qhb_json_put(o, "synth_seconds", qhb_json_fixed(en->synth_seconds, 6), &ok);
 	if (!en->proven)
 		qhb_json_put(o, "reason", qhb_json_text(en->reason), &ok);
+	else if (en->tmpl_from[0] != '\0')
+		qhb_json_put(o, "template", qhb_json_text(en->tmpl_from), &ok);
 	rc = ok ? qhb_json_line(o, out, JSON_COMPACT) : -1;
 	json_decref(o);
 	return rc;

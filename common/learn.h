@@ -8,7 +8,12 @@
  *    "bytes": "01d8", "status": "proven" | "fallback", "microcode":
  *    ["add.32f r0, r0, r3"], "reason": "...", "solver_seconds": 0.001,
  *    "synth_seconds": 0.01, "z3": "4.8.12.0", "model": 4,
- *    "hash": "<xxh3 hex>"}}}
+ *    "template": "add ecx, edx", "hash": "<xxh3 hex>"}}}
+ *
+ * "template" names the proven form whose microcode, its registers and
+ * constants mapped, was proven for this one (qhb_synth_template); absent
+ * when the search found it.  "templates_refuted" counts the templates
+ * Z3 refuted for the form before it was learned otherwise.
  *
  * "model" is QHB_LEARN_MODEL when the entry was learned (absent: 1, the
  * register forms only): a fallback of an older model is learned again.
@@ -59,6 +64,10 @@ struct qhb_learn_lib {
 	 * first of them was (form and reason) */
 	size_t unverified;
 	char unverified_first[256];
+	/* json_t *: shape (qhb_synth_shape) -> keys of the proven entries of
+	 * that shape, built when first asked (qhb_learn_templates) and kept
+	 * up to date by qhb_learn_add; NULL until then */
+	void *shapes;
 };
 
 /* The format versions this library reads ("qhb-microcode"). */
@@ -78,6 +87,8 @@ struct qhb_learn_entry {
 	unsigned n;
 	char form[96];
 	char reason[128];
+	char tmpl_from[96];       /* "template": the form its microcode was
+	                           * mapped from (else empty) */
 	double solver_seconds, synth_seconds;
 };
 
@@ -119,7 +130,8 @@ int qhb_learn_get(struct qhb_learn_lib *l, const struct qhb_x86sem_form *f,
 /* Looks f up, or synthesizes and adds it (*learned = 1); an unverified
  * entry is kept as it is, a demoted one learned again.  Returns 0 with
  * *out filled (proven, unverified or a fallback with its reason), or -1
- * with e.  The same as qhb_learn_wants, qhb_synth_form, qhb_learn_add. */
+ * with e.  The same as qhb_learn_wants, qhb_learn_templates,
+ * qhb_learn_synth, qhb_learn_add. */
 int qhb_learn_form(struct qhb_learn_lib *l, const struct qhb_x86sem_form *f,
     const struct qhb_synth_opts *o, struct qhb_learn_entry *out,
     int *learned, struct qhb_err *e);
@@ -134,6 +146,23 @@ int qhb_learn_wants(struct qhb_learn_lib *l, const struct qhb_x86sem_form *f,
     struct qhb_learn_entry *out, struct qhb_err *e);
 int qhb_learn_add(struct qhb_learn_lib *l, const struct qhb_x86sem_form *f,
     const struct qhb_synth_result *r, struct qhb_learn_entry *out,
+    struct qhb_err *e);
+/* Templates for f (synth.h): up to max proven entries of l of f's shape,
+ * f's own key left out, in the order they were added, into t[]; *n of
+ * them.  The first call indexes the library by shape (one pass), so each
+ * call after it is a hash lookup.  Returns 0, or -1 with e when out of
+ * memory or an entry is malformed. */
+int qhb_learn_templates(struct qhb_learn_lib *l,
+    const struct qhb_x86sem_form *f, struct qhb_synth_tmpl *t, unsigned max,
+    unsigned *n, struct qhb_err *e);
+/* The templates qhb_learn_form tries for a form before the search. */
+#define QHB_LEARN_TEMPLATES 2
+/* What qhb_learn_form does for a form the library wants: each template
+ * of t (n of them) until one is proven, else qhb_synth_form.  Touches no
+ * library (a worker's).  Returns 0 with r filled, or -1 with e. */
+int qhb_learn_synth(const struct qhb_x86sem_form *f,
+    const struct qhb_synth_tmpl *t, unsigned n,
+    const struct qhb_synth_opts *o, struct qhb_synth_result *r,
     struct qhb_err *e);
 /* Writes what --learn prints of a form: one JSON line {"form", "key",
  * "status" ("proven", "fallback" or "unverified"), "learned",

@@ -84,9 +84,28 @@ int qhb_learntrace_forms(const struct qhb_trace *t, uint64_t hot,
 struct job {
 	struct qhb_x86sem_form f;
 	int synth;                /* a worker's: the first job of its key */
+	int taken;                /* a worker has it */
 	int done, rc;             /* synthesized: rc, and r or the pool's err */
+	size_t shape;             /* its shape's index in the pool */
 	struct qhb_synth_result r;
 };
+
+/* The forms of one shape among the jobs: the library's templates for it
+ * (looked up by the walk, before any worker starts), and its first job,
+ * whose result, once proven, is a template for the others.  A later job
+ * of the shape waits for the first to be done, so that what it tries
+ * does not depend on the threads' timing: the library ends the same
+ * whatever the number of threads. */
+struct shape {
+	struct qhb_synth_tmpl t[QHB_LEARN_TEMPLATES];
+	unsigned nt;
+	size_t first;
+};
+
+/* How far past the lowest job not taken a worker looks for one it may
+ * take (a later job of a shape whose first job is still running is
+ * passed over). */
+#define TAKE_WINDOW 256
 
 struct pool {
 	pthread_mutex_t mu;
@@ -101,6 +120,8 @@ struct pool {
 	size_t err_at;
 	struct qhb_err err;
 	const struct qhb_synth_opts *o;
+	struct shape *shapes;
+	size_t nshapes, capshapes;
 };
 
 /* The walk: what a learn run meets, and whether the library wants it. */
@@ -109,6 +130,7 @@ struct walk {
 	struct qhb_learntrace_stats *st;
 	struct pool *p;
 	json_t *queued;           /* keys of the jobs to synthesize */
+	json_t *shapes;           /* shape -> its index in p->shapes + 1 */
 	struct qhb_err *e;
 };
 
@@ -117,10 +139,57 @@ static void count_entry(struct qhb_learntrace_stats *st,
     const struct qhb_learn_entry *en, int learned)
 {
 	st->learned += learned;
+	if (learned && en->proven && en->tmpl_from[0] != '\0')
+		st->templates++;
 	if (qhb_learn_entry_runnable(en, NULL))
 		st->proven++;
 	else
 		st->fallback++;
+}
+
+/* Room for one more element in *arr (n of *cap used, each size bytes),
+ * doubled when full.  Returns 0, or -1 when out of memory (*arr as it
+ * was). */
+static int grow(void **arr, size_t *cap, size_t n, size_t size)
+{
+	size_t nc = *cap ? *cap * 2 : 256;
+	void *q;
+
+	if (n < *cap)
+		return 0;
+	if ((q = realloc(*arr, nc * size)) == NULL)
+		return -1;
+	*arr = q;
+	*cap = nc;
+	return 0;
+}
+
+/* Finds or makes j's shape (j the next job).  Returns 0, or -1 with e. */
+static int job_shape(struct walk *w, struct job *j)
+{
+	struct pool *p = w->p;
+	char sh[QHB_SYNTH_SHAPE];
+	json_t *v;
+	struct shape *s;
+
+	qhb_synth_shape(&j->f, sh, sizeof(sh));
+	if ((v = json_object_get(w->shapes, sh)) != NULL) {
+		j->shape = (size_t)json_integer_value(v) - 1;
+		return 0;
+	}
+	if (grow((void **)&p->shapes, &p->capshapes, p->nshapes,
+	    sizeof(*p->shapes)) < 0)
+		return qhb_err_set(w->e, "out of memory");
+	s = &p->shapes[p->nshapes];
+	s->first = p->njobs;
+	if (qhb_learn_templates(w->l, &j->f, s->t, QHB_LEARN_TEMPLATES, &s->nt,
+	    w->e) < 0)
+		return -1;
+	j->shape = p->nshapes++;
+	if (json_object_set_new(w->shapes, sh,
+	    json_integer((json_int_t)p->nshapes)) < 0)
+		return qhb_err_set(w->e, "out of memory");
+	return 0;
 }
 
 /* One form met by the walk: counted now when the library's entry stands,
@@ -139,26 +208,43 @@ static int walk_one(const struct qhb_x86sem_form *f, void *arg)
 			count_entry(w->st, &en, 0);
 		return g;
 	}
-	if (p->njobs == p->cap) {
-		size_t nc = p->cap ? p->cap * 2 : 256;
-		struct job *q = realloc(p->jobs, nc * sizeof(*q));
-
-		if (q == NULL)
-			return qhb_err_set(w->e, "out of memory");
-		p->jobs = q;
-		p->cap = nc;
-	}
+	if (grow((void **)&p->jobs, &p->cap, p->njobs, sizeof(*p->jobs)) < 0)
+		return qhb_err_set(w->e, "out of memory");
 	qhb_learn_key(f, key);
 	memset(&p->jobs[p->njobs], 0, sizeof(p->jobs[p->njobs]));
 	p->jobs[p->njobs].f = *f;
 	p->jobs[p->njobs].synth = json_object_get(w->queued, key) == NULL;
 	if (json_object_set_new(w->queued, key, json_true()) < 0)
 		return qhb_err_set(w->e, "out of memory");
+	if (p->jobs[p->njobs].synth && job_shape(w, &p->jobs[p->njobs]) < 0)
+		return -1;
 	p->njobs++;
 	return 0;
 }
 
-/* A worker: synthesizes jobs, the lowest first, until none is left. */
+/* The lowest job a worker may take now (p->mu held): not taken, and
+ * the first of its shape or one whose first is done; NULL when none. */
+static struct job *take(struct pool *p)
+{
+	while (p->next < p->njobs && (!p->jobs[p->next].synth ||
+	    p->jobs[p->next].taken))
+		p->next++;
+	for (size_t i = p->next; i < p->njobs && i < p->next + TAKE_WINDOW;
+	    i++) {
+		struct job *j = &p->jobs[i];
+		size_t first = p->shapes[j->shape].first;
+
+		if (j->synth && !j->taken && (first == i ||
+		    p->jobs[first].done)) {
+			j->taken = 1;
+			return j;
+		}
+	}
+	return NULL;
+}
+
+/* A worker: synthesizes jobs, the lowest it may take first, until none
+ * is left; each tries its shape's templates first (qhb_learn_synth). */
 static void *worker(void *arg)
 {
 	struct pool *p = arg;
@@ -167,15 +253,34 @@ static void *worker(void *arg)
 	for (;;) {
 		struct job *j;
 		struct qhb_err e = { 0 };
+		struct qhb_synth_tmpl t[QHB_LEARN_TEMPLATES + 1];
+		const struct shape *sh;
+		unsigned nt;
 		int rc;
 
-		while (p->next < p->njobs && !p->jobs[p->next].synth)
-			p->next++;
-		if (p->stop || p->next == p->njobs)
+		if (p->stop)
 			break;
-		j = &p->jobs[p->next++];
+		if ((j = take(p)) == NULL) {
+			if (p->next == p->njobs)
+				break;
+			pthread_cond_wait(&p->cv, &p->mu);
+			continue;
+		}
+		sh = &p->shapes[j->shape];
+		nt = sh->nt;
+		memcpy(t, sh->t, nt * sizeof(*t));
+		if (sh->first != (size_t)(j - p->jobs)) {
+			const struct job *f = &p->jobs[sh->first];
+
+			if (f->rc == 0 && f->r.status == QHB_SYNTH_PROVEN) {
+				t[nt].from = f->f;
+				memcpy(t[nt].p, f->r.prog, sizeof(t[nt].p));
+				t[nt].n = f->r.n;
+				nt++;
+			}
+		}
 		pthread_mutex_unlock(&p->mu);
-		rc = qhb_synth_form(&j->f, p->o, &j->r, &e);
+		rc = qhb_learn_synth(&j->f, t, nt, p->o, &j->r, &e);
 		pthread_mutex_lock(&p->mu);
 		if (rc < 0 && (size_t)(j - p->jobs) < p->err_at) {
 			p->err_at = (size_t)(j - p->jobs);
@@ -184,7 +289,7 @@ static void *worker(void *arg)
 		j->rc = rc;
 		j->done = 1;
 		p->finished++;
-		pthread_cond_signal(&p->cv);
+		pthread_cond_broadcast(&p->cv);
 	}
 	pthread_mutex_unlock(&p->mu);
 	return NULL;
@@ -257,7 +362,7 @@ int qhb_learntrace_learn(struct qhb_learn_lib *l, const struct qhb_trace *t,
 {
 	struct pool p = { .o = &o->synth, .err_at = SIZE_MAX };
 	struct qhb_err we = { 0 };
-	struct walk w = { l, st, &p, json_object(), &we };
+	struct walk w = { l, st, &p, json_object(), json_object(), &we };
 	pthread_condattr_t ca;
 	pthread_t *th = NULL;
 	unsigned nt = jobs_of(o), started = 0;
@@ -270,7 +375,7 @@ int qhb_learntrace_learn(struct qhb_learn_lib *l, const struct qhb_trace *t,
 	pthread_mutex_init(&p.mu, NULL);
 	pthread_cond_init(&p.cv, &ca);
 	pthread_condattr_destroy(&ca);
-	if (w.queued == NULL) {
+	if (w.queued == NULL || w.shapes == NULL) {
 		qhb_err_set(e, "out of memory");
 		goto out;
 	}
@@ -318,6 +423,7 @@ int qhb_learntrace_learn(struct qhb_learn_lib *l, const struct qhb_trace *t,
 		tell(&p, o, st, started, t0, &last, 0);
 	}
 	p.stop = 1;
+	pthread_cond_broadcast(&p.cv);
 	if (rv == 0 && walked < 0) {
 		*e = we;
 		rv = -1;
@@ -330,7 +436,9 @@ out:
 		pthread_join(th[i], NULL);
 	free(th);
 	free(p.jobs);
+	free(p.shapes);
 	json_decref(w.queued);
+	json_decref(w.shapes);
 	pthread_cond_destroy(&p.cv);
 	pthread_mutex_destroy(&p.mu);
 	return rv;

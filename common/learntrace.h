@@ -10,7 +10,12 @@
  * by address, so a library learned on one boot serves another (KASLR).
  *
  * Learning spreads the synthesis over threads; the library stays with
- * the caller's thread (learn.h: a library is not thread-safe).
+ * the caller's thread (learn.h: a library is not thread-safe).  Each
+ * form to learn tries templates first: the library's proven forms of its
+ * shape, looked up before the threads start, and the first form of its
+ * shape met in the same run, once that is done.  The first of a shape is
+ * always learned before the others of it are begun, so that what each
+ * tries, and the library, is the same on any number of threads.
  */
 #ifndef QHB_LEARNTRACE_H
 #define QHB_LEARNTRACE_H
@@ -46,6 +51,7 @@ struct qhb_learntrace_opts {
 
 struct qhb_learntrace_stats {
 	uint64_t hot_blocks, forms, learned, proven, fallback;
+	uint64_t templates;       /* learned and proven through a template */
 };
 
 /* Calls each(f, arg) once for every distinct instruction form of the

@@ -234,7 +234,7 @@ int qhb_synth_prove(const struct qhb_x86sem_form *f,
  * The search.
  */
 #define MAXTEST 64
-#define MAXLIVE 10
+#define MAXLIVE 12
 
 struct test {
 	struct qhb_pcpu_state s;        /* input */
@@ -262,6 +262,10 @@ struct search {
 	uint64_t *seen;                 /* open-addressing set of hashes */
 	size_t seencap, nseen;
 	uint64_t evals, budget;
+	/* run before every candidate: each high-byte operand extracted to
+	 * a register of its own (hi_prefix), which the pool reads */
+	struct qhb_pcpu_insn pre[2];
+	unsigned npre;
 };
 
 /* Expected outputs of a test, from the x86 formulas. */
@@ -332,17 +336,95 @@ static int add_pool(struct search *s, size_t *cap, struct qhb_pcpu_insn in)
 	return 0;
 }
 
+/* The Pixel CPU ops that compute what an x86 mnemonic does, tried
+ * before the others (a prefix of the mnemonic: "cmov" is every cmovcc). */
+static const struct {
+	const char *mn;
+	uint8_t op[2];
+	unsigned n;
+} op_hints[] = {
+	{ "add", { QHB_PCPU_ADD }, 1 }, { "inc", { QHB_PCPU_ADD }, 1 },
+	{ "adc", { QHB_PCPU_ADC }, 1 }, { "sub", { QHB_PCPU_SUB }, 1 },
+	{ "dec", { QHB_PCPU_SUB }, 1 }, { "cmp", { QHB_PCPU_SUB }, 1 },
+	{ "sbb", { QHB_PCPU_SBB }, 1 }, { "and", { QHB_PCPU_AND }, 1 },
+	{ "test", { QHB_PCPU_AND }, 1 }, { "or", { QHB_PCPU_OR }, 1 },
+	{ "xor", { QHB_PCPU_XOR }, 1 }, { "not", { QHB_PCPU_NOT }, 1 },
+	{ "neg", { QHB_PCPU_NEG }, 1 }, { "shl", { QHB_PCPU_SHL }, 1 },
+	{ "sal", { QHB_PCPU_SHL }, 1 }, { "shr", { QHB_PCPU_SHR }, 1 },
+	{ "sar", { QHB_PCPU_SAR }, 1 }, { "rol", { QHB_PCPU_ROL }, 1 },
+	{ "ror", { QHB_PCPU_ROR }, 1 }, { "imul", { QHB_PCPU_MUL }, 1 },
+	{ "movsx", { QHB_PCPU_SEXT }, 1 }, { "cbw", { QHB_PCPU_SEXT }, 1 },
+	{ "cwde", { QHB_PCPU_SEXT }, 1 }, { "cdqe", { QHB_PCPU_SEXT }, 1 },
+	{ "cwd", { QHB_PCPU_SAR }, 1 }, { "cdq", { QHB_PCPU_SAR }, 1 },
+	{ "cqo", { QHB_PCPU_SAR }, 1 }, { "bswap", { QHB_PCPU_BSWAP }, 1 },
+	{ "cmov", { QHB_PCPU_CC, QHB_PCPU_SEL }, 2 },
+	{ "set", { QHB_PCPU_CC }, 1 }, { "bt", { QHB_PCPU_EXT }, 1 },
+};
+
+/* What a candidate costs the search, lowest tried first: 0 an op of
+ * the form's mnemonic, 1 an op that moves bits (mov, ins, ext, sext),
+ * 2 the rest.  Shortest programs still come first (the search goes by
+ * length); within a length, this order finds the likely ones early,
+ * before the budget is spent on the rest. */
+static unsigned op_cost(const struct qhb_x86sem_form *f, unsigned op)
+{
+	size_t mlen = strcspn(f->text, " ");
+
+	for (size_t i = 0; i < sizeof(op_hints) / sizeof(op_hints[0]); i++) {
+		size_t hl = strlen(op_hints[i].mn);
+
+		if (hl > mlen || strncmp(f->text, op_hints[i].mn, hl) != 0 ||
+		    (hl < mlen && strcmp(op_hints[i].mn, "cmov") != 0 &&
+		    strcmp(op_hints[i].mn, "set") != 0 &&
+		    strcmp(op_hints[i].mn, "movsx") != 0))
+			continue;
+		for (unsigned k = 0; k < op_hints[i].n; k++)
+			if (op_hints[i].op[k] == op)
+				return 0;
+		break;
+	}
+	return op == QHB_PCPU_MOV || op == QHB_PCPU_INS ||
+	    op == QHB_PCPU_EXT || op == QHB_PCPU_SEXT ? 1 : 2;
+}
+
+/* Orders the pool by op_cost, stably.  Returns 0, or -1 when out of
+ * memory. */
+static int order_pool(struct search *s)
+{
+	struct qhb_pcpu_insn *t = malloc(s->npool * sizeof(*t) + 1);
+	size_t k = 0;
+
+	if (t == NULL)
+		return -1;
+	for (unsigned c = 0; c < 3; c++)
+		for (size_t i = 0; i < s->npool; i++)
+			if (op_cost(s->f, s->pool[i].op) == c)
+				t[k++] = s->pool[i];
+	memcpy(s->pool, t, s->npool * sizeof(*t));
+	free(t);
+	return 0;
+}
+
 /* The candidate instructions: operands drawn from the form. */
 static int make_pool(struct search *s)
 {
 	const struct qhb_x86sem_form *f = s->f;
 	unsigned dst[MAXLIVE], nd = 0, src[MAXLIVE], ns = 0, widths[4], nw = 0;
-	int64_t imms[QHB_X86SEM_NIMM + 4];
+	int64_t imms[QHB_X86SEM_NIMM + 6];
 	unsigned nimm = 0, fms[2], nfm = 1;
 	size_t cap = 0;
 
+	/* What x86 writes is its first operand, and read first: as the
+	 * first source, the sequence found computes in x86's order, which
+	 * Z3 proves at once (add r18, r2, r18 for add [m], rdx takes it a
+	 * second or more to see as add r18, r18, r2 under memory). */
+	if (has_mem(f) && f->mem.write)
+		src[ns++] = QHB_X86SEM_MEMREG;
+	for (unsigned i = 0; i < 16; i++)
+		if (f->wregs & (1u << i))
+			src[ns++] = i;
 	for (unsigned i = 0; i < 16; i++) {
-		if (f->regs & (1u << i))
+		if ((f->regs & (1u << i)) && !(f->wregs & (1u << i)))
 			src[ns++] = i;
 		if (f->wregs & (1u << i))
 			dst[nd++] = i;
@@ -352,10 +434,13 @@ static int make_pool(struct search *s)
 	if (f->rip)
 		src[ns++] = QHB_PCPU_RIP;
 	if (has_mem(f)) {
-		src[ns++] = QHB_X86SEM_MEMREG;
-		if (f->mem.write)
+		if (!f->mem.write)
+			src[ns++] = QHB_X86SEM_MEMREG;
+		else
 			dst[nd++] = QHB_X86SEM_MEMREG;
 	}
+	for (unsigned i = 0; i < s->npre; i++)
+		src[ns++] = s->pre[i].d;
 	s->nlive = 0;
 	for (unsigned i = 0; i < ns; i++)
 		s->live[s->nlive++] = src[i];
@@ -368,6 +453,11 @@ static int make_pool(struct search *s)
 	imms[nimm++] = 0;
 	imms[nimm++] = 1;
 	imms[nimm++] = 8;
+	/* cwd, cdq, cqo: the sign bit spread, a shift by the width less 1 */
+	if (op_cost(f, QHB_PCPU_SAR) == 0 && f->nimm == 0)
+		for (unsigned w = 1; w < 4; w++)
+			if (f->widths & (1u << w))
+				imms[nimm++] = (8 << w) - 1;
 	fms[0] = 0;
 	if (f->fwrite)
 		fms[nfm++] = f->fwrite;
@@ -422,7 +512,7 @@ static int make_pool(struct search *s)
 			}
 		}
 	}
-	return 0;
+	return order_pool(s);
 }
 
 static int add_test(struct search *s, const struct qhb_pcpu_state *in)
@@ -507,16 +597,104 @@ static int goal(const struct search *s, const uint64_t *vec,
 	return 1;
 }
 
-static unsigned prog_of(const struct search *s, int node,
-    struct qhb_pcpu_insn *p)
+/* The registers a vector gets wrong (GPRs and the memory operand, not
+ * the flags): 0, 1 (in *d) or 2 (two or more).  One instruction writes
+ * one register, so a node with two wrong has no last instruction, and a
+ * node with one only one whose destination it is. */
+static unsigned wrong_regs(const struct search *s, const uint64_t *vec,
+    unsigned *d)
 {
 	unsigned n = 0;
 
+	for (unsigned t = 0; t < s->nt; t++) {
+		const struct test *tt = &s->t[t];
+		const uint64_t *v = vec + (size_t)t * s->nlive;
+
+		for (unsigned k = 0; k < s->nlive; k++) {
+			unsigned r = s->live[k];
+
+			if (!((r < 16 && v[k] != tt->want[r]) ||
+			    (r == QHB_X86SEM_MEMREG &&
+			    ((v[k] ^ tt->wmem) & tt->memmask))))
+				continue;
+			if (n == 1 && *d == r)
+				continue;
+			if (n == 1)
+				return 2;
+			*d = r;
+			n = 1;
+		}
+	}
+	return n;
+}
+
+/* The program of a node: the prefix, less what no instruction after it
+ * reads (its registers are the prefix's own), then the path. */
+static unsigned prog_of(const struct search *s, int node,
+    struct qhb_pcpu_insn *p)
+{
+	unsigned n = 0, m = 0;
+
+	for (unsigned k = 0; k < s->npre; k++) {
+		int used = 0;
+
+		for (int i = node; s->nodes[i].parent >= 0;
+		    i = s->nodes[i].parent) {
+			const struct qhb_pcpu_insn *in = &s->nodes[i].in;
+
+			used |= in->a == s->pre[k].d ||
+			    (!in->bimm && in->b == s->pre[k].d);
+		}
+		if (used)
+			p[m++] = s->pre[k];
+	}
 	for (int i = node; s->nodes[i].parent >= 0; i = s->nodes[i].parent)
 		n++;
-	for (int i = node, k = (int)n - 1; s->nodes[i].parent >= 0;
+	for (int i = node, k = (int)(m + n) - 1; s->nodes[i].parent >= 0;
 	    i = s->nodes[i].parent, k--)
 		p[k] = s->nodes[i].in;
+	return m + n;
+}
+
+static int search_once(struct search *s, unsigned max_len);
+
+/* Searches programs of 1, 2, ... up to max_len instructions, each
+ * length a search of its own, so that its last instruction is pruned
+ * (wrong_regs).  Returns as search_once. */
+static int search_deepening(struct search *s, unsigned max_len)
+{
+	int g = -1;
+
+	for (unsigned len = 1; len <= max_len && g == -1; len++)
+		g = search_once(s, len);
+	return g;
+}
+
+/* The prefix of a form with high-byte operands (ah, ch, dh, bh): each
+ * extracted into a register of its own (r20, r21), which the search
+ * then reads as it reads a low register.  Returns how many. */
+static unsigned hi_prefix(const struct qhb_x86sem_form *f,
+    struct qhb_pcpu_insn *pre)
+{
+	static const char hi[4][3] = { "ah", "ch", "dh", "bh" };
+	unsigned n = 0;
+
+	for (unsigned r = 0; r < 4 && n < 2; r++) {
+		const char *t = f->text;
+		size_t ml = strcspn(t, " ");
+
+		while ((t = strstr(t + 1, hi[r])) != NULL)
+			if (t - f->text > (ptrdiff_t)ml &&
+			    !((t[-1] >= 'a' && t[-1] <= 'z') ||
+			    (t[2] >= 'a' && t[2] <= 'z')))
+				break;
+		if (t == NULL)
+			continue;
+		pre[n] = (struct qhb_pcpu_insn){ .op = QHB_PCPU_EXT,
+		    .d = (uint8_t)(20 + n), .a = (uint8_t)r, .w = 0,
+		    .bimm = 1, .imm = 8 };
+		n++;
+	}
 	return n;
 }
 
@@ -543,10 +721,15 @@ static int search_once(struct search *s, unsigned max_len)
 	}
 	for (unsigned t = 0; t < s->nt; t++) {
 		st[t] = s->t[t].s;
+		qhb_pcpu_run(s->pre, s->npre, &st[t]);
 		for (unsigned k = 0; k < s->nlive; k++)
-			v[t * s->nlive + k] = s->t[t].s.r[s->live[k]];
+			v[t * s->nlive + k] = st[t].r[s->live[k]];
 	}
-	if (goal(s, v, NULL)) {
+	/* the empty program only for a form that writes nothing: a library
+	 * runs an empty one for no other (learn.h), so movzx ax, ax gets
+	 * an instruction that writes ax as it was */
+	if (goal(s, v, NULL) && s->f->wregs == 0 && s->f->fwrite == 0 &&
+	    !(has_mem(s->f) && s->f->mem.write)) {
 		rv = 0;
 		node_add(s, -1, NULL, v);
 		goto out;
@@ -560,10 +743,17 @@ static int search_once(struct search *s, unsigned max_len)
 	hi = 1;
 	for (unsigned len = 1; len <= max_len; len++) {
 		for (size_t ni = lo; ni < hi; ni++) {
-			for (size_t pi = 0; pi < s->npool; pi++) {
+			unsigned wd = 0, nw = len < max_len ? 0 :
+			    wrong_regs(s, s->vec + ni * vn, &wd);
+
+			for (size_t pi = 0; pi < s->npool && nw < 2; pi++) {
 				const struct qhb_pcpu_insn *in = &s->pool[pi];
 				const uint64_t *pv = s->vec + ni * vn;
 
+				/* the last instruction must write what is
+				 * still wrong */
+				if (nw == 1 && in->d != wd)
+					continue;
 				for (unsigned t = 0; t < s->nt; t++) {
 					for (unsigned k = 0; k < s->nlive; k++)
 						st[t].r[s->live[k]] =
@@ -1154,6 +1344,7 @@ int qhb_synth_form(const struct qhb_x86sem_form *f,
 		goto out;
 	}
 	s->seencap = 1u << 20;
+	s->npre = hi_prefix(f, s->pre);
 	if ((s->seen = malloc(s->seencap * sizeof(uint64_t))) == NULL ||
 	    make_pool(s) < 0) {
 		qhb_err_set(e, "out of memory");
@@ -1182,9 +1373,18 @@ int qhb_synth_form(const struct qhb_x86sem_form *f,
 		 * programs first */
 		int g = !tried && (f->cmpxchg_src < 16 ||
 		    f->div_src < QHB_PCPU_NREG) ? -2 :
-		    search_once(s, max_len), pr;
+		    search_deepening(s, max_len), pr;
 		unsigned n;
 		char why[128] = "";
+
+		if (g < 0 && g != -3 && s->npre > 0) {
+			/* the high bytes apart found nothing: the plain
+			 * search, with a budget of its own */
+			s->npre = 0;
+			s->npool = 0;
+			s->budget = s->evals + o->budget;
+			g = make_pool(s) < 0 ? -3 : search_deepening(s, max_len);
+		}
 
 		if (g == -3) {
 			qhb_err_set(e, "out of memory");
@@ -1268,4 +1468,200 @@ out:
 	free(s->seen);
 	free(s);
 	return rv;
+}
+
+/*
+ * Templates.
+ */
+static const char *const gpr_names[5][16] = {
+	{ "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+	  "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15" },
+	{ "eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi",
+	  "r8d", "r9d", "r10d", "r11d", "r12d", "r13d", "r14d", "r15d" },
+	{ "ax", "cx", "dx", "bx", "sp", "bp", "si", "di",
+	  "r8w", "r9w", "r10w", "r11w", "r12w", "r13w", "r14w", "r15w" },
+	{ "al", "cl", "dl", "bl", "spl", "bpl", "sil", "dil",
+	  "r8b", "r9b", "r10b", "r11b", "r12b", "r13b", "r14b", "r15b" },
+	{ "ah", "ch", "dh", "bh" },
+};
+static const char *const gpr_kinds[5] = { "r64", "r32", "r16", "r8", "r8h" };
+
+/* The general register a word names: its number, and its kind in *kind;
+ * -1 when it is none. */
+static int gpr_of(const char *w, size_t n, unsigned *kind)
+{
+	for (unsigned k = 0; k < 5; k++)
+		for (unsigned r = 0; r < 16 && gpr_names[k][r] != NULL; r++)
+			if (strlen(gpr_names[k][r]) == n &&
+			    strncmp(gpr_names[k][r], w, n) == 0) {
+				*kind = k;
+				return (int)r;
+			}
+	return -1;
+}
+
+/* Writes f's shape into buf and, when order is not NULL, the registers
+ * of its letters in order (order[i]: the register of letter i, *nreg of
+ * them). */
+static void shape_of(const struct qhb_x86sem_form *f, char *buf, size_t size,
+    int *order, unsigned *nreg)
+{
+	const char *t = f->key;
+	int regs[16];
+	unsigned nr = 0;
+	size_t o = 0;
+
+	buf[0] = '\0';
+	while (*t != '\0' && o + 8 < size) {
+		size_t n = 0;
+		unsigned kind;
+		int g;
+
+		while ((t[n] >= 'a' && t[n] <= 'z') || (t[n] >= 'A' &&
+		    t[n] <= 'Z') || (t[n] >= '0' && t[n] <= '9'))
+			n++;
+		if (n == 0) {
+			buf[o++] = *t++;
+			continue;
+		}
+		if ((g = gpr_of(t, n, &kind)) >= 0) {
+			unsigned i = 0;
+
+			while (i < nr && regs[i] != g)
+				i++;
+			if (i == nr && nr < 16)
+				regs[nr++] = g;
+			o += (size_t)snprintf(buf + o, size - o, "%s%c",
+			    gpr_kinds[kind], 'a' + (int)i);
+		} else if (t[0] >= '0' && t[0] <= '9' && (t == f->key ||
+		    t[-1] != '*')) {
+			buf[o++] = '#';
+		} else {
+			o += (size_t)snprintf(buf + o, size - o, "%.*s", (int)n,
+			    t);
+		}
+		if (o >= size)
+			o = size - 1;
+		t += n;
+	}
+	buf[o < size ? o : size - 1] = '\0';
+	if (order != NULL) {
+		memcpy(order, regs, nr * sizeof(*regs));
+		*nreg = nr;
+	}
+}
+
+void qhb_synth_shape(const struct qhb_x86sem_form *f, char *buf, size_t size)
+{
+	shape_of(f, buf, size, NULL, NULL);
+}
+
+/* The constants of a form a template maps: its immediates, and its
+ * displacement when that is not a parameter.  Returns how many. */
+static unsigned consts_of(const struct qhb_x86sem_form *f, int64_t *c)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < f->nimm; i++)
+		c[n++] = f->imm[i];
+	if (has_mem(f) && f->disp_param < 0)
+		c[n++] = f->mem.disp;
+	return n;
+}
+
+/* t's program for f, its registers and constants mapped, into p; with
+ * bits, the immediates of ins and ext (bit positions, as often as not:
+ * the 8 of ah) stay.  Returns 0, or -1 with why when f is not of t's
+ * shape or a constant of t stands for two of f's. */
+static int map_template(const struct qhb_x86sem_form *f,
+    const struct qhb_synth_tmpl *t, int bits, struct qhb_pcpu_insn *p,
+    char *why, size_t whysize)
+{
+	char sf[QHB_SYNTH_SHAPE], st[QHB_SYNTH_SHAPE];
+	int rf[16], rt[16], map[QHB_PCPU_NREG];
+	int64_t cf[QHB_X86SEM_NIMM + 1], ct[QHB_X86SEM_NIMM + 1];
+	unsigned nf, nt, kf = consts_of(f, cf), kt = consts_of(&t->from, ct);
+
+	shape_of(f, sf, sizeof(sf), rf, &nf);
+	shape_of(&t->from, st, sizeof(st), rt, &nt);
+	if (strcmp(sf, st) != 0 || nf != nt || kf != kt) {
+		snprintf(why, whysize, "the template is not of the form's "
+		    "shape");
+		return -1;
+	}
+	for (unsigned i = 0; i < kt; i++)
+		for (unsigned j = 0; j < i; j++)
+			if (ct[i] == ct[j] && cf[i] != cf[j]) {
+				snprintf(why, whysize, "the template's constant "
+				    "%lld stands for two", (long long)ct[i]);
+				return -1;
+			}
+	for (int i = 0; i < QHB_PCPU_NREG; i++)
+		map[i] = i;
+	for (unsigned i = 0; i < nt; i++)
+		map[rt[i]] = rf[i];
+	for (unsigned i = 0; i < t->n; i++) {
+		p[i] = t->p[i];
+		p[i].d = (uint8_t)map[p[i].d % QHB_PCPU_NREG];
+		p[i].a = (uint8_t)map[p[i].a % QHB_PCPU_NREG];
+		if (p[i].bimm == 0)
+			p[i].b = (uint8_t)map[p[i].b % QHB_PCPU_NREG];
+		if (bits && (p[i].op == QHB_PCPU_INS || p[i].op == QHB_PCPU_EXT))
+			continue;
+		for (unsigned k = 0; p[i].bimm == 1 && k < kt; k++)
+			if (p[i].imm == ct[k]) {
+				p[i].imm = cf[k];
+				break;
+			}
+	}
+	return 0;
+}
+
+int qhb_synth_template(const struct qhb_x86sem_form *f,
+    const struct qhb_synth_tmpl *t, const struct qhb_synth_opts *o,
+    struct qhb_synth_result *r, struct qhb_err *e)
+{
+	struct z z;
+	struct qhb_pcpu_insn alt[QHB_PCPU_MAXPROG];
+	double t0 = now();
+	char why[128] = "";
+	int pr;
+
+	memset(r, 0, sizeof(*r));
+	r->status = QHB_SYNTH_FAILED;
+	if (!f->ok || t->n > QHB_PCPU_MAXPROG ||
+	    map_template(f, t, 0, r->prog, r->reason, sizeof(r->reason)) < 0) {
+		if (!f->ok)
+			snprintf(r->reason, sizeof(r->reason), "%s", f->reason);
+		r->seconds = now() - t0;
+		return 0;
+	}
+	if (qhb_pcpu_check(r->prog, t->n, e) < 0 || z_open(&z, f, e) < 0)
+		return -1;
+	r->iterations = 1;
+	pr = z_check(&z, r->prog, t->n, has_mem(f), 0, o->timeout_ms, NULL,
+	    &r->solver_seconds, why, sizeof(why));
+	/* refuted: the same with the bit positions left as they were, when
+	 * that is another program */
+	if (pr == 0 && map_template(f, t, 1, alt, why, sizeof(why)) == 0 &&
+	    memcmp(alt, r->prog, t->n * sizeof(*alt)) != 0) {
+		r->tmpl_refuted++;
+		r->iterations++;
+		memcpy(r->prog, alt, t->n * sizeof(*alt));
+		pr = z_check(&z, r->prog, t->n, has_mem(f), 0, o->timeout_ms,
+		    NULL, &r->solver_seconds, why, sizeof(why));
+	}
+	z_close(&z);
+	if (pr == 1) {
+		r->status = QHB_SYNTH_PROVEN;
+		r->n = t->n;
+		snprintf(r->tmpl_from, sizeof(r->tmpl_from), "%s",
+		    t->from.text);
+	} else {
+		r->tmpl_refuted++;
+		snprintf(r->reason, sizeof(r->reason), "the template of %.60s "
+		    "%s", t->from.text, pr == 0 ? "is refuted" : why);
+	}
+	r->seconds = now() - t0;
+	return 0;
 }

@@ -195,7 +195,7 @@ awk '{ match($0, /"instructions":[0-9]+/); i = substr($0, RSTART + 15, RLENGTH -
 	match($0, /"dropped":[0-9]+/); d = substr($0, RSTART + 10, RLENGTH - 10)
 	printf "qhb demo: the boot ran %.1f M instructions in %d distinct blocks (%d records dropped)\n", i / 1e6, b, d }' \
 	"$out/learn/summary.json"
-hot=${QHB_DEMO_HOT:-1000}
+hot=${QHB_DEMO_HOT:-10}
 echo "qhb demo: qhb-learn: the forms of blocks run $hot times or more, synthesized with Z3 -> demo-out/learn/library.json"
 rm -f "$out/learn/library.json"
 qhb-learn -q --library "$out/learn/library.json" --hot "$hot" --budget 10000000 \

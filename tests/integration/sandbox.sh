@@ -112,7 +112,7 @@ learn_works() {
 		 qhb-learn --library "$T_TMP/$m.json" --report "$tr" \
 		    >"$T_TMP/$m.report")
 	done
-	grep -qx '{"hot_blocks":1,"forms":2,"learned":2,"proven":2,"fallback":0}' \
+	grep -qx '{"hot_blocks":1,"forms":2,"learned":2,"proven":2,"fallback":0,"templates":0}' \
 	    "$T_TMP/out.learn"
 	cmp "$T_TMP/out.report" "$T_TMP/free.report"
 	grep -q '"coverage":0\.9999976' "$T_TMP/out.report"
