@@ -12,7 +12,7 @@
 #
 #   make demo          (or: sh examples/demo.sh; QHB_DEMO_OUT=DIR for
 #                      another directory than demo-out/, QHB_DEMO_HOT=N
-#                      for qhb-learn --hot N instead of 1000)
+#                      for qhb-learn --hot N instead of 10)
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 PATH=$top/build/bin:$PATH
@@ -177,7 +177,7 @@ echo "qhb demo: $worker's memory, found by qhb-query regions: $pages pages in $r
 # (the guest waits for qhb-trace), traced from the reset vector until it
 # is ready; then qhb-learn learns the forms of its hot blocks and measures
 # how much of the boot its proven microcode covers.  qhb-learn's default
-# --hot (1000) and a --budget bound the learning time.
+# --hot (10) and a --budget bound the learning time.
 mkdir -p "$out/learn"
 echo "qhb demo: tracing a second guest's boot -> demo-out/learn/boot.qhb"
 running="$running $traced"
