@@ -493,7 +493,7 @@ int qhb_learntrace_report(struct qhb_learn_lib *l, const struct qhb_trace *t,
 {
 	json_t *idx = json_object(), *top = json_array(), *rep = NULL, *v;
 	struct uncovered *unc = NULL, **arr = NULL;
-	uint64_t total = 0, covered = 0, fallback = 0, exits = 0;
+	uint64_t total = 0, covered = 0, fallback = 0, exits = 0, indirect = 0;
 	uint64_t cblocks = 0;
 	size_t n = 0, cap = 0;
 	/* the uncovered forms of one block (ninsns is 16 bits) */
@@ -529,6 +529,9 @@ int qhb_learntrace_report(struct qhb_learn_lib *l, const struct qhb_trace *t,
 			if (k + 1 == b->ninsns &&
 			    qhb_x86sem_is_exit(b->code + off, b->len[k]) == 1) {
 				exits = sat_add(exits, c);
+				if (qhb_x86sem_is_indirect_exit(b->code + off,
+				    b->len[k]) == 1)
+					indirect = sat_add(indirect, c);
 				continue;
 			}
 			if ((g = qhb_learn_get(l, &f, &en, e)) < 0)
@@ -595,6 +598,8 @@ int qhb_learntrace_report(struct qhb_learn_lib *l, const struct qhb_trace *t,
 		    (double)fallback / (double)total : 0.0), &ok);
 		qhb_json_put(rep, "exits", json_real(total ?
 		    (double)exits / (double)total : 0.0), &ok);
+		qhb_json_put(rep, "indirect_exits", json_real(total ?
+		    (double)indirect / (double)total : 0.0), &ok);
 		qhb_json_put(rep, "blocks", qhb_json_u64(t->nblocks), &ok);
 		qhb_json_put(rep, "covered_blocks", qhb_json_u64(cblocks), &ok);
 		qhb_json_put(rep, "library_forms",

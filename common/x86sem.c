@@ -748,6 +748,22 @@ int qhb_x86sem_is_exit(const void *code, size_t n)
 	}
 }
 
+int qhb_x86sem_is_indirect_exit(const void *code, size_t n)
+{
+	ZydisDecodedInstruction in;
+	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+
+	if (decode(code, n, &in, ops) < 0)
+		return -1;
+	if (in.meta.category == ZYDIS_CATEGORY_RET)
+		return 1;
+	if (in.meta.category != ZYDIS_CATEGORY_UNCOND_BR &&
+	    in.meta.category != ZYDIS_CATEGORY_CALL)
+		return 0;
+	return in.operand_count_visible > 0 &&
+	    ops[0].type != ZYDIS_OPERAND_TYPE_IMMEDIATE;
+}
+
 /* Z3 helpers for widths and partial registers (the shared ones: z3bv). */
 static Z3_ast zext_to(Z3_context c, Z3_ast a, unsigned from, unsigned to)
 {

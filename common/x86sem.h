@@ -213,6 +213,10 @@ int qhb_x86sem_set_params(const struct qhb_x86sem_form *f,
 /* 1 when the instruction at code is a block exit (jcc, jmp, call, ret and
  * the other branches), 0 when not, -1 when undecodable. */
 int qhb_x86sem_is_exit(const void *code, size_t n);
+/* 1 when the instruction at code is an indirect exit: ret, or a jmp or
+ * call through a register or memory (its target is data, not a constant
+ * of the form); 0 when not, -1 when undecodable. */
+int qhb_x86sem_is_indirect_exit(const void *code, size_t n);
 /* Builds the semantics of a modelled form: in[0..15] are the 64-bit
  * registers, in[16] rflags, in[QHB_X86SEM_MEMREG] the memory operand's
  * value (in its low bits), in[QHB_X86SEM_PARAM0 + k] parameter k (64

@@ -210,10 +210,11 @@ field() { sed -n "s/.*\"$1\":\([0-9.e+-]*\).*/\1/p" "$2"; }
 awk -v learned="$(cat "$out/learn/learned.json")" \
     -v cov="$(field coverage "$out/learn/coverage.json")" \
     -v fb="$(field fallback "$out/learn/coverage.json")" \
-    -v ex="$(field exits "$out/learn/coverage.json")" 'BEGIN {
+    -v ex="$(field exits "$out/learn/coverage.json")" \
+    -v ix="$(field indirect_exits "$out/learn/coverage.json")" 'BEGIN {
 	printf "qhb demo: %s\n", learned
-	printf "qhb demo: coverage of the boot by proven microcode: %.1f %% of the instructions; fallback forms %.1f %%, block exits %.1f %%\n",
-	    cov * 100, fb * 100, ex * 100
+	printf "qhb demo: coverage of the boot by proven microcode: %.1f %% of the instructions; fallback forms %.1f %%, block exits %.1f %% (indirect %.1f %%)\n",
+	    cov * 100, fb * 100, ex * 100, ix * 100
 	print "qhb demo: the uncovered forms that cost the most (instructions of the blocks each keeps off the Pixel CPU, then its own executions):"
 }'
 awk -F'\t' '{ printf "  %11d %9d  %-28s %s\n", $1, $2, $3, $4 }' "$out/learn/uncovered.tsv"

@@ -230,8 +230,37 @@ static void test_library(void)
 	qhb_learn_lib_close(&l);
 }
 
+/* Exits, and which of them are indirect (their target is data). */
+static void test_exits(void)
+{
+	static const struct { const char *hex; int exit, indirect; } t[] = {
+		{ "c3", 1, 1 },                 /* ret */
+		{ "ffe0", 1, 1 },               /* jmp rax */
+		{ "ff2500000000", 1, 1 },       /* jmp [rip+0] */
+		{ "ffd3", 1, 1 },               /* call rbx */
+		{ "e800000000", 1, 0 },         /* call rel32 */
+		{ "eb00", 1, 0 },               /* jmp rel8 */
+		{ "7400", 1, 0 },               /* jz rel8 */
+		{ "0f05", 1, 0 },               /* syscall */
+		{ "01d8", 0, 0 },               /* add eax, ebx */
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		uint8_t b[16];
+		size_t n = strlen(t[i].hex) / 2;
+
+		for (size_t k = 0; k < n; k++)
+			b[k] = (uint8_t)strtoul((char[]){ t[i].hex[2 * k],
+			    t[i].hex[2 * k + 1], 0 }, NULL, 16);
+		CHECK(qhb_x86sem_is_exit(b, n) == t[i].exit);
+		CHECK(qhb_x86sem_is_indirect_exit(b, n) == t[i].indirect);
+	}
+	CHECK(qhb_x86sem_is_indirect_exit((const uint8_t *)"\xff", 1) == -1);
+}
+
 void unit_main(void)
 {
+	UNIT_RUN(test_exits);
 	UNIT_RUN(test_forms);
 	UNIT_RUN(test_refute);
 	UNIT_RUN(test_refute_memory);
