@@ -99,7 +99,8 @@ static int z_open(struct z *z, const struct qhb_x86sem_form *f,
 	    qhb_z3bv_mem_sort(z->c));
 	z->probe = Z3_mk_const(z->c, Z3_mk_string_symbol(z->c, "probe"),
 	    Z3_mk_bv_sort(z->c, 64));
-	if ((!is_string(f) && qhb_x86sem_build(z->c, f, z->in, &z->x, e) < 0) ||
+	if ((!qhb_x86sem_mem_only(f) &&
+	    qhb_x86sem_build(z->c, f, z->in, &z->x, e) < 0) ||
 	    (has_mem(f) && qhb_x86sem_build_mem(z->c, f, z->in, z->mem, &z->xm,
 	    e) < 0)) {
 		Z3_del_context(z->c);
@@ -809,6 +810,208 @@ static unsigned fixed_program(const struct qhb_x86sem_form *f,
 	return 0;
 }
 
+/* r19 := the whole address of f's memory operand (segment base, base,
+ * index << shift, displacement or its parameter). */
+static int address_r19(const struct qhb_x86sem_form *f,
+    struct qhb_pcpu_insn *p, unsigned *n)
+{
+	const struct qhb_x86sem_mem *m = &f->mem;
+	unsigned t[2], nt = 0, i = 0;
+	int bad = 0, folded = 0;
+	char d[24];
+
+	imm_text(f->disp_param, m->disp, d, sizeof(d));
+	if (m->seg != QHB_X86SEM_NOREG)
+		t[nt++] = m->seg;
+	if (m->base != QHB_X86SEM_NOREG)
+		t[nt++] = m->base;
+	/* the first instruction takes two terms, or one and the
+	 * displacement */
+	if (m->index != QHB_X86SEM_NOREG) {
+		bad |= emit(p, n, "shl.64 r19, r%u, #%u", m->index, m->shift);
+	} else if (nt == 2) {
+		bad |= emit(p, n, "add.64 r19, r%u, r%u", t[0], t[1]);
+		i = 2;
+	} else if (nt == 1) {
+		bad |= emit(p, n, "add.64 r19, r%u, #%s", t[0], d);
+		i = folded = 1;
+	} else {
+		bad |= emit(p, n, "and.64 r19, r19, #0");
+	}
+	for (; i < nt; i++)
+		bad |= emit(p, n, "add.64 r19, r19, r%u", t[i]);
+	if (!folded && (m->disp != 0 || f->disp_param >= 0))
+		bad |= emit(p, n, "add.64 r19, r19, #%s", d);
+	return bad;
+}
+
+/* The bit operations' middle: r22 := x rotated right by the bit's
+ * position (pos: "#k" or "rN"), CF := its bit 0 (neg sets CF when its
+ * operand is not 0), the bit set, cleared or complemented, and x := r22
+ * rotated back.  bt writes nothing back. */
+static int bit_middle(const struct qhb_x86sem_form *f, unsigned x,
+    const char *pos, struct qhb_pcpu_insn *p, unsigned *n)
+{
+	static const char *const change[] = {
+		[QHB_X86SEM_SP_BTS] = "or", [QHB_X86SEM_SP_BTR] = "and",
+		[QHB_X86SEM_SP_BTC] = "xor",
+	};
+	unsigned W = f->opbits;
+	int bad = 0;
+
+	bad |= emit(p, n, "ror.%u r22, r%u, %s", W, x, pos);
+	bad |= emit(p, n, "and.64 r23, r22, #1");
+	bad |= emit(p, n, "neg.64f:%02x r23, r23, r23", QHB_PCPU_CF);
+	if (f->special == QHB_X86SEM_SP_BT)
+		return bad;
+	bad |= emit(p, n, "%s.%u r22, r22, #%d", change[f->special], W,
+	    f->special == QHB_X86SEM_SP_BTR ? -2 : 1);
+	bad |= emit(p, n, "rol.%u r%u, r22, %s", W, x, pos);
+	return bad;
+}
+
+/* A register's write of width W from r[v]: 64 and 32 bits replace (32
+ * zero-extends), 16 and 8 merge. */
+static int write_width(unsigned d, unsigned v, unsigned W,
+    struct qhb_pcpu_insn *p, unsigned *n)
+{
+	if (W >= 32 || d == QHB_X86SEM_MEMREG)
+		return emit(p, n, "mov.%u r%u, r%u, r%u", W, d, v, v);
+	return emit(p, n, "ins.%u r%u, r%u, #0", W, d, v);
+}
+
+/* Programs of forms past the search: xadd, bts/btr/btc, leave over the
+ * register view (the memory access wrapped around them), and the forms
+ * without one (push/pop m64, bt m, r, cmpxchg16b) whole.  Returns the
+ * length, 0 when f has none or it does not fit. */
+static unsigned own_program(const struct qhb_x86sem_form *f,
+    struct qhb_pcpu_insn *p)
+{
+	struct qhb_pcpu_insn q[QHB_PCPU_MAXPROG];
+	const struct qhb_x86sem_mem *m = &f->mem;
+	unsigned n = 0, W = f->opbits, x = f->opreg[0], lw = W == 64 ? 6 : 5;
+	char pos[24];
+	int bad = 0;
+
+	if (x == QHB_X86SEM_NOREG)
+		x = QHB_X86SEM_MEMREG;
+	if (f->opreg[1] != QHB_X86SEM_NOREG)
+		snprintf(pos, sizeof(pos), "r%u", f->opreg[1]);
+	else
+		snprintf(pos, sizeof(pos), "#%lld",
+		    (long long)(f->imm[0] & (W - 1)));
+	switch (m->kind) {
+	case QHB_X86SEM_PUSHM:
+		bad |= address_r19(f, p, &n);
+		bad |= emit(p, &n, "ld.64 r18, r19, #0");
+		bad |= emit(p, &n, "st.64 r4, r18, #-8");
+		bad |= emit(p, &n, "sub.64 r4, r4, #8");
+		return bad ? 0 : n;
+	case QHB_X86SEM_POPM:
+		/* the address from rsp after the pop, as x86 computes it */
+		bad |= emit(p, &n, "ld.64 r18, r4, #0");
+		bad |= emit(p, &n, "add.64 r4, r4, #8");
+		bad |= address_r19(f, p, &n);
+		bad |= emit(p, &n, "st.64 r19, r18, #0");
+		return bad ? 0 : n;
+	case QHB_X86SEM_BTM:
+		/* the operand the bit lies in, then the bit in it */
+		bad |= address_r19(f, p, &n);
+		if (W == 32) {
+			bad |= emit(p, &n, "sext.32 r20, r%u, r%u", f->opreg[1],
+			    f->opreg[1]);
+			bad |= emit(p, &n, "sar.64 r20, r20, #5");
+		} else {
+			bad |= emit(p, &n, "sar.64 r20, r%u, #6", f->opreg[1]);
+		}
+		bad |= emit(p, &n, "shl.64 r20, r20, #%u", lw - 3);
+		bad |= emit(p, &n, "add.64 r19, r19, r20");
+		bad |= emit(p, &n, "ld.%u r18, r19, #0", W);
+		bad |= bit_middle(f, QHB_X86SEM_MEMREG, pos, p, &n);
+		if (m->write)
+			bad |= emit(p, &n, "st.%u r19, r18, #0", W);
+		return bad ? 0 : n;
+	case QHB_X86SEM_CMPX16:
+		/* #GP when not 16-byte aligned: r28 := 1 */
+		bad |= address_r19(f, p, &n);
+		bad |= emit(p, &n, "and.64f:%02x r20, r19, #15", QHB_PCPU_ZF);
+		bad |= emit(p, &n, "cc.8 r21, r0, #5");
+		bad |= emit(p, &n, "sel.64 r28, r21, r21");
+		bad |= emit(p, &n, "ld.64 r22, r19, #0");
+		bad |= emit(p, &n, "ld.64 r23, r19, #8");
+		/* ZF := rdx:rax == [m]; rdx:rax := [m] (the same when
+		 * equal); [m] := equal ? rcx:rbx : itself */
+		bad |= emit(p, &n, "xor.64 r24, r22, r0");
+		bad |= emit(p, &n, "xor.64 r25, r23, r2");
+		bad |= emit(p, &n, "or.64f:%02x r24, r24, r25", QHB_PCPU_ZF);
+		bad |= emit(p, &n, "cc.8 r25, r0, #4");
+		bad |= emit(p, &n, "mov.64 r0, r22, r22");
+		bad |= emit(p, &n, "mov.64 r2, r23, r23");
+		bad |= emit(p, &n, "sel.64 r22, r3, r25");
+		bad |= emit(p, &n, "sel.64 r23, r1, r25");
+		bad |= emit(p, &n, "st.64 r19, r22, #0");
+		bad |= emit(p, &n, "st.64 r19, r23, #8");
+		return bad ? 0 : n;
+	default:
+		break;
+	}
+	switch (f->special) {
+	case QHB_X86SEM_SP_XADD:
+		/* the sum and its flags; the source := the destination,
+		 * then the destination := the sum */
+		bad |= emit(q, &n, "add.%uf r17, r%u, r%u", W, x, f->opreg[1]);
+		bad |= write_width(f->opreg[1], x, W, q, &n);
+		bad |= write_width(x, 17, W, q, &n);
+		break;
+	case QHB_X86SEM_SP_BTS: case QHB_X86SEM_SP_BTR:
+	case QHB_X86SEM_SP_BTC:
+		bad |= bit_middle(f, x, pos, q, &n);
+		break;
+	case QHB_X86SEM_SP_LEAVE:
+		bad |= emit(q, &n, "add.64 r4, r5, #8");
+		bad |= emit(q, &n, "mov.64 r5, r18, r18");
+		break;
+	default:
+		return 0;
+	}
+	if (bad)
+		return 0;
+	if (m->kind == QHB_X86SEM_REG) {
+		memcpy(p, q, n * sizeof(*q));
+		return n;
+	}
+	return wrap_memory(f, q, n, p);
+}
+
+/* A form with a program of its own is proven as written, for every value
+ * of its parameters; no search follows.  Returns 1 when f has one. */
+static int prove_own(struct z *z, const struct qhb_x86sem_form *f,
+    const struct qhb_synth_opts *o, struct qhb_synth_result *r)
+{
+	char why[128] = "";
+	int pr;
+
+	if ((r->n = own_program(f, r->prog)) == 0) {
+		/* no register view to search over */
+		if (!qhb_x86sem_mem_only(f))
+			return 0;
+		snprintf(r->reason, sizeof(r->reason), "its program does not "
+		    "fit in %d instructions", QHB_PCPU_MAXPROG);
+		return 1;
+	}
+	r->iterations = 1;
+	pr = z_check(z, r->prog, r->n, has_mem(f), 0, o->timeout_ms, NULL,
+	    &r->solver_seconds, why, sizeof(why));
+	if (pr == 1) {
+		r->status = QHB_SYNTH_PROVEN;
+		return 1;
+	}
+	r->n = 0;
+	snprintf(r->reason, sizeof(r->reason), "%s", pr < 0 ? why :
+	    "its fixed program is not equivalent");
+	return 1;
+}
+
 int qhb_synth_form(const struct qhb_x86sem_form *f,
     const struct qhb_synth_opts *o, struct qhb_synth_result *r,
     struct qhb_err *e)
@@ -864,6 +1067,10 @@ int qhb_synth_form(const struct qhb_x86sem_form *f,
 			    "the string program is not equivalent");
 		if (pr != 1)
 			r->n = 0;
+		rv = 0;
+		goto out;
+	}
+	if (prove_own(&z, f, o, r)) {
 		rv = 0;
 		goto out;
 	}

@@ -11,7 +11,12 @@
  * ror, imul (two and three operands), div, bswap, xchg, cmovcc, setcc, nop, in
  * 8, 16, 32 and 64 bits with the partial-register rules (8 and 16-bit
  * writes merge, 32-bit writes zero-extend, ah..bh); push and pop of a
- * 64-bit register; and one iteration of rep stos and rep movs (what QEMU
+ * 64-bit register or memory operand, and leave; xadd; bts, btr and btc
+ * of a register or memory operand by a register or an immediate, and bt
+ * of memory by a register (whose bit offset reaches beyond the operand:
+ * the SDM's address, base + (offset >> log2 W) * W / 8); cmpxchg16b (ZF,
+ * and #GP when the operand is not 16-byte aligned, a fault); and one
+ * iteration of rep stos and rep movs (what QEMU
  * runs each time it executes the instruction: nothing when rcx is 0, else
  * one element, rcx decremented, rdi and rsi stepped by DF).  Any other
  * form is decoded but marked unsupported, with the reason.
@@ -63,6 +68,25 @@ enum qhb_x86sem_kind {
 	QHB_X86SEM_POP,         /* pop r64: [rsp] read */
 	QHB_X86SEM_STOS,        /* rep stos, one iteration */
 	QHB_X86SEM_MOVS,        /* rep movs, one iteration */
+	/* forms of two memory accesses, or of an address that depends on
+	 * a register's value: no register view (qhb_x86sem_mem_only) */
+	QHB_X86SEM_PUSHM,       /* push m64: [m] read, [rsp - 8] written */
+	QHB_X86SEM_POPM,        /* pop m64: [rsp] read, [m] written, its
+	                         * address computed after rsp += 8 */
+	QHB_X86SEM_BTM,         /* bt/bts/btr/btc m, r: the operand at m +
+	                         * (r's signed bit offset / W) * W / 8 */
+	QHB_X86SEM_CMPX16,      /* cmpxchg16b m128: #GP when misaligned */
+};
+
+/* Forms that keep their mnemonic for the fixed programs of synth.c. */
+enum qhb_x86sem_special {
+	QHB_X86SEM_SP_NONE,
+	QHB_X86SEM_SP_XADD,     /* xadd m/r, r */
+	QHB_X86SEM_SP_BTS,      /* bts, btr, btc: the bit set, cleared, */
+	QHB_X86SEM_SP_BTR,      /* complemented (and bt of BTM) */
+	QHB_X86SEM_SP_BTC,
+	QHB_X86SEM_SP_BT,
+	QHB_X86SEM_SP_LEAVE,    /* leave: rsp = rbp, pop rbp */
 };
 
 /* The memory access of a form: address seg + base + (index << shift) +
@@ -105,6 +129,10 @@ struct qhb_x86sem_form {
 	                                 * QHB_X86SEM_MEMREG (else NOREG) */
 	unsigned div_bits;              /* div: its operand width */
 	struct qhb_x86sem_mem mem;
+	unsigned special;               /* enum qhb_x86sem_special */
+	unsigned opreg[2];              /* special: its first two operands'
+	                                 * GPRs (NOREG: not a register) */
+	unsigned opbits;                /* special: its operand width */
 };
 
 struct qhb_x86sem_out {
@@ -114,7 +142,8 @@ struct qhb_x86sem_out {
 	Z3_ast addr;            /* 64-bit address of the memory operand */
 	Z3_ast memval;          /* its value after (mem.bits), when written */
 	Z3_ast mem;             /* qhb_x86sem_build_mem: the memory after */
-	Z3_ast fault;           /* Bool: the instruction faults (div's #DE);
+	Z3_ast fault;           /* Bool: the instruction faults (div's #DE,
+	                         * cmpxchg16b's #GP on a misaligned operand);
 	                         * then nothing else is defined */
 };
 
@@ -140,6 +169,9 @@ int qhb_x86sem_is_exit(const void *code, size_t n);
  * Returns 0, or -1 with e. */
 int qhb_x86sem_build(Z3_context c, const struct qhb_x86sem_form *f,
     Z3_ast in[], struct qhb_x86sem_out *o, struct qhb_err *e);
+/* 1 when f has no register view, only qhb_x86sem_build_mem's: the string
+ * operations and the kinds from QHB_X86SEM_PUSHM on. */
+int qhb_x86sem_mem_only(const struct qhb_x86sem_form *f);
 /* The same against memory mem (an array, qhb_z3bv_mem_sort): o->mem is
  * the memory after.  Returns 0, or -1 with e. */
 int qhb_x86sem_build_mem(Z3_context c, const struct qhb_x86sem_form *f,
