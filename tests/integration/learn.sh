@@ -65,10 +65,14 @@ eval_states() {
 	grep -q '"rcx":"0x2",.*"rsi":"0x1001","rdi":"0x1009",.*"mem":"00010203040506070009","fault":false}$' "$T_TMP/m"
 }
 
-native() {
-	cc -O2 -std=gnu11 -D_GNU_SOURCE -iquote "$top/common" -o "$T_TMP/native" \
+native_built() {
+	test -x "$T_TMP/native" || cc -O2 -std=gnu11 -D_GNU_SOURCE -iquote "$top/common" -o "$T_TMP/native" \
 		"$top/tests/learn-native.c" "$top/build/obj/libqhb.a" \
 		-ljansson -lz3 -lZydis -lxxhash -lzstd -lm
+}
+
+native() {
+	native_built
 	"$T_TMP/native" "$lib" 400 >"$T_TMP/n"
 	cat "$T_TMP/n"
 	# the forms above and rep movsb of eval_states
@@ -206,10 +210,64 @@ errors() {
 	qhb-learn --bogus 2>&1 | grep -q '^usage: qhb-learn'
 }
 
+# The forms with fixed programs of their own: push/pop of memory (pop's
+# address after rsp is incremented: pop [rsp+8]), leave, xadd, bts/btr/btc,
+# bt of memory by a register (its offset beyond the operand, a rip-relative
+# parameter), cmpxchg16b (gs, a displacement); proven, proven again, run
+# natively (edge and misaligned states included), and the check not blind:
+# each program without its last instruction is caught.
+hforms="ff37 ff7728 65ff342514600000 8f07 8f442408 c9 480fc107 f0480fc107
+480fc1c3 0fc1d8 66410fc1c0 490fa38628020000 480fa308 480fa305dbcfbf01
+480fab4500 0fab08 480fb3c2 480fbaf00c 480fba70c00c 480fba2800 0fbae805
+0fbbc8 480fbbca 65480fc70f 480fc74e20"
+
+hd_forms() {
+	hl=$T_TMP/hd.json
+	qhb-learn -q --library "$hl" --learn $hforms >"$T_TMP/h"
+	test "$(wc -l <"$T_TMP/h")" -eq 25
+	test "$(grep -c '"status":"proven"' "$T_TMP/h")" -eq 25
+	grep -q '"form":"pop \[rsp+0x08\]".*"microcode":\["ld.64 r18, r4, #0","add.64 r4, r4, #8","add.64 r19, r4, #8","st.64 r19, r18, #0"\]' "$T_TMP/h"
+	grep -q '"form":"cmpxchg16b gs:\[rdi\]".*"microcode":\["add.64 r19, r30, r7","and.64f:08 r20, r19, #15","cc.8 r21, r0, #5","sel.64 r28, r21, r21",' "$T_TMP/h"
+	grep -q '"add.64 r19, r31, #P0"' "$hl"
+	qhb-learn -q --library "$hl" --verify >"$T_TMP/hv"
+	test "$(grep -c '"proven":true' "$T_TMP/hv")" -eq 25
+	# bt [rax], rcx: bit 0x47 is bit 7 of the next qword; -1 is bit
+	# 63 of the one before, outside the window
+	printf '%s
+' '{"rax":"0x1000","rcx":"0x47","rflags":"0x2","mem_base":"0x1000","mem":"00000000000000008000000000000000"}' \
+		'{"rax":"0x1000","rcx":"0xffffffffffffffff","rflags":"0x3","mem_base":"0x1000","mem":"00000000000000008000000000000000"}' |
+		qhb-learn -q --library "$hl" --eval 480fa308 >"$T_TMP/he"
+	sed -n 1p "$T_TMP/he" | grep -q '"rflags":"0x3",.*"fault":false}$'
+	sed -n 2p "$T_TMP/he" | grep -q '"fault":true}$'
+	# pop [rdi]: [rsp] to [rdi], rsp up 8
+	echo '{"rsp":"0x1000","rdi":"0x1008","mem_base":"0x1000","mem":"11223344556677880000000000000000"}' |
+		qhb-learn -q --library "$hl" --eval 8f07 >"$T_TMP/he"
+	grep -q '"rsp":"0x1008",.*"mem":"11223344556677881122334455667788","fault":false}$' "$T_TMP/he"
+	# cmpxchg16b: equal (ZF, rcx:rbx stored), different (loaded into
+	# rdx:rax), misaligned (#GP, the fault register: divide_error)
+	m=000102030405060708090a0b0c0d0e0f
+	printf '%s
+' "{\"rax\":\"0x0706050403020100\",\"rdx\":\"0x0f0e0d0c0b0a0908\",\"rbx\":\"0x1\",\"rcx\":\"0x2\",\"rsi\":\"0xfe0\",\"rflags\":\"0x2\",\"mem_base\":\"0x1000\",\"mem\":\"$m\"}" \
+		"{\"rax\":\"0x5\",\"rsi\":\"0xfe0\",\"rflags\":\"0x42\",\"mem_base\":\"0x1000\",\"mem\":\"$m\"}" \
+		"{\"rsi\":\"0xfe8\",\"mem_base\":\"0x1000\",\"mem\":\"$m\"}" |
+		qhb-learn -q --library "$hl" --eval 480fc74e20 >"$T_TMP/hc"
+	sed -n 1p "$T_TMP/hc" | grep -q '"rflags":"0x42",.*"mem":"01000000000000000200000000000000","fault":false}$'
+	sed -n 2p "$T_TMP/hc" | grep -q '"rax":"0x706050403020100","rcx":"0x0","rdx":"0xf0e0d0c0b0a0908",.*"rflags":"0x2",.*"mem":"'$m'","fault":false}$'
+	sed -n 3p "$T_TMP/hc" | grep -q '"divide_error":true}$'
+	native_built || return 1
+	"$T_TMP/native" "$hl" 200 >"$T_TMP/hn"
+	cat "$T_TMP/hn"
+	grep -q '^forms 25 memory 17 skipped 0 .* mismatches 0 x86sem-mismatches 0 instances [1-9][0-9]*$' "$T_TMP/hn"
+	"$T_TMP/native" "$hl" 20 break-new >"$T_TMP/hb" 2>/dev/null && die "a broken program went unnoticed"
+	cat "$T_TMP/hb"
+	grep -q ' mismatches [1-9][0-9]* ' "$T_TMP/hb"
+}
+
 t learn_forms learn_forms
 t fallbacks fallbacks
 t eval_states eval_states
 t native native
+t hd_forms hd_forms
 t cpu_vs_gpu cpu_vs_gpu
 t trace_mode trace_mode
 t addresses addresses
