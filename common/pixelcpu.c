@@ -12,6 +12,7 @@ static const char *const op_names[QHB_PCPU_NOPS] = {
 	"mov", "add", "adc", "sub", "sbb", "and", "or", "xor", "not", "neg",
 	"shl", "shr", "sar", "rol", "ror", "mul", "sext", "ins", "ext",
 	"bswap", "cc", "sel", "ld", "st", "divu", "remu", "nop",
+	"ctz", "clz", "popcnt", "mulhu", "mulhs",
 };
 
 const char *qhb_pcpu_opname(unsigned op)
@@ -67,6 +68,38 @@ static uint8_t *mem_byte(struct qhb_pcpu_mem *m, uint64_t addr)
 	if (m != NULL)
 		m->fault = 1;
 	return NULL;
+}
+
+/* CTZ, CLZ, POPCNT, MULHU, MULHS of W-bit x and y: the result, its flags
+ * in *f (fmask bits). */
+static uint64_t bit_count_mul(unsigned op, uint64_t x, uint64_t y, unsigned W,
+    unsigned *f)
+{
+	uint64_t M = W == 64 ? ~0ULL : (1ULL << W) - 1, r;
+	__int128 p;
+
+	switch (op) {
+	case QHB_PCPU_CTZ:
+		r = x == 0 ? W : (uint64_t)__builtin_ctzll(x);
+		break;
+	case QHB_PCPU_CLZ:
+		r = x == 0 ? W : (uint64_t)__builtin_clzll(x) - (64 - W);
+		break;
+	case QHB_PCPU_POPCNT:
+		*f = x == 0 ? QHB_PCPU_ZF : 0;
+		return (uint64_t)__builtin_popcountll(x);
+	case QHB_PCPU_MULHU:
+		r = (uint64_t)(((unsigned __int128)x * y) >> W) & M;
+		*f = r != 0 ? QHB_PCPU_CF | QHB_PCPU_OF : 0;
+		return r;
+	default:        /* MULHS */
+		p = (__int128)(int64_t)sext(x, W) * (int64_t)sext(y, W);
+		if (p != (__int128)(int64_t)sext((uint64_t)p & M, W))
+			*f = QHB_PCPU_CF | QHB_PCPU_OF;
+		return (uint64_t)(p >> W) & M;
+	}
+	*f = (x == 0 ? QHB_PCPU_CF : 0) | (r == 0 ? QHB_PCPU_ZF : 0);
+	return r;
 }
 
 void qhb_pcpu_step(const struct qhb_pcpu_insn *in, struct qhb_pcpu_state *s)
@@ -224,6 +257,11 @@ void qhb_pcpu_step_mem(const struct qhb_pcpu_insn *in,
 				*b = (uint8_t)(x >> (8 * i));
 		}
 		return;
+	case QHB_PCPU_CTZ: case QHB_PCPU_CLZ: case QHB_PCPU_POPCNT:
+	case QHB_PCPU_MULHU: case QHB_PCPU_MULHS:
+		r = bit_count_mul(in->op, xm, ym, W, &f);
+		logic = 0;
+		break;
 	default: /* NOP */
 		return;
 	}

@@ -95,6 +95,14 @@ enum qhb_pcpu_op {
 	QHB_PCPU_DIVU,    /* (r[d]:x) / y, 2W by W bits; see below */
 	QHB_PCPU_REMU,    /* (r[d]:x) % y */
 	QHB_PCPU_NOP,
+	QHB_PCPU_CTZ,     /* trailing zero bits of x (W when x is 0); flags:
+	                   * CF = (x == 0), ZF = (result == 0), the rest 0 */
+	QHB_PCPU_CLZ,     /* leading zero bits of x, likewise */
+	QHB_PCPU_POPCNT,  /* one bits of x; flags: ZF = (x == 0), the rest 0 */
+	QHB_PCPU_MULHU,   /* high W bits of x * y, unsigned; flags: CF = OF =
+	                   * (result != 0), ZF SF PF AF 0 */
+	QHB_PCPU_MULHS,   /* high W bits of x * y, signed; flags: CF = OF =
+	                   * signed overflow of the low W bits (as MUL) */
 	QHB_PCPU_NOPS
 };
 

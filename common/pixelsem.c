@@ -5,6 +5,55 @@
 
 #include "z3bv.h"
 
+/* The number of one bits of the W-bit v, as W bits. */
+static Z3_ast ones(Z3_context c, Z3_ast v, unsigned W)
+{
+	Z3_ast n = BV(0, W);
+
+	for (unsigned i = 0; i < W; i++)
+		n = Z3_mk_bvadd(c, n, Z3_mk_zero_ext(c, W - 1, BIT(v, i)));
+	return n;
+}
+
+/* CTZ, CLZ, POPCNT, MULHU, MULHS (pixelcpu.c's bit_count_mul): the
+ * result; f[] the flags.  ctz counts the ones of ~x & (x - 1) (the bits
+ * below the lowest one), clz those of ~x smeared right (the bits above
+ * the highest one). */
+static Z3_ast count_mul(Z3_context c, unsigned op, Z3_ast x, Z3_ast y,
+    unsigned W, Z3_ast *f)
+{
+	Z3_ast r, p, z = B2BV(Z3_mk_eq(c, x, BV(0, W)));
+
+	switch (op) {
+	case QHB_PCPU_CTZ:
+		r = ones(c, Z3_mk_bvand(c, Z3_mk_bvnot(c, x),
+		    Z3_mk_bvsub(c, x, BV(1, W))), W);
+		break;
+	case QHB_PCPU_CLZ:
+		r = x;
+		for (unsigned k = 1; k < W; k *= 2)
+			r = Z3_mk_bvor(c, r, Z3_mk_bvlshr(c, r, BV(k, W)));
+		r = ones(c, Z3_mk_bvnot(c, r), W);
+		break;
+	case QHB_PCPU_POPCNT:
+		f[3] = z;
+		return ones(c, x, W);
+	case QHB_PCPU_MULHU:
+		p = Z3_mk_bvmul(c, Z3_mk_zero_ext(c, W, x), Z3_mk_zero_ext(c, W, y));
+		r = EXT(2 * W - 1, W, p);
+		f[0] = f[5] = B2BV(Z3_mk_not(c, Z3_mk_eq(c, r, BV(0, W))));
+		return r;
+	default:        /* MULHS */
+		p = Z3_mk_bvmul(c, Z3_mk_sign_ext(c, W, x), Z3_mk_sign_ext(c, W, y));
+		f[0] = f[5] = B2BV(Z3_mk_not(c, Z3_mk_eq(c, p,
+		    Z3_mk_sign_ext(c, W, EXT(W - 1, 0, p)))));
+		return EXT(2 * W - 1, W, p);
+	}
+	f[0] = z;
+	f[3] = B2BV(Z3_mk_eq(c, r, BV(0, W)));
+	return r;
+}
+
 /* One instruction on st (and *mem, when not NULL), in place: the
  * interpreter's qhb_pcpu_step_mem, term for term; a parameter is the term
  * param[k] (when param is not NULL, else its number, as the interpreters
@@ -158,6 +207,11 @@ static void step(Z3_context c, const struct qhb_pcpu_insn *in, Z3_ast *st,
 		    st[QHB_PCPU_FAULT]);
 		break;
 	}
+	case QHB_PCPU_CTZ: case QHB_PCPU_CLZ: case QHB_PCPU_POPCNT:
+	case QHB_PCPU_MULHU: case QHB_PCPU_MULHS:
+		r = count_mul(c, in->op, xm, ym, W, f);
+		logic = 0;
+		break;
 	case QHB_PCPU_ST:
 		if (mem != NULL)
 			*mem = qhb_z3bv_store(c, *mem, Z3_mk_bvadd(c, st[in->d],

@@ -174,6 +174,44 @@ bool divmod(uvec2 hi, uvec2 lo, uvec2 d, uint W, out uvec2 q, out uvec2 rem)
 	return true;
 }
 
+// ctz, clz, popcnt, mulhu, mulhs (27..31) of W-bit x and y; f their flags
+uvec2 countmul(uint op, uvec2 x, uvec2 y, uint W, out uint f)
+{
+	bool z = (x.x | x.y) == 0u;
+	uvec2 lo, hi, res;
+	uint t;
+	f = 0u;
+	if (op == 29u) {
+		if (z) f = 8u;
+		return uvec2(uint(bitCount(x.x) + bitCount(x.y)), 0u);
+	}
+	if (op == 27u || op == 28u) {
+		uint n = W;
+		if (!z && op == 27u)
+			n = x.x != 0u ? uint(findLSB(x.x)) : 32u + uint(findLSB(x.y));
+		else if (!z)
+			n = W - 1u - (x.y != 0u ? 32u + uint(findMSB(x.y)) :
+			    uint(findMSB(x.x)));
+		if (z) f |= 1u;
+		if (n == 0u) f |= 8u;
+		return uvec2(n, 0u);
+	}
+	if (op == 30u) {
+		// unsigned: the signed product's high half corrected (W 64),
+		// or the whole product in lo (W up to 32)
+		smul(x, y, lo, hi);
+		if ((x.y & 0x80000000u) != 0u) hi = add64(hi, y, 0u, t);
+		if ((y.y & 0x80000000u) != 0u) hi = add64(hi, x, 0u, t);
+		res = W == 64u ? hi : shr64(lo, W) & mask(W);
+		if ((res.x | res.y) != 0u) f = 33u;
+		return res;
+	}
+	smul(sext(x, W), sext(y, W), lo, hi);
+	uint sg = (lo.y & 0x80000000u) != 0u ? 0xffffffffu : 0u;
+	if (lo != sext(lo & mask(W), W) || hi != uvec2(sg)) f = 33u;
+	return W == 64u ? hi : shr64(lo, W) & mask(W);
+}
+
 void step(uvec4 ins)
 {
 	uint op = ins.x & 255u, d = (ins.x >> 8) & 255u, a = (ins.x >> 16) & 255u;
@@ -307,6 +345,10 @@ void step(uvec4 ins)
 		fm = 0u;
 		break;
 	}
+	case 27u: case 28u: case 29u: case 30u: case 31u:
+		res = countmul(op, xm, ym, W, f);
+		logic = false;
+		break;
 	default: return;
 	}
 	if (logic) f = zsp(res & M, W);
