@@ -890,6 +890,8 @@ static unsigned own_program(const struct qhb_x86sem_form *f,
 	struct qhb_pcpu_insn q[QHB_PCPU_MAXPROG];
 	const struct qhb_x86sem_mem *m = &f->mem;
 	unsigned n = 0, W = f->opbits, x = f->opreg[0], lw = W == 64 ? 6 : 5;
+	unsigned src = f->opreg[1] == QHB_X86SEM_NOREG ? QHB_X86SEM_MEMREG :
+	    f->opreg[1];
 	char pos[24];
 	int bad = 0;
 
@@ -966,6 +968,22 @@ static unsigned own_program(const struct qhb_x86sem_form *f,
 	case QHB_X86SEM_SP_BTS: case QHB_X86SEM_SP_BTR:
 	case QHB_X86SEM_SP_BTC:
 		bad |= bit_middle(f, x, pos, q, &n);
+		break;
+	case QHB_X86SEM_SP_MUL: case QHB_X86SEM_SP_IMUL1:
+		/* rdx := the high half (its flags), rax := the low half */
+		bad |= emit(q, &n, "%s.%uf:%02x r20, r0, r%u", f->special ==
+		    QHB_X86SEM_SP_MUL ? "mulhu" : "mulhs", W,
+		    QHB_PCPU_CF | QHB_PCPU_OF, x);
+		bad |= emit(q, &n, "mul.%u r21, r0, r%u", W, x);
+		bad |= write_width(0, 21, W, q, &n);
+		bad |= write_width(2, 20, W, q, &n);
+		break;
+	case QHB_X86SEM_SP_TZCNT: case QHB_X86SEM_SP_LZCNT:
+	case QHB_X86SEM_SP_POPCNT:
+		bad |= emit(q, &n, "%s.%uf r17, r%u, r%u", f->special ==
+		    QHB_X86SEM_SP_TZCNT ? "ctz" : f->special ==
+		    QHB_X86SEM_SP_LZCNT ? "clz" : "popcnt", W, src, src);
+		bad |= write_width(f->opreg[0], 17, W, q, &n);
 		break;
 	case QHB_X86SEM_SP_LEAVE:
 		bad |= emit(q, &n, "add.64 r4, r5, #8");

@@ -127,6 +127,8 @@ static int mnemonic_flags(ZydisMnemonic m)
 	case ZYDIS_MNEMONIC_CMPXCHG16B:
 		return QHB_PCPU_ZF;
 	case ZYDIS_MNEMONIC_XADD:
+	case ZYDIS_MNEMONIC_TZCNT: case ZYDIS_MNEMONIC_LZCNT:
+	case ZYDIS_MNEMONIC_POPCNT:
 		return QHB_PCPU_ALLF;
 	case ZYDIS_MNEMONIC_ADD: case ZYDIS_MNEMONIC_ADC:
 	case ZYDIS_MNEMONIC_SUB: case ZYDIS_MNEMONIC_SBB:
@@ -398,6 +400,9 @@ static int decode_special(struct qhb_x86sem_form *f,
 		{ ZYDIS_MNEMONIC_BTC, QHB_X86SEM_SP_BTC },
 		{ ZYDIS_MNEMONIC_BT, QHB_X86SEM_SP_BT },
 		{ ZYDIS_MNEMONIC_LEAVE, QHB_X86SEM_SP_LEAVE },
+		{ ZYDIS_MNEMONIC_TZCNT, QHB_X86SEM_SP_TZCNT },
+		{ ZYDIS_MNEMONIC_LZCNT, QHB_X86SEM_SP_LZCNT },
+		{ ZYDIS_MNEMONIC_POPCNT, QHB_X86SEM_SP_POPCNT },
 	};
 	unsigned sp = QHB_X86SEM_SP_NONE, w = in->operand_width;
 	int mem0 = ops[0].type == ZYDIS_OPERAND_TYPE_MEMORY;
@@ -444,6 +449,8 @@ static int decode_special(struct qhb_x86sem_form *f,
 			    "not modelled");
 		f->opreg[i] = g;
 	}
+	if (sp >= QHB_X86SEM_SP_TZCNT)
+		return 1;
 	if (sp != QHB_X86SEM_SP_XADD && (w < (mem0 ? 16 : 32) ||
 	    (mem0 && ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER && w < 32)))
 		return unsupported(f, "bit operation of this width not "
@@ -458,6 +465,33 @@ static int decode_special(struct qhb_x86sem_form *f,
 		return 0;
 	}
 	return 1;
+}
+
+/* mul r/m, imul r/m: rax times the operand into rdx:rax. */
+static int decode_mul(struct qhb_x86sem_form *f,
+    const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops)
+{
+	unsigned g, lo, bits, w = in->operand_width;
+
+	if (w != 16 && w != 32 && w != 64)
+		return unsupported(f, "one-operand multiply of 8 bits not "
+		    "modelled");
+	f->special = in->mnemonic == ZYDIS_MNEMONIC_MUL ? QHB_X86SEM_SP_MUL :
+	    QHB_X86SEM_SP_IMUL1;
+	f->opbits = w;
+	f->opreg[0] = f->opreg[1] = QHB_X86SEM_NOREG;
+	f->fwrite = QHB_PCPU_ALLF;
+	/* rax read, rdx:rax written: operands Zydis does not show */
+	f->regs = 1u << 0;
+	f->wregs = 1u << 0 | 1u << 2;
+	f->widths = width_bit(w);
+	if (ops[0].type == ZYDIS_OPERAND_TYPE_MEMORY)
+		return decode_memop(f, in, &ops[0]);
+	if (reg_gpr(ops[0].reg.value, &g, &lo, &bits) < 0)
+		return unsupported(f, "non-GPR register operand");
+	f->opreg[0] = g;
+	f->regs |= 1u << g;
+	return 0;
 }
 
 static int decode_form(const void *code, size_t n, struct qhb_x86sem_form *f,
@@ -486,8 +520,7 @@ static int decode_form(const void *code, size_t n, struct qhb_x86sem_form *f,
 		return unsupported(f, "signed divide not modelled");
 	if (in.mnemonic == ZYDIS_MNEMONIC_MUL || (in.mnemonic ==
 	    ZYDIS_MNEMONIC_IMUL && in.operand_count_visible == 1))
-		return unsupported(f, "one-operand multiply not modelled (its "
-		    "double-width product)");
+		return decode_mul(f, &in, ops);
 	if ((fl = mnemonic_flags(in.mnemonic)) < 0)
 		return unsupported(f, "mnemonic not modelled");
 	f->fwrite = (unsigned)fl & QHB_PCPU_ALLF;
@@ -908,6 +941,74 @@ static void bit_op(struct sem *s, ZydisMnemonic m, const struct opnd *dst,
 	    Z3_mk_bvxor(c, a, bit));
 }
 
+/* mul, imul of one operand: rdx:rax := rax * src, 2W bits; CF = OF = the
+ * high half matters (mul: it is not 0; imul: the low half sign-extended
+ * is not the product); SF ZF AF PF undefined. */
+static void mul_wide(struct sem *s, ZydisMnemonic m, const struct opnd *src,
+    unsigned w)
+{
+	Z3_context c = s->c;
+	struct opnd ax = { 0, 0, 0, w, 0, NULL, NULL };
+	struct opnd dx = { 0, 2, 0, w, 0, NULL, NULL };
+	Z3_ast a = EXT(w - 1, 0, s->in[0]), b = rd(s, src), p, lo, hi, wide;
+	int sg = m == ZYDIS_MNEMONIC_IMUL;
+
+	p = Z3_mk_bvmul(c, sg ? sext_to(c, a, w, 2 * w) : zext_to(c, a, w,
+	    2 * w), sg ? sext_to(c, b, w, 2 * w) : zext_to(c, b, w, 2 * w));
+	lo = EXT(w - 1, 0, p);
+	hi = EXT(2 * w - 1, w, p);
+	wide = sg ? Z3_mk_not(c, Z3_mk_eq(c, p, sext_to(c, lo, w, 2 * w))) :
+	    Z3_mk_not(c, Z3_mk_eq(c, hi, BV(0, w)));
+	setf(s, F_CF, B2BV(wide));
+	setf(s, F_OF, B2BV(wide));
+	undef(s, F_SF);
+	undef(s, F_ZF);
+	undef(s, F_AF);
+	undef(s, F_PF);
+	wr(s, &ax, lo);
+	wr(s, &dx, hi);
+}
+
+/* tzcnt, lzcnt (the SDM's loop: the count, W for a zero source; CF = the
+ * source is 0, ZF = the count is 0, OF SF PF AF undefined) and popcnt
+ * (ZF = the source is 0, the other five cleared). */
+static void bit_count(struct sem *s, ZydisMnemonic m, const struct opnd *dst,
+    Z3_ast v, unsigned w)
+{
+	Z3_context c = s->c;
+	Z3_ast r = BV(m == ZYDIS_MNEMONIC_POPCNT ? 0 : w, w);
+	Z3_ast zero = B2BV(Z3_mk_eq(c, v, BV(0, w)));
+
+	for (unsigned k = 0; k < w; k++) {
+		/* tzcnt: the lowest one bit decides, lzcnt the highest */
+		unsigned i = m == ZYDIS_MNEMONIC_TZCNT ? w - 1 - k : k;
+		Z3_ast one = ISONE(BIT(v, i));
+
+		/* popcnt: the sum of the bits, the terms pixelsem.c's
+		 * popcnt has (Z3 sees them equal at once) */
+		if (m == ZYDIS_MNEMONIC_POPCNT)
+			r = Z3_mk_bvadd(c, r, Z3_mk_zero_ext(c, w - 1, BIT(v, k)));
+		else
+			r = Z3_mk_ite(c, one, BV(m == ZYDIS_MNEMONIC_TZCNT ? i :
+			    w - 1 - i, w), r);
+	}
+	if (m == ZYDIS_MNEMONIC_POPCNT) {
+		logic_flags(s, r, w);
+		setf(s, F_AF, BV(0, 1));
+		setf(s, F_PF, BV(0, 1));
+		setf(s, F_SF, BV(0, 1));
+		setf(s, F_ZF, zero);
+	} else {
+		setf(s, F_CF, zero);
+		setf(s, F_ZF, B2BV(Z3_mk_eq(c, r, BV(0, w))));
+		undef(s, F_OF);
+		undef(s, F_SF);
+		undef(s, F_PF);
+		undef(s, F_AF);
+	}
+	wr(s, dst, r);
+}
+
 int qhb_x86sem_mem_only(const struct qhb_x86sem_form *f)
 {
 	return f->mem.kind == QHB_X86SEM_STOS ||
@@ -1026,6 +1127,13 @@ int qhb_x86sem_build(Z3_context c, const struct qhb_x86sem_form *f,
 		wr(&s, &op[1], rd(&s, &op[0]));
 		wr(&s, &op[0], r);
 		break;
+	case ZYDIS_MNEMONIC_MUL:
+		mul_wide(&s, m, &op[0], w);
+		break;
+	case ZYDIS_MNEMONIC_TZCNT: case ZYDIS_MNEMONIC_LZCNT:
+	case ZYDIS_MNEMONIC_POPCNT:
+		bit_count(&s, m, &op[0], rd(&s, &op[1]), w);
+		break;
 	case ZYDIS_MNEMONIC_LEAVE:
 		o->reg[4] = Z3_mk_bvadd(c, in[5], BV(8, 64));
 		o->reg[5] = in[QHB_X86SEM_MEMREG];
@@ -1123,9 +1231,10 @@ int qhb_x86sem_build(Z3_context c, const struct qhb_x86sem_form *f,
 	case ZYDIS_MNEMONIC_IMUL: {
 		Z3_ast p, ok;
 
-		if (n < 2)
-			return qhb_err_set(e, "%s: one-operand imul not modelled",
-			    f->text);
+		if (n < 2) {
+			mul_wide(&s, m, &op[0], w);
+			break;
+		}
 		a = rd(&s, &op[n == 3 ? 1 : 0]);
 		b = rd(&s, &op[n == 3 ? 2 : 1]);
 		p = Z3_mk_bvmul(c, sext_to(c, a, w, 2 * w), sext_to(c, b, w, 2 * w));

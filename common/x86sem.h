@@ -15,7 +15,11 @@
  * of a register or memory operand by a register or an immediate, and bt
  * of memory by a register (whose bit offset reaches beyond the operand:
  * the SDM's address, base + (offset >> log2 W) * W / 8); cmpxchg16b (ZF,
- * and #GP when the operand is not 16-byte aligned, a fault); and one
+ * and #GP when the operand is not 16-byte aligned, a fault); one-operand
+ * mul and imul of 16, 32 and 64 bits (the product in rdx:rax); tzcnt,
+ * lzcnt and popcnt (the SDM's flags, a zero source included: bsf and
+ * bsr, whose destination the SDM leaves undefined for one, are not
+ * modelled); and one
  * iteration of rep stos and rep movs (what QEMU
  * runs each time it executes the instruction: nothing when rcx is 0, else
  * one element, rcx decremented, rdi and rsi stepped by DF).  Any other
@@ -87,6 +91,11 @@ enum qhb_x86sem_special {
 	QHB_X86SEM_SP_BTC,
 	QHB_X86SEM_SP_BT,
 	QHB_X86SEM_SP_LEAVE,    /* leave: rsp = rbp, pop rbp */
+	QHB_X86SEM_SP_MUL,      /* mul r/m: rdx:rax = rax * r/m */
+	QHB_X86SEM_SP_IMUL1,    /* imul r/m (one operand), signed */
+	QHB_X86SEM_SP_TZCNT,    /* tzcnt, lzcnt, popcnt r, r/m */
+	QHB_X86SEM_SP_LZCNT,
+	QHB_X86SEM_SP_POPCNT,
 };
 
 /* The memory access of a form: address seg + base + (index << shift) +
