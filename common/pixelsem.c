@@ -212,6 +212,23 @@ static void step(Z3_context c, const struct qhb_pcpu_insn *in, Z3_ast *st,
 		r = count_mul(c, in->op, xm, ym, W, f);
 		logic = 0;
 		break;
+	case QHB_PCPU_DIVS: case QHB_PCPU_REMS: {
+		/* the terms of x86sem's idiv */
+		Z3_ast n = Z3_mk_concat(c, EXT(W - 1, 0, st[in->d]), xm);
+		Z3_ast dv = Z3_mk_sign_ext(c, W, ym), q = Z3_mk_bvsdiv(c, n, dv);
+		Z3_ast a2[2], bad;
+
+		fm = 0;
+		a2[0] = Z3_mk_eq(c, ym, BV(0, W));
+		a2[1] = Z3_mk_not(c, Z3_mk_eq(c, q, Z3_mk_sign_ext(c, W,
+		    EXT(W - 1, 0, q))));
+		bad = Z3_mk_or(c, 2, a2);
+		r = Z3_mk_ite(c, bad, BV(0, W), EXT(W - 1, 0,
+		    in->op == QHB_PCPU_DIVS ? q : Z3_mk_bvsrem(c, n, dv)));
+		st[QHB_PCPU_FAULT] = Z3_mk_ite(c, bad, BV(1, 64),
+		    st[QHB_PCPU_FAULT]);
+		break;
+	}
 	case QHB_PCPU_ST:
 		if (mem != NULL)
 			*mem = qhb_z3bv_store(c, *mem, Z3_mk_bvadd(c, st[in->d],

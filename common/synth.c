@@ -978,6 +978,16 @@ static unsigned own_program(const struct qhb_x86sem_form *f,
 		bad |= write_width(0, 21, W, q, &n);
 		bad |= write_width(2, 20, W, q, &n);
 		break;
+	case QHB_X86SEM_SP_IDIV:
+		/* rax, rdx := quotient, remainder of rdx:rax (divs and rems
+		 * set r28 on #DE) */
+		bad |= emit(q, &n, "mov.64 r20, r2, r2");
+		bad |= emit(q, &n, "divs.%u r20, r0, r%u", W, x);
+		bad |= emit(q, &n, "mov.64 r21, r2, r2");
+		bad |= emit(q, &n, "rems.%u r21, r0, r%u", W, x);
+		bad |= write_width(0, 20, W, q, &n);
+		bad |= write_width(2, 21, W, q, &n);
+		break;
 	case QHB_X86SEM_SP_TZCNT: case QHB_X86SEM_SP_LZCNT:
 	case QHB_X86SEM_SP_POPCNT:
 		bad |= emit(q, &n, "%s.%uf r17, r%u, r%u", f->special ==

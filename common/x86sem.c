@@ -467,7 +467,8 @@ static int decode_special(struct qhb_x86sem_form *f,
 	return 1;
 }
 
-/* mul r/m, imul r/m: rax times the operand into rdx:rax. */
+/* mul r/m, imul r/m: rax times the operand into rdx:rax; idiv r/m:
+ * rdx:rax by it, the quotient into rax, the remainder into rdx. */
 static int decode_mul(struct qhb_x86sem_form *f,
     const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops)
 {
@@ -477,12 +478,14 @@ static int decode_mul(struct qhb_x86sem_form *f,
 		return unsupported(f, "one-operand multiply of 8 bits not "
 		    "modelled");
 	f->special = in->mnemonic == ZYDIS_MNEMONIC_MUL ? QHB_X86SEM_SP_MUL :
+	    in->mnemonic == ZYDIS_MNEMONIC_IDIV ? QHB_X86SEM_SP_IDIV :
 	    QHB_X86SEM_SP_IMUL1;
 	f->opbits = w;
 	f->opreg[0] = f->opreg[1] = QHB_X86SEM_NOREG;
 	f->fwrite = QHB_PCPU_ALLF;
-	/* rax read, rdx:rax written: operands Zydis does not show */
-	f->regs = 1u << 0;
+	/* rax (idiv: rdx:rax) read, rdx:rax written: operands Zydis does
+	 * not show */
+	f->regs = 1u << 0 | (f->special == QHB_X86SEM_SP_IDIV ? 1u << 2 : 0);
 	f->wregs = 1u << 0 | 1u << 2;
 	f->widths = width_bit(w);
 	if (ops[0].type == ZYDIS_OPERAND_TYPE_MEMORY)
@@ -517,7 +520,7 @@ static int decode_form(const void *code, size_t n, struct qhb_x86sem_form *f,
 	f->ok = 1;
 	f->mem.seg = f->mem.base = f->mem.index = QHB_X86SEM_NOREG;
 	if (in.mnemonic == ZYDIS_MNEMONIC_IDIV)
-		return unsupported(f, "signed divide not modelled");
+		return decode_mul(f, &in, ops);
 	if (in.mnemonic == ZYDIS_MNEMONIC_MUL || (in.mnemonic ==
 	    ZYDIS_MNEMONIC_IMUL && in.operand_count_visible == 1))
 		return decode_mul(f, &in, ops);
@@ -969,6 +972,28 @@ static void mul_wide(struct sem *s, ZydisMnemonic m, const struct opnd *src,
 	wr(s, &dx, hi);
 }
 
+/* idiv: rdx:rax / src signed, truncated (the remainder has the
+ * dividend's sign); #DE when src is 0 or the quotient does not fit W bits
+ * signed; every flag undefined.  The terms of pixelsem.c's divs. */
+static void idiv(struct sem *s, const struct opnd *src, unsigned w)
+{
+	Z3_context c = s->c;
+	struct opnd ax = { 0, 0, 0, w, 0, NULL, NULL };
+	struct opnd dx = { 0, 2, 0, w, 0, NULL, NULL };
+	Z3_ast n = Z3_mk_concat(c, EXT(w - 1, 0, s->in[2]), EXT(w - 1, 0,
+	    s->in[0])), b = rd(s, src), dv = Z3_mk_sign_ext(c, w, b), q, a2[2];
+
+	q = Z3_mk_bvsdiv(c, n, dv);
+	a2[0] = Z3_mk_eq(c, b, BV(0, w));
+	a2[1] = Z3_mk_not(c, Z3_mk_eq(c, q, Z3_mk_sign_ext(c, w,
+	    EXT(w - 1, 0, q))));
+	s->o->fault = Z3_mk_or(c, 2, a2);
+	wr(s, &ax, EXT(w - 1, 0, q));
+	wr(s, &dx, EXT(w - 1, 0, Z3_mk_bvsrem(c, n, dv)));
+	for (int i = 0; i < 6; i++)
+		undef(s, i);
+}
+
 /* tzcnt, lzcnt (the SDM's loop: the count, W for a zero source; CF = the
  * source is 0, ZF = the count is 0, OF SF PF AF undefined) and popcnt
  * (ZF = the source is 0, the other five cleared). */
@@ -1129,6 +1154,9 @@ int qhb_x86sem_build(Z3_context c, const struct qhb_x86sem_form *f,
 		break;
 	case ZYDIS_MNEMONIC_MUL:
 		mul_wide(&s, m, &op[0], w);
+		break;
+	case ZYDIS_MNEMONIC_IDIV:
+		idiv(&s, &op[0], w);
 		break;
 	case ZYDIS_MNEMONIC_TZCNT: case ZYDIS_MNEMONIC_LZCNT:
 	case ZYDIS_MNEMONIC_POPCNT:

@@ -16,7 +16,9 @@
  * of memory by a register (whose bit offset reaches beyond the operand:
  * the SDM's address, base + (offset >> log2 W) * W / 8); cmpxchg16b (ZF,
  * and #GP when the operand is not 16-byte aligned, a fault); one-operand
- * mul and imul of 16, 32 and 64 bits (the product in rdx:rax); tzcnt,
+ * mul and imul of 16, 32 and 64 bits (the product in rdx:rax); idiv of
+ * 16, 32 and 64 bits (#DE, a fault, for a zero divisor and a quotient
+ * that does not fit); tzcnt,
  * lzcnt and popcnt (the SDM's flags, a zero source included: bsf and
  * bsr, whose destination the SDM leaves undefined for one, are not
  * modelled); and one
@@ -96,6 +98,7 @@ enum qhb_x86sem_special {
 	QHB_X86SEM_SP_TZCNT,    /* tzcnt, lzcnt, popcnt r, r/m */
 	QHB_X86SEM_SP_LZCNT,
 	QHB_X86SEM_SP_POPCNT,
+	QHB_X86SEM_SP_IDIV,     /* idiv r/m: rdx:rax / r/m signed, #DE */
 };
 
 /* The memory access of a form: address seg + base + (index << shift) +

@@ -174,6 +174,42 @@ bool divmod(uvec2 hi, uvec2 lo, uvec2 d, uint W, out uvec2 q, out uvec2 rem)
 	return true;
 }
 
+// 0 - a, W bits
+uvec2 neg64(uvec2 a, uint W)
+{
+	uint t;
+	return sub64(uvec2(0u), a, 0u, t) & mask(W);
+}
+
+// divs, rems (32, 33): (hi:lo) / d signed, by divmod on the magnitudes;
+// false for x86's #DE (d 0, or the quotient past W bits signed)
+bool sdivmod(uvec2 hi, uvec2 lo, uvec2 d, uint W, out uvec2 q, out uvec2 rem)
+{
+	uint t;
+	bool nn = bitof(hi, W - 1u) != 0u, nd = bitof(d, W - 1u) != 0u;
+	q = uvec2(0u);
+	rem = uvec2(0u);
+	if (nn) {
+		// the 2W-bit negation: ~hi:~lo + 1
+		uvec2 l = add64(~lo & mask(W), uvec2(1u, 0u), 0u, t);
+		uint cy = W == 64u ? t : bitof(l, W);
+		lo = l & mask(W);
+		hi = add64(~hi & mask(W), uvec2(cy, 0u), 0u, t) & mask(W);
+	}
+	if (nd) d = neg64(d, W);
+	if (!divmod(hi, lo, d, W, q, rem))
+		return false;
+	uvec2 lim = shl64(uvec2(1u, 0u), W - 1u);
+	if (nn != nd) {
+		if (!ge64(lim, q)) return false;
+		q = neg64(q, W);
+	} else if (ge64(q, lim)) {
+		return false;
+	}
+	if (nn) rem = neg64(rem, W);
+	return true;
+}
+
 // ctz, clz, popcnt, mulhu, mulhs (27..31) of W-bit x and y; f their flags
 uvec2 countmul(uint op, uvec2 x, uvec2 y, uint W, out uint f)
 {
@@ -349,6 +385,14 @@ void step(uvec4 ins)
 		res = countmul(op, xm, ym, W, f);
 		logic = false;
 		break;
+	case 32u: case 33u: {
+		uvec2 q, rem;
+		fm = 0u;
+		bool ok = sdivmod(r[d] & M, xm, ym, W, q, rem);
+		if (!ok) r[28] = uvec2(1u, 0u);
+		res = !ok ? uvec2(0u) : op == 32u ? q : rem;
+		break;
+	}
 	default: return;
 	}
 	if (logic) f = zsp(res & M, W);

@@ -376,6 +376,32 @@ static unsigned sem_mem_check(Z3_context c, const struct qhb_x86sem_form *f,
 	return bad;
 }
 
+/* idiv: a divisor not 0 and rdx the sign of rax (cqo), so that the
+ * quotient fits (rax not the least value when the divisor is -1); the
+ * proofs cover #DE. */
+static void no_signed_divide_error(const struct qhb_x86sem_form *f,
+    uint64_t *r, uint8_t *operand)
+{
+	unsigned w = f->opbits;
+	uint64_t mask = w == 64 ? ~0ULL : (1ULL << w) - 1, d = 0, sign;
+
+	if (f->opreg[0] == QHB_X86SEM_NOREG)
+		memcpy(&d, operand, w / 8);
+	else
+		d = r[f->opreg[0]] & mask;
+	if (d == 0) {
+		if (f->opreg[0] == QHB_X86SEM_NOREG)
+			operand[0] = 3;
+		else
+			r[f->opreg[0]] |= 3;
+		d = 3;
+	}
+	sign = 1ULL << (w - 1);
+	if (d == mask && (r[0] & mask) == sign)
+		r[0] &= ~mask;
+	r[2] = (r[2] & ~mask) | (r[0] & sign ? mask : 0);
+}
+
 /* Checks one form on nstates states.  Returns 0, or -1 when it had to be
  * skipped. */
 static int check_form(const struct qhb_x86sem_form *f,
@@ -403,6 +429,9 @@ static int check_form(const struct qhb_x86sem_form *f,
 	/* fs is this process's thread pointer; div rdx (edx, dx) always
 	 * raises #DE: its high half is its divisor */
 	if (m->seg == QHB_PCPU_FSBASE || (f->div_src == 2 && f->div_bits > 8))
+		return -1;
+	/* idiv rdx: its dividend's high half is its divisor */
+	if (f->special == QHB_X86SEM_SP_IDIV && f->opreg[0] == 2)
 		return -1;
 	/* the code page: anywhere, or where a rip-relative operand lands
 	 * in the window */
@@ -516,6 +545,8 @@ static int check_form(const struct qhb_x86sem_form *f,
 			same_operand(f, st.r, pwin + (ea - win), s);
 		if (f->div_src < QHB_PCPU_NREG)
 			no_divide_error(f, st.r, pwin + (ea - win));
+		if (f->special == QHB_X86SEM_SP_IDIV)
+			no_signed_divide_error(f, st.r, pwin + (ea - win));
 		if (m->seg == QHB_PCPU_GSBASE &&
 		    syscall(SYS_arch_prctl, ARCH_SET_GS, st.r[QHB_PCPU_GSBASE]))
 			goto out;
