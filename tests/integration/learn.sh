@@ -90,12 +90,7 @@ qvk() {
 	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 qhb-learn "$@"
 }
 
-cpu_vs_gpu() {
-	if ! echo '{}' | qvk --library "$lib" --eval 90 --gpu 2>&1 >/dev/null |
-	    grep -q 'Vulkan)$'; then
-		echo "no Vulkan device: skipped"
-		return 0
-	fi
+gpu_states() {
 	# every third state has its registers near a 64-byte window at
 	# 0x10000 (rcx, and rax in half of them, 0 to 3), so that loads and stores land in and out
 	awk 'BEGIN { srand(8); split("0 1 7f 80 ff 7fff 8000 ffffffff 80000000 7fffffffffffffff 8000000000000000 ffffffffffffffff 1f 20 3f 40", e)
@@ -106,6 +101,15 @@ cpu_vs_gpu() {
 				s = s sprintf("\"%s\":\"0x%s\",", r[k], v) }
 			m = ""; for (k = 0; k < 64; k++) m = m sprintf("%02x", int(rand() * 256))
 			print s sprintf("\"rflags\":\"0x%x\",\"mem_base\":\"0x10000\",\"mem\":\"%s\"}", int(rand() * 4096), m) } }' >"$T_TMP/states"
+}
+
+cpu_vs_gpu() {
+	if ! echo '{}' | qvk --library "$lib" --eval 90 --gpu 2>&1 >/dev/null |
+	    grep -q 'Vulkan)$'; then
+		echo "no Vulkan device: skipped"
+		return 0
+	fi
+	gpu_states
 	for f in $forms; do
 		qhb-learn -q --library "$lib" --eval "$f" <"$T_TMP/states" >"$T_TMP/c"
 		qvk -q --library "$lib" --eval "$f" --gpu <"$T_TMP/states" >"$T_TMP/g"
@@ -263,11 +267,61 @@ hd_forms() {
 	grep -q ' mismatches [1-9][0-9]* ' "$T_TMP/hb"
 }
 
+# The forms of the new Pixel CPU ops (ctz, clz, popcnt, mulhu, mulhs, divs,
+# rems): tzcnt, lzcnt, popcnt, one-operand mul and imul, idiv; learned,
+# proven, run natively, evaluated on known states (a zero source, #DE),
+# and the Vulkan interpreter gives the CPU one's states.
+hops="f30fbcc0 f3480fbcc9 66f30fbcc0 f3480fbdc1 f30fbdc8 f3480fb8c1 f30fb807
+49f7e1 48f7e9 f7e1 66f7e9 48f7ff f7f9 66f7f9 48f77f08"
+
+hd_ops() {
+	ol=$T_TMP/ops.json
+	qhb-learn -q --library "$ol" --learn $hops >"$T_TMP/o"
+	test "$(grep -c '"status":"proven"' "$T_TMP/o")" -eq 15
+	grep -q '"form":"tzcnt eax, eax".*"microcode":\["ctz.32f r17, r0, r0","mov.32 r0, r17, r17"\]' "$T_TMP/o"
+	grep -q '"form":"mul r9".*"microcode":\["mulhu.64f:21 r20, r0, r9",' "$T_TMP/o"
+	grep -q '"form":"idiv rdi".*"divs.64 r20, r0, r7",.*"rems.64 r21, r0, r7",' "$T_TMP/o"
+	# tzcnt of 0: 32 and CF; of 8: 3
+	printf '%s\n' '{}' '{"rax":"0x8"}' | qhb-learn -q --library "$ol" --eval f30fbcc0 >"$T_TMP/oe"
+	sed -n 1p "$T_TMP/oe" | grep -q '^{"rax":"0x20",.*"rflags":"0x1"}$'
+	sed -n 2p "$T_TMP/oe" | grep -q '^{"rax":"0x3",.*"rflags":"0x0"}$'
+	# mul r9: 2^63 * 4 = 2:0, CF and OF
+	echo '{"rax":"0x8000000000000000","r9":"0x4"}' | qhb-learn -q --library "$ol" --eval 49f7e1 |
+		grep -q '^{"rax":"0x0","rcx":"0x0","rdx":"0x2",.*"rflags":"0x801"}$'
+	# idiv rdi: -7 / 2 = -3 rest -1; 2^64 + 1 does not fit (#DE)
+	printf '%s\n' '{"rax":"0xfffffffffffffff9","rdx":"0xffffffffffffffff","rdi":"0x2"}' \
+		'{"rax":"0x1","rdx":"0x1","rdi":"0x1"}' | qhb-learn -q --library "$ol" --eval 48f7ff >"$T_TMP/od"
+	sed -n 1p "$T_TMP/od" | grep -q '^{"rax":"0xfffffffffffffffd","rcx":"0x0","rdx":"0xffffffffffffffff",'
+	sed -n 2p "$T_TMP/od" | grep -q '"divide_error":true}$'
+	native_built || return 1
+	"$T_TMP/native" "$ol" 400 >"$T_TMP/on"
+	cat "$T_TMP/on"
+	grep -q '^forms 15 memory 2 skipped 0 .* mismatches 0 x86sem-mismatches 0 ' "$T_TMP/on"
+	if ! echo '{}' | qvk --library "$ol" --eval 90 --gpu 2>&1 >/dev/null |
+	    grep -q 'Vulkan)$'; then
+		echo "no Vulkan device: the GPU is not compared"
+		return 0
+	fi
+	gpu_states
+	for f in $hops; do
+		qhb-learn -q --library "$ol" --eval "$f" <"$T_TMP/states" >"$T_TMP/c"
+		qvk -q --library "$ol" --eval "$f" --gpu <"$T_TMP/states" >"$T_TMP/g"
+		test "$(wc -l <"$T_TMP/c")" -eq 200
+		cmp "$T_TMP/c" "$T_TMP/g" || die "cpu and gpu differ on $f"
+		# idiv: states that fault and states that do not
+		case $f in *f7f*|*f77f*)
+			grep -q '"divide_error":true' "$T_TMP/c" || die "$f: never #DE"
+			grep -vq '"divide_error":true' "$T_TMP/c" || die "$f: always #DE" ;;
+		esac
+	done
+}
+
 t learn_forms learn_forms
 t fallbacks fallbacks
 t eval_states eval_states
 t native native
 t hd_forms hd_forms
+t hd_ops hd_ops
 t cpu_vs_gpu cpu_vs_gpu
 t trace_mode trace_mode
 t addresses addresses
