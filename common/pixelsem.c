@@ -191,18 +191,25 @@ static void step(Z3_context c, const struct qhb_pcpu_insn *in, Z3_ast *st,
 		r = mem != NULL ? qhb_z3bv_load(c, *mem, Z3_mk_bvadd(c, x, y),
 		    W / 8) : BV(0, W);
 		break;
-	case QHB_PCPU_DIVU: case QHB_PCPU_REMU: {
-		/* the same terms as x86sem's div, so that Z3 sees them equal */
+	case QHB_PCPU_DIVU: case QHB_PCPU_REMU:
+	case QHB_PCPU_DIVS: case QHB_PCPU_REMS: {
+		/* the same terms as x86sem's div and idiv, so that Z3 sees
+		 * them equal; signed, the quotient must fit W bits signed */
+		int sg = in->op == QHB_PCPU_DIVS || in->op == QHB_PCPU_REMS;
 		Z3_ast n = Z3_mk_concat(c, EXT(W - 1, 0, st[in->d]), xm);
-		Z3_ast dv = Z3_mk_zero_ext(c, W, ym), q = Z3_mk_bvudiv(c, n, dv);
+		Z3_ast dv = sg ? Z3_mk_sign_ext(c, W, ym) : Z3_mk_zero_ext(c, W, ym);
+		Z3_ast q = sg ? Z3_mk_bvsdiv(c, n, dv) : Z3_mk_bvudiv(c, n, dv);
 		Z3_ast a2[2], bad;
 
 		fm = 0;
 		a2[0] = Z3_mk_eq(c, ym, BV(0, W));
-		a2[1] = Z3_mk_not(c, Z3_mk_eq(c, EXT(2 * W - 1, W, q), BV(0, W)));
+		a2[1] = Z3_mk_not(c, sg ? Z3_mk_eq(c, q, Z3_mk_sign_ext(c, W,
+		    EXT(W - 1, 0, q))) : Z3_mk_eq(c, EXT(2 * W - 1, W, q),
+		    BV(0, W)));
 		bad = Z3_mk_or(c, 2, a2);
 		r = Z3_mk_ite(c, bad, BV(0, W), EXT(W - 1, 0,
-		    in->op == QHB_PCPU_DIVU ? q : Z3_mk_bvurem(c, n, dv)));
+		    in->op == QHB_PCPU_DIVU || in->op == QHB_PCPU_DIVS ? q : sg ?
+		    Z3_mk_bvsrem(c, n, dv) : Z3_mk_bvurem(c, n, dv)));
 		st[QHB_PCPU_FAULT] = Z3_mk_ite(c, bad, BV(1, 64),
 		    st[QHB_PCPU_FAULT]);
 		break;
@@ -212,23 +219,6 @@ static void step(Z3_context c, const struct qhb_pcpu_insn *in, Z3_ast *st,
 		r = count_mul(c, in->op, xm, ym, W, f);
 		logic = 0;
 		break;
-	case QHB_PCPU_DIVS: case QHB_PCPU_REMS: {
-		/* the terms of x86sem's idiv */
-		Z3_ast n = Z3_mk_concat(c, EXT(W - 1, 0, st[in->d]), xm);
-		Z3_ast dv = Z3_mk_sign_ext(c, W, ym), q = Z3_mk_bvsdiv(c, n, dv);
-		Z3_ast a2[2], bad;
-
-		fm = 0;
-		a2[0] = Z3_mk_eq(c, ym, BV(0, W));
-		a2[1] = Z3_mk_not(c, Z3_mk_eq(c, q, Z3_mk_sign_ext(c, W,
-		    EXT(W - 1, 0, q))));
-		bad = Z3_mk_or(c, 2, a2);
-		r = Z3_mk_ite(c, bad, BV(0, W), EXT(W - 1, 0,
-		    in->op == QHB_PCPU_DIVS ? q : Z3_mk_bvsrem(c, n, dv)));
-		st[QHB_PCPU_FAULT] = Z3_mk_ite(c, bad, BV(1, 64),
-		    st[QHB_PCPU_FAULT]);
-		break;
-	}
 	case QHB_PCPU_ST:
 		if (mem != NULL)
 			*mem = qhb_z3bv_store(c, *mem, Z3_mk_bvadd(c, st[in->d],

@@ -880,6 +880,20 @@ static int write_width(unsigned d, unsigned v, unsigned W,
 	return emit(p, n, "ins.%u r%u, r%u, #0", W, d, v);
 }
 
+/* cmpxchg16b after its address in r19: #GP when it is not 16-byte
+ * aligned (r28 := 1); ZF := rdx:rax == [m] (f:08 writes ZF alone);
+ * rdx:rax := [m] (the same when equal); [m] := equal ? rcx:rbx :
+ * itself. */
+static const char *const cmpx16[] = {
+	"and.64f:08 r20, r19, #15", "cc.8 r21, r0, #5", "sel.64 r28, r21, r21",
+	"ld.64 r22, r19, #0", "ld.64 r23, r19, #8",
+	"xor.64 r24, r22, r0", "xor.64 r25, r23, r2",
+	"or.64f:08 r24, r24, r25", "cc.8 r25, r0, #4",
+	"mov.64 r0, r22, r22", "mov.64 r2, r23, r23",
+	"sel.64 r22, r3, r25", "sel.64 r23, r1, r25",
+	"st.64 r19, r22, #0", "st.64 r19, r23, #8",
+};
+
 /* Programs of forms past the search: xadd, bts/btr/btc, leave over the
  * register view (the memory access wrapped around them), and the forms
  * without one (push/pop m64, bt m, r, cmpxchg16b) whole.  Returns the
@@ -934,25 +948,9 @@ static unsigned own_program(const struct qhb_x86sem_form *f,
 			bad |= emit(p, &n, "st.%u r19, r18, #0", W);
 		return bad ? 0 : n;
 	case QHB_X86SEM_CMPX16:
-		/* #GP when not 16-byte aligned: r28 := 1 */
 		bad |= address_r19(f, p, &n);
-		bad |= emit(p, &n, "and.64f:%02x r20, r19, #15", QHB_PCPU_ZF);
-		bad |= emit(p, &n, "cc.8 r21, r0, #5");
-		bad |= emit(p, &n, "sel.64 r28, r21, r21");
-		bad |= emit(p, &n, "ld.64 r22, r19, #0");
-		bad |= emit(p, &n, "ld.64 r23, r19, #8");
-		/* ZF := rdx:rax == [m]; rdx:rax := [m] (the same when
-		 * equal); [m] := equal ? rcx:rbx : itself */
-		bad |= emit(p, &n, "xor.64 r24, r22, r0");
-		bad |= emit(p, &n, "xor.64 r25, r23, r2");
-		bad |= emit(p, &n, "or.64f:%02x r24, r24, r25", QHB_PCPU_ZF);
-		bad |= emit(p, &n, "cc.8 r25, r0, #4");
-		bad |= emit(p, &n, "mov.64 r0, r22, r22");
-		bad |= emit(p, &n, "mov.64 r2, r23, r23");
-		bad |= emit(p, &n, "sel.64 r22, r3, r25");
-		bad |= emit(p, &n, "sel.64 r23, r1, r25");
-		bad |= emit(p, &n, "st.64 r19, r22, #0");
-		bad |= emit(p, &n, "st.64 r19, r23, #8");
+		for (size_t i = 0; i < sizeof(cmpx16) / sizeof(cmpx16[0]); i++)
+			bad |= emit(p, &n, "%s", cmpx16[i]);
 		return bad ? 0 : n;
 	default:
 		break;

@@ -475,8 +475,9 @@ static int decode_mul(struct qhb_x86sem_form *f,
 	unsigned g, lo, bits, w = in->operand_width;
 
 	if (w != 16 && w != 32 && w != 64)
-		return unsupported(f, "one-operand multiply of 8 bits not "
-		    "modelled");
+		return unsupported(f, in->mnemonic == ZYDIS_MNEMONIC_IDIV ?
+		    "signed divide of 8 bits not modelled" :
+		    "one-operand multiply of 8 bits not modelled");
 	f->special = in->mnemonic == ZYDIS_MNEMONIC_MUL ? QHB_X86SEM_SP_MUL :
 	    in->mnemonic == ZYDIS_MNEMONIC_IDIV ? QHB_X86SEM_SP_IDIV :
 	    QHB_X86SEM_SP_IMUL1;
@@ -1406,17 +1407,6 @@ int qhb_x86sem_build_mem(Z3_context c, const struct qhb_x86sem_form *f,
 
 	if (!f->ok)
 		return qhb_err_set(e, "%s: not modelled: %s", f->text, f->reason);
-	if (f->mem.kind == QHB_X86SEM_STOS || f->mem.kind == QHB_X86SEM_MOVS) {
-		for (int i = 0; i < 16; i++)
-			o->reg[i] = in[i];
-		for (int i = 0; i < 6; i++) {
-			o->flag[i] = BIT(in[16], qhb_z3bv_flag_pos[i]);
-			o->def[i] = Z3_mk_true(c);
-		}
-		o->fault = Z3_mk_false(c);
-		build_string(c, f, in, mem, o);
-		return 0;
-	}
 	if (qhb_x86sem_mem_only(f)) {
 		for (int i = 0; i < 16; i++)
 			o->reg[i] = in[i];
@@ -1425,7 +1415,11 @@ int qhb_x86sem_build_mem(Z3_context c, const struct qhb_x86sem_form *f,
 			o->def[i] = Z3_mk_true(c);
 		}
 		o->fault = Z3_mk_false(c);
-		build_two_access(c, f, in, mem, o);
+		if (f->mem.kind == QHB_X86SEM_STOS ||
+		    f->mem.kind == QHB_X86SEM_MOVS)
+			build_string(c, f, in, mem, o);
+		else
+			build_two_access(c, f, in, mem, o);
 		return 0;
 	}
 	memcpy(in2, in, (QHB_X86SEM_PARAM0 + f->nparam) * sizeof(in2[0]));

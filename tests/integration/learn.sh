@@ -103,18 +103,27 @@ gpu_states() {
 			print s sprintf("\"rflags\":\"0x%x\",\"mem_base\":\"0x10000\",\"mem\":\"%s\"}", int(rand() * 4096), m) } }' >"$T_TMP/states"
 }
 
+# 0 when the Vulkan interpreter runs here (with library $1)
+have_vulkan() {
+	echo '{}' | qvk --library "$1" --eval 90 --gpu 2>&1 >/dev/null |
+	    grep -q 'Vulkan)$' && return 0
+	echo "no Vulkan device: skipped"
+	return 1
+}
+
+# form $2 of library $1 on the states, on the CPU ($T_TMP/c) and the GPU
+same_on_gpu() {
+	qhb-learn -q --library "$1" --eval "$2" <"$T_TMP/states" >"$T_TMP/c"
+	qvk -q --library "$1" --eval "$2" --gpu <"$T_TMP/states" >"$T_TMP/g"
+	test "$(wc -l <"$T_TMP/c")" -eq 200
+	cmp "$T_TMP/c" "$T_TMP/g" || die "cpu and gpu differ on $2"
+}
+
 cpu_vs_gpu() {
-	if ! echo '{}' | qvk --library "$lib" --eval 90 --gpu 2>&1 >/dev/null |
-	    grep -q 'Vulkan)$'; then
-		echo "no Vulkan device: skipped"
-		return 0
-	fi
+	have_vulkan "$lib" || return 0
 	gpu_states
 	for f in $forms; do
-		qhb-learn -q --library "$lib" --eval "$f" <"$T_TMP/states" >"$T_TMP/c"
-		qvk -q --library "$lib" --eval "$f" --gpu <"$T_TMP/states" >"$T_TMP/g"
-		test "$(wc -l <"$T_TMP/c")" -eq 200
-		cmp "$T_TMP/c" "$T_TMP/g" || die "cpu and gpu differ on $f"
+		same_on_gpu "$lib" "$f"
 		# each memory form touched its window, in and out
 		case $f in 4c8b2f|4c892f|488b0cc3|480118|0fb610|53|5b|f3aa|f348a5|65*|833d*|48f774*)
 			grep -q '"fault":false' "$T_TMP/c" || die "$f: never in its window"
@@ -297,17 +306,10 @@ hd_ops() {
 	"$T_TMP/native" "$ol" 400 >"$T_TMP/on"
 	cat "$T_TMP/on"
 	grep -q '^forms 15 memory 2 skipped 0 .* mismatches 0 x86sem-mismatches 0 ' "$T_TMP/on"
-	if ! echo '{}' | qvk --library "$ol" --eval 90 --gpu 2>&1 >/dev/null |
-	    grep -q 'Vulkan)$'; then
-		echo "no Vulkan device: the GPU is not compared"
-		return 0
-	fi
+	have_vulkan "$ol" || return 0
 	gpu_states
 	for f in $hops; do
-		qhb-learn -q --library "$ol" --eval "$f" <"$T_TMP/states" >"$T_TMP/c"
-		qvk -q --library "$ol" --eval "$f" --gpu <"$T_TMP/states" >"$T_TMP/g"
-		test "$(wc -l <"$T_TMP/c")" -eq 200
-		cmp "$T_TMP/c" "$T_TMP/g" || die "cpu and gpu differ on $f"
+		same_on_gpu "$ol" "$f"
 		# idiv: states that fault and states that do not
 		case $f in *f7f*|*f77f*)
 			grep -q '"divide_error":true' "$T_TMP/c" || die "$f: never #DE"
