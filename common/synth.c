@@ -870,6 +870,35 @@ static int bit_middle(const struct qhb_x86sem_form *f, unsigned x,
 	return bad;
 }
 
+/* The middle of bt/bts/btr/btc by a register, on x: CF := its bit (shifted out
+ * to bit 0; neg sets CF when its operand is not 0), then r18 with the bit
+ * set, cleared or complemented through the mask 1 << pos in r24 (the
+ * SDM's terms, which Z3 proves equal far sooner than bit_middle's
+ * rotations; those stay for an immediate, and where this is too long). */
+static int bit_mask(const struct qhb_x86sem_form *f, unsigned x,
+    const char *pos, struct qhb_pcpu_insn *p, unsigned *n)
+{
+	static const char *const change[] = {
+		[QHB_X86SEM_SP_BTS] = "or", [QHB_X86SEM_SP_BTR] = "and",
+		[QHB_X86SEM_SP_BTC] = "xor",
+	};
+	unsigned W = f->opbits;
+	int bad = 0;
+
+	bad |= emit(p, n, "shr.%u r22, r%u, %s", W, x, pos);
+	bad |= emit(p, n, "and.64 r23, r22, #1");
+	bad |= emit(p, n, "neg.64f:%02x r23, r23, r23", QHB_PCPU_CF);
+	if (f->special == QHB_X86SEM_SP_BT)
+		return bad;
+	bad |= emit(p, n, "and.64 r24, r24, #0");
+	bad |= emit(p, n, "or.64 r24, r24, #1");
+	bad |= emit(p, n, "shl.%u r24, r24, %s", W, pos);
+	if (f->special == QHB_X86SEM_SP_BTR)
+		bad |= emit(p, n, "not.%u r24, r24, r24", W);
+	bad |= emit(p, n, "%s.%u r%u, r%u, r24", change[f->special], W, x, x);
+	return bad;
+}
+
 /* A register's write of width W from r[v]: 64 and 32 bits replace (32
  * zero-extends), 16 and 8 merge. */
 static int write_width(unsigned d, unsigned v, unsigned W,
@@ -894,6 +923,32 @@ static const char *const cmpx16[] = {
 	"st.64 r19, r22, #0", "st.64 r19, r23, #8",
 };
 
+/* bt/bts/btr/btc m, r: the operand the bit lies in (the offset >> log2 W
+ * with its sign, in operands of W / 8 bytes), then the bit in it, through
+ * the mask (masked) or rotations.  Returns the length, 0 when it does
+ * not fit. */
+static unsigned bt_memory(const struct qhb_x86sem_form *f, const char *pos,
+    int masked, struct qhb_pcpu_insn *p)
+{
+	unsigned W = f->opbits, n = 0, src = f->opreg[1];
+	int bad = address_r19(f, p, &n);
+
+	if (W == 32) {
+		bad |= emit(p, &n, "sext.32 r20, r%u, r%u", src, src);
+		bad |= emit(p, &n, "sar.64 r20, r20, #5");
+	} else {
+		bad |= emit(p, &n, "sar.64 r20, r%u, #6", src);
+	}
+	bad |= emit(p, &n, "shl.64 r20, r20, #%u", W == 64 ? 3 : 2);
+	bad |= emit(p, &n, "add.64 r19, r19, r20");
+	bad |= emit(p, &n, "ld.%u r18, r19, #0", W);
+	bad |= masked ? bit_mask(f, QHB_X86SEM_MEMREG, pos, p, &n) :
+	    bit_middle(f, QHB_X86SEM_MEMREG, pos, p, &n);
+	if (f->mem.write)
+		bad |= emit(p, &n, "st.%u r19, r18, #0", W);
+	return bad ? 0 : n;
+}
+
 /* Programs of forms past the search: xadd, bts/btr/btc, leave over the
  * register view (the memory access wrapped around them), and the forms
  * without one (push/pop m64, bt m, r, cmpxchg16b) whole.  Returns the
@@ -903,7 +958,7 @@ static unsigned own_program(const struct qhb_x86sem_form *f,
 {
 	struct qhb_pcpu_insn q[QHB_PCPU_MAXPROG];
 	const struct qhb_x86sem_mem *m = &f->mem;
-	unsigned n = 0, W = f->opbits, x = f->opreg[0], lw = W == 64 ? 6 : 5;
+	unsigned n = 0, W = f->opbits, x = f->opreg[0];
 	unsigned src = f->opreg[1] == QHB_X86SEM_NOREG ? QHB_X86SEM_MEMREG :
 	    f->opreg[1];
 	char pos[24];
@@ -931,22 +986,9 @@ static unsigned own_program(const struct qhb_x86sem_form *f,
 		bad |= emit(p, &n, "st.64 r19, r18, #0");
 		return bad ? 0 : n;
 	case QHB_X86SEM_BTM:
-		/* the operand the bit lies in, then the bit in it */
-		bad |= address_r19(f, p, &n);
-		if (W == 32) {
-			bad |= emit(p, &n, "sext.32 r20, r%u, r%u", f->opreg[1],
-			    f->opreg[1]);
-			bad |= emit(p, &n, "sar.64 r20, r20, #5");
-		} else {
-			bad |= emit(p, &n, "sar.64 r20, r%u, #6", f->opreg[1]);
-		}
-		bad |= emit(p, &n, "shl.64 r20, r20, #%u", lw - 3);
-		bad |= emit(p, &n, "add.64 r19, r19, r20");
-		bad |= emit(p, &n, "ld.%u r18, r19, #0", W);
-		bad |= bit_middle(f, QHB_X86SEM_MEMREG, pos, p, &n);
-		if (m->write)
-			bad |= emit(p, &n, "st.%u r19, r18, #0", W);
-		return bad ? 0 : n;
+		if ((n = bt_memory(f, pos, 1, p)) == 0)
+			n = bt_memory(f, pos, 0, p);
+		return n;
 	case QHB_X86SEM_CMPX16:
 		bad |= address_r19(f, p, &n);
 		for (size_t i = 0; i < sizeof(cmpx16) / sizeof(cmpx16[0]); i++)
@@ -965,7 +1007,8 @@ static unsigned own_program(const struct qhb_x86sem_form *f,
 		break;
 	case QHB_X86SEM_SP_BTS: case QHB_X86SEM_SP_BTR:
 	case QHB_X86SEM_SP_BTC:
-		bad |= bit_middle(f, x, pos, q, &n);
+		bad |= f->opreg[1] != QHB_X86SEM_NOREG ? bit_mask(f, x, pos, q,
+		    &n) : bit_middle(f, x, pos, q, &n);
 		break;
 	case QHB_X86SEM_SP_MUL: case QHB_X86SEM_SP_IMUL1:
 		/* rdx := the high half (its flags), rax := the low half */
