@@ -845,12 +845,15 @@ static int address_r19(const struct qhb_x86sem_form *f,
 	return bad;
 }
 
-/* The bit operations' middle: r22 := x rotated right by the bit's
- * position (pos: "#k" or "rN"), CF := its bit 0 (neg sets CF when its
- * operand is not 0), the bit set, cleared or complemented, and x := r22
- * rotated back.  bt writes nothing back. */
+/* The middle of bt/bts/btr/btc on x, the bit's position pos ("#k" or
+ * "rN"): r22 := x shifted (masked) or rotated right by pos, CF := its bit
+ * 0 (neg sets CF when its operand is not 0); then the bit set, cleared or
+ * complemented: masked, in x through the mask 1 << pos in r24 (the SDM's
+ * terms, which Z3 proves equal in milliseconds where rotations take
+ * seconds), else in r22, and x := r22 rotated back (for an immediate, and
+ * where the mask does not fit).  bt writes nothing back. */
 static int bit_middle(const struct qhb_x86sem_form *f, unsigned x,
-    const char *pos, struct qhb_pcpu_insn *p, unsigned *n)
+    const char *pos, int masked, struct qhb_pcpu_insn *p, unsigned *n)
 {
 	static const char *const change[] = {
 		[QHB_X86SEM_SP_BTS] = "or", [QHB_X86SEM_SP_BTR] = "and",
@@ -859,37 +862,18 @@ static int bit_middle(const struct qhb_x86sem_form *f, unsigned x,
 	unsigned W = f->opbits;
 	int bad = 0;
 
-	bad |= emit(p, n, "ror.%u r22, r%u, %s", W, x, pos);
+	bad |= emit(p, n, "%s.%u r22, r%u, %s", masked ? "shr" : "ror", W, x,
+	    pos);
 	bad |= emit(p, n, "and.64 r23, r22, #1");
 	bad |= emit(p, n, "neg.64f:%02x r23, r23, r23", QHB_PCPU_CF);
 	if (f->special == QHB_X86SEM_SP_BT)
 		return bad;
-	bad |= emit(p, n, "%s.%u r22, r22, #%d", change[f->special], W,
-	    f->special == QHB_X86SEM_SP_BTR ? -2 : 1);
-	bad |= emit(p, n, "rol.%u r%u, r22, %s", W, x, pos);
-	return bad;
-}
-
-/* The middle of bt/bts/btr/btc by a register, on x: CF := its bit (shifted out
- * to bit 0; neg sets CF when its operand is not 0), then r18 with the bit
- * set, cleared or complemented through the mask 1 << pos in r24 (the
- * SDM's terms, which Z3 proves equal far sooner than bit_middle's
- * rotations; those stay for an immediate, and where this is too long). */
-static int bit_mask(const struct qhb_x86sem_form *f, unsigned x,
-    const char *pos, struct qhb_pcpu_insn *p, unsigned *n)
-{
-	static const char *const change[] = {
-		[QHB_X86SEM_SP_BTS] = "or", [QHB_X86SEM_SP_BTR] = "and",
-		[QHB_X86SEM_SP_BTC] = "xor",
-	};
-	unsigned W = f->opbits;
-	int bad = 0;
-
-	bad |= emit(p, n, "shr.%u r22, r%u, %s", W, x, pos);
-	bad |= emit(p, n, "and.64 r23, r22, #1");
-	bad |= emit(p, n, "neg.64f:%02x r23, r23, r23", QHB_PCPU_CF);
-	if (f->special == QHB_X86SEM_SP_BT)
+	if (!masked) {
+		bad |= emit(p, n, "%s.%u r22, r22, #%d", change[f->special], W,
+		    f->special == QHB_X86SEM_SP_BTR ? -2 : 1);
+		bad |= emit(p, n, "rol.%u r%u, r22, %s", W, x, pos);
 		return bad;
+	}
 	bad |= emit(p, n, "and.64 r24, r24, #0");
 	bad |= emit(p, n, "or.64 r24, r24, #1");
 	bad |= emit(p, n, "shl.%u r24, r24, %s", W, pos);
@@ -942,8 +926,7 @@ static unsigned bt_memory(const struct qhb_x86sem_form *f, const char *pos,
 	bad |= emit(p, &n, "shl.64 r20, r20, #%u", W == 64 ? 3 : 2);
 	bad |= emit(p, &n, "add.64 r19, r19, r20");
 	bad |= emit(p, &n, "ld.%u r18, r19, #0", W);
-	bad |= masked ? bit_mask(f, QHB_X86SEM_MEMREG, pos, p, &n) :
-	    bit_middle(f, QHB_X86SEM_MEMREG, pos, p, &n);
+	bad |= bit_middle(f, QHB_X86SEM_MEMREG, pos, masked, p, &n);
 	if (f->mem.write)
 		bad |= emit(p, &n, "st.%u r19, r18, #0", W);
 	return bad ? 0 : n;
@@ -1007,8 +990,8 @@ static unsigned own_program(const struct qhb_x86sem_form *f,
 		break;
 	case QHB_X86SEM_SP_BTS: case QHB_X86SEM_SP_BTR:
 	case QHB_X86SEM_SP_BTC:
-		bad |= f->opreg[1] != QHB_X86SEM_NOREG ? bit_mask(f, x, pos, q,
-		    &n) : bit_middle(f, x, pos, q, &n);
+		bad |= bit_middle(f, x, pos, f->opreg[1] != QHB_X86SEM_NOREG, q,
+		    &n);
 		break;
 	case QHB_X86SEM_SP_MUL: case QHB_X86SEM_SP_IMUL1:
 		/* rdx := the high half (its flags), rax := the low half */
