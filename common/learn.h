@@ -46,9 +46,10 @@
 /* 2: memory operands, push/pop, rep stos/movs, rip, fs and gs bases;
  * 3: pause, prefetch, cbw..cqo, bt, cmpxchg, fixed lea and push imm;
  * 4: div; 5: addresses as parameters (x86sem.h), keyed without them;
- * 6: push/pop m64, leave, xadd, bts/btr/btc, bt m by a register,
- * cmpxchg16b, one-operand mul/imul, idiv, tzcnt, lzcnt, popcnt */
-#define QHB_LEARN_MODEL 6
+ * (6: the system forms, on another branch); 7: push/pop m64, leave,
+ * xadd, bts/btr/btc, bt m by a register, cmpxchg16b, one-operand
+ * mul/imul, idiv, tzcnt, lzcnt, popcnt */
+#define QHB_LEARN_MODEL 7
 
 struct qhb_learn_lib {
 	void *root;               /* json_t * */
