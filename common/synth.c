@@ -1012,6 +1012,19 @@ static unsigned own_program(const struct qhb_x86sem_form *f,
 		bad |= write_width(0, 20, W, q, &n);
 		bad |= write_width(2, 21, W, q, &n);
 		break;
+	case QHB_X86SEM_SP_BSF: case QHB_X86SEM_SP_BSR:
+		/* ZF := the source is 0 (0 where it is defined), then r28 := 1
+		 * for a zero source; the index: bsr's is W - 1 - clz */
+		bad |= emit(q, &n, "and.%uf:%02x r20, r%u, r%u", W, QHB_PCPU_ZF,
+		    src, src);
+		bad |= emit(q, &n, "cc.8 r21, r0, #4");
+		bad |= emit(q, &n, "sel.64 r28, r21, r21");
+		bad |= emit(q, &n, "%s.%u r17, r%u, r%u", f->special ==
+		    QHB_X86SEM_SP_BSF ? "ctz" : "clz", W, src, src);
+		if (f->special == QHB_X86SEM_SP_BSR)
+			bad |= emit(q, &n, "xor.%u r17, r17, #%u", W, W - 1);
+		bad |= write_width(f->opreg[0], 17, W, q, &n);
+		break;
 	case QHB_X86SEM_SP_TZCNT: case QHB_X86SEM_SP_LZCNT:
 	case QHB_X86SEM_SP_POPCNT:
 		bad |= emit(q, &n, "%s.%uf r17, r%u, r%u", f->special ==

@@ -129,6 +129,7 @@ static int mnemonic_flags(ZydisMnemonic m)
 	case ZYDIS_MNEMONIC_XADD:
 	case ZYDIS_MNEMONIC_TZCNT: case ZYDIS_MNEMONIC_LZCNT:
 	case ZYDIS_MNEMONIC_POPCNT:
+	case ZYDIS_MNEMONIC_BSF: case ZYDIS_MNEMONIC_BSR:
 		return QHB_PCPU_ALLF;
 	case ZYDIS_MNEMONIC_ADD: case ZYDIS_MNEMONIC_ADC:
 	case ZYDIS_MNEMONIC_SUB: case ZYDIS_MNEMONIC_SBB:
@@ -403,6 +404,8 @@ static int decode_special(struct qhb_x86sem_form *f,
 		{ ZYDIS_MNEMONIC_TZCNT, QHB_X86SEM_SP_TZCNT },
 		{ ZYDIS_MNEMONIC_LZCNT, QHB_X86SEM_SP_LZCNT },
 		{ ZYDIS_MNEMONIC_POPCNT, QHB_X86SEM_SP_POPCNT },
+		{ ZYDIS_MNEMONIC_BSF, QHB_X86SEM_SP_BSF },
+		{ ZYDIS_MNEMONIC_BSR, QHB_X86SEM_SP_BSR },
 	};
 	unsigned sp = QHB_X86SEM_SP_NONE, w = in->operand_width;
 	int mem0 = ops[0].type == ZYDIS_OPERAND_TYPE_MEMORY;
@@ -996,8 +999,10 @@ static void idiv(struct sem *s, const struct opnd *src, unsigned w)
 }
 
 /* tzcnt, lzcnt (the SDM's loop: the count, W for a zero source; CF = the
- * source is 0, ZF = the count is 0, OF SF PF AF undefined) and popcnt
- * (ZF = the source is 0, the other five cleared). */
+ * source is 0, ZF = the count is 0, OF SF PF AF undefined), popcnt (ZF =
+ * the source is 0, the other five cleared), bsf and bsr (the index of the
+ * lowest or highest one bit, ZF 0, the rest undefined; a zero source is
+ * a fault: the SDM leaves the destination undefined). */
 static void bit_count(struct sem *s, ZydisMnemonic m, const struct opnd *dst,
     Z3_ast v, unsigned w)
 {
@@ -1005,9 +1010,13 @@ static void bit_count(struct sem *s, ZydisMnemonic m, const struct opnd *dst,
 	Z3_ast r = BV(m == ZYDIS_MNEMONIC_POPCNT ? 0 : w, w);
 	Z3_ast zero = B2BV(Z3_mk_eq(c, v, BV(0, w)));
 
+	int low = m == ZYDIS_MNEMONIC_TZCNT || m == ZYDIS_MNEMONIC_BSF;
+	int index = m == ZYDIS_MNEMONIC_BSF || m == ZYDIS_MNEMONIC_BSR;
+
 	for (unsigned k = 0; k < w; k++) {
-		/* tzcnt: the lowest one bit decides, lzcnt the highest */
-		unsigned i = m == ZYDIS_MNEMONIC_TZCNT ? w - 1 - k : k;
+		/* tzcnt, bsf: the lowest one bit decides, lzcnt, bsr the
+		 * highest */
+		unsigned i = low ? w - 1 - k : k;
 		Z3_ast one = ISONE(BIT(v, i));
 
 		/* popcnt: the sum of the bits, the terms pixelsem.c's
@@ -1015,8 +1024,16 @@ static void bit_count(struct sem *s, ZydisMnemonic m, const struct opnd *dst,
 		if (m == ZYDIS_MNEMONIC_POPCNT)
 			r = Z3_mk_bvadd(c, r, Z3_mk_zero_ext(c, w - 1, BIT(v, k)));
 		else
-			r = Z3_mk_ite(c, one, BV(m == ZYDIS_MNEMONIC_TZCNT ? i :
-			    w - 1 - i, w), r);
+			r = Z3_mk_ite(c, one, BV(low || index ? i : w - 1 - i, w),
+			    r);
+	}
+	if (index) {
+		s->o->fault = ISONE(zero);
+		for (int i = 0; i < 6; i++)
+			undef(s, i);
+		setf(s, F_ZF, BV(0, 1));
+		wr(s, dst, r);
+		return;
 	}
 	if (m == ZYDIS_MNEMONIC_POPCNT) {
 		logic_flags(s, r, w);
@@ -1161,6 +1178,7 @@ int qhb_x86sem_build(Z3_context c, const struct qhb_x86sem_form *f,
 		break;
 	case ZYDIS_MNEMONIC_TZCNT: case ZYDIS_MNEMONIC_LZCNT:
 	case ZYDIS_MNEMONIC_POPCNT:
+	case ZYDIS_MNEMONIC_BSF: case ZYDIS_MNEMONIC_BSR:
 		bit_count(&s, m, &op[0], rd(&s, &op[1]), w);
 		break;
 	case ZYDIS_MNEMONIC_LEAVE:

@@ -19,9 +19,10 @@
  * mul and imul of 16, 32 and 64 bits (the product in rdx:rax); idiv of
  * 16, 32 and 64 bits (#DE, a fault, for a zero divisor and a quotient
  * that does not fit); tzcnt,
- * lzcnt and popcnt (the SDM's flags, a zero source included: bsf and
- * bsr, whose destination the SDM leaves undefined for one, are not
- * modelled); and one
+ * lzcnt and popcnt (the SDM's flags, a zero source included); bsf and bsr
+ * for a source that is not 0 (ZF 0, the other flags undefined): the SDM
+ * leaves the destination undefined for a zero source (CPUs keep it), so
+ * that case is a fault here, the machine runs the instruction; and one
  * iteration of rep stos and rep movs (what QEMU
  * runs each time it executes the instruction: nothing when rcx is 0, else
  * one element, rcx decremented, rdi and rsi stepped by DF).  Any other
@@ -99,6 +100,8 @@ enum qhb_x86sem_special {
 	QHB_X86SEM_SP_LZCNT,
 	QHB_X86SEM_SP_POPCNT,
 	QHB_X86SEM_SP_IDIV,     /* idiv r/m: rdx:rax / r/m signed, #DE */
+	QHB_X86SEM_SP_BSF,      /* bsf, bsr r, r/m: a zero source faults */
+	QHB_X86SEM_SP_BSR,
 };
 
 /* The memory access of a form: address seg + base + (index << shift) +
@@ -155,7 +158,8 @@ struct qhb_x86sem_out {
 	Z3_ast memval;          /* its value after (mem.bits), when written */
 	Z3_ast mem;             /* qhb_x86sem_build_mem: the memory after */
 	Z3_ast fault;           /* Bool: the instruction faults (div's #DE,
-	                         * cmpxchg16b's #GP on a misaligned operand);
+	                         * cmpxchg16b's #GP on a misaligned operand;
+	                         * bsf/bsr of 0, which x86 leaves undefined);
 	                         * then nothing else is defined */
 };
 

@@ -402,6 +402,26 @@ static void no_signed_divide_error(const struct qhb_x86sem_form *f,
 	r[2] = (r[2] & ~mask) | (r[0] & sign ? mask : 0);
 }
 
+/* bsf, bsr: a source that is not 0 (the SDM leaves the destination
+ * undefined for 0; the microcode faults there, which the proofs cover). */
+static void no_zero_source(const struct qhb_x86sem_form *f, uint64_t *r,
+    uint8_t *operand)
+{
+	unsigned w = f->opbits, g = f->opreg[1];
+	uint64_t mask = w == 64 ? ~0ULL : (1ULL << w) - 1, v = 0;
+
+	if (g == QHB_X86SEM_NOREG)
+		memcpy(&v, operand, w / 8);
+	else
+		v = r[g];
+	if ((v & mask) != 0)
+		return;
+	if (g == QHB_X86SEM_NOREG)
+		operand[w / 8 - 1] = 0x10;
+	else
+		r[g] |= 1ULL << (w - 4);
+}
+
 /* Checks one form on nstates states.  Returns 0, or -1 when it had to be
  * skipped. */
 static int check_form(const struct qhb_x86sem_form *f,
@@ -547,6 +567,9 @@ static int check_form(const struct qhb_x86sem_form *f,
 			no_divide_error(f, st.r, pwin + (ea - win));
 		if (f->special == QHB_X86SEM_SP_IDIV)
 			no_signed_divide_error(f, st.r, pwin + (ea - win));
+		if (f->special == QHB_X86SEM_SP_BSF ||
+		    f->special == QHB_X86SEM_SP_BSR)
+			no_zero_source(f, st.r, pwin + (ea - win));
 		if (m->seg == QHB_PCPU_GSBASE &&
 		    syscall(SYS_arch_prctl, ARCH_SET_GS, st.r[QHB_PCPU_GSBASE]))
 			goto out;
