@@ -291,24 +291,23 @@ hd_ops() {
 	grep -q '"form":"tzcnt eax, eax".*"microcode":\["ctz.32f r17, r0, r0","mov.32 r0, r17, r17"\]' "$T_TMP/o"
 	grep -q '"form":"mul r9".*"microcode":\["mulhu.64f:21 r20, r0, r9",' "$T_TMP/o"
 	grep -q '"form":"idiv rdi".*"divs.64 r20, r0, r7",.*"rems.64 r21, r0, r7",' "$T_TMP/o"
-	# tzcnt of 0: 32 and CF; of 8: 3
-	printf '%s\n' '{}' '{"rax":"0x8"}' | qhb-learn -q --library "$ol" --eval f30fbcc0 >"$T_TMP/oe"
-	sed -n 1p "$T_TMP/oe" | grep -q '^{"rax":"0x20",.*"rflags":"0x1"}$'
-	sed -n 2p "$T_TMP/oe" | grep -q '^{"rax":"0x3",.*"rflags":"0x0"}$'
-	# mul r9: 2^63 * 4 = 2:0, CF and OF
-	echo '{"rax":"0x8000000000000000","r9":"0x4"}' | qhb-learn -q --library "$ol" --eval 49f7e1 |
-		grep -q '^{"rax":"0x0","rcx":"0x0","rdx":"0x2",.*"rflags":"0x801"}$'
-	# idiv rdi: -7 / 2 = -3 rest -1; 2^64 + 1 does not fit (#DE)
-	printf '%s\n' '{"rax":"0xfffffffffffffff9","rdx":"0xffffffffffffffff","rdi":"0x2"}' \
-		'{"rax":"0x1","rdx":"0x1","rdi":"0x1"}' | qhb-learn -q --library "$ol" --eval 48f7ff >"$T_TMP/od"
-	sed -n 1p "$T_TMP/od" | grep -q '^{"rax":"0xfffffffffffffffd","rcx":"0x0","rdx":"0xffffffffffffffff",'
-	sed -n 2p "$T_TMP/od" | grep -q '"divide_error":true}$'
-	# bsr rcx, rax: 63 for the top bit (ZF 0); of 0 the fault register
+	# (form, state, the line --eval must print) in turn: tzcnt of 0 is
+	# 32 and CF, of 8 it is 3; mul r9: 2^63 * 4 = 2:0, CF and OF; idiv
+	# rdi: -7 / 2 = -3 rest -1, and 2^64 + 1 does not fit (#DE); bsr rcx,
+	# rax: 63 for the top bit (ZF 0), and of 0 the fault register
 	# (undefined in x86: the machine runs it)
-	printf '%s\n' '{"rax":"0x8000000000000001","rflags":"0x40"}' '{}' |
-		qhb-learn -q --library "$ol" --eval 480fbdc8 >"$T_TMP/ob"
-	sed -n 1p "$T_TMP/ob" | grep -q '^{"rax":"0x8000000000000001","rcx":"0x3f",.*"rflags":"0x0"}$'
-	sed -n 2p "$T_TMP/ob" | grep -q '"divide_error":true}$'
+	while read -r f st want; do
+		echo "$st" | qhb-learn -q --library "$ol" --eval "$f" | grep -q "$want" ||
+			die "$f on $st: not $want"
+	done <<'STATES'
+f30fbcc0 {} ^{"rax":"0x20",.*"rflags":"0x1"}$
+f30fbcc0 {"rax":"0x8"} ^{"rax":"0x3",.*"rflags":"0x0"}$
+49f7e1 {"rax":"0x8000000000000000","r9":"0x4"} ^{"rax":"0x0","rcx":"0x0","rdx":"0x2",.*"rflags":"0x801"}$
+48f7ff {"rax":"0xfffffffffffffff9","rdx":"0xffffffffffffffff","rdi":"0x2"} ^{"rax":"0xfffffffffffffffd","rcx":"0x0","rdx":"0xffffffffffffffff",
+48f7ff {"rax":"0x1","rdx":"0x1","rdi":"0x1"} "divide_error":true}$
+480fbdc8 {"rax":"0x8000000000000001","rflags":"0x40"} ^{"rax":"0x8000000000000001","rcx":"0x3f",.*"rflags":"0x0"}$
+480fbdc8 {} "divide_error":true}$
+STATES
 	native_built || return 1
 	"$T_TMP/native" "$ol" 400 >"$T_TMP/on"
 	cat "$T_TMP/on"
