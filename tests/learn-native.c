@@ -13,7 +13,8 @@
  * are skipped); lea rip reads the page's own rip; gs-relative ones the
  * gs base (arch_prctl).  fs-relative forms are skipped: fs is this
  * process's thread pointer.  div gets a divisor and a high half that
- * raise no #DE.  rep stos/movs run natively with rcx from 0 to 17
+ * raise no #DE, idiv a nonzero divisor and rdx the sign of rax, bsf and
+ * bsr a nonzero source (the proofs cover those faults).  rep stos/movs run natively with rcx from 0 to 17
  * against the one-iteration microcode run as many times (QEMU runs the
  * instruction once per iteration).
  *
