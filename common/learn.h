@@ -46,9 +46,11 @@
 /* 2: memory operands, push/pop, rep stos/movs, rip, fs and gs bases;
  * 3: pause, prefetch, cbw..cqo, bt, cmpxchg, fixed lea and push imm;
  * 4: div; 5: addresses as parameters (x86sem.h), keyed without them;
- * 7: the vector forms (legacy SSE on xmm), whose fallbacks are tried
- * again */
-#define QHB_LEARN_MODEL 7
+ * 6: the system forms; 7: the vector forms (legacy SSE on xmm);
+ * 8: push/pop m64, leave, xadd, bts/btr/btc, bt m by a register,
+ * cmpxchg16b, one-operand mul/imul, idiv, tzcnt, lzcnt, popcnt, bsf, bsr.
+ * A library of an earlier model tries its fallbacks again */
+#define QHB_LEARN_MODEL 8
 
 struct qhb_learn_lib {
 	void *root;               /* json_t * */
