@@ -517,30 +517,60 @@ static int decode_vec(struct qhb_x86sem_form *f,
 	return 0;
 }
 
+/* The mnemonics with decoders of their own: the system forms
+ * (decode_system) and the forms of synth.c's fixed programs
+ * (decode_special). */
+static const struct {
+	ZydisMnemonic m;
+	int sys;                /* enum qhb_x86sem_sys */
+	unsigned sp;            /* enum qhb_x86sem_special */
+} own_mnemonics[] = {
+	{ ZYDIS_MNEMONIC_CLI, QHB_X86SEM_CLI, QHB_X86SEM_SP_NONE },
+	{ ZYDIS_MNEMONIC_STI, QHB_X86SEM_STI, QHB_X86SEM_SP_NONE },
+	{ ZYDIS_MNEMONIC_CLAC, QHB_X86SEM_CLAC, QHB_X86SEM_SP_NONE },
+	{ ZYDIS_MNEMONIC_STAC, QHB_X86SEM_STAC, QHB_X86SEM_SP_NONE },
+	{ ZYDIS_MNEMONIC_CLD, QHB_X86SEM_CLD, QHB_X86SEM_SP_NONE },
+	{ ZYDIS_MNEMONIC_STD, QHB_X86SEM_STD, QHB_X86SEM_SP_NONE },
+	{ ZYDIS_MNEMONIC_PUSHFQ, QHB_X86SEM_PUSHF, QHB_X86SEM_SP_NONE },
+	{ ZYDIS_MNEMONIC_POPFQ, QHB_X86SEM_POPF, QHB_X86SEM_SP_NONE },
+	{ ZYDIS_MNEMONIC_SWAPGS, QHB_X86SEM_SWAPGS, QHB_X86SEM_SP_NONE },
+	{ ZYDIS_MNEMONIC_RDTSC, QHB_X86SEM_RDTSC, QHB_X86SEM_SP_NONE },
+	{ ZYDIS_MNEMONIC_IN, QHB_X86SEM_IN, QHB_X86SEM_SP_NONE },
+	{ ZYDIS_MNEMONIC_XADD, QHB_X86SEM_SYS_NONE, QHB_X86SEM_SP_XADD },
+	{ ZYDIS_MNEMONIC_BTS, QHB_X86SEM_SYS_NONE, QHB_X86SEM_SP_BTS },
+	{ ZYDIS_MNEMONIC_BTR, QHB_X86SEM_SYS_NONE, QHB_X86SEM_SP_BTR },
+	{ ZYDIS_MNEMONIC_BTC, QHB_X86SEM_SYS_NONE, QHB_X86SEM_SP_BTC },
+	{ ZYDIS_MNEMONIC_BT, QHB_X86SEM_SYS_NONE, QHB_X86SEM_SP_BT },
+	{ ZYDIS_MNEMONIC_LEAVE, QHB_X86SEM_SYS_NONE, QHB_X86SEM_SP_LEAVE },
+	{ ZYDIS_MNEMONIC_TZCNT, QHB_X86SEM_SYS_NONE, QHB_X86SEM_SP_TZCNT },
+	{ ZYDIS_MNEMONIC_LZCNT, QHB_X86SEM_SYS_NONE, QHB_X86SEM_SP_LZCNT },
+	{ ZYDIS_MNEMONIC_POPCNT, QHB_X86SEM_SYS_NONE, QHB_X86SEM_SP_POPCNT },
+	{ ZYDIS_MNEMONIC_BSF, QHB_X86SEM_SYS_NONE, QHB_X86SEM_SP_BSF },
+	{ ZYDIS_MNEMONIC_BSR, QHB_X86SEM_SYS_NONE, QHB_X86SEM_SP_BSR },
+};
+
+/* m's system form and special kind (NONE, NONE when it has neither). */
+static void own_mnemonic(ZydisMnemonic m, int *sys, unsigned *sp)
+{
+	*sys = QHB_X86SEM_SYS_NONE;
+	*sp = QHB_X86SEM_SP_NONE;
+	for (size_t i = 0; i < sizeof(own_mnemonics) / sizeof(own_mnemonics[0]);
+	    i++)
+		if (own_mnemonics[i].m == m) {
+			*sys = own_mnemonics[i].sys;
+			*sp = own_mnemonics[i].sp;
+		}
+}
+
 /* The system forms (x86sem.h): 1 when in is one (f filled in, or marked
  * unsupported), 0 when not. */
 static int decode_system(struct qhb_x86sem_form *f,
     const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops)
 {
-	static const struct { ZydisMnemonic m; int sys; } t[] = {
-		{ ZYDIS_MNEMONIC_CLI, QHB_X86SEM_CLI },
-		{ ZYDIS_MNEMONIC_STI, QHB_X86SEM_STI },
-		{ ZYDIS_MNEMONIC_CLAC, QHB_X86SEM_CLAC },
-		{ ZYDIS_MNEMONIC_STAC, QHB_X86SEM_STAC },
-		{ ZYDIS_MNEMONIC_CLD, QHB_X86SEM_CLD },
-		{ ZYDIS_MNEMONIC_STD, QHB_X86SEM_STD },
-		{ ZYDIS_MNEMONIC_PUSHFQ, QHB_X86SEM_PUSHF },
-		{ ZYDIS_MNEMONIC_POPFQ, QHB_X86SEM_POPF },
-		{ ZYDIS_MNEMONIC_SWAPGS, QHB_X86SEM_SWAPGS },
-		{ ZYDIS_MNEMONIC_RDTSC, QHB_X86SEM_RDTSC },
-		{ ZYDIS_MNEMONIC_IN, QHB_X86SEM_IN },
-	};
-	unsigned g, lo, bits;
-	int sys = 0;
+	unsigned g, lo, bits, sp;
+	int sys;
 
-	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		if (in->mnemonic == t[i].m)
-			sys = t[i].sys;
+	own_mnemonic(in->mnemonic, &sys, &sp);
 	/* the state has one environment input, the TSC; rdtscp's ecx
 	 * (IA32_TSC_AUX) would be a second */
 	if (in->mnemonic == ZYDIS_MNEMONIC_RDTSCP ||
@@ -597,21 +627,8 @@ static int decode_system(struct qhb_x86sem_form *f,
 static int decode_special(struct qhb_x86sem_form *f,
     const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops)
 {
-	static const struct { ZydisMnemonic m; unsigned sp; } t[] = {
-		{ ZYDIS_MNEMONIC_XADD, QHB_X86SEM_SP_XADD },
-		{ ZYDIS_MNEMONIC_BTS, QHB_X86SEM_SP_BTS },
-		{ ZYDIS_MNEMONIC_BTR, QHB_X86SEM_SP_BTR },
-		{ ZYDIS_MNEMONIC_BTC, QHB_X86SEM_SP_BTC },
-		{ ZYDIS_MNEMONIC_BT, QHB_X86SEM_SP_BT },
-		{ ZYDIS_MNEMONIC_LEAVE, QHB_X86SEM_SP_LEAVE },
-		{ ZYDIS_MNEMONIC_TZCNT, QHB_X86SEM_SP_TZCNT },
-		{ ZYDIS_MNEMONIC_LZCNT, QHB_X86SEM_SP_LZCNT },
-		{ ZYDIS_MNEMONIC_POPCNT, QHB_X86SEM_SP_POPCNT },
-		{ ZYDIS_MNEMONIC_BSF, QHB_X86SEM_SP_BSF },
-		{ ZYDIS_MNEMONIC_BSR, QHB_X86SEM_SP_BSR },
-	};
-	unsigned sp = QHB_X86SEM_SP_NONE, w = in->operand_width;
-	int mem0 = ops[0].type == ZYDIS_OPERAND_TYPE_MEMORY;
+	unsigned sp, w = in->operand_width;
+	int sys, mem0 = ops[0].type == ZYDIS_OPERAND_TYPE_MEMORY;
 
 	if (in->mnemonic == ZYDIS_MNEMONIC_CMPXCHG16B) {
 		if (!mem0 || decode_memop(f, in, &(ZydisDecodedOperand){
@@ -624,9 +641,7 @@ static int decode_special(struct qhb_x86sem_form *f,
 		f->wregs |= 1u << 0 | 1u << 2;
 		return 0;
 	}
-	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		if (in->mnemonic == t[i].m)
-			sp = t[i].sp;
+	own_mnemonic(in->mnemonic, &sys, &sp);
 	/* bt of a register, or by an immediate: the generic forms */
 	if (sp == QHB_X86SEM_SP_NONE || (sp == QHB_X86SEM_SP_BT && (!mem0 ||
 	    ops[1].type != ZYDIS_OPERAND_TYPE_REGISTER)))
