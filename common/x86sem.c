@@ -1877,7 +1877,8 @@ static void build_two_access(Z3_context c, const struct qhb_x86sem_form *f,
 		/* the SDM: the address is computed after rsp is incremented */
 		v = qhb_z3bv_load(c, mem, in[4], 8);
 		o->reg[4] = Z3_mk_bvadd(c, in[4], BV(8, 64));
-		memcpy(in2, in, sizeof(in2));
+		/* in[] holds the registers and f's parameters only */
+		memcpy(in2, in, (QHB_X86SEM_PARAM0 + f->nparam) * sizeof(in2[0]));
 		in2[4] = o->reg[4];
 		o->addr = address(c, f, in2);
 		o->memval = v;
