@@ -162,8 +162,9 @@ int qhb_learn_verify(struct qhb_learn_lib *l, unsigned timeout_ms,
  * address of the next instruction), and a memory window: "mem_base" and
  * "mem", its bytes in hex (at most QHB_LEARN_MAXMEM); the output then
  * adds the window after the run and "fault": true when an access fell
- * outside it.  "divide_error": true says a div raised x86's #DE (r28);
- * the other values are then not x86's.
+ * outside it.  "exception": true says the fault register r28 is set
+ * (x86's #DE, #GP or #UD, or a result x86 leaves undefined); the other
+ * values are then not x86's.
  */
 #define QHB_LEARN_MAXMEM 65536
 
