@@ -51,9 +51,11 @@
 /* 2: memory operands, push/pop, rep stos/movs, rip, fs and gs bases;
  * 3: pause, prefetch, cbw..cqo, bt, cmpxchg, fixed lea and push imm;
  * 4: div; 5: addresses as parameters (x86sem.h), keyed without them;
- * 7: the vector forms (legacy SSE on xmm), whose fallbacks are tried
- * again */
-#define QHB_LEARN_MODEL 7
+ * 6: the system forms; 7: the vector forms (legacy SSE on xmm);
+ * 8: push/pop m64, leave, xadd, bts/btr/btc, bt m by a register,
+ * cmpxchg16b, one-operand mul/imul, idiv, tzcnt, lzcnt, popcnt, bsf, bsr.
+ * A library of an earlier model tries its fallbacks again */
+#define QHB_LEARN_MODEL 8
 
 struct qhb_learn_lib {
 	void *root;               /* json_t * */
@@ -189,8 +191,9 @@ int qhb_learn_verify(struct qhb_learn_lib *l, unsigned timeout_ms,
  * address of the next instruction), and a memory window: "mem_base" and
  * "mem", its bytes in hex (at most QHB_LEARN_MAXMEM); the output then
  * adds the window after the run and "fault": true when an access fell
- * outside it.  "divide_error": true says a div raised x86's #DE (r28);
- * the other values are then not x86's.
+ * outside it.  "exception": true says the fault register r28 is set
+ * (x86's #DE, #GP or #UD, or a result x86 leaves undefined); the other
+ * values are then not x86's.
  */
 #define QHB_LEARN_MAXMEM 65536
 

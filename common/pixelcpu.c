@@ -13,6 +13,7 @@ static const char *const op_names[QHB_PCPU_NOPS] = {
 	"shl", "shr", "sar", "rol", "ror", "mul", "sext", "ins", "ext",
 	"bswap", "cc", "sel", "ld", "st", "divu", "remu", "nop",
 	"padd", "psll", "psrl", "pcmpeq", "pshufb", "pmskb",
+	"ctz", "clz", "popcnt", "mulhu", "mulhs", "divs", "rems",
 };
 
 const char *qhb_pcpu_opname(unsigned op)
@@ -110,6 +111,61 @@ static uint64_t pmskb(unsigned W, uint64_t x)
 	for (unsigned i = 0; i < W / 8; i++)
 		r |= ((x >> (8 * i + 7)) & 1) << i;
 	return r;
+}
+
+/* CTZ, CLZ, POPCNT, MULHU, MULHS of W-bit x and y: the result, its flags
+ * in *f (fmask bits). */
+static uint64_t bit_count_mul(unsigned op, uint64_t x, uint64_t y, unsigned W,
+    unsigned *f)
+{
+	uint64_t M = W == 64 ? ~0ULL : (1ULL << W) - 1, r;
+	__int128 p;
+
+	switch (op) {
+	case QHB_PCPU_CTZ:
+		r = x == 0 ? W : (uint64_t)__builtin_ctzll(x);
+		break;
+	case QHB_PCPU_CLZ:
+		r = x == 0 ? W : (uint64_t)__builtin_clzll(x) - (64 - W);
+		break;
+	case QHB_PCPU_POPCNT:
+		*f = x == 0 ? QHB_PCPU_ZF : 0;
+		return (uint64_t)__builtin_popcountll(x);
+	case QHB_PCPU_MULHU:
+		r = (uint64_t)(((unsigned __int128)x * y) >> W) & M;
+		*f = r != 0 ? QHB_PCPU_CF | QHB_PCPU_OF : 0;
+		return r;
+	default:        /* MULHS */
+		p = (__int128)(int64_t)sext(x, W) * (int64_t)sext(y, W);
+		if (p != (__int128)(int64_t)sext((uint64_t)p & M, W))
+			*f = QHB_PCPU_CF | QHB_PCPU_OF;
+		return (uint64_t)(p >> W) & M;
+	}
+	*f = (x == 0 ? QHB_PCPU_CF : 0) | (r == 0 ? QHB_PCPU_ZF : 0);
+	return r;
+}
+
+/* DIVS, REMS: hi:lo (W bits each) by d, signed, into *r (W bits).
+ * Returns 0, or -1 for x86's #DE: d is 0 or the quotient does not fit W
+ * bits signed (the one 128-bit quotient C cannot form, of -2^127 by -1,
+ * among them). */
+static int signed_divide(unsigned op, uint64_t hi, uint64_t lo, uint64_t d,
+    unsigned W, uint64_t *r)
+{
+	unsigned __int128 u = ((unsigned __int128)hi << W) | lo;
+	__int128 n = W == 64 ? (__int128)u :
+	    (__int128)((int64_t)((uint64_t)u << (64 - 2 * W)) >> (64 - 2 * W));
+	__int128 dv = (int64_t)sext(d, W), q, lim = (__int128)1 << (W - 1);
+
+	if (dv == 0 || (dv == -1 && (unsigned __int128)n ==
+	    (unsigned __int128)1 << 127))
+		return -1;
+	q = n / dv;
+	if (q < -lim || q >= lim)
+		return -1;
+	*r = (uint64_t)(op == QHB_PCPU_DIVS ? q : n % dv) &
+	    (W == 64 ? ~0ULL : (1ULL << W) - 1);
+	return 0;
 }
 
 void qhb_pcpu_step(const struct qhb_pcpu_insn *in, struct qhb_pcpu_state *s)
@@ -279,6 +335,18 @@ void qhb_pcpu_step_mem(const struct qhb_pcpu_insn *in,
 	case QHB_PCPU_PMSKB:
 		fm = 0;
 		r = pmskb(W, x);
+		break;
+	case QHB_PCPU_CTZ: case QHB_PCPU_CLZ: case QHB_PCPU_POPCNT:
+	case QHB_PCPU_MULHU: case QHB_PCPU_MULHS:
+		r = bit_count_mul(in->op, xm, ym, W, &f);
+		logic = 0;
+		break;
+	case QHB_PCPU_DIVS: case QHB_PCPU_REMS:
+		fm = 0;
+		if (signed_divide(in->op, s->r[in->d] & M, xm, ym, W, &r) < 0) {
+			s->r[QHB_PCPU_FAULT] = 1;
+			r = 0;
+		}
 		break;
 	default: /* NOP */
 		return;

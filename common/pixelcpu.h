@@ -26,7 +26,8 @@
  * lets the machine execute the instruction.
  *
  * DIVU and REMU divide the 2W-bit r[d]:x (r[d]'s low W bits high) by y's
- * low W bits, unsigned.  When y is 0 or the quotient needs more than W
+ * low W bits, unsigned (DIVS and REMS signed, the quotient within W bits
+ * signed).  When y is 0 or the quotient needs more than W
  * bits (x86's #DE), the result is 0 and r28 is set to 1: the state
  * faulted, and what x86 would do is not computed.  An instruction is 16 bytes (struct qhb_pcpu_insn, little
  * endian, the bytecode as it is stored and as the shader reads it):
@@ -124,6 +125,18 @@ enum qhb_pcpu_op {
 	QHB_PCPU_PSHUFB,  /* byte i < W/8: 0 if x's byte i has bit 7 set, else
 	                   * byte (x's byte i & 15) of r[b + 1]:r[b] */
 	QHB_PCPU_PMSKB,   /* bit i < W/8: bit 7 of x's byte i */
+	QHB_PCPU_CTZ,     /* trailing zero bits of x (W when x is 0); flags:
+	                   * CF = (x == 0), ZF = (result == 0), the rest 0 */
+	QHB_PCPU_CLZ,     /* leading zero bits of x, likewise */
+	QHB_PCPU_POPCNT,  /* one bits of x; flags: ZF = (x == 0), the rest 0 */
+	QHB_PCPU_MULHU,   /* high W bits of x * y, unsigned; flags: CF = OF =
+	                   * (result != 0), ZF SF PF AF 0 */
+	QHB_PCPU_MULHS,   /* high W bits of x * y, signed; flags: CF = OF =
+	                   * signed overflow of the low W bits (as MUL) */
+	QHB_PCPU_DIVS,    /* (r[d]:x) / y signed, truncated; as DIVU, r28 := 1
+	                   * when y is 0 or the quotient does not fit W bits
+	                   * signed (x86's #DE of idiv) */
+	QHB_PCPU_REMS,    /* (r[d]:x) % y signed, the sign of the dividend */
 	QHB_PCPU_NOPS
 };
 

@@ -56,6 +56,55 @@ static Z3_ast pmskb(Z3_context c, unsigned W, Z3_ast x)
 	return Z3_mk_zero_ext(c, 64 - W / 8, r);
 }
 
+/* The number of one bits of the W-bit v, as W bits. */
+static Z3_ast ones(Z3_context c, Z3_ast v, unsigned W)
+{
+	Z3_ast n = BV(0, W);
+
+	for (unsigned i = 0; i < W; i++)
+		n = Z3_mk_bvadd(c, n, Z3_mk_zero_ext(c, W - 1, BIT(v, i)));
+	return n;
+}
+
+/* CTZ, CLZ, POPCNT, MULHU, MULHS (pixelcpu.c's bit_count_mul): the
+ * result; f[] the flags.  ctz counts the ones of ~x & (x - 1) (the bits
+ * below the lowest one), clz those of ~x smeared right (the bits above
+ * the highest one). */
+static Z3_ast count_mul(Z3_context c, unsigned op, Z3_ast x, Z3_ast y,
+    unsigned W, Z3_ast *f)
+{
+	Z3_ast r, p, z = B2BV(Z3_mk_eq(c, x, BV(0, W)));
+
+	switch (op) {
+	case QHB_PCPU_CTZ:
+		r = ones(c, Z3_mk_bvand(c, Z3_mk_bvnot(c, x),
+		    Z3_mk_bvsub(c, x, BV(1, W))), W);
+		break;
+	case QHB_PCPU_CLZ:
+		r = x;
+		for (unsigned k = 1; k < W; k *= 2)
+			r = Z3_mk_bvor(c, r, Z3_mk_bvlshr(c, r, BV(k, W)));
+		r = ones(c, Z3_mk_bvnot(c, r), W);
+		break;
+	case QHB_PCPU_POPCNT:
+		f[3] = z;
+		return ones(c, x, W);
+	case QHB_PCPU_MULHU:
+		p = Z3_mk_bvmul(c, Z3_mk_zero_ext(c, W, x), Z3_mk_zero_ext(c, W, y));
+		r = EXT(2 * W - 1, W, p);
+		f[0] = f[5] = B2BV(Z3_mk_not(c, Z3_mk_eq(c, r, BV(0, W))));
+		return r;
+	default:        /* MULHS */
+		p = Z3_mk_bvmul(c, Z3_mk_sign_ext(c, W, x), Z3_mk_sign_ext(c, W, y));
+		f[0] = f[5] = B2BV(Z3_mk_not(c, Z3_mk_eq(c, p,
+		    Z3_mk_sign_ext(c, W, EXT(W - 1, 0, p)))));
+		return EXT(2 * W - 1, W, p);
+	}
+	f[0] = z;
+	f[3] = B2BV(Z3_mk_eq(c, r, BV(0, W)));
+	return r;
+}
+
 /* One instruction on st (and *mem, when not NULL), in place: the
  * interpreter's qhb_pcpu_step_mem, term for term; a parameter is the term
  * param[k] (when param is not NULL, else its number, as the interpreters
@@ -193,18 +242,25 @@ static void step(Z3_context c, const struct qhb_pcpu_insn *in, Z3_ast *st,
 		r = mem != NULL ? qhb_z3bv_load(c, *mem, Z3_mk_bvadd(c, x, y),
 		    W / 8) : BV(0, W);
 		break;
-	case QHB_PCPU_DIVU: case QHB_PCPU_REMU: {
-		/* the same terms as x86sem's div, so that Z3 sees them equal */
+	case QHB_PCPU_DIVU: case QHB_PCPU_REMU:
+	case QHB_PCPU_DIVS: case QHB_PCPU_REMS: {
+		/* the same terms as x86sem's div and idiv, so that Z3 sees
+		 * them equal; signed, the quotient must fit W bits signed */
+		int sg = in->op == QHB_PCPU_DIVS || in->op == QHB_PCPU_REMS;
 		Z3_ast n = Z3_mk_concat(c, EXT(W - 1, 0, st[in->d]), xm);
-		Z3_ast dv = Z3_mk_zero_ext(c, W, ym), q = Z3_mk_bvudiv(c, n, dv);
+		Z3_ast dv = sg ? Z3_mk_sign_ext(c, W, ym) : Z3_mk_zero_ext(c, W, ym);
+		Z3_ast q = sg ? Z3_mk_bvsdiv(c, n, dv) : Z3_mk_bvudiv(c, n, dv);
 		Z3_ast a2[2], bad;
 
 		fm = 0;
 		a2[0] = Z3_mk_eq(c, ym, BV(0, W));
-		a2[1] = Z3_mk_not(c, Z3_mk_eq(c, EXT(2 * W - 1, W, q), BV(0, W)));
+		a2[1] = Z3_mk_not(c, sg ? Z3_mk_eq(c, q, Z3_mk_sign_ext(c, W,
+		    EXT(W - 1, 0, q))) : Z3_mk_eq(c, EXT(2 * W - 1, W, q),
+		    BV(0, W)));
 		bad = Z3_mk_or(c, 2, a2);
 		r = Z3_mk_ite(c, bad, BV(0, W), EXT(W - 1, 0,
-		    in->op == QHB_PCPU_DIVU ? q : Z3_mk_bvurem(c, n, dv)));
+		    in->op == QHB_PCPU_DIVU || in->op == QHB_PCPU_DIVS ? q : sg ?
+		    Z3_mk_bvsrem(c, n, dv) : Z3_mk_bvurem(c, n, dv)));
 		st[QHB_PCPU_FAULT] = Z3_mk_ite(c, bad, BV(1, 64),
 		    st[QHB_PCPU_FAULT]);
 		break;
@@ -218,6 +274,11 @@ static void step(Z3_context c, const struct qhb_pcpu_insn *in, Z3_ast *st,
 		if (W < 64 && in->op == QHB_PCPU_PSHUFB)
 			r64 = Z3_mk_zero_ext(c, 64 - W, r64);
 		r = EXT(W - 1, 0, r64);
+		break;
+	case QHB_PCPU_CTZ: case QHB_PCPU_CLZ: case QHB_PCPU_POPCNT:
+	case QHB_PCPU_MULHU: case QHB_PCPU_MULHS:
+		r = count_mul(c, in->op, xm, ym, W, f);
+		logic = 0;
 		break;
 	case QHB_PCPU_ST:
 		if (mem != NULL)

@@ -99,7 +99,8 @@ static int z_open(struct z *z, const struct qhb_x86sem_form *f,
 	    qhb_z3bv_mem_sort(z->c));
 	z->probe = Z3_mk_const(z->c, Z3_mk_string_symbol(z->c, "probe"),
 	    Z3_mk_bv_sort(z->c, 64));
-	if ((!is_string(f) && !(f->vec != QHB_X86SEM_VNONE && has_mem(f)) &&
+	if ((!qhb_x86sem_mem_only(f) &&
+	    !(f->vec != QHB_X86SEM_VNONE && has_mem(f)) &&
 	    qhb_x86sem_build(z->c, f, z->in, &z->x, e) < 0) ||
 	    (has_mem(f) && qhb_x86sem_build_mem(z->c, f, z->in, z->mem, &z->xm,
 	    e) < 0)) {
@@ -973,32 +974,47 @@ static unsigned system_program(const struct qhb_x86sem_form *f,
 
 static unsigned vector_program(const struct qhb_x86sem_form *f,
     struct qhb_pcpu_insn *p);
+static unsigned own_program(const struct qhb_x86sem_form *f,
+    struct qhb_pcpu_insn *p);
 
 /* A form whose program is fixed, not searched (the string operations,
- * the system forms, the vector forms): proven whole, against memory when
- * it has a memory access.  Returns 0 (r says whether it was proven), or
- * -1 with e when the program does not fit. */
+ * the system forms, the vector forms, and the forms with a program of
+ * their own: xadd, the bit operations, leave, the wide multiplies, idiv,
+ * the bit counts, and the forms of two memory accesses): proven whole, as
+ * written, for every value of its parameters, against memory when it has
+ * a memory access.  Returns 1 when f is one (r says whether it was
+ * proven), 0 when it is to be searched (a form of its own whose program
+ * does not fit, that has a register view to search over), -1 with e when
+ * the program of a string, system or vector form does not fit. */
 static int prove_fixed(struct z *z, const struct qhb_x86sem_form *f,
     const struct qhb_synth_opts *o, struct qhb_synth_result *r,
     struct qhb_err *e)
 {
 	const char *what = f->sys ? "system" : f->vec != QHB_X86SEM_VNONE ?
-	    "vector" : "string";
+	    "vector" : is_string(f) ? "string" : "fixed";
 	char why[128] = "";
 	int pr;
 
-	r->iterations = 1;
 	r->n = f->sys ? system_program(f, r->prog) :
 	    f->vec != QHB_X86SEM_VNONE ? vector_program(f, r->prog) :
-	    string_program(f, r->prog);
-	if (r->n == 0)
-		return qhb_err_set(e, "%s: the %s program does not fit",
-		    f->text, what);
+	    is_string(f) ? string_program(f, r->prog) :
+	    own_program(f, r->prog);
+	if (r->n == 0) {
+		if (f->sys || f->vec != QHB_X86SEM_VNONE || is_string(f))
+			return qhb_err_set(e, "%s: the %s program does not fit",
+			    f->text, what);
+		if (!qhb_x86sem_mem_only(f))
+			return 0;
+		snprintf(r->reason, sizeof(r->reason), "its program does not "
+		    "fit in %d instructions", QHB_PCPU_MAXPROG);
+		return 1;
+	}
+	r->iterations = 1;
 	pr = z_check(z, r->prog, r->n, has_mem(f), 0, o->timeout_ms, NULL,
 	    &r->solver_seconds, why, sizeof(why));
 	if (pr == 1) {
 		r->status = QHB_SYNTH_PROVEN;
-		return 0;
+		return 1;
 	}
 	if (pr < 0)
 		snprintf(r->reason, sizeof(r->reason), "%s", why);
@@ -1006,7 +1022,7 @@ static int prove_fixed(struct z *z, const struct qhb_x86sem_form *f,
 		snprintf(r->reason, sizeof(r->reason), "the %s program is not "
 		    "equivalent", what);
 	r->n = 0;
-	return 0;
+	return 1;
 }
 
 /* The text of an immediate operand of microcode: parameter k ("P0"), or
@@ -1303,6 +1319,244 @@ static unsigned vector_program(const struct qhb_x86sem_form *f,
 	return bad ? 0 : n;
 }
 
+/* r19 := the whole address of f's memory operand (segment base, base,
+ * index << shift, displacement or its parameter). */
+static int address_r19(const struct qhb_x86sem_form *f,
+    struct qhb_pcpu_insn *p, unsigned *n)
+{
+	const struct qhb_x86sem_mem *m = &f->mem;
+	unsigned t[2], nt = 0, i = 0;
+	int bad = 0, folded = 0;
+	char d[24];
+
+	imm_text(f->disp_param, m->disp, d, sizeof(d));
+	if (m->seg != QHB_X86SEM_NOREG)
+		t[nt++] = m->seg;
+	if (m->base != QHB_X86SEM_NOREG)
+		t[nt++] = m->base;
+	/* the first instruction takes two terms, or one and the
+	 * displacement */
+	if (m->index != QHB_X86SEM_NOREG) {
+		bad |= emit(p, n, "shl.64 r19, r%u, #%u", m->index, m->shift);
+	} else if (nt == 2) {
+		bad |= emit(p, n, "add.64 r19, r%u, r%u", t[0], t[1]);
+		i = 2;
+	} else if (nt == 1) {
+		bad |= emit(p, n, "add.64 r19, r%u, #%s", t[0], d);
+		i = folded = 1;
+	} else {
+		bad |= emit(p, n, "and.64 r19, r19, #0");
+	}
+	for (; i < nt; i++)
+		bad |= emit(p, n, "add.64 r19, r19, r%u", t[i]);
+	if (!folded && (m->disp != 0 || f->disp_param >= 0))
+		bad |= emit(p, n, "add.64 r19, r19, #%s", d);
+	return bad;
+}
+
+/* The middle of bt/bts/btr/btc on x, the bit's position pos ("#k" or
+ * "rN"): r22 := x shifted (masked) or rotated right by pos, CF := its bit
+ * 0 (neg sets CF when its operand is not 0); then the bit set, cleared or
+ * complemented: masked, in x through the mask 1 << pos in r24 (the SDM's
+ * terms, which Z3 proves equal in milliseconds where rotations take
+ * seconds), else in r22, and x := r22 rotated back (for an immediate, and
+ * where the mask does not fit).  bt writes nothing back. */
+static int bit_middle(const struct qhb_x86sem_form *f, unsigned x,
+    const char *pos, int masked, struct qhb_pcpu_insn *p, unsigned *n)
+{
+	static const char *const change[] = {
+		[QHB_X86SEM_SP_BTS] = "or", [QHB_X86SEM_SP_BTR] = "and",
+		[QHB_X86SEM_SP_BTC] = "xor",
+	};
+	unsigned W = f->opbits;
+	int bad = 0;
+
+	bad |= emit(p, n, "%s.%u r22, r%u, %s", masked ? "shr" : "ror", W, x,
+	    pos);
+	bad |= emit(p, n, "and.64 r23, r22, #1");
+	bad |= emit(p, n, "neg.64f:%02x r23, r23, r23", QHB_PCPU_CF);
+	if (f->special == QHB_X86SEM_SP_BT)
+		return bad;
+	if (!masked) {
+		bad |= emit(p, n, "%s.%u r22, r22, #%d", change[f->special], W,
+		    f->special == QHB_X86SEM_SP_BTR ? -2 : 1);
+		bad |= emit(p, n, "rol.%u r%u, r22, %s", W, x, pos);
+		return bad;
+	}
+	bad |= emit(p, n, "and.64 r24, r24, #0");
+	bad |= emit(p, n, "or.64 r24, r24, #1");
+	bad |= emit(p, n, "shl.%u r24, r24, %s", W, pos);
+	if (f->special == QHB_X86SEM_SP_BTR)
+		bad |= emit(p, n, "not.%u r24, r24, r24", W);
+	bad |= emit(p, n, "%s.%u r%u, r%u, r24", change[f->special], W, x, x);
+	return bad;
+}
+
+/* A register's write of width W from r[v]: 64 and 32 bits replace (32
+ * zero-extends), 16 and 8 merge. */
+static int write_width(unsigned d, unsigned v, unsigned W,
+    struct qhb_pcpu_insn *p, unsigned *n)
+{
+	if (W >= 32 || d == QHB_X86SEM_MEMREG)
+		return emit(p, n, "mov.%u r%u, r%u, r%u", W, d, v, v);
+	return emit(p, n, "ins.%u r%u, r%u, #0", W, d, v);
+}
+
+/* cmpxchg16b after its address in r19: #GP when it is not 16-byte
+ * aligned (r28 := 1); ZF := rdx:rax == [m] (f:08 writes ZF alone);
+ * rdx:rax := [m] (the same when equal); [m] := equal ? rcx:rbx :
+ * itself. */
+static const char *const cmpx16[] = {
+	"and.64f:08 r20, r19, #15", "cc.8 r21, r0, #5", "sel.64 r28, r21, r21",
+	"ld.64 r22, r19, #0", "ld.64 r23, r19, #8",
+	"xor.64 r24, r22, r0", "xor.64 r25, r23, r2",
+	"or.64f:08 r24, r24, r25", "cc.8 r25, r0, #4",
+	"mov.64 r0, r22, r22", "mov.64 r2, r23, r23",
+	"sel.64 r22, r3, r25", "sel.64 r23, r1, r25",
+	"st.64 r19, r22, #0", "st.64 r19, r23, #8",
+};
+
+/* bt/bts/btr/btc m, r: the operand the bit lies in (the offset >> log2 W
+ * with its sign, in operands of W / 8 bytes), then the bit in it, through
+ * the mask (masked) or rotations.  Returns the length, 0 when it does
+ * not fit. */
+static unsigned bt_memory(const struct qhb_x86sem_form *f, const char *pos,
+    int masked, struct qhb_pcpu_insn *p)
+{
+	unsigned W = f->opbits, n = 0, src = f->opreg[1];
+	int bad = address_r19(f, p, &n);
+
+	if (W == 32) {
+		bad |= emit(p, &n, "sext.32 r20, r%u, r%u", src, src);
+		bad |= emit(p, &n, "sar.64 r20, r20, #5");
+	} else {
+		bad |= emit(p, &n, "sar.64 r20, r%u, #6", src);
+	}
+	bad |= emit(p, &n, "shl.64 r20, r20, #%u", W == 64 ? 3 : 2);
+	bad |= emit(p, &n, "add.64 r19, r19, r20");
+	bad |= emit(p, &n, "ld.%u r18, r19, #0", W);
+	bad |= bit_middle(f, QHB_X86SEM_MEMREG, pos, masked, p, &n);
+	if (f->mem.write)
+		bad |= emit(p, &n, "st.%u r19, r18, #0", W);
+	return bad ? 0 : n;
+}
+
+/* Programs of forms past the search: xadd, bts/btr/btc, leave over the
+ * register view (the memory access wrapped around them), and the forms
+ * without one (push/pop m64, bt m, r, cmpxchg16b) whole.  Returns the
+ * length, 0 when f has none or it does not fit. */
+static unsigned own_program(const struct qhb_x86sem_form *f,
+    struct qhb_pcpu_insn *p)
+{
+	struct qhb_pcpu_insn q[QHB_PCPU_MAXPROG];
+	const struct qhb_x86sem_mem *m = &f->mem;
+	unsigned n = 0, W = f->opbits, x = f->opreg[0];
+	unsigned src = f->opreg[1] == QHB_X86SEM_NOREG ? QHB_X86SEM_MEMREG :
+	    f->opreg[1];
+	char pos[24];
+	int bad = 0;
+
+	if (x == QHB_X86SEM_NOREG)
+		x = QHB_X86SEM_MEMREG;
+	if (f->opreg[1] != QHB_X86SEM_NOREG)
+		snprintf(pos, sizeof(pos), "r%u", f->opreg[1]);
+	else
+		snprintf(pos, sizeof(pos), "#%lld",
+		    (long long)(f->imm[0] & (W - 1)));
+	switch (m->kind) {
+	case QHB_X86SEM_PUSHM:
+		bad |= address_r19(f, p, &n);
+		bad |= emit(p, &n, "ld.64 r18, r19, #0");
+		bad |= emit(p, &n, "st.64 r4, r18, #-8");
+		bad |= emit(p, &n, "sub.64 r4, r4, #8");
+		return bad ? 0 : n;
+	case QHB_X86SEM_POPM:
+		/* the address from rsp after the pop, as x86 computes it */
+		bad |= emit(p, &n, "ld.64 r18, r4, #0");
+		bad |= emit(p, &n, "add.64 r4, r4, #8");
+		bad |= address_r19(f, p, &n);
+		bad |= emit(p, &n, "st.64 r19, r18, #0");
+		return bad ? 0 : n;
+	case QHB_X86SEM_BTM:
+		if ((n = bt_memory(f, pos, 1, p)) == 0)
+			n = bt_memory(f, pos, 0, p);
+		return n;
+	case QHB_X86SEM_CMPX16:
+		bad |= address_r19(f, p, &n);
+		for (size_t i = 0; i < sizeof(cmpx16) / sizeof(cmpx16[0]); i++)
+			bad |= emit(p, &n, "%s", cmpx16[i]);
+		return bad ? 0 : n;
+	default:
+		break;
+	}
+	switch (f->special) {
+	case QHB_X86SEM_SP_XADD:
+		/* the sum and its flags; the source := the destination,
+		 * then the destination := the sum */
+		bad |= emit(q, &n, "add.%uf r17, r%u, r%u", W, x, f->opreg[1]);
+		bad |= write_width(f->opreg[1], x, W, q, &n);
+		bad |= write_width(x, 17, W, q, &n);
+		break;
+	case QHB_X86SEM_SP_BTS: case QHB_X86SEM_SP_BTR:
+	case QHB_X86SEM_SP_BTC:
+		bad |= bit_middle(f, x, pos, f->opreg[1] != QHB_X86SEM_NOREG, q,
+		    &n);
+		break;
+	case QHB_X86SEM_SP_MUL: case QHB_X86SEM_SP_IMUL1:
+		/* rdx := the high half (its flags), rax := the low half */
+		bad |= emit(q, &n, "%s.%uf:%02x r20, r0, r%u", f->special ==
+		    QHB_X86SEM_SP_MUL ? "mulhu" : "mulhs", W,
+		    QHB_PCPU_CF | QHB_PCPU_OF, x);
+		bad |= emit(q, &n, "mul.%u r21, r0, r%u", W, x);
+		bad |= write_width(0, 21, W, q, &n);
+		bad |= write_width(2, 20, W, q, &n);
+		break;
+	case QHB_X86SEM_SP_IDIV:
+		/* rax, rdx := quotient, remainder of rdx:rax (divs and rems
+		 * set r28 on #DE) */
+		bad |= emit(q, &n, "mov.64 r20, r2, r2");
+		bad |= emit(q, &n, "divs.%u r20, r0, r%u", W, x);
+		bad |= emit(q, &n, "mov.64 r21, r2, r2");
+		bad |= emit(q, &n, "rems.%u r21, r0, r%u", W, x);
+		bad |= write_width(0, 20, W, q, &n);
+		bad |= write_width(2, 21, W, q, &n);
+		break;
+	case QHB_X86SEM_SP_BSF: case QHB_X86SEM_SP_BSR:
+		/* ZF := the source is 0 (0 where it is defined), then r28 := 1
+		 * for a zero source; the index: bsr's is W - 1 - clz */
+		bad |= emit(q, &n, "and.%uf:%02x r20, r%u, r%u", W, QHB_PCPU_ZF,
+		    src, src);
+		bad |= emit(q, &n, "cc.8 r21, r0, #4");
+		bad |= emit(q, &n, "sel.64 r28, r21, r21");
+		bad |= emit(q, &n, "%s.%u r17, r%u, r%u", f->special ==
+		    QHB_X86SEM_SP_BSF ? "ctz" : "clz", W, src, src);
+		if (f->special == QHB_X86SEM_SP_BSR)
+			bad |= emit(q, &n, "xor.%u r17, r17, #%u", W, W - 1);
+		bad |= write_width(f->opreg[0], 17, W, q, &n);
+		break;
+	case QHB_X86SEM_SP_TZCNT: case QHB_X86SEM_SP_LZCNT:
+	case QHB_X86SEM_SP_POPCNT:
+		bad |= emit(q, &n, "%s.%uf r17, r%u, r%u", f->special ==
+		    QHB_X86SEM_SP_TZCNT ? "ctz" : f->special ==
+		    QHB_X86SEM_SP_LZCNT ? "clz" : "popcnt", W, src, src);
+		bad |= write_width(f->opreg[0], 17, W, q, &n);
+		break;
+	case QHB_X86SEM_SP_LEAVE:
+		bad |= emit(q, &n, "add.64 r4, r5, #8");
+		bad |= emit(q, &n, "mov.64 r5, r18, r18");
+		break;
+	default:
+		return 0;
+	}
+	if (bad)
+		return 0;
+	if (m->kind == QHB_X86SEM_REG) {
+		memcpy(p, q, n * sizeof(*q));
+		return n;
+	}
+	return wrap_memory(f, q, n, p);
+}
+
 int qhb_synth_form(const struct qhb_x86sem_form *f,
     const struct qhb_synth_opts *o, struct qhb_synth_result *r,
     struct qhb_err *e)
@@ -1315,7 +1569,7 @@ int qhb_synth_form(const struct qhb_x86sem_form *f,
 	double t0 = now();
 	unsigned max_len = o->max_len > QHB_SYNTH_MAXLEN ? QHB_SYNTH_MAXLEN :
 	    o->max_len;
-	int rv = -1, zopen = 0, tried = 0;
+	int rv = -1, zopen = 0, tried = 0, fixed;
 
 	memset(r, 0, sizeof(*r));
 	r->status = QHB_SYNTH_FAILED;
@@ -1339,8 +1593,8 @@ int qhb_synth_form(const struct qhb_x86sem_form *f,
 	s->f = f;
 	s->z = &z;
 	s->budget = o->budget;
-	if (is_string(f) || f->sys || f->vec != QHB_X86SEM_VNONE) {
-		rv = prove_fixed(&z, f, o, r, e);
+	if ((fixed = prove_fixed(&z, f, o, r, e)) != 0) {
+		rv = fixed < 0 ? -1 : 0;
 		goto out;
 	}
 	s->seencap = 1u << 20;

@@ -119,7 +119,18 @@ static int mnemonic_flags(ZydisMnemonic m)
 	case ZYDIS_MNEMONIC_ROL: case ZYDIS_MNEMONIC_ROR:
 		return QHB_PCPU_CF | QHB_PCPU_OF;
 	case ZYDIS_MNEMONIC_BT:
+	case ZYDIS_MNEMONIC_BTS: case ZYDIS_MNEMONIC_BTR:
+	case ZYDIS_MNEMONIC_BTC:
 		return QHB_PCPU_ALLF & ~QHB_PCPU_ZF;
+	case ZYDIS_MNEMONIC_LEAVE:
+		return 0;
+	case ZYDIS_MNEMONIC_CMPXCHG16B:
+		return QHB_PCPU_ZF;
+	case ZYDIS_MNEMONIC_XADD:
+	case ZYDIS_MNEMONIC_TZCNT: case ZYDIS_MNEMONIC_LZCNT:
+	case ZYDIS_MNEMONIC_POPCNT:
+	case ZYDIS_MNEMONIC_BSF: case ZYDIS_MNEMONIC_BSR:
+		return QHB_PCPU_ALLF;
 	case ZYDIS_MNEMONIC_ADD: case ZYDIS_MNEMONIC_ADC:
 	case ZYDIS_MNEMONIC_SUB: case ZYDIS_MNEMONIC_SBB:
 	case ZYDIS_MNEMONIC_AND: case ZYDIS_MNEMONIC_OR:
@@ -175,6 +186,27 @@ static int decode_string(struct qhb_x86sem_form *f,
 	return 0;
 }
 
+static int decode_memop(struct qhb_x86sem_form *f,
+    const ZydisDecodedInstruction *in, const ZydisDecodedOperand *o);
+
+/* push m64 / pop m64: the explicit operand in f->mem, the stack slot
+ * implied by rsp. */
+static int decode_stack_mem(struct qhb_x86sem_form *f,
+    const ZydisDecodedInstruction *in, const ZydisDecodedOperand *o,
+    int push)
+{
+	if (decode_memop(f, in, o) < 0 || !f->ok)
+		return 0;
+	if (f->mem.bits != 64)
+		return unsupported(f, "push/pop of other than 64 bits");
+	f->mem.kind = push ? QHB_X86SEM_PUSHM : QHB_X86SEM_POPM;
+	f->mem.read = push;
+	f->mem.write = !push;
+	f->regs |= 1u << 4;
+	f->wregs |= 1u << 4;
+	return 0;
+}
+
 /* push r64 / imm, pop r64 */
 static int decode_stack(struct qhb_x86sem_form *f,
     const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops)
@@ -193,7 +225,7 @@ static int decode_stack(struct qhb_x86sem_form *f,
 	} else if (ops[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE && push) {
 		f->imm[f->nimm++] = ops[0].imm.value.s;
 	} else {
-		return unsupported(f, "push/pop of a memory operand");
+		return decode_stack_mem(f, in, &ops[0], push);
 	}
 	f->mem.kind = push ? QHB_X86SEM_PUSH : QHB_X86SEM_POP;
 	f->mem.read = !push;
@@ -485,30 +517,60 @@ static int decode_vec(struct qhb_x86sem_form *f,
 	return 0;
 }
 
+/* The mnemonics with decoders of their own: the system forms
+ * (decode_system) and the forms of synth.c's fixed programs
+ * (decode_special). */
+static const struct {
+	ZydisMnemonic m;
+	int sys;                /* enum qhb_x86sem_sys */
+	unsigned sp;            /* enum qhb_x86sem_special */
+} own_mnemonics[] = {
+	{ ZYDIS_MNEMONIC_CLI, QHB_X86SEM_CLI, QHB_X86SEM_SP_NONE },
+	{ ZYDIS_MNEMONIC_STI, QHB_X86SEM_STI, QHB_X86SEM_SP_NONE },
+	{ ZYDIS_MNEMONIC_CLAC, QHB_X86SEM_CLAC, QHB_X86SEM_SP_NONE },
+	{ ZYDIS_MNEMONIC_STAC, QHB_X86SEM_STAC, QHB_X86SEM_SP_NONE },
+	{ ZYDIS_MNEMONIC_CLD, QHB_X86SEM_CLD, QHB_X86SEM_SP_NONE },
+	{ ZYDIS_MNEMONIC_STD, QHB_X86SEM_STD, QHB_X86SEM_SP_NONE },
+	{ ZYDIS_MNEMONIC_PUSHFQ, QHB_X86SEM_PUSHF, QHB_X86SEM_SP_NONE },
+	{ ZYDIS_MNEMONIC_POPFQ, QHB_X86SEM_POPF, QHB_X86SEM_SP_NONE },
+	{ ZYDIS_MNEMONIC_SWAPGS, QHB_X86SEM_SWAPGS, QHB_X86SEM_SP_NONE },
+	{ ZYDIS_MNEMONIC_RDTSC, QHB_X86SEM_RDTSC, QHB_X86SEM_SP_NONE },
+	{ ZYDIS_MNEMONIC_IN, QHB_X86SEM_IN, QHB_X86SEM_SP_NONE },
+	{ ZYDIS_MNEMONIC_XADD, QHB_X86SEM_SYS_NONE, QHB_X86SEM_SP_XADD },
+	{ ZYDIS_MNEMONIC_BTS, QHB_X86SEM_SYS_NONE, QHB_X86SEM_SP_BTS },
+	{ ZYDIS_MNEMONIC_BTR, QHB_X86SEM_SYS_NONE, QHB_X86SEM_SP_BTR },
+	{ ZYDIS_MNEMONIC_BTC, QHB_X86SEM_SYS_NONE, QHB_X86SEM_SP_BTC },
+	{ ZYDIS_MNEMONIC_BT, QHB_X86SEM_SYS_NONE, QHB_X86SEM_SP_BT },
+	{ ZYDIS_MNEMONIC_LEAVE, QHB_X86SEM_SYS_NONE, QHB_X86SEM_SP_LEAVE },
+	{ ZYDIS_MNEMONIC_TZCNT, QHB_X86SEM_SYS_NONE, QHB_X86SEM_SP_TZCNT },
+	{ ZYDIS_MNEMONIC_LZCNT, QHB_X86SEM_SYS_NONE, QHB_X86SEM_SP_LZCNT },
+	{ ZYDIS_MNEMONIC_POPCNT, QHB_X86SEM_SYS_NONE, QHB_X86SEM_SP_POPCNT },
+	{ ZYDIS_MNEMONIC_BSF, QHB_X86SEM_SYS_NONE, QHB_X86SEM_SP_BSF },
+	{ ZYDIS_MNEMONIC_BSR, QHB_X86SEM_SYS_NONE, QHB_X86SEM_SP_BSR },
+};
+
+/* m's system form and special kind (NONE, NONE when it has neither). */
+static void own_mnemonic(ZydisMnemonic m, int *sys, unsigned *sp)
+{
+	*sys = QHB_X86SEM_SYS_NONE;
+	*sp = QHB_X86SEM_SP_NONE;
+	for (size_t i = 0; i < sizeof(own_mnemonics) / sizeof(own_mnemonics[0]);
+	    i++)
+		if (own_mnemonics[i].m == m) {
+			*sys = own_mnemonics[i].sys;
+			*sp = own_mnemonics[i].sp;
+		}
+}
+
 /* The system forms (x86sem.h): 1 when in is one (f filled in, or marked
  * unsupported), 0 when not. */
 static int decode_system(struct qhb_x86sem_form *f,
     const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops)
 {
-	static const struct { ZydisMnemonic m; int sys; } t[] = {
-		{ ZYDIS_MNEMONIC_CLI, QHB_X86SEM_CLI },
-		{ ZYDIS_MNEMONIC_STI, QHB_X86SEM_STI },
-		{ ZYDIS_MNEMONIC_CLAC, QHB_X86SEM_CLAC },
-		{ ZYDIS_MNEMONIC_STAC, QHB_X86SEM_STAC },
-		{ ZYDIS_MNEMONIC_CLD, QHB_X86SEM_CLD },
-		{ ZYDIS_MNEMONIC_STD, QHB_X86SEM_STD },
-		{ ZYDIS_MNEMONIC_PUSHFQ, QHB_X86SEM_PUSHF },
-		{ ZYDIS_MNEMONIC_POPFQ, QHB_X86SEM_POPF },
-		{ ZYDIS_MNEMONIC_SWAPGS, QHB_X86SEM_SWAPGS },
-		{ ZYDIS_MNEMONIC_RDTSC, QHB_X86SEM_RDTSC },
-		{ ZYDIS_MNEMONIC_IN, QHB_X86SEM_IN },
-	};
-	unsigned g, lo, bits;
-	int sys = 0;
+	unsigned g, lo, bits, sp;
+	int sys;
 
-	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		if (in->mnemonic == t[i].m)
-			sys = t[i].sys;
+	own_mnemonic(in->mnemonic, &sys, &sp);
 	/* the state has one environment input, the TSC; rdtscp's ecx
 	 * (IA32_TSC_AUX) would be a second */
 	if (in->mnemonic == ZYDIS_MNEMONIC_RDTSCP ||
@@ -558,6 +620,105 @@ static int decode_system(struct qhb_x86sem_form *f,
 	return 1;
 }
 
+/* xadd, bts/btr/btc, bt of memory by a register, leave and cmpxchg16b:
+ * what the generic operand loop of decode_form does not see.  Returns 0
+ * when f is decoded (or marked unsupported), 1 when the loop is still to
+ * run. */
+static int decode_special(struct qhb_x86sem_form *f,
+    const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops)
+{
+	unsigned sp, w = in->operand_width;
+	int sys, mem0 = ops[0].type == ZYDIS_OPERAND_TYPE_MEMORY;
+
+	if (in->mnemonic == ZYDIS_MNEMONIC_CMPXCHG16B) {
+		if (!mem0 || decode_memop(f, in, &(ZydisDecodedOperand){
+		    .type = ops[0].type, .size = 64, .mem = ops[0].mem,
+		    .actions = ops[0].actions }) < 0 || !f->ok)
+			return unsupported(f, "cmpxchg16b operand not modelled");
+		f->mem.kind = QHB_X86SEM_CMPX16;
+		f->mem.bits = 128;
+		f->regs |= 0xf;
+		f->wregs |= 1u << 0 | 1u << 2;
+		return 0;
+	}
+	own_mnemonic(in->mnemonic, &sys, &sp);
+	/* bt of a register, or by an immediate: the generic forms */
+	if (sp == QHB_X86SEM_SP_NONE || (sp == QHB_X86SEM_SP_BT && (!mem0 ||
+	    ops[1].type != ZYDIS_OPERAND_TYPE_REGISTER)))
+		return 1;
+	f->special = sp;
+	f->opbits = w;
+	f->opreg[0] = f->opreg[1] = QHB_X86SEM_NOREG;
+	if (sp == QHB_X86SEM_SP_LEAVE) {
+		if (w != 64)
+			return unsupported(f, "leave of other than 64 bits");
+		f->mem.kind = QHB_X86SEM_POP;
+		f->mem.read = 1;
+		f->mem.base = 5;
+		f->mem.bits = 64;
+		f->regs = f->wregs = 1u << 4 | 1u << 5;
+		f->widths = 8;
+		return 0;
+	}
+	for (unsigned i = 0; i < 2; i++) {
+		unsigned g, lo, bits;
+
+		if (ops[i].type != ZYDIS_OPERAND_TYPE_REGISTER)
+			continue;
+		if (reg_gpr(ops[i].reg.value, &g, &lo, &bits) < 0 || lo != 0)
+			return unsupported(f, "a high byte or non-GPR operand "
+			    "not modelled");
+		f->opreg[i] = g;
+	}
+	if (sp >= QHB_X86SEM_SP_TZCNT)
+		return 1;
+	if (sp != QHB_X86SEM_SP_XADD && (w < (mem0 ? 16 : 32) ||
+	    (mem0 && ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER && w < 32)))
+		return unsupported(f, "bit operation of this width not "
+		    "modelled");
+	if (sp != QHB_X86SEM_SP_XADD && mem0 &&
+	    ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER) {
+		if (decode_memop(f, in, &ops[0]) < 0 || !f->ok)
+			return 0;
+		f->mem.kind = QHB_X86SEM_BTM;
+		f->mem.write = sp != QHB_X86SEM_SP_BT;
+		f->regs |= 1u << f->opreg[1];
+		return 0;
+	}
+	return 1;
+}
+
+/* mul r/m, imul r/m: rax times the operand into rdx:rax; idiv r/m:
+ * rdx:rax by it, the quotient into rax, the remainder into rdx. */
+static int decode_mul(struct qhb_x86sem_form *f,
+    const ZydisDecodedInstruction *in, const ZydisDecodedOperand *ops)
+{
+	unsigned g, lo, bits, w = in->operand_width;
+
+	if (w != 16 && w != 32 && w != 64)
+		return unsupported(f, in->mnemonic == ZYDIS_MNEMONIC_IDIV ?
+		    "signed divide of 8 bits not modelled" :
+		    "one-operand multiply of 8 bits not modelled");
+	f->special = in->mnemonic == ZYDIS_MNEMONIC_MUL ? QHB_X86SEM_SP_MUL :
+	    in->mnemonic == ZYDIS_MNEMONIC_IDIV ? QHB_X86SEM_SP_IDIV :
+	    QHB_X86SEM_SP_IMUL1;
+	f->opbits = w;
+	f->opreg[0] = f->opreg[1] = QHB_X86SEM_NOREG;
+	f->fwrite = QHB_PCPU_ALLF;
+	/* rax (idiv: rdx:rax) read, rdx:rax written: operands Zydis does
+	 * not show */
+	f->regs = 1u << 0 | (f->special == QHB_X86SEM_SP_IDIV ? 1u << 2 : 0);
+	f->wregs = 1u << 0 | 1u << 2;
+	f->widths = width_bit(w);
+	if (ops[0].type == ZYDIS_OPERAND_TYPE_MEMORY)
+		return decode_memop(f, in, &ops[0]);
+	if (reg_gpr(ops[0].reg.value, &g, &lo, &bits) < 0)
+		return unsupported(f, "non-GPR register operand");
+	f->opreg[0] = g;
+	f->regs |= 1u << g;
+	return 0;
+}
+
 static int decode_form(const void *code, size_t n, struct qhb_x86sem_form *f,
     ZydisDecodedInstruction *inp, ZydisDecodedOperand *ops,
     struct qhb_err *e)
@@ -592,11 +753,10 @@ static int decode_form(const void *code, size_t n, struct qhb_x86sem_form *f,
 	if (decode_system(f, &in, ops))
 		return 0;
 	if (in.mnemonic == ZYDIS_MNEMONIC_IDIV)
-		return unsupported(f, "signed divide not modelled");
+		return decode_mul(f, &in, ops);
 	if (in.mnemonic == ZYDIS_MNEMONIC_MUL || (in.mnemonic ==
 	    ZYDIS_MNEMONIC_IMUL && in.operand_count_visible == 1))
-		return unsupported(f, "one-operand multiply not modelled (its "
-		    "double-width product)");
+		return decode_mul(f, &in, ops);
 	if ((fl = mnemonic_flags(in.mnemonic)) < 0)
 		return unsupported(f, "mnemonic not modelled");
 	f->fwrite = (unsigned)fl & QHB_PCPU_ALLF;
@@ -648,6 +808,8 @@ static int decode_form(const void *code, size_t n, struct qhb_x86sem_form *f,
 		f->regs |= 1u << 0 | (in.operand_width > 8 ? 1u << 2 : 0);
 		f->wregs |= 1u << 0 | (in.operand_width > 8 ? 1u << 2 : 0);
 	}
+	if ((fl = decode_special(f, &in, ops)) != 1)
+		return fl;
 	if (in.mnemonic == ZYDIS_MNEMONIC_BT &&
 	    ops[0].type == ZYDIS_OPERAND_TYPE_MEMORY &&
 	    ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER)
@@ -1276,6 +1438,136 @@ static int build_system(struct sem *s, const struct qhb_x86sem_form *f)
 	return 0;
 }
 
+/* bts, btr, btc of a register or of memory seen as one: CF the old bit
+ * (offset mod W), ZF kept, OF SF AF PF undefined. */
+static void bit_op(struct sem *s, ZydisMnemonic m, const struct opnd *dst,
+    const struct opnd *src, unsigned w)
+{
+	Z3_context c = s->c;
+	Z3_ast a = rd(s, dst), pos = src->kind == 1 ?
+	    BV(src->imm & (w - 1), w) : Z3_mk_bvand(c, rd(s, src), BV(w - 1, w));
+	Z3_ast bit = Z3_mk_bvshl(c, BV(1, w), pos);
+
+	setf(s, F_CF, BIT(Z3_mk_bvlshr(c, a, pos), 0));
+	undef(s, F_OF);
+	undef(s, F_SF);
+	undef(s, F_AF);
+	undef(s, F_PF);
+	wr(s, dst, m == ZYDIS_MNEMONIC_BTS ? Z3_mk_bvor(c, a, bit) :
+	    m == ZYDIS_MNEMONIC_BTR ? Z3_mk_bvand(c, a, Z3_mk_bvnot(c, bit)) :
+	    Z3_mk_bvxor(c, a, bit));
+}
+
+/* mul, imul of one operand: rdx:rax := rax * src, 2W bits; CF = OF = the
+ * high half matters (mul: it is not 0; imul: the low half sign-extended
+ * is not the product); SF ZF AF PF undefined. */
+static void mul_wide(struct sem *s, ZydisMnemonic m, const struct opnd *src,
+    unsigned w)
+{
+	Z3_context c = s->c;
+	struct opnd ax = { 0, 0, 0, w, 0, NULL, NULL };
+	struct opnd dx = { 0, 2, 0, w, 0, NULL, NULL };
+	Z3_ast a = EXT(w - 1, 0, s->in[0]), b = rd(s, src), p, lo, hi, wide;
+	int sg = m == ZYDIS_MNEMONIC_IMUL;
+
+	p = Z3_mk_bvmul(c, sg ? sext_to(c, a, w, 2 * w) : zext_to(c, a, w,
+	    2 * w), sg ? sext_to(c, b, w, 2 * w) : zext_to(c, b, w, 2 * w));
+	lo = EXT(w - 1, 0, p);
+	hi = EXT(2 * w - 1, w, p);
+	wide = sg ? Z3_mk_not(c, Z3_mk_eq(c, p, sext_to(c, lo, w, 2 * w))) :
+	    Z3_mk_not(c, Z3_mk_eq(c, hi, BV(0, w)));
+	setf(s, F_CF, B2BV(wide));
+	setf(s, F_OF, B2BV(wide));
+	undef(s, F_SF);
+	undef(s, F_ZF);
+	undef(s, F_AF);
+	undef(s, F_PF);
+	wr(s, &ax, lo);
+	wr(s, &dx, hi);
+}
+
+/* idiv: rdx:rax / src signed, truncated (the remainder has the
+ * dividend's sign); #DE when src is 0 or the quotient does not fit W bits
+ * signed; every flag undefined.  The terms of pixelsem.c's divs. */
+static void idiv(struct sem *s, const struct opnd *src, unsigned w)
+{
+	Z3_context c = s->c;
+	struct opnd ax = { 0, 0, 0, w, 0, NULL, NULL };
+	struct opnd dx = { 0, 2, 0, w, 0, NULL, NULL };
+	Z3_ast n = Z3_mk_concat(c, EXT(w - 1, 0, s->in[2]), EXT(w - 1, 0,
+	    s->in[0])), b = rd(s, src), dv = Z3_mk_sign_ext(c, w, b), q, a2[2];
+
+	q = Z3_mk_bvsdiv(c, n, dv);
+	a2[0] = Z3_mk_eq(c, b, BV(0, w));
+	a2[1] = Z3_mk_not(c, Z3_mk_eq(c, q, Z3_mk_sign_ext(c, w,
+	    EXT(w - 1, 0, q))));
+	s->o->fault = Z3_mk_or(c, 2, a2);
+	wr(s, &ax, EXT(w - 1, 0, q));
+	wr(s, &dx, EXT(w - 1, 0, Z3_mk_bvsrem(c, n, dv)));
+	for (int i = 0; i < 6; i++)
+		undef(s, i);
+}
+
+/* tzcnt, lzcnt (the SDM's loop: the count, W for a zero source; CF = the
+ * source is 0, ZF = the count is 0, OF SF PF AF undefined), popcnt (ZF =
+ * the source is 0, the other five cleared), bsf and bsr (the index of the
+ * lowest or highest one bit, ZF 0, the rest undefined; a zero source is
+ * a fault: the SDM leaves the destination undefined). */
+static void bit_count(struct sem *s, ZydisMnemonic m, const struct opnd *dst,
+    Z3_ast v, unsigned w)
+{
+	Z3_context c = s->c;
+	Z3_ast r = BV(m == ZYDIS_MNEMONIC_POPCNT ? 0 : w, w);
+	Z3_ast zero = B2BV(Z3_mk_eq(c, v, BV(0, w)));
+
+	int low = m == ZYDIS_MNEMONIC_TZCNT || m == ZYDIS_MNEMONIC_BSF;
+	int index = m == ZYDIS_MNEMONIC_BSF || m == ZYDIS_MNEMONIC_BSR;
+
+	for (unsigned k = 0; k < w; k++) {
+		/* tzcnt, bsf: the lowest one bit decides, lzcnt, bsr the
+		 * highest */
+		unsigned i = low ? w - 1 - k : k;
+		Z3_ast one = ISONE(BIT(v, i));
+
+		/* popcnt: the sum of the bits, the terms pixelsem.c's
+		 * popcnt has (Z3 sees them equal at once) */
+		if (m == ZYDIS_MNEMONIC_POPCNT)
+			r = Z3_mk_bvadd(c, r, Z3_mk_zero_ext(c, w - 1, BIT(v, k)));
+		else
+			r = Z3_mk_ite(c, one, BV(low || index ? i : w - 1 - i, w),
+			    r);
+	}
+	if (index) {
+		s->o->fault = ISONE(zero);
+		for (int i = 0; i < 6; i++)
+			undef(s, i);
+		setf(s, F_ZF, BV(0, 1));
+		wr(s, dst, r);
+		return;
+	}
+	if (m == ZYDIS_MNEMONIC_POPCNT) {
+		logic_flags(s, r, w);
+		setf(s, F_AF, BV(0, 1));
+		setf(s, F_PF, BV(0, 1));
+		setf(s, F_SF, BV(0, 1));
+		setf(s, F_ZF, zero);
+	} else {
+		setf(s, F_CF, zero);
+		setf(s, F_ZF, B2BV(Z3_mk_eq(c, r, BV(0, w))));
+		undef(s, F_OF);
+		undef(s, F_SF);
+		undef(s, F_PF);
+		undef(s, F_AF);
+	}
+	wr(s, dst, r);
+}
+
+int qhb_x86sem_mem_only(const struct qhb_x86sem_form *f)
+{
+	return f->mem.kind == QHB_X86SEM_STOS ||
+	    f->mem.kind == QHB_X86SEM_MOVS || f->mem.kind >= QHB_X86SEM_PUSHM;
+}
+
 int qhb_x86sem_build(Z3_context c, const struct qhb_x86sem_form *f,
     Z3_ast in[], struct qhb_x86sem_out *o, struct qhb_err *e)
 {
@@ -1301,7 +1593,7 @@ int qhb_x86sem_build(Z3_context c, const struct qhb_x86sem_form *f,
 	o->addr = o->memval = o->mem = NULL;
 	o->fault = Z3_mk_false(c);
 	keep_sys(in, o);
-	if (f->mem.kind == QHB_X86SEM_STOS || f->mem.kind == QHB_X86SEM_MOVS)
+	if (qhb_x86sem_mem_only(f))
 		return qhb_err_set(e, "%s: a string operation has no register "
 		    "view", f->text);
 	if (f->vec != QHB_X86SEM_VNONE && f->mem.kind != QHB_X86SEM_REG)
@@ -1389,6 +1681,32 @@ int qhb_x86sem_build(Z3_context c, const struct qhb_x86sem_form *f,
 		undef(&s, F_PF);
 		break;
 	}
+	case ZYDIS_MNEMONIC_BTS: case ZYDIS_MNEMONIC_BTR:
+	case ZYDIS_MNEMONIC_BTC:
+		bit_op(&s, m, &op[0], &op[1], w);
+		break;
+	case ZYDIS_MNEMONIC_XADD:
+		r = arith(&s, rd(&s, &op[0]), rd(&s, &op[1]), BV(0, 1), 0, w, 1);
+		/* the source gets the old destination, then the destination
+		 * the sum (xadd r, r of one register: the sum) */
+		wr(&s, &op[1], rd(&s, &op[0]));
+		wr(&s, &op[0], r);
+		break;
+	case ZYDIS_MNEMONIC_MUL:
+		mul_wide(&s, m, &op[0], w);
+		break;
+	case ZYDIS_MNEMONIC_IDIV:
+		idiv(&s, &op[0], w);
+		break;
+	case ZYDIS_MNEMONIC_TZCNT: case ZYDIS_MNEMONIC_LZCNT:
+	case ZYDIS_MNEMONIC_POPCNT:
+	case ZYDIS_MNEMONIC_BSF: case ZYDIS_MNEMONIC_BSR:
+		bit_count(&s, m, &op[0], rd(&s, &op[1]), w);
+		break;
+	case ZYDIS_MNEMONIC_LEAVE:
+		o->reg[4] = Z3_mk_bvadd(c, in[5], BV(8, 64));
+		o->reg[5] = in[QHB_X86SEM_MEMREG];
+		break;
 	case ZYDIS_MNEMONIC_PUSH:
 		o->reg[4] = Z3_mk_bvsub(c, in[4], BV(8, 64));
 		o->memval = op[0].kind == 1 ? rd(&s, &op[0]) : in[op[0].gpr];
@@ -1482,9 +1800,10 @@ int qhb_x86sem_build(Z3_context c, const struct qhb_x86sem_form *f,
 	case ZYDIS_MNEMONIC_IMUL: {
 		Z3_ast p, ok;
 
-		if (n < 2)
-			return qhb_err_set(e, "%s: one-operand imul not modelled",
-			    f->text);
+		if (n < 2) {
+			mul_wide(&s, m, &op[0], w);
+			break;
+		}
 		a = rd(&s, &op[n == 3 ? 1 : 0]);
 		b = rd(&s, &op[n == 3 ? 2 : 1]);
 		p = Z3_mk_bvmul(c, sext_to(c, a, w, 2 * w), sext_to(c, b, w, 2 * w));
@@ -1554,6 +1873,73 @@ static void build_string(Z3_context c, const struct qhb_x86sem_form *f,
 	o->reg[1] = Z3_mk_ite(c, go, Z3_mk_bvsub(c, in[1], BV(1, 64)), in[1]);
 }
 
+/* push m64, pop m64, bt/bts/btr/btc m, r and cmpxchg16b against memory
+ * (o holds the registers and flags before). */
+static void build_two_access(Z3_context c, const struct qhb_x86sem_form *f,
+    Z3_ast *in, Z3_ast mem, struct qhb_x86sem_out *o)
+{
+	Z3_ast in2[QHB_X86SEM_NIN], v, a, eq;
+
+	switch (f->mem.kind) {
+	case QHB_X86SEM_PUSHM:
+		/* the operand's address from rsp before the push */
+		v = qhb_z3bv_load(c, mem, address(c, f, in), 8);
+		o->reg[4] = Z3_mk_bvsub(c, in[4], BV(8, 64));
+		o->addr = o->reg[4];
+		o->memval = v;
+		o->mem = qhb_z3bv_store(c, mem, o->reg[4], v, 8);
+		break;
+	case QHB_X86SEM_POPM:
+		/* the SDM: the address is computed after rsp is incremented */
+		v = qhb_z3bv_load(c, mem, in[4], 8);
+		o->reg[4] = Z3_mk_bvadd(c, in[4], BV(8, 64));
+		/* in[] holds the registers and f's parameters only */
+		memcpy(in2, in, (QHB_X86SEM_PARAM0 + f->nparam) * sizeof(in2[0]));
+		in2[4] = o->reg[4];
+		o->addr = address(c, f, in2);
+		o->memval = v;
+		o->mem = qhb_z3bv_store(c, mem, o->addr, v, 8);
+		break;
+	case QHB_X86SEM_BTM: {
+		unsigned w = f->opbits, lw = w == 64 ? 6 : 5, n = w / 8;
+		Z3_ast off = sext_to(c, EXT(w - 1, 0, in[f->opreg[1]]), w, 64);
+		Z3_ast pos = Z3_mk_bvand(c, EXT(w - 1, 0, off), BV(w - 1, w));
+		Z3_ast bit = Z3_mk_bvshl(c, BV(1, w), pos);
+
+		/* the operand the bit lies in: offset >> log2 W (with the
+		 * sign) operands of W / 8 bytes away */
+		a = Z3_mk_bvadd(c, address(c, f, in), Z3_mk_bvshl(c,
+		    Z3_mk_bvashr(c, off, BV(lw, 64)), BV(lw - 3, 64)));
+		v = qhb_z3bv_load(c, mem, a, n);
+		o->flag[F_CF] = BIT(Z3_mk_bvlshr(c, v, pos), 0);
+		o->def[F_OF] = o->def[F_SF] = o->def[F_AF] = o->def[F_PF] =
+		    Z3_mk_false(c);
+		o->addr = a;
+		o->memval = f->special == QHB_X86SEM_SP_BTS ?
+		    Z3_mk_bvor(c, v, bit) : f->special == QHB_X86SEM_SP_BTR ?
+		    Z3_mk_bvand(c, v, Z3_mk_bvnot(c, bit)) :
+		    Z3_mk_bvxor(c, v, bit);
+		o->mem = f->mem.write ? qhb_z3bv_store(c, mem, a, o->memval, n) :
+		    mem;
+		break;
+	}
+	default:        /* QHB_X86SEM_CMPX16 */
+		a = address(c, f, in);
+		v = qhb_z3bv_load(c, mem, a, 16);
+		eq = Z3_mk_eq(c, v, Z3_mk_concat(c, in[2], in[0]));
+		o->fault = Z3_mk_not(c, Z3_mk_eq(c, EXT(3, 0, a), BV(0, 4)));
+		o->flag[F_ZF] = B2BV(eq);
+		/* the destination written in either case: rcx:rbx when
+		 * equal, else itself, its value loaded into rdx:rax */
+		o->reg[0] = Z3_mk_ite(c, eq, in[0], EXT(63, 0, v));
+		o->reg[2] = Z3_mk_ite(c, eq, in[2], EXT(127, 64, v));
+		o->addr = a;
+		o->memval = Z3_mk_ite(c, eq, Z3_mk_concat(c, in[1], in[3]), v);
+		o->mem = qhb_z3bv_store(c, mem, a, o->memval, 16);
+		break;
+	}
+}
+
 int qhb_x86sem_build_mem(Z3_context c, const struct qhb_x86sem_form *f,
     Z3_ast in[], Z3_ast mem, struct qhb_x86sem_out *o, struct qhb_err *e)
 {
@@ -1562,8 +1948,7 @@ int qhb_x86sem_build_mem(Z3_context c, const struct qhb_x86sem_form *f,
 
 	if (!f->ok)
 		return qhb_err_set(e, "%s: not modelled: %s", f->text, f->reason);
-	if (f->mem.kind == QHB_X86SEM_STOS || f->mem.kind == QHB_X86SEM_MOVS ||
-	    f->vec != QHB_X86SEM_VNONE) {
+	if (qhb_x86sem_mem_only(f) || f->vec != QHB_X86SEM_VNONE) {
 		for (int i = 0; i < 16; i++)
 			o->reg[i] = in[i];
 		for (int i = 0; i < 6; i++) {
@@ -1579,7 +1964,11 @@ int qhb_x86sem_build_mem(Z3_context c, const struct qhb_x86sem_form *f,
 			build_vec(c, f, in, mem, o);
 			return 0;
 		}
-		build_string(c, f, in, mem, o);
+		if (f->mem.kind == QHB_X86SEM_STOS ||
+		    f->mem.kind == QHB_X86SEM_MOVS)
+			build_string(c, f, in, mem, o);
+		else
+			build_two_access(c, f, in, mem, o);
 		return 0;
 	}
 	memcpy(in2, in, (QHB_X86SEM_PARAM0 + f->nparam) * sizeof(in2[0]));

@@ -11,7 +11,19 @@
  * ror, imul (two and three operands), div, bswap, xchg, cmovcc, setcc, nop, in
  * 8, 16, 32 and 64 bits with the partial-register rules (8 and 16-bit
  * writes merge, 32-bit writes zero-extend, ah..bh); push and pop of a
- * 64-bit register; and one iteration of rep stos and rep movs (what QEMU
+ * 64-bit register or memory operand, and leave; xadd; bts, btr and btc
+ * of a register or memory operand by a register or an immediate, and bt
+ * of memory by a register (whose bit offset reaches beyond the operand:
+ * the SDM's address, base + (offset >> log2 W) * W / 8); cmpxchg16b (ZF,
+ * and #GP when the operand is not 16-byte aligned, a fault); one-operand
+ * mul and imul of 16, 32 and 64 bits (the product in rdx:rax); idiv of
+ * 16, 32 and 64 bits (#DE, a fault, for a zero divisor and a quotient
+ * that does not fit); tzcnt,
+ * lzcnt and popcnt (the SDM's flags, a zero source included); bsf and bsr
+ * for a source that is not 0 (ZF 0, the other flags undefined): the SDM
+ * leaves the destination undefined for a zero source (CPUs keep it), so
+ * that case is a fault here, the machine runs the instruction; and one
+ * iteration of rep stos and rep movs (what QEMU
  * runs each time it executes the instruction: nothing when rcx is 0, else
  * one element, rcx decremented, rdi and rsi stepped by DF).  Any other
  * form is decoded but marked unsupported, with the reason.
@@ -112,6 +124,33 @@ enum qhb_x86sem_kind {
 	QHB_X86SEM_POP,         /* pop r64: [rsp] read */
 	QHB_X86SEM_STOS,        /* rep stos, one iteration */
 	QHB_X86SEM_MOVS,        /* rep movs, one iteration */
+	/* forms of two memory accesses, or of an address that depends on
+	 * a register's value: no register view (qhb_x86sem_mem_only) */
+	QHB_X86SEM_PUSHM,       /* push m64: [m] read, [rsp - 8] written */
+	QHB_X86SEM_POPM,        /* pop m64: [rsp] read, [m] written, its
+	                         * address computed after rsp += 8 */
+	QHB_X86SEM_BTM,         /* bt/bts/btr/btc m, r: the operand at m +
+	                         * (r's signed bit offset / W) * W / 8 */
+	QHB_X86SEM_CMPX16,      /* cmpxchg16b m128: #GP when misaligned */
+};
+
+/* Forms that keep their mnemonic for the fixed programs of synth.c. */
+enum qhb_x86sem_special {
+	QHB_X86SEM_SP_NONE,
+	QHB_X86SEM_SP_XADD,     /* xadd m/r, r */
+	QHB_X86SEM_SP_BTS,      /* bts, btr, btc: the bit set, cleared, */
+	QHB_X86SEM_SP_BTR,      /* complemented (and bt of BTM) */
+	QHB_X86SEM_SP_BTC,
+	QHB_X86SEM_SP_BT,
+	QHB_X86SEM_SP_LEAVE,    /* leave: rsp = rbp, pop rbp */
+	QHB_X86SEM_SP_MUL,      /* mul r/m: rdx:rax = rax * r/m */
+	QHB_X86SEM_SP_IMUL1,    /* imul r/m (one operand), signed */
+	QHB_X86SEM_SP_TZCNT,    /* tzcnt, lzcnt, popcnt r, r/m */
+	QHB_X86SEM_SP_LZCNT,
+	QHB_X86SEM_SP_POPCNT,
+	QHB_X86SEM_SP_IDIV,     /* idiv r/m: rdx:rax / r/m signed, #DE */
+	QHB_X86SEM_SP_BSF,      /* bsf, bsr r, r/m: a zero source faults */
+	QHB_X86SEM_SP_BSR,
 };
 
 /* The memory access of a form: address seg + base + (index << shift) +
@@ -181,6 +220,10 @@ struct qhb_x86sem_form {
 	unsigned vbits, vlane, vimm;    /* VMOV's width, the lanes, imm8 */
 	int valign;                     /* a 128-bit operand that must be
 	                                 * 16-byte aligned */
+	unsigned special;               /* enum qhb_x86sem_special */
+	unsigned opreg[2];              /* special: its first two operands'
+	                                 * GPRs (NOREG: not a register) */
+	unsigned opbits;                /* special: its operand width */
 };
 
 struct qhb_x86sem_out {
@@ -190,7 +233,9 @@ struct qhb_x86sem_out {
 	Z3_ast addr;            /* 64-bit address of the memory operand */
 	Z3_ast memval;          /* its value after (mem.bits), when written */
 	Z3_ast mem;             /* qhb_x86sem_build_mem: the memory after */
-	Z3_ast fault;           /* Bool: the instruction faults (div's #DE);
+	Z3_ast fault;           /* Bool: the instruction faults (div's #DE,
+	                         * cmpxchg16b's #GP on a misaligned operand;
+	                         * bsf/bsr of 0, which x86 leaves undefined);
 	                         * then nothing else is defined */
 	Z3_ast rflags;          /* the whole rflags after, for a form that
 	                         * writes bits beyond the six flags (else
@@ -227,6 +272,9 @@ int qhb_x86sem_is_indirect_exit(const void *code, size_t n);
  * Returns 0, or -1 with e. */
 int qhb_x86sem_build(Z3_context c, const struct qhb_x86sem_form *f,
     Z3_ast in[], struct qhb_x86sem_out *o, struct qhb_err *e);
+/* 1 when f has no register view, only qhb_x86sem_build_mem's: the string
+ * operations and the kinds from QHB_X86SEM_PUSHM on. */
+int qhb_x86sem_mem_only(const struct qhb_x86sem_form *f);
 /* The same against memory mem (an array, qhb_z3bv_mem_sort): o->mem is
  * the memory after.  Returns 0, or -1 with e. */
 int qhb_x86sem_build_mem(Z3_context c, const struct qhb_x86sem_form *f,

@@ -213,6 +213,80 @@ uvec2 vpmskb(uint W, uvec2 x)
 	return uvec2(m, 0u);
 }
 
+// 0 - a, W bits
+uvec2 neg64(uvec2 a, uint W)
+{
+	uint t;
+	return sub64(uvec2(0u), a, 0u, t) & mask(W);
+}
+
+// divs, rems (38, 39): (hi:lo) / d signed, by divmod on the magnitudes;
+// false for x86's #DE (d 0, or the quotient past W bits signed)
+bool sdivmod(uvec2 hi, uvec2 lo, uvec2 d, uint W, out uvec2 q, out uvec2 rem)
+{
+	uint t;
+	bool nn = bitof(hi, W - 1u) != 0u, nd = bitof(d, W - 1u) != 0u;
+	q = uvec2(0u);
+	rem = uvec2(0u);
+	if (nn) {
+		// the 2W-bit negation: ~hi:~lo + 1
+		uvec2 l = add64(~lo & mask(W), uvec2(1u, 0u), 0u, t);
+		uint cy = W == 64u ? t : bitof(l, W);
+		lo = l & mask(W);
+		hi = add64(~hi & mask(W), uvec2(cy, 0u), 0u, t) & mask(W);
+	}
+	if (nd) d = neg64(d, W);
+	if (!divmod(hi, lo, d, W, q, rem))
+		return false;
+	uvec2 lim = shl64(uvec2(1u, 0u), W - 1u);
+	if (nn != nd) {
+		if (!ge64(lim, q)) return false;
+		q = neg64(q, W);
+	} else if (ge64(q, lim)) {
+		return false;
+	}
+	if (nn) rem = neg64(rem, W);
+	return true;
+}
+
+// ctz, clz, popcnt, mulhu, mulhs (33..37) of W-bit x and y; f their flags
+uvec2 countmul(uint op, uvec2 x, uvec2 y, uint W, out uint f)
+{
+	bool z = (x.x | x.y) == 0u;
+	uvec2 lo, hi, res;
+	uint t;
+	f = 0u;
+	if (op == 35u) {
+		if (z) f = 8u;
+		return uvec2(uint(bitCount(x.x) + bitCount(x.y)), 0u);
+	}
+	if (op == 33u || op == 34u) {
+		uint n = W;
+		if (!z && op == 33u)
+			n = x.x != 0u ? uint(findLSB(x.x)) : 32u + uint(findLSB(x.y));
+		else if (!z)
+			n = W - 1u - (x.y != 0u ? 32u + uint(findMSB(x.y)) :
+			    uint(findMSB(x.x)));
+		if (z) f |= 1u;
+		if (n == 0u) f |= 8u;
+		return uvec2(n, 0u);
+	}
+	if (op == 36u) {
+		// unsigned: the signed product's high half corrected (W 64),
+		// or the whole product in lo (W up to 32)
+		smul(x, y, lo, hi);
+		if ((x.y & 0x80000000u) != 0u) hi = add64(hi, y, 0u, t);
+		if ((y.y & 0x80000000u) != 0u) hi = add64(hi, x, 0u, t);
+		res = W == 64u ? hi : shr64(lo, W) & mask(W);
+		if ((res.x | res.y) != 0u) f = 33u;
+		return res;
+	}
+	smul(sext(x, W), sext(y, W), lo, hi);
+	uint sg = (lo.y & 0x80000000u) != 0u ? 0xffffffffu : 0u;
+	if (lo != sext(lo & mask(W), W) || hi != uvec2(sg)) f = 33u;
+	return W == 64u ? hi : shr64(lo, W) & mask(W);
+}
+
 void step(uvec4 ins)
 {
 	uint op = ins.x & 255u, d = (ins.x >> 8) & 255u, a = (ins.x >> 16) & 255u;
@@ -352,6 +426,18 @@ void step(uvec4 ins)
 		break;
 	case 31u: res = vpshufb(W, x, r[b], r[b + 1u]); fm = 0u; break;
 	case 32u: res = vpmskb(W, x); fm = 0u; break;
+	case 33u: case 34u: case 35u: case 36u: case 37u:
+		res = countmul(op, xm, ym, W, f);
+		logic = false;
+		break;
+	case 38u: case 39u: {
+		uvec2 q, rem;
+		fm = 0u;
+		bool ok = sdivmod(r[d] & M, xm, ym, W, q, rem);
+		if (!ok) r[28] = uvec2(1u, 0u);
+		res = !ok ? uvec2(0u) : op == 38u ? q : rem;
+		break;
+	}
 	default: return;
 	}
 	if (logic) f = zsp(res & M, W);

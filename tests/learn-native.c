@@ -13,23 +13,34 @@
  * are skipped); lea rip reads the page's own rip; gs-relative ones the
  * gs base (arch_prctl).  fs-relative forms are skipped: fs is this
  * process's thread pointer.  div gets a divisor and a high half that
- * raise no #DE.  rep stos/movs run natively with rcx from 0 to 17
- * against the one-iteration microcode run as many times (QEMU runs the
- * instruction once per iteration).
+ * raise no #DE, idiv a nonzero divisor and rdx the sign of rax, bsf and
+ * bsr a nonzero source (the proofs cover those faults).  rep stos/movs
+ * run natively with rcx from 0 to 17 against the one-iteration microcode
+ * run as many times (QEMU runs the instruction once per iteration).
  *
  * The system forms (cli, popfq, rdtsc, ...) are checked on their own, see
  * check_system.
  *
  * The vector forms (movdqa, pshufb, ...) too, see check_vec_form.
  *
+ * push/pop m64 get rsp in the window too; bt m, r bit offsets of up to
+ * +-1024 (beyond the operand both ways); cmpxchg16b aligned operands,
+ * equal to rdx:rax every fourth state, and misaligned ones every fifth,
+ * where only the Pixel CPU and the model run (#GP: r28 and the model's
+ * fault).  These forms have no register view: their model is checked on
+ * a Z3 memory holding the window's bytes around the accesses.
+ *
  * usage: learn-native LIBRARY [STATES [break-params|break-system|
- * break-vector]] prints one summary line (and one of the vector forms
- * when there are any); exit 1 on any mismatch.  With break-params, each
- * parameterized form's template is bound to its parameter plus 8 while
- * the bytes keep the parameter: the check must then find mismatches,
- * which shows it is not blind to a wrong address (on the demo's library
- * at --hot 1000, 4 states a form: 0 mismatches, 4575 with break-params).  Built by
- * tests/integration/learn.sh.
+ * break-vector|break-new]] prints one summary line (and one of the
+ * vector forms when there are any); exit 1 on any mismatch.  With
+ * break-params, each parameterized form's template is bound to its
+ * parameter plus 8 while the bytes keep the parameter: the check must
+ * then find mismatches, which shows it is not blind to a wrong address
+ * (on the demo's library at --hot 1000, 4 states a form: 0 mismatches,
+ * 4575 with break-params).  With break-new, the microcode of each form
+ * modelled by a fixed program of its own (push/pop m64, leave, xadd, bt
+ * m, r, bts/btr/btc, cmpxchg16b) runs without its last instruction:
+ * mismatches again.  Built by tests/integration/learn.sh.
  */
 #include <asm/prctl.h>
 #include <inttypes.h>
@@ -322,6 +333,194 @@ static uint8_t *code_page(uint8_t *buf, uint64_t codeaddr)
 static int check_vec_form(const struct qhb_x86sem_form *f,
     const struct qhb_learn_entry *en, uint8_t *buf, unsigned nstates,
     uint64_t *seed, struct counts *k);
+/*
+ * The forms without a register view (push/pop m64, bt m, r, cmpxchg16b):
+ * both their accesses in the window, and their Z3 model
+ * (qhb_x86sem_build_mem) checked against the CPU on a memory that holds
+ * the window's bytes around them.
+ */
+static int break_new;   /* run their microcode without its last
+                         * instruction: the check must see it */
+
+/* Places the operand at a window address (16-byte aligned for
+ * cmpxchg16b, except every fifth state: *misaligned, which raises #GP
+ * and is not run natively), rsp in the window for push and pop, and bt's
+ * offset register in -1024..1023 (every third state inside the operand).
+ * Returns 0, or -1 when the form cannot be placed. */
+static int place_mem_only(const struct qhb_x86sem_form *f, uint64_t *r,
+    uint64_t win, unsigned s, uint64_t *seed, uint64_t *ea, int *misaligned)
+{
+	const struct qhb_x86sem_mem *m = &f->mem;
+	uint64_t t = win + 2048 + rng(seed) % 2048;
+	unsigned src = f->opreg[1];
+
+	*misaligned = 0;
+	if (m->kind == QHB_X86SEM_BTM && (src == m->base || src == m->index))
+		return -1;
+	if (m->kind == QHB_X86SEM_CMPX16) {
+		t &= ~15ULL;
+		if (s % 5 == 4) {
+			t += 1 + rng(seed) % 15;
+			*misaligned = 1;
+		}
+	}
+	if (place(m, r, t) < 0)
+		return -1;
+	*ea = addr_of(m, r);
+	if (m->kind == QHB_X86SEM_BTM) {
+		/* negative offsets only where the window reaches (a
+		 * rip-relative operand lands where its page allows) */
+		uint64_t off = s % 3 == 0 ? rng(seed) % f->opbits :
+		    *ea - win < 160 ? rng(seed) % 1024 :
+		    (uint64_t)((int64_t)(rng(seed) % 2048) - 1024);
+
+		r[src] = f->opbits == 64 ? off :
+		    (r[src] & ~0xffffffffULL) | (off & 0xffffffff);
+	}
+	if ((m->kind == QHB_X86SEM_PUSHM || m->kind == QHB_X86SEM_POPM) &&
+	    m->base != 4 && m->index != 4)
+		r[4] = win + 6144 + rng(seed) % 128 * 8;
+	return *ea - win > WINSIZE - 160 ? -1 : 0;
+}
+
+/* The flags a form without a register view defines (constants there). */
+static uint64_t defined_flags(Z3_context c, const struct qhb_x86sem_out *o)
+{
+	uint64_t def = 0;
+
+	for (int i = 0; i < 6; i++)
+		if (Z3_get_bool_value(c, Z3_simplify(c, o->def[i])) == Z3_L_TRUE)
+			def |= 1ULL << flag_pos[i];
+	return def;
+}
+
+/* cmpxchg16b: every fourth state, rdx:rax equal to the operand. */
+static void same_operand(const struct qhb_x86sem_form *f, const uint64_t *r,
+    uint8_t *operand, unsigned s)
+{
+	if (f->mem.kind != QHB_X86SEM_CMPX16 || s % 4 != 3)
+		return;
+	memcpy(operand, &r[0], 8);
+	memcpy(operand + 8, &r[2], 8);
+}
+
+/* The window bytes the model sees and is checked on: around the operand,
+ * the address the model accesses (bt's) and rsp; 0 outside all three. */
+static int modelled(uint64_t a, const uint64_t *near, uint64_t win)
+{
+	if (a - win >= WINSIZE)
+		return 0;
+	for (int i = 0; i < 3; i++)
+		if (a - (near[i] - 16) < 40)
+			return 1;
+	return 0;
+}
+
+/* The model on the state r (in the window's bytes before), against the
+ * CPU's registers nat and window after.  fault: the model must say #GP
+ * (nothing else is compared).  Returns the number of disagreements. */
+static unsigned sem_mem_check(Z3_context c, const struct qhb_x86sem_form *f,
+    const struct qhb_x86sem_out *o, Z3_ast *in, Z3_ast memv,
+    const uint64_t *r, const uint8_t *before, const uint64_t *nat,
+    const uint8_t *after, uint64_t win, uint64_t ea, int fault)
+{
+	Z3_ast from[QHB_X86SEM_NIN + 1], to[QHB_X86SEM_NIN + 1], arr, v;
+	Z3_sort b8 = Z3_mk_bv_sort(c, 8), a64 = Z3_mk_bv_sort(c, 64);
+	unsigned bad = 0;
+	uint64_t u, near[3] = { ea, r[4], ea };
+
+	memcpy(from, in, QHB_X86SEM_NIN * sizeof(Z3_ast));
+	for (int i = 0; i < QHB_PCPU_NREG; i++)
+		to[i] = Z3_mk_unsigned_int64(c, r[i], a64);
+	for (int i = 0; i < QHB_X86SEM_NPARAM; i++)
+		to[QHB_X86SEM_PARAM0 + i] = Z3_mk_unsigned_int64(c,
+		    (uint64_t)f->param[i], a64);
+#define EVAL(t) Z3_simplify(c, Z3_substitute(c, (t), QHB_X86SEM_NIN + 1, \
+	    from, to))
+	from[QHB_X86SEM_NIN] = memv;
+	to[QHB_X86SEM_NIN] = memv;
+	/* the address the model accesses: the registers decide it */
+	if (o->addr != NULL && !Z3_get_numeral_uint64(c, EVAL(o->addr),
+	    &near[2]))
+		bad++;
+	arr = Z3_mk_const_array(c, a64, Z3_mk_unsigned_int64(c, 0, b8));
+	for (uint64_t a = win; a < win + WINSIZE; a++)
+		if (modelled(a, near, win))
+			arr = Z3_mk_store(c, arr, Z3_mk_unsigned_int64(c, a, a64),
+			    Z3_mk_unsigned_int64(c, before[a - win], b8));
+	to[QHB_X86SEM_NIN] = arr;
+	if (fault)
+		return Z3_get_bool_value(c, EVAL(o->fault)) != Z3_L_TRUE;
+	if (Z3_get_bool_value(c, EVAL(o->fault)) != Z3_L_FALSE)
+		bad++;
+	for (int i = 0; i < 16; i++)
+		if (!Z3_get_numeral_uint64(c, EVAL(o->reg[i]), &u) ||
+		    u != nat[i])
+			bad++;
+	for (int i = 0; i < 6; i++) {
+		if (Z3_get_bool_value(c, EVAL(o->def[i])) != Z3_L_TRUE)
+			continue;
+		if (!Z3_get_numeral_uint64(c, EVAL(o->flag[i]), &u) ||
+		    u != (nat[16] >> flag_pos[i] & 1))
+			bad++;
+	}
+	for (uint64_t a = win; a < win + WINSIZE; a++) {
+		if (!modelled(a, near, win))
+			continue;
+		v = EVAL(Z3_mk_select(c, o->mem, Z3_mk_unsigned_int64(c, a,
+		    a64)));
+		if (!Z3_get_numeral_uint64(c, v, &u) || u != after[a - win])
+			bad++;
+	}
+#undef EVAL
+	return bad;
+}
+
+/* idiv: a divisor not 0 and rdx the sign of rax (cqo), so that the
+ * quotient fits (rax not the least value when the divisor is -1); the
+ * proofs cover #DE. */
+static void no_signed_divide_error(const struct qhb_x86sem_form *f,
+    uint64_t *r, uint8_t *operand)
+{
+	unsigned w = f->opbits;
+	uint64_t mask = w == 64 ? ~0ULL : (1ULL << w) - 1, d = 0, sign;
+
+	if (f->opreg[0] == QHB_X86SEM_NOREG)
+		memcpy(&d, operand, w / 8);
+	else
+		d = r[f->opreg[0]] & mask;
+	if (d == 0) {
+		if (f->opreg[0] == QHB_X86SEM_NOREG)
+			operand[0] = 3;
+		else
+			r[f->opreg[0]] |= 3;
+		d = 3;
+	}
+	sign = 1ULL << (w - 1);
+	if (d == mask && (r[0] & mask) == sign)
+		r[0] &= ~mask;
+	r[2] = (r[2] & ~mask) | (r[0] & sign ? mask : 0);
+}
+
+/* bsf, bsr: a source that is not 0 (the SDM leaves the destination
+ * undefined for 0; the microcode faults there, which the proofs cover). */
+static void no_zero_source(const struct qhb_x86sem_form *f, uint64_t *r,
+    uint8_t *operand)
+{
+	unsigned w = f->opbits, g = f->opreg[1];
+	uint64_t mask = w == 64 ? ~0ULL : (1ULL << w) - 1, v = 0;
+
+	if (g == QHB_X86SEM_NOREG)
+		memcpy(&v, operand, w / 8);
+	else
+		v = r[g];
+	if ((v & mask) != 0)
+		return;
+	if (g == QHB_X86SEM_NOREG)
+		operand[w / 8 - 1] = 0x10;
+	else
+		r[g] |= 1ULL << (w - 4);
+}
 
 /* Checks one form on nstates states.  Returns 0, or -1 when it had to be
  * skipped. */
@@ -331,6 +530,9 @@ static int check_form(const struct qhb_x86sem_form *f,
 {
 	const struct qhb_x86sem_mem *m = &f->mem;
 	int string = m->kind == QHB_X86SEM_STOS || m->kind == QHB_X86SEM_MOVS;
+	int memonly = !string && qhb_x86sem_mem_only(f), misaligned = 0;
+	size_t nprog = en->n;
+	Z3_ast memv = NULL;
 	uint64_t win = (uint64_t)(uintptr_t)buf + WINOFF;
 	static uint8_t pwin[WINSIZE];
 	uint8_t *code;
@@ -348,6 +550,9 @@ static int check_form(const struct qhb_x86sem_form *f,
 	/* fs is this process's thread pointer; div rdx (edx, dx) always
 	 * raises #DE: its high half is its divisor */
 	if (m->seg == QHB_PCPU_FSBASE || (f->div_src == 2 && f->div_bits > 8))
+		return -1;
+	/* idiv rdx: its dividend's high half is its divisor */
+	if (f->special == QHB_X86SEM_SP_IDIV && f->opreg[0] == 2)
 		return -1;
 	/* the code page: anywhere, or where a rip-relative operand lands
 	 * in the window */
@@ -367,7 +572,17 @@ static int check_form(const struct qhb_x86sem_form *f,
 	mprotect(code, 8192, PROT_READ | PROT_EXEC);
 	run = (void (*)(uint64_t *))(void *)code;
 	c = z3_open(in);
-	if (!string && qhb_x86sem_build(c, f, in, &o, &e) < 0) {
+	if (memonly) {
+		memv = Z3_mk_const(c, Z3_mk_string_symbol(c, "mem"),
+		    qhb_z3bv_mem_sort(c));
+		if (qhb_x86sem_build_mem(c, f, in, memv, &o, &e) < 0) {
+			fprintf(stderr, "%s: %s\n", f->text, e.msg);
+			goto out;
+		}
+	}
+	if ((memonly || f->special != QHB_X86SEM_SP_NONE) && break_new)
+		nprog--;
+	if (!string && !memonly && qhb_x86sem_build(c, f, in, &o, &e) < 0) {
 		fprintf(stderr, "%s: %s\n", f->text, e.msg);
 		goto out;
 	}
@@ -378,6 +593,8 @@ static int check_form(const struct qhb_x86sem_form *f,
 		uint64_t nat[17], def = 0, semflags = 0, u, ea = 0, runs = 1;
 		struct qhb_pcpu_state st;
 		struct qhb_pcpu_mem pm = { win, WINSIZE, 0, pwin };
+		static uint8_t before[WINSIZE];
+		uint64_t st0[QHB_PCPU_NREG];
 		Z3_ast to[QHB_X86SEM_NIN];
 		int bad = 0;
 
@@ -405,6 +622,10 @@ static int check_form(const struct qhb_x86sem_form *f,
 			st.r[6] = win + 1024 + rng(seed) % 256;
 			if (runs == 0)
 				runs = 1;
+		} else if (memonly) {
+			if (place_mem_only(f, st.r, win, s, seed, &ea,
+			    &misaligned) < 0)
+				goto out;
 		} else if (m->kind != QHB_X86SEM_REG) {
 			if (place(m, st.r, win + 2048 + rng(seed) % 2048) < 0)
 				goto out;
@@ -420,8 +641,15 @@ static int check_form(const struct qhb_x86sem_form *f,
 		if (!string && m->kind != QHB_X86SEM_REG && m->read &&
 		    s % 4 == 3)
 			memcpy(pwin + (ea - win), &st.r[0], m->bits / 8);
+		if (memonly)
+			same_operand(f, st.r, pwin + (ea - win), s);
 		if (f->div_src < QHB_PCPU_NREG)
 			no_divide_error(f, st.r, pwin + (ea - win));
+		if (f->special == QHB_X86SEM_SP_IDIV)
+			no_signed_divide_error(f, st.r, pwin + (ea - win));
+		if (f->special == QHB_X86SEM_SP_BSF ||
+		    f->special == QHB_X86SEM_SP_BSR)
+			no_zero_source(f, st.r, pwin + (ea - win));
 		if (m->seg == QHB_PCPU_GSBASE &&
 		    syscall(SYS_arch_prctl, ARCH_SET_GS, st.r[QHB_PCPU_GSBASE]))
 			goto out;
@@ -429,7 +657,21 @@ static int check_form(const struct qhb_x86sem_form *f,
 		memcpy(nat, st.r, sizeof(nat));
 		/* the Z3 model of x86 (register view; in[18] the operand
 		 * as loaded) */
-		if (!string) {
+		memcpy(st0, st.r, sizeof(st0));
+		memcpy(before, pwin, WINSIZE);
+		if (misaligned) {
+			/* #GP: only the fault register is defined */
+			st.r[QHB_PCPU_FAULT] = 0;
+			qhb_pcpu_run_mem(en->prog, nprog, &st, &pm);
+			k->states++;
+			if (st.r[QHB_PCPU_FAULT] != 1)
+				k->mism++;
+			st0[QHB_PCPU_FAULT] = 0;
+			k->semmism += sem_mem_check(c, f, &o, in, memv, st0, before,
+			    nat, before, win, ea, 1);
+			continue;
+		}
+		if (!string && !memonly) {
 			if (m->kind != QHB_X86SEM_REG && m->read) {
 				u = 0;
 				memcpy(&u, pwin + (ea - win), m->bits / 8);
@@ -454,13 +696,13 @@ static int check_form(const struct qhb_x86sem_form *f,
 				semflags |= u << flag_pos[i];
 			}
 		} else {
-			def = QHB_RFLAGS_ARITH;
+			def = memonly ? defined_flags(c, &o) : QHB_RFLAGS_ARITH;
 		}
 		run(nat);
 		nat[0] = g.rax;
 		nat[16] = (g.flags >> 8 & 0xd5) | (g.flags & 1) << 11;
 		for (uint64_t i = 0; i < runs; i++)
-			qhb_pcpu_run_mem(en->prog, en->n, &st, &pm);
+			qhb_pcpu_run_mem(en->prog, nprog, &st, &pm);
 		k->states++;
 		for (int i = 0; i < 16; i++)
 			if (st.r[i] != nat[i])
@@ -469,7 +711,10 @@ static int check_form(const struct qhb_x86sem_form *f,
 			bad = 1;
 		if (pm.fault || memcmp(pwin, buf + WINOFF, WINSIZE) != 0)
 			bad = 1;
-		if (!string) {
+		if (memonly)
+			k->semmism += sem_mem_check(c, f, &o, in, memv, st0, before,
+			    nat, buf + WINOFF, win, ea, 0);
+		if (!string && !memonly) {
 			for (int i = 0; i < 16; i++) {
 				Z3_get_numeral_uint64(c, Z3_simplify(c,
 				    Z3_substitute(c, o.reg[i], QHB_X86SEM_NIN,
@@ -1029,12 +1274,13 @@ int main(int argc, char **argv)
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: learn-native LIBRARY [STATES "
-		    "[break-params|break-system]]\n");
+		    "[break-params|break-system|break-vector|break-new]]\n");
 		return 1;
 	}
 	break_params = argc > 3 && strcmp(argv[3], "break-params") == 0;
 	break_system = argc > 3 && strcmp(argv[3], "break-system") == 0;
 	break_vector = argc > 3 && strcmp(argv[3], "break-vector") == 0;
+	break_new = argc > 3 && strcmp(argv[3], "break-new") == 0;
 	read_selectors();
 	fault_handlers();
 	if (qhb_learn_lib_open(&lib, argv[1], &e) < 0) {

@@ -65,14 +65,14 @@ eval_states() {
 	grep -q '"rcx":"0x2",.*"rsi":"0x1001","rdi":"0x1009",.*"mem":"00010203040506070009","fault":false}$' "$T_TMP/m"
 }
 
-build_native() {
-	cc -O2 -std=gnu11 -D_GNU_SOURCE -iquote "$top/common" -o "$T_TMP/native" \
+native_built() {
+	test -x "$T_TMP/native" || cc -O2 -std=gnu11 -D_GNU_SOURCE -iquote "$top/common" -o "$T_TMP/native" \
 		"$top/tests/learn-native.c" "$top/build/obj/libqhb.a" \
 		-ljansson -lz3 -lZydis -lxxhash -lzstd -lm
 }
 
 native() {
-	build_native
+	native_built
 	"$T_TMP/native" "$lib" 400 >"$T_TMP/n"
 	cat "$T_TMP/n"
 	# the forms above and rep movsb of eval_states
@@ -90,12 +90,7 @@ qvk() {
 	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 qhb-learn "$@"
 }
 
-cpu_vs_gpu() {
-	if ! echo '{}' | qvk --library "$lib" --eval 90 --gpu 2>&1 >/dev/null |
-	    grep -q 'Vulkan)$'; then
-		echo "no Vulkan device: skipped"
-		return 0
-	fi
+gpu_states() {
 	# every third state has its registers near a 64-byte window at
 	# 0x10000 (rcx, and rax in half of them, 0 to 3), so that loads and stores land in and out
 	awk 'BEGIN { srand(8); split("0 1 7f 80 ff 7fff 8000 ffffffff 80000000 7fffffffffffffff 8000000000000000 ffffffffffffffff 1f 20 3f 40", e)
@@ -106,11 +101,29 @@ cpu_vs_gpu() {
 				s = s sprintf("\"%s\":\"0x%s\",", r[k], v) }
 			m = ""; for (k = 0; k < 64; k++) m = m sprintf("%02x", int(rand() * 256))
 			print s sprintf("\"rflags\":\"0x%x\",\"mem_base\":\"0x10000\",\"mem\":\"%s\"}", int(rand() * 4096), m) } }' >"$T_TMP/states"
+}
+
+# 0 when the Vulkan interpreter runs here (with library $1)
+have_vulkan() {
+	echo '{}' | qvk --library "$1" --eval 90 --gpu 2>&1 >/dev/null |
+	    grep -q 'Vulkan)$' && return 0
+	echo "no Vulkan device: skipped"
+	return 1
+}
+
+# form $2 of library $1 on the states, on the CPU ($T_TMP/c) and the GPU
+same_on_gpu() {
+	qhb-learn -q --library "$1" --eval "$2" <"$T_TMP/states" >"$T_TMP/c"
+	qvk -q --library "$1" --eval "$2" --gpu <"$T_TMP/states" >"$T_TMP/g"
+	test "$(wc -l <"$T_TMP/c")" -eq 200
+	cmp "$T_TMP/c" "$T_TMP/g" || die "cpu and gpu differ on $2"
+}
+
+cpu_vs_gpu() {
+	have_vulkan "$lib" || return 0
+	gpu_states
 	for f in $forms; do
-		qhb-learn -q --library "$lib" --eval "$f" <"$T_TMP/states" >"$T_TMP/c"
-		qvk -q --library "$lib" --eval "$f" --gpu <"$T_TMP/states" >"$T_TMP/g"
-		test "$(wc -l <"$T_TMP/c")" -eq 200
-		cmp "$T_TMP/c" "$T_TMP/g" || die "cpu and gpu differ on $f"
+		same_on_gpu "$lib" "$f"
 		# each memory form touched its window, in and out
 		case $f in 4c8b2f|4c892f|488b0cc3|480118|0fb610|53|5b|f3aa|f348a5|65*|833d*|48f774*)
 			grep -q '"fault":false' "$T_TMP/c" || die "$f: never in its window"
@@ -215,7 +228,7 @@ vector() {
 	qhb-learn -q --library "$vl" --verify >"$T_TMP/vv"
 	test "$(grep -c '"proven":true' "$T_TMP/vv")" -eq 26
 	! grep -q '"proven":false' "$T_TMP/vv"
-	build_native
+	native_built
 	"$T_TMP/native" "$vl" 400 >"$T_TMP/vn"
 	cat "$T_TMP/vn"
 	grep -q '^forms 26 memory 8 skipped 0 .* mismatches 0 x86sem-mismatches 0 instances [1-9][0-9]* system 0 caught 0$' "$T_TMP/vn"
@@ -350,6 +363,7 @@ system_forms() {
 	grep -q '"gs_base":"0xffff888000000000","cs":"0x10","kernel_gs_base":"0x1"}$' "$T_TMP/t"
 	# this CPU agrees, faults included; and the check is not blind: each
 	# program without its last instruction must be caught
+	native_built
 	"$T_TMP/native" "$slib" 300 >"$T_TMP/sn"
 	cat "$T_TMP/sn"
 	grep -q '^forms 18 memory 2 skipped 0 .* mismatches 0 x86sem-mismatches 0 instances 0 system 18 caught 0$' "$T_TMP/sn"
@@ -376,10 +390,113 @@ system_forms() {
 	fi
 }
 
+# The forms with fixed programs of their own: push/pop of memory (pop's
+# address after rsp is incremented: pop [rsp+8]), leave, xadd, bts/btr/btc,
+# bt of memory by a register (its offset beyond the operand, a rip-relative
+# parameter), cmpxchg16b (gs, a displacement); proven, proven again, run
+# natively (edge and misaligned states included), and the check not blind:
+# each program without its last instruction is caught.
+hforms="ff37 ff7728 65ff342514600000 8f07 8f442408 c9 480fc107 f0480fc107
+480fc1c3 0fc1d8 66410fc1c0 490fa38628020000 480fa308 480fa305dbcfbf01
+480fab4500 0fab08 480fb3c2 480fbaf00c 480fba70c00c 480fba2800 0fbae805
+0fbbc8 480fbbca 65480fc70f 480fc74e20"
+
+hd_forms() {
+	hl=$T_TMP/hd.json
+	qhb-learn -q --library "$hl" --learn $hforms >"$T_TMP/h"
+	test "$(wc -l <"$T_TMP/h")" -eq 25
+	test "$(grep -c '"status":"proven"' "$T_TMP/h")" -eq 25
+	grep -q '"form":"pop \[rsp+0x08\]".*"microcode":\["ld.64 r18, r4, #0","add.64 r4, r4, #8","add.64 r19, r4, #8","st.64 r19, r18, #0"\]' "$T_TMP/h"
+	grep -q '"form":"cmpxchg16b gs:\[rdi\]".*"microcode":\["add.64 r19, r30, r7","and.64f:08 r20, r19, #15","cc.8 r21, r0, #5","sel.64 r28, r21, r21",' "$T_TMP/h"
+	grep -q '"add.64 r19, r31, #P0"' "$hl"
+	qhb-learn -q --library "$hl" --verify >"$T_TMP/hv"
+	test "$(grep -c '"proven":true' "$T_TMP/hv")" -eq 25
+	# bt [rax], rcx: bit 0x47 is bit 7 of the next qword; -1 is bit
+	# 63 of the one before, outside the window
+	printf '%s
+' '{"rax":"0x1000","rcx":"0x47","rflags":"0x2","mem_base":"0x1000","mem":"00000000000000008000000000000000"}' \
+		'{"rax":"0x1000","rcx":"0xffffffffffffffff","rflags":"0x3","mem_base":"0x1000","mem":"00000000000000008000000000000000"}' |
+		qhb-learn -q --library "$hl" --eval 480fa308 >"$T_TMP/he"
+	sed -n 1p "$T_TMP/he" | grep -q '"rflags":"0x3",.*"fault":false}$'
+	sed -n 2p "$T_TMP/he" | grep -q '"fault":true}$'
+	# pop [rdi]: [rsp] to [rdi], rsp up 8
+	echo '{"rsp":"0x1000","rdi":"0x1008","mem_base":"0x1000","mem":"11223344556677880000000000000000"}' |
+		qhb-learn -q --library "$hl" --eval 8f07 >"$T_TMP/he"
+	grep -q '"rsp":"0x1008",.*"mem":"11223344556677881122334455667788","fault":false}$' "$T_TMP/he"
+	# cmpxchg16b: equal (ZF, rcx:rbx stored), different (loaded into
+	# rdx:rax), misaligned (#GP, the fault register: exception)
+	m=000102030405060708090a0b0c0d0e0f
+	printf '%s
+' "{\"rax\":\"0x0706050403020100\",\"rdx\":\"0x0f0e0d0c0b0a0908\",\"rbx\":\"0x1\",\"rcx\":\"0x2\",\"rsi\":\"0xfe0\",\"rflags\":\"0x2\",\"mem_base\":\"0x1000\",\"mem\":\"$m\"}" \
+		"{\"rax\":\"0x5\",\"rsi\":\"0xfe0\",\"rflags\":\"0x42\",\"mem_base\":\"0x1000\",\"mem\":\"$m\"}" \
+		"{\"rsi\":\"0xfe8\",\"mem_base\":\"0x1000\",\"mem\":\"$m\"}" |
+		qhb-learn -q --library "$hl" --eval 480fc74e20 >"$T_TMP/hc"
+	sed -n 1p "$T_TMP/hc" | grep -q '"rflags":"0x42",.*"mem":"01000000000000000200000000000000","fault":false}$'
+	sed -n 2p "$T_TMP/hc" | grep -q '"rax":"0x706050403020100","rcx":"0x0","rdx":"0xf0e0d0c0b0a0908",.*"rflags":"0x2",.*"mem":"'$m'","fault":false}$'
+	sed -n 3p "$T_TMP/hc" | grep -q '"exception":true}$'
+	native_built || return 1
+	"$T_TMP/native" "$hl" 200 >"$T_TMP/hn"
+	cat "$T_TMP/hn"
+	grep -q '^forms 25 memory 17 skipped 0 .* mismatches 0 x86sem-mismatches 0 instances [1-9][0-9]* system 0 caught 0$' "$T_TMP/hn"
+	"$T_TMP/native" "$hl" 20 break-new >"$T_TMP/hb" 2>/dev/null && die "a broken program went unnoticed"
+	cat "$T_TMP/hb"
+	grep -q ' mismatches [1-9][0-9]* ' "$T_TMP/hb"
+}
+
+# The forms of the new Pixel CPU ops (ctz, clz, popcnt, mulhu, mulhs, divs,
+# rems): tzcnt, lzcnt, popcnt, bsf, bsr, one-operand mul and imul, idiv; learned,
+# proven, run natively, evaluated on known states (a zero source, #DE),
+# and the Vulkan interpreter gives the CPU one's states.
+hops="f30fbcc0 f3480fbcc9 66f30fbcc0 f3480fbdc1 f30fbdc8 f3480fb8c1 f30fb807
+49f7e1 48f7e9 f7e1 66f7e9 48f7ff f7f9 66f7f9 48f77f08 0fbcc1 480fbdc8 660fbdc1
+480fbc07"
+
+hd_ops() {
+	ol=$T_TMP/ops.json
+	qhb-learn -q --library "$ol" --learn $hops >"$T_TMP/o"
+	test "$(grep -c '"status":"proven"' "$T_TMP/o")" -eq 19
+	grep -q '"form":"tzcnt eax, eax".*"microcode":\["ctz.32f r17, r0, r0","mov.32 r0, r17, r17"\]' "$T_TMP/o"
+	grep -q '"form":"mul r9".*"microcode":\["mulhu.64f:21 r20, r0, r9",' "$T_TMP/o"
+	grep -q '"form":"idiv rdi".*"divs.64 r20, r0, r7",.*"rems.64 r21, r0, r7",' "$T_TMP/o"
+	# (form, state, the line --eval must print) in turn: tzcnt of 0 is
+	# 32 and CF, of 8 it is 3; mul r9: 2^63 * 4 = 2:0, CF and OF; idiv
+	# rdi: -7 / 2 = -3 rest -1, and 2^64 + 1 does not fit (#DE); bsr rcx,
+	# rax: 63 for the top bit (ZF 0), and of 0 the fault register
+	# (undefined in x86: the machine runs it)
+	while read -r f st want; do
+		echo "$st" | qhb-learn -q --library "$ol" --eval "$f" | grep -q "$want" ||
+			die "$f on $st: not $want"
+	done <<'STATES'
+f30fbcc0 {} ^{"rax":"0x20",.*"rflags":"0x1"}$
+f30fbcc0 {"rax":"0x8"} ^{"rax":"0x3",.*"rflags":"0x0"}$
+49f7e1 {"rax":"0x8000000000000000","r9":"0x4"} ^{"rax":"0x0","rcx":"0x0","rdx":"0x2",.*"rflags":"0x801"}$
+48f7ff {"rax":"0xfffffffffffffff9","rdx":"0xffffffffffffffff","rdi":"0x2"} ^{"rax":"0xfffffffffffffffd","rcx":"0x0","rdx":"0xffffffffffffffff",
+48f7ff {"rax":"0x1","rdx":"0x1","rdi":"0x1"} "exception":true}$
+480fbdc8 {"rax":"0x8000000000000001","rflags":"0x40"} ^{"rax":"0x8000000000000001","rcx":"0x3f",.*"rflags":"0x0"}$
+480fbdc8 {} "exception":true}$
+STATES
+	native_built || return 1
+	"$T_TMP/native" "$ol" 400 >"$T_TMP/on"
+	cat "$T_TMP/on"
+	grep -q '^forms 19 memory 3 skipped 0 .* mismatches 0 x86sem-mismatches 0 ' "$T_TMP/on"
+	have_vulkan "$ol" || return 0
+	gpu_states
+	for f in $hops; do
+		same_on_gpu "$ol" "$f"
+		# idiv: states that fault and states that do not
+		case $f in *f7f*|*f77f*)
+			grep -q '"exception":true' "$T_TMP/c" || die "$f: never #DE"
+			grep -vq '"exception":true' "$T_TMP/c" || die "$f: always #DE" ;;
+		esac
+	done
+}
+
 t learn_forms learn_forms
 t fallbacks fallbacks
 t eval_states eval_states
 t native native
+t hd_forms hd_forms
+t hd_ops hd_ops
 t cpu_vs_gpu cpu_vs_gpu
 t trace_mode trace_mode
 t addresses addresses
