@@ -980,9 +980,11 @@ static int vm_open_fds(const struct qhb_vm_info *info, int fds[3],
 	}
 	if (fds[2] >= 0)
 		return 0;
-	for (fd = 0; fd < 2; fd++)
+	for (fd = 0; fd < 2; fd++) {
 		if (fds[fd] >= 0)
 			close(fds[fd]);
+		fds[fd] = -1;
+	}
 	return -1;
 }
 
