@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/un.h>
@@ -41,12 +42,11 @@
 #define VM_SHM_DIR           "/dev/shm"
 #define VM_EXIT_WAIT_MS      3000    /* for the watcher's word on a death */
 /* QEMU's seccomp sandbox: no obsolete calls, no new processes, no
- * scheduling or affinity changes, and no set*uid.  QEMU 7.2 installs it
- * before -runas changes user, so with -runas it would kill itself at the
- * set*uid: then elevateprivileges stays allowed, which can raise nothing
- * once -runas has left root (no capabilities). */
-#define VM_SANDBOX           "on,obsolete=deny,spawn=deny,resourcecontrol=deny"
-#define VM_SANDBOX_NOSETUID  VM_SANDBOX ",elevateprivileges=deny"
+ * scheduling or affinity changes, and no set*uid.  The whole of it always:
+ * QEMU starts as its user (vm_child_drop), never needing to change user. */
+#define VM_SANDBOX           "on,obsolete=deny,elevateprivileges=deny," \
+                             "spawn=deny,resourcecontrol=deny"
+#define VM_SERIAL_FDSET      "1"     /* -add-fd's set for the serial log */
 
 static int64_t now_ms(void)
 {
@@ -108,8 +108,10 @@ static ssize_t read_small(const char *path, char *buf, size_t size)
 }
 
 /* 1 if pid is a live (not zombie) process whose command line names the
- * QMP socket qmp, which tells our QEMU from a process that reused its pid. */
-static int pid_is_guest(long pid, const char *qmp)
+ * guest's QMP socket or RAM file, which tells our QEMU from a process that
+ * reused its pid.  QEMU is handed its QMP sockets as descriptors, but opens
+ * its RAM file by name. */
+static int pid_is_guest(long pid, const struct qhb_vm_info *info)
 {
 	static char cmdline[65536];
 	char path[64], stat[512], *p;
@@ -127,17 +129,19 @@ static int pid_is_guest(long pid, const char *qmp)
 	n = read_small(path, cmdline, sizeof(cmdline));
 	if (n <= 0)
 		return 0;
-	return memmem(cmdline, (size_t)n, qmp, strlen(qmp)) != NULL;
+	return memmem(cmdline, (size_t)n, info->qmp, strlen(info->qmp)) !=
+	    NULL || memmem(cmdline, (size_t)n, info->ram, strlen(info->ram)) !=
+	    NULL;
 }
 
 /* Reaps pid if it is our child, and waits up to ms for it to be gone. */
-static int wait_gone(long pid, const char *qmp, int ms)
+static int wait_gone(long pid, const struct qhb_vm_info *info, int ms)
 {
 	int64_t deadline = now_ms() + ms;
 
 	for (;;) {
 		waitpid((pid_t)pid, NULL, WNOHANG);
-		if (!pid_is_guest(pid, qmp))
+		if (!pid_is_guest(pid, info))
 			return 1;
 		if (now_ms() >= deadline)
 			return 0;
@@ -414,7 +418,7 @@ static void vm_read_state(struct qhb_vm_info *info)
 		if (read_small(path, buf, sizeof(buf)) > 0)
 			info->pid = strtol(buf, NULL, 10);
 	}
-	info->alive = pid_is_guest(info->pid, info->qmp);
+	info->alive = pid_is_guest(info->pid, info);
 }
 
 /* Removes the guest's RAM file and directory. */
@@ -519,7 +523,8 @@ static int vm_write_info(const struct qhb_vm_info *info, const char *append,
 }
 
 /* Creates the RAM file, size bytes of zeros, mode 0600.  A leftover file of
- * ours (its guest is known not to run) is replaced. */
+ * ours (its guest is known not to run) is replaced; root's names are
+ * root's, whoever its QEMU left the file to. */
 static int vm_make_ram(const char *path, uint64_t size, struct qhb_err *e)
 {
 	struct statvfs vfs;
@@ -542,7 +547,7 @@ static int vm_make_ram(const char *path, uint64_t size, struct qhb_err *e)
 		if (errno != EEXIST || tries > 0)
 			return qhb_err_sys(e, "create");
 		if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode) ||
-		    st.st_uid != geteuid())
+		    (st.st_uid != geteuid() && geteuid() != 0))
 			return qhb_err_set(e, "exists and is not a RAM file of "
 			    "ours; remove it");
 		unlink(path);
@@ -592,19 +597,46 @@ struct vm_spawned {
 };
 
 /* What a guest's watcher cleans after QEMU: the guest as it was started,
- * and the group QEMU joins (NULL: none made here). */
+ * and the group QEMU joins (NULL: none made here); and what QEMU is handed:
+ * the user it runs as (other: 1 when not us; drop: 1 when QEMU's child
+ * changes to it, 0 when it is us or systemd-run changes) and the
+ * descriptors opened for it (vm_open_fds). */
 struct vm_watch {
 	const struct qhb_vm_info *info;
 	const struct qhb_cgroup *cg;
+	int other, drop;
+	uid_t uid;
+	gid_t gid;
+	const int *fds;
+	int nfds;
 };
+
+/* In QEMU's child, as root, last before exec: becomes w's user, its
+ * groups only its own, for good, so that QEMU never runs as root and
+ * needs no set*uid under its sandbox.  0, or -1 with errno set. */
+static int vm_child_drop(const struct vm_watch *w)
+{
+	if (!w->drop)
+		return 0;
+	if (setgroups(1, &w->gid) < 0 || setgid(w->gid) < 0 ||
+	    setuid(w->uid) < 0)
+		return -1;
+	/* a setuid that left a way back to root must not go unnoticed */
+	if (setuid(0) == 0) {
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
+}
 
 /* In a guest's QEMU between fork and exec: a session of its own, default
  * signals, stdin /dev/null, stdout and stderr to logpath, no descriptor of
- * ours, in its control group.  0, or -1 with errno set. */
-static int vm_child_detach(const char *logpath, const struct qhb_cgroup *cg)
+ * ours but those opened for it, in its control group, as its user.  0, or
+ * -1 with errno set. */
+static int vm_child_detach(const char *logpath, const struct vm_watch *w)
 {
 	sigset_t all;
-	int null, fd;
+	int null, fd, i;
 
 	setsid();
 	signal(SIGPIPE, SIG_DFL);
@@ -622,8 +654,14 @@ static int vm_child_detach(const char *logpath, const struct qhb_cgroup *cg)
 	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		for (fd = 3; fd < 1024; fd++)
 			fcntl(fd, F_SETFD, FD_CLOEXEC);
-	/* before exec, so that every thread QEMU starts is held too */
-	return cg != NULL ? qhb_cgroup_enter(cg) : 0;
+	for (i = 0; i < w->nfds; i++)
+		if (fcntl(w->fds[i], F_SETFD, 0) < 0)
+			return -1;
+	/* before exec, so that every thread QEMU starts is held too; and
+	 * as root still, who may write the group's cgroup.procs */
+	if (w->cg != NULL && qhb_cgroup_enter(w->cg) < 0)
+		return -1;
+	return vm_child_drop(w);
 }
 
 /* Writes the whole of m to fd; what fails, the reader sees as EOF. */
@@ -729,7 +767,7 @@ static __attribute__((noreturn)) void vm_watch(char *const argv[],
 		_exit(127);
 	}
 	if (q == 0)
-		vm_exec(argv, vm_child_detach(logpath, w->cg) == 0, xfd[1]);
+		vm_exec(argv, vm_child_detach(logpath, w) == 0, xfd[1]);
 	close(xfd[1]);
 	if ((n = vm_hear(xfd[0], &m)) == (ssize_t)sizeof(m)) {
 		while (waitpid(q, NULL, 0) < 0 && errno == EINTR)
@@ -813,7 +851,7 @@ static int vm_wait_qmp(const struct qhb_vm_info *info, int timeout_ms,
 
 	snprintf(path, sizeof(path), "%s/exit", info->dir);
 	for (;;) {
-		if (!pid_is_guest(info->pid, info->qmp)) {
+		if (!pid_is_guest(info->pid, info)) {
 			/* the watcher says how, once it has the lock */
 			why[0] = '\0';
 			for (end = now_ms() + VM_EXIT_WAIT_MS; now_ms() < end &&
@@ -835,7 +873,7 @@ static int vm_wait_qmp(const struct qhb_vm_info *info, int timeout_ms,
 		}
 		if (now_ms() >= deadline) {
 			kill((pid_t)info->pid, SIGKILL);
-			wait_gone(info->pid, info->qmp, VM_SIGNAL_WAIT_MS);
+			wait_gone(info->pid, info, VM_SIGNAL_WAIT_MS);
 			qhb_err_path(e, info->qmp);
 			return qhb_err_set(e, "QEMU's QMP socket did not answer "
 			    "within %d s; QEMU killed", timeout_ms / 1000);
@@ -863,13 +901,19 @@ static int abs_path(const char *path, char *buf, size_t size,
 	return 0;
 }
 
-/* Lets the qhb group read a file QEMU shares (RAM, trace ring), where
- * that group exists and we may give it files: mode 0640, group qhb; else
- * it stays 0600.  0, or -1 with e. */
-static int vm_share(const char *path, struct qhb_err *e)
+/* Gives a file QEMU opens by name (RAM, trace ring) to QEMU's user, when
+ * w says it runs as one (QEMU must write it; root still may), and lets the
+ * qhb group read it, where that group exists and we may give it files:
+ * mode 0640, group qhb; else it stays 0600.  0, or -1 with e. */
+static int vm_share(const char *path, const struct vm_watch *w,
+    struct qhb_err *e)
 {
 	struct group *g = getgrnam(QHB_VM_GROUP);
 
+	if (w->other && chown(path, w->uid, (gid_t)-1) < 0) {
+		qhb_err_path(e, path);
+		return qhb_err_sys(e, "cannot give it to QEMU's user");
+	}
 	if (g == NULL)
 		return 0;
 	/* only root, or a member of the group, may give it the file */
@@ -880,6 +924,68 @@ static int vm_share(const char *path, struct qhb_err *e)
 		return qhb_err_sys(e, "cannot give it to group " QHB_VM_GROUP);
 	}
 	return 0;
+}
+
+/* A socket listening at path, mode 0600, at a descriptor above 2 (QEMU's
+ * child puts its stdio there).  The descriptor, or -1 with e. */
+static int vm_listen(const char *path, struct qhb_err *e)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, hi;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		qhb_err_path(e, path);
+		return qhb_err_set(e, "socket path too long");
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return qhb_err_sys(e, "socket");
+	hi = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	close(fd);
+	/* the guest's directory is ours alone (0700) until the chmod */
+	if (hi < 0 || bind(hi, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    chmod(path, 0600) < 0 || listen(hi, 8) < 0) {
+		qhb_err_path(e, path);
+		qhb_err_sys(e, "listen");
+		if (hi >= 0)
+			close(hi);
+		return -1;
+	}
+	return hi;
+}
+
+/* Opens what QEMU, as its user, could not reach in our guest directory:
+ * its two QMP sockets, listening, and its serial log, into fds[0..2]
+ * (close-on-exec here; vm_child_detach hands them on).  0, or -1 with e
+ * and none left open. */
+static int vm_open_fds(const struct qhb_vm_info *info, int fds[3],
+    struct qhb_err *e)
+{
+	int fd;
+
+	fds[0] = vm_listen(info->qmp, e);
+	fds[1] = fds[0] < 0 ? -1 : vm_listen(info->ctl, e);
+	fds[2] = -1;
+	if (fds[1] >= 0) {
+		fd = open(info->serial, O_WRONLY | O_CREAT | O_TRUNC |
+		    O_CLOEXEC | O_NOFOLLOW, 0600);
+		fds[2] = fd < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		if (fd >= 0)
+			close(fd);
+		if (fds[2] < 0) {
+			qhb_err_path(e, info->serial);
+			qhb_err_sys(e, "create");
+		}
+	}
+	if (fds[2] >= 0)
+		return 0;
+	for (fd = 0; fd < 2; fd++) {
+		if (fds[fd] >= 0)
+			close(fds[fd]);
+		fds[fd] = -1;
+	}
+	return -1;
 }
 
 /* Who QEMU runs as and what holds it, into info (and scope, for
@@ -967,15 +1073,17 @@ int qhb_vm_start(const struct qhb_vm_opts *o, struct qhb_vm_info *info,
 	char a_mem[32], a_smp[16], a_ram[QHB_VM_PATH_MAX * 2 + 128],
 	    a_machine[96], a_serial[QHB_VM_PATH_MAX * 2 + 8],
 	    a_qmp[QHB_VM_PATH_MAX * 2 + 32], a_ctl[QHB_VM_PATH_MAX * 2 + 32],
-	    esc[QHB_VM_PATH_MAX * 2], a_trace[4096 + QHB_VM_PATH_MAX + 64];
+	    esc[QHB_VM_PATH_MAX * 2], a_trace[4096 + QHB_VM_PATH_MAX + 64],
+	    a_fdqmp[64], a_fdctl[64], a_fdser[48], a_uid[32], a_gid[32];
 	const char *append = o->append ? o->append : QHB_VM_APPEND;
 	char ring[QHB_VM_PATH_MAX];
 	const char **argv = NULL;
 	struct qhb_vm_info old;
 	struct qhb_cgroup cg = { .procs = { -1, -1, -1, -1 } };
 	struct qhb_cgroup_scope scope;
-	struct vm_watch watch;
-	int lockfd, rc = -1, made = 0;
+	struct vm_watch watch = { .info = info };
+	struct passwd *pw;
+	int lockfd, rc = -1, made = 0, fds[3] = { -1, -1, -1 };
 	struct stat st;
 	size_t n = 0, i;
 	uint64_t need;
@@ -1035,6 +1143,16 @@ int qhb_vm_start(const struct qhb_vm_opts *o, struct qhb_vm_info *info,
 		return -1;
 	if (vm_isolation(o, info, &scope, e) < 0)
 		return -1;
+	if (geteuid() == 0) {
+		if ((pw = getpwnam(info->user)) == NULL)
+			return qhb_err_set(e, "--user %s: no such user",
+			    info->user);
+		watch.other = 1;
+		watch.uid = pw->pw_uid;
+		watch.gid = pw->pw_gid;
+		/* systemd-run changes user itself, once in the scope */
+		watch.drop = info->cgroup != QHB_CGROUP_SYSTEMD;
+	}
 
 	lockfd = vm_lock(e);
 	if (lockfd < 0)
@@ -1057,11 +1175,11 @@ int qhb_vm_start(const struct qhb_vm_opts *o, struct qhb_vm_info *info,
 	}
 	made = 1;
 	if (vm_make_ram(info->ram, info->mem, e) < 0 ||
-	    vm_share(info->ram, e) < 0)
+	    vm_share(info->ram, &watch, e) < 0)
 		goto out;
 	if (o->trace != NULL && (vm_make_trace(o, info->name, a_trace,
 	    sizeof(a_trace), e) < 0 || (qhb_trace_ring_path(info->name,
-	    ring, sizeof(ring), e) == 0 && vm_share(ring, e) < 0)))
+	    ring, sizeof(ring), e) == 0 && vm_share(ring, &watch, e) < 0)))
 		goto out;
 	if (info->cgroup == QHB_CGROUP_V1 || info->cgroup == QHB_CGROUP_V2) {
 		if (qhb_cgroup_create(&cg, info->cgroup, info->name,
@@ -1071,6 +1189,10 @@ int qhb_vm_start(const struct qhb_vm_opts *o, struct qhb_vm_info *info,
 		info->ncgroup_dirs = cg.ndirs;
 		memcpy(info->cgroup_dirs, cg.dir, sizeof(cg.dir));
 	}
+	if (vm_open_fds(info, fds, e) < 0)
+		goto out;
+	watch.fds = fds;
+	watch.nfds = 3;
 
 	snprintf(a_mem, sizeof(a_mem), "%" PRIu64 "M", info->mem >> 20);
 	snprintf(a_smp, sizeof(a_smp), "%d", info->cpus);
@@ -1079,20 +1201,38 @@ int qhb_vm_start(const struct qhb_vm_opts *o, struct qhb_vm_info *info,
 	    PRIu64 ",mem-path=%s,share=on", info->mem, esc);
 	snprintf(a_machine, sizeof(a_machine), "%s,memory-backend=ram",
 	    info->machine);
-	qemu_escape(esc, sizeof(esc), info->serial);
-	snprintf(a_serial, sizeof(a_serial), "file:%s", esc);
-	qemu_escape(esc, sizeof(esc), info->qmp);
-	snprintf(a_qmp, sizeof(a_qmp), "unix:%s,server=on,wait=off", esc);
-	qemu_escape(esc, sizeof(esc), info->ctl);
-	snprintf(a_ctl, sizeof(a_ctl), "unix:%s,server=on,wait=off", esc);
+	/* QEMU as its user reaches nothing in our directory: it gets the
+	 * serial log through an fd set (QEMU's qemu_open knows
+	 * /dev/fdset/N) and the QMP sockets listening */
+	snprintf(a_fdser, sizeof(a_fdser), "fd=%d,set=" VM_SERIAL_FDSET,
+	    fds[2]);
+	snprintf(a_serial, sizeof(a_serial), "file:/dev/fdset/"
+	    VM_SERIAL_FDSET);
+	snprintf(a_fdqmp, sizeof(a_fdqmp), "socket,id=qmp,fd=%d,server=on,"
+	    "wait=off", fds[0]);
+	snprintf(a_fdctl, sizeof(a_fdctl), "socket,id=ctl,fd=%d,server=on,"
+	    "wait=off", fds[1]);
+	snprintf(a_qmp, sizeof(a_qmp), "chardev=qmp,mode=control");
+	snprintf(a_ctl, sizeof(a_ctl), "chardev=ctl,mode=control");
 	argv = calloc(60 + o->nextra, sizeof(*argv));
 	if (argv == NULL) {
 		qhb_err_sys(e, "argv");
 		goto out;
 	}
-	if (info->cgroup == QHB_CGROUP_SYSTEMD)
-		for (i = 0; i < (size_t)scope.argc; i++)
+	if (info->cgroup == QHB_CGROUP_SYSTEMD) {
+		/* all but its closing "--" */
+		for (i = 0; i + 1 < (size_t)scope.argc; i++)
 			argv[n++] = scope.argv[i];
+		if (watch.other) {
+			snprintf(a_uid, sizeof(a_uid), "--uid=%ld",
+			    (long)watch.uid);
+			snprintf(a_gid, sizeof(a_gid), "--gid=%ld",
+			    (long)watch.gid);
+			argv[n++] = a_uid;
+			argv[n++] = a_gid;
+		}
+		argv[n++] = scope.argv[scope.argc - 1];
+	}
 	argv[n++] = o->qemu ? o->qemu : QHB_VM_QEMU;
 	argv[n++] = "-name";      argv[n++] = info->name;
 	/* Traced: one thread for all vCPUs, since the plugin's inline
@@ -1112,16 +1252,14 @@ int qhb_vm_start(const struct qhb_vm_opts *o, struct qhb_vm_info *info,
 	argv[n++] = "-append";    argv[n++] = append;
 	argv[n++] = "-nodefaults";
 	argv[n++] = "-display";   argv[n++] = "none";
+	argv[n++] = "-add-fd";    argv[n++] = a_fdser;
 	argv[n++] = "-serial";    argv[n++] = a_serial;
-	argv[n++] = "-qmp";       argv[n++] = a_qmp;
-	argv[n++] = "-qmp";       argv[n++] = a_ctl;
+	argv[n++] = "-chardev";   argv[n++] = a_fdqmp;
+	argv[n++] = "-mon";       argv[n++] = a_qmp;
+	argv[n++] = "-chardev";   argv[n++] = a_fdctl;
+	argv[n++] = "-mon";       argv[n++] = a_ctl;
 	argv[n++] = "-no-reboot";
-	if (geteuid() == 0) {
-		argv[n++] = "-runas";
-		argv[n++] = info->user;
-	}
-	argv[n++] = "-sandbox";
-	argv[n++] = geteuid() == 0 ? VM_SANDBOX : VM_SANDBOX_NOSETUID;
+	argv[n++] = "-sandbox";   argv[n++] = VM_SANDBOX;
 	if (o->trace != NULL) {
 		argv[n++] = "-plugin";
 		argv[n++] = a_trace;
@@ -1134,12 +1272,15 @@ int qhb_vm_start(const struct qhb_vm_opts *o, struct qhb_vm_info *info,
 	watch.cg = cg.ndirs > 0 ? &cg : NULL;
 	pid = vm_spawn((char *const *)argv, info->qemu_log, 0, &watch, e);
 	qhb_cgroup_close(&cg);
+	for (i = 0; i < 3; i++)
+		close(fds[i]);
+	fds[0] = fds[1] = fds[2] = -1;
 	if (pid < 0)
 		goto out;
 	info->pid = pid;
 	if (vm_write_info(info, append, e) < 0) {
 		kill((pid_t)pid, SIGKILL);
-		wait_gone(pid, info->qmp, VM_SIGNAL_WAIT_MS);
+		wait_gone(pid, info, VM_SIGNAL_WAIT_MS);
 		goto out;
 	}
 	/* Others may look now: the pid file tells them it is ours. */
@@ -1150,9 +1291,6 @@ int qhb_vm_start(const struct qhb_vm_opts *o, struct qhb_vm_info *info,
 		goto out;
 	if (info->cgroup == QHB_CGROUP_SYSTEMD)
 		vm_scope_dirs(info, append);
-	/* QEMU made them with its umask; they are ours alone, as the RAM */
-	chmod(info->qmp, 0600);
-	chmod(info->ctl, 0600);
 	info->alive = 1;
 	rc = 0;
 out:
@@ -1161,6 +1299,9 @@ out:
 			lockfd = vm_lock(NULL);
 		vm_clean(info);
 	}
+	for (i = 0; i < 3; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
 	if (lockfd >= 0)
 		close(lockfd);
 	free(argv);
@@ -1215,12 +1356,12 @@ int qhb_vm_stop(const char *name, int timeout_ms, int *was_running,
 			json_decref(ret);
 			qhb_qmp_close(q);
 		}
-		if (!wait_gone(info.pid, info.qmp, timeout_ms > 0 ?
+		if (!wait_gone(info.pid, &info, timeout_ms > 0 ?
 		    timeout_ms : VM_STOP_TIMEOUT_MS)) {
 			kill((pid_t)info.pid, SIGTERM);
-			if (!wait_gone(info.pid, info.qmp, VM_SIGNAL_WAIT_MS)) {
+			if (!wait_gone(info.pid, &info, VM_SIGNAL_WAIT_MS)) {
 				kill((pid_t)info.pid, SIGKILL);
-				if (!wait_gone(info.pid, info.qmp,
+				if (!wait_gone(info.pid, &info,
 				    VM_SIGNAL_WAIT_MS)) {
 					qhb_err_path(e, name);
 					qhb_err_set(e, "QEMU (pid %ld) survived "
@@ -1301,7 +1442,7 @@ int qhb_vm_wait(const struct qhb_vm_info *info, const char *pattern,
 		return qhb_err_set(e, "pattern longer than %zu bytes",
 		    sizeof(buf) / 2);
 	for (;;) {
-		alive = pid_is_guest(info->pid, info->qmp);
+		alive = pid_is_guest(info->pid, info);
 		if (fd < 0 && (fd = open_regular(info->serial)) < 0 &&
 		    errno != ENOENT) {
 			/* not yet there is waited for; not a file is wrong */

@@ -6,7 +6,7 @@
  *
  *   /dev/shm/qhb-UID-NAME.ram     guest RAM, mode 0600 (0640, group qhb,
  *                                 where that group exists), made here before
- *                                 QEMU
+ *                                 QEMU; as root, owned by QEMU's user
  *   RUNDIR/NAME/                  mode 0700, where RUNDIR is
  *                                 $XDG_RUNTIME_DIR/qhb, else /tmp/qhb-UID
  *     qmp.sock                    QMP for users and qhb-snap, mode 0600
@@ -34,8 +34,13 @@
  * that a dead guest holds no memory; its directory stays, for list, status
  * and log to say what happened, until stop or the next start cleans it.
  *
- * Started as root, QEMU runs as an unprivileged user (-runas, once it has
- * opened its files) and always under QEMU's seccomp sandbox (-sandbox).
+ * Started as root, QEMU runs as an unprivileged user from its first
+ * instruction: its child joins the control group, then changes user, then
+ * execs QEMU.  Then the RAM file and the trace ring, which QEMU opens by
+ * name, are that user's; the guest's directory stays root's, and QEMU gets
+ * what it needs there as descriptors: the QMP sockets listening, the
+ * serial log through an fd set.  QEMU always runs under the whole of its
+ * seccomp sandbox (-sandbox, elevateprivileges=deny too), root or not.
  *
  * Every QEMU qhb starts is started here: a guest's, detached, and the one
  * qhb-trace records in the foreground (qhb_vm_record).  This module uses

@@ -109,6 +109,11 @@ limited() {
 		[ "$(id -u "$user")" = "$quid" ] || die "status user $user, uid $quid"
 		grep -q "\"qemu_user\":\"$user\"" "$QHB_AUDIT"
 	fi
+	# the whole sandbox, root or not, and no -runas
+	tr '\0' ' ' <"/proc/$pid/cmdline" >"$T_TMP/cmdline"
+	grep -q -- '-sandbox on,[^ ]*elevateprivileges=deny' "$T_TMP/cmdline" ||
+		die "sandbox without elevateprivileges=deny: $(cat "$T_TMP/cmdline")"
+	! grep -q -- '-runas' "$T_TMP/cmdline" || die "QEMU given -runas"
 	grep -q '^Seccomp:[[:space:]]*2$' "/proc/$pid/status" ||
 		die "not sandboxed: $(grep Seccomp "/proc/$pid/status")"
 	# nothing of it in /dev/shm is readable by others

@@ -99,7 +99,8 @@ ram_file() {
 	[ -S "$(qhb-vm qmp-path "$VM")" ] || die "no QMP socket"
 }
 
-# QEMU sandboxed always, and unprivileged when started as root; status
+# QEMU sandboxed always, wholly, and unprivileged when started as root
+# (from its first instruction: no -runas); status
 # says who it runs as; nothing of it in /dev/shm is open to others.
 isolated() {
 	pid=$(cat "$(dirname "$(qhb-vm qmp-path "$VM")")/pid")
@@ -108,6 +109,11 @@ isolated() {
 	quid=$(awk '/^Uid:/ { print $2 }' "/proc/$pid/status")
 	[ "$quid" = "$(id -u "$user")" ] || die "QEMU runs as uid $quid"
 	[ "$uid" -ne 0 ] || [ "$quid" -ne 0 ] || die "QEMU runs as root"
+	# the whole sandbox, root or not: QEMU never changes user itself
+	tr '\0' ' ' <"/proc/$pid/cmdline" >"$T_TMP/cmdline"
+	grep -q -- '-sandbox on,[^ ]*elevateprivileges=deny' "$T_TMP/cmdline" ||
+		die "sandbox without elevateprivileges=deny: $(cat "$T_TMP/cmdline")"
+	! grep -q -- '-runas' "$T_TMP/cmdline" || die "QEMU given -runas"
 	qhb-vm status "$VM" | grep -q "\"user\": \"$user\"" ||
 		die "status: $(qhb-vm status "$VM")"
 	qhb-vm status "$VM" | grep -q '"cgroup": "none"'
@@ -187,13 +193,17 @@ installed() {
 	    share/qhb/guest/initrd.img; do
 		test -s "$p/$f" || die "make install left out $f"
 	done
-	printf '#!/bin/sh\necho "$@" >"%s/args"\nexit 3\n' "$T_TMP" >"$T_TMP/qemu"
-	chmod +x "$T_TMP/qemu"
-	env -u QHB_GUEST_DIR QHB_QEMU="$T_TMP/qemu" "$p/bin/qhb-vm" start \
+	# as root the fake runs as QEMU's user, who must reach it
+	fake=$T_TMP/fake
+	mkdir -m 1777 "$fake"
+	[ "$uid" -ne 0 ] || chmod 711 "$T_TMP"
+	printf '#!/bin/sh\necho "$@" >"%s/args"\nexit 3\n' "$fake" >"$fake/qemu"
+	chmod 755 "$fake/qemu"
+	env -u QHB_GUEST_DIR QHB_QEMU="$fake/qemu" "$p/bin/qhb-vm" start \
 	    "inst-$$" >/dev/null 2>&1 && die "the fake QEMU was meant to fail"
-	grep -qF -- "-kernel $p/share/qhb/guest/vmlinuz" "$T_TMP/args" ||
-		die "installed qhb-vm ran: $(cat "$T_TMP/args")"
-	grep -qF -- "-initrd $p/share/qhb/guest/initrd.img" "$T_TMP/args"
+	grep -qF -- "-kernel $p/share/qhb/guest/vmlinuz" "$fake/args" ||
+		die "installed qhb-vm ran: $(cat "$fake/args")"
+	grep -qF -- "-initrd $p/share/qhb/guest/initrd.img" "$fake/args"
 }
 
 if [ ! -f "$guest/vmlinuz" ] || [ ! -f "$guest/initrd.img" ]; then
