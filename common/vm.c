@@ -438,8 +438,8 @@ static void vm_clean(const struct qhb_vm_info *info)
 /* Makes the trace ring for opts (see struct qhb_vm_opts) and fills arg
  * with the -plugin argument that loads libqhbtrace on it.  0, or -1 with
  * e and no ring left. */
-static int vm_make_trace(const struct qhb_vm_opts *o, const char *name,
-    char *arg, size_t size, struct qhb_err *e)
+static int vm_make_trace(const struct qhb_vm_opts *o, const char *plugin,
+    const char *name, char *arg, size_t size, struct qhb_err *e)
 {
 	struct qhb_trace_ring_opts ro = { .policy = QHB_RING_DROP };
 	char opts[256], *tok, *save = NULL;
@@ -468,8 +468,7 @@ static int vm_make_trace(const struct qhb_vm_opts *o, const char *name,
 			return qhb_err_set(e, "--trace: expected policy=block|"
 			    "drop, size=SIZE or mem=on|off, got \"%s\"", tok);
 	}
-	if (qhb_trace_ring_create(&r, name, o->trace_plugin, &ro, arg, size,
-	    e) < 0)
+	if (qhb_trace_ring_create(&r, name, plugin, &ro, arg, size, e) < 0)
 		return -1;
 	qhb_ring_close(&r, 0);
 	return 0;
@@ -988,6 +987,27 @@ static int vm_open_fds(const struct qhb_vm_info *info, int fds[3],
 	return -1;
 }
 
+/* Opens path, a file QEMU reads by name, for a QEMU that changes user:
+ * its user may not reach it (a checkout under a 0700 home), so QEMU is
+ * handed the descriptor as /proc/self/fd/N in name, which it opens again
+ * past the directories; the file's own mode still holds.  0, or -1 with
+ * e. */
+static int vm_open_boot(const char *path, int *fd, char *name, size_t size,
+    struct qhb_err *e)
+{
+	int f = open(path, O_RDONLY | O_CLOEXEC);
+
+	*fd = f < 0 ? -1 : fcntl(f, F_DUPFD_CLOEXEC, 3);
+	if (f >= 0)
+		close(f);
+	if (*fd < 0) {
+		qhb_err_path(e, path);
+		return qhb_err_sys(e, "open");
+	}
+	snprintf(name, size, "/proc/self/fd/%d", *fd);
+	return 0;
+}
+
 /* Who QEMU runs as and what holds it, into info (and scope, for
  * systemd): as root, an unprivileged user; limits only where a control
  * group can be made, and a memory limit only above what the guest needs.
@@ -1083,7 +1103,11 @@ int qhb_vm_start(const struct qhb_vm_opts *o, struct qhb_vm_info *info,
 	struct qhb_cgroup_scope scope;
 	struct vm_watch watch = { .info = info };
 	struct passwd *pw;
-	int lockfd, rc = -1, made = 0, fds[3] = { -1, -1, -1 };
+	/* for QEMU: QMP, control, serial log; kernel, initrd, plugin */
+	int lockfd, rc = -1, made = 0, fds[6] = { -1, -1, -1, -1, -1, -1 };
+	char f_kernel[32], f_initrd[32], f_plugin[32];
+	const char *kernel = info->kernel, *initrd = info->initrd;
+	const char *plugin = o->trace_plugin;
 	struct stat st;
 	size_t n = 0, i;
 	uint64_t need;
@@ -1177,7 +1201,20 @@ int qhb_vm_start(const struct qhb_vm_opts *o, struct qhb_vm_info *info,
 	if (vm_make_ram(info->ram, info->mem, e) < 0 ||
 	    vm_share(info->ram, &watch, e) < 0)
 		goto out;
-	if (o->trace != NULL && (vm_make_trace(o, info->name, a_trace,
+	if (watch.drop && (vm_open_boot(info->kernel, &fds[3], f_kernel,
+	    sizeof(f_kernel), e) < 0 || (o->initrd != NULL &&
+	    vm_open_boot(info->initrd, &fds[4], f_initrd, sizeof(f_initrd),
+	    e) < 0) || (o->trace != NULL && o->trace_plugin != NULL &&
+	    vm_open_boot(o->trace_plugin, &fds[5], f_plugin,
+	    sizeof(f_plugin), e) < 0)))
+		goto out;
+	if (fds[3] >= 0)
+		kernel = f_kernel;
+	if (fds[4] >= 0)
+		initrd = f_initrd;
+	if (fds[5] >= 0)
+		plugin = f_plugin;
+	if (o->trace != NULL && (vm_make_trace(o, plugin, info->name, a_trace,
 	    sizeof(a_trace), e) < 0 || (qhb_trace_ring_path(info->name,
 	    ring, sizeof(ring), e) == 0 && vm_share(ring, &watch, e) < 0)))
 		goto out;
@@ -1193,6 +1230,12 @@ int qhb_vm_start(const struct qhb_vm_opts *o, struct qhb_vm_info *info,
 		goto out;
 	watch.fds = fds;
 	watch.nfds = 3;
+	/* the boot files' descriptors, where opened, after the three */
+	for (i = 3; i < 6; i++)
+		if (fds[i] >= 0)
+			fds[watch.nfds++] = fds[i];
+	for (i = (size_t)watch.nfds; i < 6; i++)
+		fds[i] = -1;
 
 	snprintf(a_mem, sizeof(a_mem), "%" PRIu64 "M", info->mem >> 20);
 	snprintf(a_smp, sizeof(a_smp), "%d", info->cpus);
@@ -1244,10 +1287,10 @@ int qhb_vm_start(const struct qhb_vm_opts *o, struct qhb_vm_info *info,
 	argv[n++] = "-m";         argv[n++] = a_mem;
 	argv[n++] = "-object";    argv[n++] = a_ram;
 	argv[n++] = "-machine";   argv[n++] = a_machine;
-	argv[n++] = "-kernel";    argv[n++] = info->kernel;
+	argv[n++] = "-kernel";    argv[n++] = kernel;
 	if (o->initrd != NULL) {
 		argv[n++] = "-initrd";
-		argv[n++] = info->initrd;
+		argv[n++] = initrd;
 	}
 	argv[n++] = "-append";    argv[n++] = append;
 	argv[n++] = "-nodefaults";
@@ -1272,9 +1315,11 @@ int qhb_vm_start(const struct qhb_vm_opts *o, struct qhb_vm_info *info,
 	watch.cg = cg.ndirs > 0 ? &cg : NULL;
 	pid = vm_spawn((char *const *)argv, info->qemu_log, 0, &watch, e);
 	qhb_cgroup_close(&cg);
-	for (i = 0; i < 3; i++)
-		close(fds[i]);
-	fds[0] = fds[1] = fds[2] = -1;
+	for (i = 0; i < 6; i++) {
+		if (fds[i] >= 0)
+			close(fds[i]);
+		fds[i] = -1;
+	}
 	if (pid < 0)
 		goto out;
 	info->pid = pid;
@@ -1299,7 +1344,7 @@ out:
 			lockfd = vm_lock(NULL);
 		vm_clean(info);
 	}
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 6; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
 	if (lockfd >= 0)

@@ -197,13 +197,55 @@ installed() {
 	fake=$T_TMP/fake
 	mkdir -m 1777 "$fake"
 	[ "$uid" -ne 0 ] || chmod 711 "$T_TMP"
-	printf '#!/bin/sh\necho "$@" >"%s/args"\nexit 3\n' "$fake" >"$fake/qemu"
+	# as root, QEMU is handed the boot files as /proc/self/fd/N: the
+	# fake names the file each such descriptor is
+	cat >"$fake/qemu" <<FAKE
+#!/bin/sh
+for a; do
+	case \$a in
+	/proc/self/fd/*) readlink "/proc/\$\$/fd/\${a#/proc/self/fd/}" ;;
+	*) printf '%s\n' "\$a" ;;
+	esac
+done | tr '\n' ' ' >"$fake/args"
+exit 3
+FAKE
 	chmod 755 "$fake/qemu"
 	env -u QHB_GUEST_DIR QHB_QEMU="$fake/qemu" "$p/bin/qhb-vm" start \
 	    "inst-$$" >/dev/null 2>&1 && die "the fake QEMU was meant to fail"
 	grep -qF -- "-kernel $p/share/qhb/guest/vmlinuz" "$fake/args" ||
 		die "installed qhb-vm ran: $(cat "$fake/args")"
 	grep -qF -- "-initrd $p/share/qhb/guest/initrd.img" "$fake/args"
+}
+
+# As root, boot files where QEMU's user cannot reach them (a checkout
+# under a 0700 home) are still read: QEMU is handed them as descriptors
+# (a fake QEMU, run as that user, reads the kernel through the path it
+# is given and records it).
+private_files() {
+	if [ "$uid" -ne 0 ]; then
+		echo "SKIP: vm_guest.private_files: not root"
+		return 0
+	fi
+	priv=$T_TMP/private
+	mkdir -m 700 "$priv"
+	cp "$guest/vmlinuz" "$guest/initrd.img" "$priv/"
+	fake=$T_TMP/fake2
+	mkdir -m 1777 "$fake"
+	chmod 711 "$T_TMP"
+	cat >"$fake/qemu" <<FAKE
+#!/bin/sh
+while [ \$# -gt 0 ]; do
+	[ "\$1" = -kernel ] && head -c 512 "\$2" >"$fake/kernel" 2>"$fake/err"
+	shift
+done
+exit 3
+FAKE
+	chmod 755 "$fake/qemu"
+	QHB_QEMU="$fake/qemu" qhb-vm start --kernel "$priv/vmlinuz" \
+	    --initrd "$priv/initrd.img" "priv-$$" >/dev/null 2>&1 &&
+		die "the fake QEMU was meant to fail"
+	head -c 512 "$priv/vmlinuz" | cmp -s - "$fake/kernel" ||
+		die "QEMU's user could not read the kernel: $(cat "$fake/err")"
 }
 
 if [ ! -f "$guest/vmlinuz" ] || [ ! -f "$guest/initrd.img" ]; then
@@ -223,3 +265,4 @@ t wait_timeout wait_timeout
 t stop stop_clean
 t stale stale_cleaned
 t installed installed
+t private_files private_files
