@@ -34,6 +34,7 @@ struct uncovered {
 	uint64_t count;           /* its own executions */
 	uint64_t lost;            /* executions of the blocks it keeps off
 	                           * the Pixel CPU, all their instructions */
+	size_t charged;           /* 1 + the last block lost charged it */
 };
 
 int qhb_learntrace_forms(const struct qhb_trace *t, uint64_t hot,
@@ -477,6 +478,7 @@ static int uncovered_add(json_t *idx, struct uncovered **arr, size_t *n,
 		snprintf(u->form, sizeof(u->form), "%s", form);
 		snprintf(u->why, sizeof(u->why), "%s", why);
 		u->count = u->lost = 0;
+		u->charged = 0;
 		if (json_object_set_new(idx, form, json_integer((json_int_t)++*n))
 		    < 0)
 			return qhb_err_set(e, "out of memory");
@@ -560,13 +562,12 @@ int qhb_learntrace_report(struct qhb_learn_lib *l, const struct qhb_trace *t,
 		}
 		/* each form the block holds is charged the whole block once */
 		for (size_t j = 0; j < nin; j++) {
-			int seen = 0;
+			struct uncovered *u = &unc[in_block[j]];
 
-			for (size_t i2 = 0; i2 < j && !seen; i2++)
-				seen = in_block[i2] == in_block[j];
-			if (!seen)
-				unc[in_block[j]].lost = sat_add(unc[in_block[j]].lost,
-				    sum);
+			if (u->charged != i + 1) {
+				u->charged = i + 1;
+				u->lost = sat_add(u->lost, sum);
+			}
 		}
 	}
 	if ((arr = malloc((n + 1) * sizeof(*arr))) == NULL) {
