@@ -599,7 +599,7 @@ struct vm_spawned {
  * and the group QEMU joins (NULL: none made here); and what QEMU is handed:
  * the user it runs as (other: 1 when not us; drop: 1 when QEMU's child
  * changes to it, 0 when it is us or systemd-run changes) and the
- * descriptors opened for it (vm_open_fds). */
+ * descriptors opened for it (vm_open_fds, vm_open_boot; -1: none). */
 struct vm_watch {
 	const struct qhb_vm_info *info;
 	const struct qhb_cgroup *cg;
@@ -654,7 +654,7 @@ static int vm_child_detach(const char *logpath, const struct vm_watch *w)
 		for (fd = 3; fd < 1024; fd++)
 			fcntl(fd, F_SETFD, FD_CLOEXEC);
 	for (i = 0; i < w->nfds; i++)
-		if (fcntl(w->fds[i], F_SETFD, 0) < 0)
+		if (w->fds[i] >= 0 && fcntl(w->fds[i], F_SETFD, 0) < 0)
 			return -1;
 	/* before exec, so that every thread QEMU starts is held too; and
 	 * as root still, who may write the group's cgroup.procs */
@@ -1229,13 +1229,7 @@ int qhb_vm_start(const struct qhb_vm_opts *o, struct qhb_vm_info *info,
 	if (vm_open_fds(info, fds, e) < 0)
 		goto out;
 	watch.fds = fds;
-	watch.nfds = 3;
-	/* the boot files' descriptors, where opened, after the three */
-	for (i = 3; i < 6; i++)
-		if (fds[i] >= 0)
-			fds[watch.nfds++] = fds[i];
-	for (i = (size_t)watch.nfds; i < 6; i++)
-		fds[i] = -1;
+	watch.nfds = 6;
 
 	snprintf(a_mem, sizeof(a_mem), "%" PRIu64 "M", info->mem >> 20);
 	snprintf(a_smp, sizeof(a_smp), "%d", info->cpus);
